@@ -1,0 +1,147 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/user"
+)
+
+// problemTypePrefix prefixes every problem type; the kinds are listed in
+// openapi.yaml's Problem schema.
+const problemTypePrefix = "urn:routeapi:problem:"
+
+// kind is one kind of problem: its status, title and Retry-After.
+type kind struct {
+	slug       string
+	title      string
+	status     int
+	retryAfter int // seconds; 0 for none
+}
+
+// The problem vocabulary. Every error response comes from one of these.
+var (
+	kindInvalid          = kind{"invalid-request", "Invalid request", http.StatusBadRequest, 0}
+	kindUnauthenticated  = kind{"unauthenticated", "Unauthenticated", http.StatusUnauthorized, 0}
+	kindCrossOrigin      = kind{"cross-origin", "Cross-origin request refused", http.StatusForbidden, 0}
+	kindNotFound         = kind{"not-found", "Not found", http.StatusNotFound, 0}
+	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, 0}
+	kindTooLarge         = kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge, 0}
+	kindUnsupportedMedia = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, 0}
+	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError, 0}
+	kindNoSettings       = kind{"settings-unavailable", "Settings unavailable", http.StatusServiceUnavailable, 5}
+	kindRouteDisabled    = kind{"route-disabled", "Route disabled", http.StatusServiceUnavailable, 30}
+	kindPublishFailed    = kind{"publish-failed", "Event not published", http.StatusServiceUnavailable, 5}
+)
+
+// problemError is an error that knows the problem it answers with. detail
+// and fields are shown to the caller; err is only logged.
+type problemError struct {
+	kind   kind
+	detail string
+	fields []gen.FieldError
+	err    error
+}
+
+func (e *problemError) Error() string {
+	if e.err != nil {
+		return e.kind.slug + ": " + e.err.Error()
+	}
+	return e.kind.slug + ": " + e.detail
+}
+
+func (e *problemError) Unwrap() error { return e.err }
+
+// errRouteDisabled is returned while settings switch the route off.
+var errRouteDisabled = errors.New("route disabled by settings (route.enabled: false)")
+
+// toProblem maps any error to its problem: the one place where errors become
+// HTTP statuses. Unknown errors are internal errors with a generic text.
+func toProblem(err error) *problemError {
+	var pe *problemError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	p := func(k kind, detail string) *problemError { return &problemError{kind: k, detail: detail, err: err} }
+	switch {
+	case errors.Is(err, session.ErrNoCredential):
+		return p(kindUnauthenticated, "No session was sent. Send the next-auth session cookie or an Authorization: Bearer token.")
+	case errors.Is(err, session.ErrExpired):
+		return p(kindUnauthenticated, "The session has expired. Sign in again.")
+	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrInvalid), errors.Is(err, user.ErrNoID):
+		return p(kindUnauthenticated, "The session is invalid. Sign in again.")
+	case errors.Is(err, settings.ErrUnavailable):
+		return p(kindNoSettings, "The app settings are not available. Retry later.")
+	case errors.Is(err, errRouteDisabled):
+		return p(kindRouteDisabled, "This route is switched off. Retry later.")
+	case errors.Is(err, events.ErrTimeout):
+		return p(kindPublishFailed, "Inngest did not accept the event in time. Retry later; with the same Idempotency-Key a retry is deduplicated.")
+	case errors.Is(err, events.ErrRejected):
+		return p(kindPublishFailed, "Inngest refused the event. Retry later.")
+	case errors.Is(err, events.ErrUnavailable), errors.Is(err, events.ErrBusy):
+		return p(kindPublishFailed, "Inngest is unavailable. Retry later.")
+	}
+	return p(kindInternal, "An unexpected error occurred.")
+}
+
+// writeProblem answers with err's problem and logs it: 5xx at error level
+// with the internal error, 4xx at info level.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := toProblem(err)
+	log := loggerFrom(r.Context())
+	attrs := []any{"status", p.kind.status, "problem", p.kind.slug}
+	if p.err != nil {
+		attrs = append(attrs, "err", p.err.Error())
+	}
+	if p.kind.status >= 500 {
+		log.Error("request failed", attrs...)
+	} else {
+		log.Info("request refused", attrs...)
+	}
+
+	body := gen.Problem{
+		Type:   problemTypePrefix + p.kind.slug,
+		Title:  p.kind.title,
+		Status: p.kind.status,
+	}
+	if p.detail != "" {
+		body.Detail = &p.detail
+	}
+	if id := requestIDFrom(r.Context()); id != "" {
+		instance := "urn:routeapi:request:" + id
+		body.Instance = &instance
+	}
+	if len(p.fields) > 0 {
+		body.Errors = &p.fields
+	}
+	buf, mErr := json.Marshal(body)
+	if mErr != nil { // cannot happen for this struct; keep the answer well-formed anyway
+		log.Error("encode problem", "err", mErr)
+		buf = []byte(`{"type":"` + problemTypePrefix + `internal","title":"Internal server error","status":500}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Del("Content-Length")
+	if p.kind.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.kind.retryAfter))
+	}
+	if p.kind.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="routeapi"`)
+	}
+	w.WriteHeader(p.kind.status)
+	_, _ = w.Write(append(buf, '\n'))
+}
+
+// problemHandler answers every request with one kind of problem.
+func problemHandler(k kind, detail string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, &problemError{kind: k, detail: detail})
+	}
+}

@@ -1,0 +1,163 @@
+// Package api is routeapi's HTTP adapter: it implements the interface
+// generated from openapi.yaml (gen.StrictServerInterface), mounts the
+// kin-openapi validator in front of it and turns every error into one
+// application/problem+json answer.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/user"
+)
+
+// SettingsSource gives the settings in force (settings.ErrUnavailable when none).
+type SettingsSource interface {
+	Current() (settings.Settings, error)
+}
+
+// SessionResolver turns a credential into a valid session.
+type SessionResolver interface {
+	Resolve(ctx context.Context, c session.Credential) (session.Session, error)
+}
+
+// UserResolver says who is acting in a session.
+type UserResolver interface {
+	FromSession(ctx context.Context, s session.Session) (user.User, error)
+}
+
+// Publisher publishes an event and returns the ids Inngest gave it.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) ([]string, error)
+}
+
+// Deps are what the server needs. Every field but Now and TrustedOrigins is required.
+type Deps struct {
+	Logger    *slog.Logger
+	Settings  SettingsSource
+	Sessions  SessionResolver
+	Users     UserResolver
+	Publisher Publisher
+	// CookieNames are the session cookie names to read, the expected one first
+	// (see session.CookieNames).
+	CookieNames []string
+	// TrustedOrigins may make cross-origin browser requests (scheme://host[:port]).
+	TrustedOrigins []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server implements gen.StrictServerInterface.
+type Server struct {
+	log         *slog.Logger
+	settings    SettingsSource
+	sessions    SessionResolver
+	users       UserResolver
+	publisher   Publisher
+	cookieNames []string
+	now         func() time.Time
+}
+
+var _ gen.StrictServerInterface = (*Server)(nil)
+
+// NewServer returns the whole HTTP surface of routeapi as one handler.
+func NewServer(d Deps) (http.Handler, error) {
+	if d.Logger == nil || d.Settings == nil || d.Sessions == nil || d.Users == nil || d.Publisher == nil || len(d.CookieNames) == 0 {
+		return nil, errors.New("new server: Logger, Settings, Sessions, Users, Publisher and CookieNames are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{
+		log:         d.Logger,
+		settings:    d.Settings,
+		sessions:    d.Sessions,
+		users:       d.Users,
+		publisher:   d.Publisher,
+		cookieNames: d.CookieNames,
+		now:         d.Now,
+	}
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("new server: load embedded spec: %w", err)
+	}
+	crossOrigin := http.NewCrossOriginProtection()
+	for _, o := range d.TrustedOrigins {
+		if err := crossOrigin.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("new server: trusted origin: %w", err)
+		}
+	}
+	crossOrigin.SetDenyHandler(problemHandler(kindCrossOrigin, "Cross-origin requests are not allowed from this origin."))
+	return s.routes(validator(spec, d.CookieNames), crossOrigin.Handler), nil
+}
+
+// routes is the whole HTTP surface in one place.
+func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID(s.log), accessLog, recoverer, crossOrigin)
+	r.NotFound(problemHandler(kindNotFound, "There is nothing at this path."))
+	r.MethodNotAllowed(problemHandler(kindMethodNotAllowed, "This path does not accept this method."))
+
+	mountDocs(r)
+
+	strict := gen.NewStrictHandlerWithOptions(s, []gen.StrictMiddlewareFunc{s.withCredential}, gen.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON.", err: err})
+		},
+		ResponseErrorHandlerFunc: writeProblem,
+	})
+	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
+		BaseRouter: r,
+		// Per operation, first to last: body limit, then the validator.
+		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), validate},
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
+		},
+	})
+	return r
+}
+
+// maxBodyBytes is the body limit in force (the default while no settings are loaded).
+func (s *Server) maxBodyBytes() int64 {
+	if cur, err := s.settings.Current(); err == nil {
+		return cur.Route.MaxBodyBytes
+	}
+	return settings.DefaultMaxBodyBytes
+}
+
+// credentialResult is the credential found on the request, or why there is none.
+type credentialResult struct {
+	cred session.Credential
+	err  error
+}
+
+// withCredential reads the session credential off the HTTP request for
+// PostRoute, which only sees the decoded request object.
+func (s *Server) withCredential(f gen.StrictHandlerFunc, operationID string) gen.StrictHandlerFunc {
+	if operationID != "PostRoute" {
+		return f
+	}
+	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error) {
+		cred, err := session.Extract(r, s.cookieNames)
+		ctx = context.WithValue(ctx, credentialKey, credentialResult{cred, err})
+		return f(ctx, w, r, request)
+	}
+}
+
+func credentialFrom(ctx context.Context) (session.Credential, error) {
+	res, ok := ctx.Value(credentialKey).(credentialResult)
+	if !ok {
+		return session.Credential{}, session.ErrNoCredential
+	}
+	return res.cred, res.err
+}

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/session"
+)
+
+// validator returns the kin-openapi request validator for spec. It checks
+// content type, parameters, body schema and the presence of a credential
+// before any of our code runs; the session itself is resolved later, in the
+// handler.
+func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.Handler {
+	return nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
+		// The spec's servers entry is documentation; match on paths only.
+		DoNotValidateServers:  true,
+		SilenceServersWarning: true,
+		// Keep the body exactly as sent (json.RawMessage data reaches the event unchanged).
+		DiscardValidatedValue: true,
+		Options: openapi3filter.Options{
+			MultiError:          true,
+			SkipSettingDefaults: true,
+			AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+				return credentialPresent(in, cookieNames)
+			},
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		},
+		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
+			writeProblem(w, r, validationProblem(err))
+		},
+	})
+}
+
+// credentialPresent is the validator's AuthenticationFunc: it only checks that
+// the scheme's credential is there. Whether it is valid is the handler's job,
+// where a 401 can say why.
+func credentialPresent(in *openapi3filter.AuthenticationInput, cookieNames []string) error {
+	r := in.RequestValidationInput.Request
+	switch in.SecuritySchemeName {
+	case "sessionCookie":
+		if session.HasCookie(r, cookieNames) {
+			return nil
+		}
+		return errors.New("no session cookie")
+	case "bearerAuth":
+		if session.HasBearer(r) {
+			return nil
+		}
+		return errors.New("no bearer token")
+	}
+	return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
+}
+
+// validationProblem turns the validator's error into one problem: 401 when no
+// credential was sent, 415 for a body that is not JSON by its content type,
+// 400 with field errors otherwise.
+func validationProblem(err error) *problemError {
+	var (
+		security   bool
+		mediaType  string
+		notJSON    bool
+		noBody     bool
+		params     []string
+		fields     []gen.FieldError
+		unexpected []error
+	)
+	for _, e := range flatten(err) {
+		var secErr *openapi3filter.SecurityRequirementsError
+		var reqErr *openapi3filter.RequestError
+		switch {
+		case errors.As(e, &secErr):
+			security = true
+		case errors.As(e, &reqErr) && reqErr.Parameter != nil:
+			params = append(params, fmt.Sprintf("%s %s: %s", reqErr.Parameter.In, reqErr.Parameter.Name, reason(reqErr)))
+		case errors.As(e, &reqErr) && reqErr.RequestBody != nil:
+			switch {
+			case reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
+				mediaType = reqErr.Reason
+			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
+				noBody = true
+			case reqErr.Reason == "failed to decode request body":
+				notJSON = true
+			default:
+				fields = append(fields, schemaFields(reqErr.Err)...)
+			}
+		default:
+			unexpected = append(unexpected, e)
+		}
+	}
+	switch {
+	case security:
+		return &problemError{kind: kindUnauthenticated, err: err,
+			detail: "No session was sent. Send the next-auth session cookie or an Authorization: Bearer token."}
+	case mediaType != "":
+		return &problemError{kind: kindUnsupportedMedia, err: err,
+			detail: "Send the body as application/json."}
+	case noBody:
+		return &problemError{kind: kindInvalid, err: err, detail: "A JSON body is required."}
+	case notJSON:
+		return &problemError{kind: kindInvalid, err: err, detail: "The request body is not valid JSON."}
+	case len(fields) > 0 || len(params) > 0:
+		detail := "The request does not match the API contract."
+		if len(fields) > 0 {
+			detail = "The request body does not match the schema."
+		}
+		if len(params) > 0 {
+			detail += " " + strings.Join(params, "; ") + "."
+		}
+		return &problemError{kind: kindInvalid, err: err, detail: detail, fields: fields}
+	case len(unexpected) > 0:
+		return &problemError{kind: kindInternal, err: err, detail: "An unexpected error occurred."}
+	}
+	return &problemError{kind: kindInvalid, err: err, detail: "The request does not match the API contract."}
+}
+
+// flatten unpacks kin-openapi's MultiError (nested or not) into single
+// errors. Only a MultiError itself is unpacked, not one wrapped inside
+// another error (a RequestError wraps its schema errors that way).
+func flatten(err error) []error {
+	if me, ok := err.(openapi3.MultiError); ok { //nolint:errorlint // the wrapper itself, on purpose
+		var out []error
+		for _, e := range me {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// schemaFields turns schema errors into field errors with JSON pointers.
+func schemaFields(err error) []gen.FieldError {
+	var out []gen.FieldError
+	for _, e := range flatten(err) {
+		var se *openapi3.SchemaError
+		if !errors.As(e, &se) {
+			continue
+		}
+		out = append(out, gen.FieldError{Pointer: pointer(se.JSONPointer()), Detail: se.Reason})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	return out
+}
+
+// pointer renders path as an RFC 6901 JSON pointer ("" is the whole document).
+func pointer(path []string) string {
+	var b strings.Builder
+	for _, p := range path {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+	}
+	return b.String()
+}
+
+// reason is a parameter error's reason without the schema dump.
+func reason(e *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	if errors.As(e.Err, &se) {
+		return se.Reason
+	}
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Reason
+}

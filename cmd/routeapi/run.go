@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `routeapi: POST /api/route with next-auth sessions and Inngest events.
+
+Usage:
+  routeapi [serve]           run the HTTP service (configured by the environment; see README)
+  routeapi token [flags]     print a session cookie for the configured secret (local use)
+  routeapi help              print this help
+`
+
+// errUsage marks an error in how routeapi was called.
+var errUsage = errors.New("usage")
+
+// run is the whole program; main only calls it, so tests can run it with
+// their own arguments, environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", []string(nil)
+	if len(args) > 1 {
+		cmd, rest = args[1], args[2:]
+	}
+	switch cmd {
+	case "serve":
+		if len(rest) > 0 {
+			return fmt.Errorf("serve takes no arguments, got %q: %w", strings.Join(rest, " "), errUsage)
+		}
+		return serve(ctx, getenv, stdout, stderr)
+	case "token":
+		return token(rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q: %w", cmd, errUsage)
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,262 @@
+// Package config reads routeapi's configuration from the environment into one
+// validated Config. Nothing else in routeapi reads environment variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DevSecret is the session secret used with ROUTEAPI_DEV=1 when neither
+// NEXTAUTH_SECRET nor AUTH_SECRET is set. It is public: never use it in
+// production.
+const DevSecret = "routeapi-development-secret-do-not-use-in-production"
+
+// Defaults for values that may be left unset.
+const (
+	DefaultPort            = "3000"
+	DefaultSettingsPath    = "settings.yaml"
+	DefaultPublishTimeout  = 2 * time.Second
+	DefaultDevInngestURL   = "http://127.0.0.1:8288"
+	DefaultCloudInngestURL = "https://inn.gs"
+	maxPublishTimeout      = time.Minute
+)
+
+// Config is routeapi's whole configuration.
+type Config struct {
+	// Addr is the address the HTTP server listens on (ROUTEAPI_ADDR, or ":"+PORT).
+	Addr string
+
+	// Session is how sessions are read.
+	Session Session
+
+	// InngestEventKey is INNGEST_EVENT_KEY. It is a secret.
+	InngestEventKey string
+	// InngestBaseURL is where events are sent (INNGEST_EVENT_API_BASE_URL,
+	// INNGEST_BASE_URL, or a default that depends on InngestDev).
+	InngestBaseURL string
+	// InngestDev is INNGEST_DEV: send to a local Inngest dev server.
+	InngestDev bool
+	// InngestEnv is INNGEST_ENV: the Inngest branch environment, if any.
+	InngestEnv string
+
+	// SettingsPath is ROUTEAPI_SETTINGS, the app settings file.
+	SettingsPath string
+	// TrustedOrigins are extra origins (ROUTEAPI_TRUSTED_ORIGINS) allowed to
+	// make cross-origin requests from a browser.
+	TrustedOrigins []string
+	// PublishTimeout bounds how long a request waits for Inngest (ROUTEAPI_PUBLISH_TIMEOUT).
+	PublishTimeout time.Duration
+
+	// LogLevel and LogFormat configure the log (ROUTEAPI_LOG_LEVEL, ROUTEAPI_LOG_FORMAT).
+	LogLevel  string
+	LogFormat string
+}
+
+// Session is the part of the configuration that reads sessions.
+type Session struct {
+	// Dev is ROUTEAPI_DEV: development conveniences such as a fixed secret.
+	Dev bool
+	// Secret is the next-auth secret (NEXTAUTH_SECRET, else AUTH_SECRET), as written.
+	Secret string
+	// SecretIsDevDefault reports that Secret is DevSecret because none was set.
+	SecretIsDevDefault bool
+	// NextAuthURL is NEXTAUTH_URL, nil when unset.
+	NextAuthURL *url.URL
+}
+
+// SecureCookies reports whether next-auth uses the __Secure- cookie names,
+// which it does when NEXTAUTH_URL is https.
+func (s Session) SecureCookies() bool {
+	return s.NextAuthURL != nil && s.NextAuthURL.Scheme == "https"
+}
+
+// LoadSession reads only the session part of the configuration (for
+// `routeapi token`, which needs no Inngest settings).
+func LoadSession(getenv func(string) string) (Session, error) {
+	var errs []string
+	s := loadSession(getenv, func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	})
+	if len(errs) > 0 {
+		return Session{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
+	}
+	return s, nil
+}
+
+func loadSession(getenv func(string) string, bad func(name, format string, args ...any)) Session {
+	var s Session
+	var err error
+	if s.Dev, err = parseBool(strings.TrimSpace(getenv("ROUTEAPI_DEV"))); err != nil {
+		bad("ROUTEAPI_DEV", "%v", err)
+	}
+	// next-auth v4 reads NEXTAUTH_SECRET, then AUTH_SECRET. The value is used
+	// exactly as written (not trimmed, not decoded).
+	s.Secret = getenv("NEXTAUTH_SECRET")
+	if s.Secret == "" {
+		s.Secret = getenv("AUTH_SECRET")
+	}
+	if s.Secret == "" {
+		if s.Dev {
+			s.Secret, s.SecretIsDevDefault = DevSecret, true
+		} else {
+			bad("NEXTAUTH_SECRET", "required (or AUTH_SECRET): the Next.js app's next-auth secret; set ROUTEAPI_DEV=1 to use a development secret")
+		}
+	}
+	if raw := strings.TrimSpace(getenv("NEXTAUTH_URL")); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("NEXTAUTH_URL", "want an absolute http(s) URL, got %q", raw)
+		} else {
+			s.NextAuthURL = u
+		}
+	}
+	return s
+}
+
+// Load reads the configuration through getenv and validates it. The error,
+// if any, is one line naming each offending variable.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []string
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+
+	c := Config{
+		SettingsPath:    get("ROUTEAPI_SETTINGS"),
+		PublishTimeout:  DefaultPublishTimeout,
+		InngestEventKey: get("INNGEST_EVENT_KEY"),
+		InngestEnv:      get("INNGEST_ENV"),
+	}
+	if c.SettingsPath == "" {
+		c.SettingsPath = DefaultSettingsPath
+	}
+
+	c.Session = loadSession(getenv, bad)
+
+	// Listen address.
+	if addr := get("ROUTEAPI_ADDR"); addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("ROUTEAPI_ADDR", "want host:port, e.g. 127.0.0.1:3000 (%v)", err)
+		}
+		c.Addr = addr
+	} else {
+		port := get("PORT")
+		if port == "" {
+			port = DefaultPort
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("PORT", "want a port number from 0 to 65535, got %q", port)
+		}
+		c.Addr = ":" + port
+	}
+
+	var err error
+	// Inngest. INNGEST_DEV is a boolean here, or the dev server's URL as the
+	// Inngest SDKs allow; unlike inngestgo, "0" and "false" mean off.
+	devURL := ""
+	if raw := get("INNGEST_DEV"); isHTTPURL(raw) {
+		c.InngestDev, devURL = true, strings.TrimRight(raw, "/")
+	} else if c.InngestDev, err = parseBool(raw); err != nil {
+		bad("INNGEST_DEV", "%v, or the dev server's http(s) URL", err)
+	}
+	c.InngestBaseURL = get("INNGEST_EVENT_API_BASE_URL")
+	baseVar := "INNGEST_EVENT_API_BASE_URL"
+	if c.InngestBaseURL == "" {
+		c.InngestBaseURL, baseVar = get("INNGEST_BASE_URL"), "INNGEST_BASE_URL"
+	}
+	switch {
+	case c.InngestBaseURL != "":
+		if !isHTTPURL(c.InngestBaseURL) {
+			bad(baseVar, "want an absolute http(s) URL, got %q", c.InngestBaseURL)
+		}
+		c.InngestBaseURL = strings.TrimRight(c.InngestBaseURL, "/")
+	case devURL != "":
+		c.InngestBaseURL = devURL
+	case c.InngestDev:
+		c.InngestBaseURL = DefaultDevInngestURL
+	default:
+		c.InngestBaseURL = DefaultCloudInngestURL
+	}
+	if c.InngestEventKey == "" && !c.InngestDev {
+		bad("INNGEST_EVENT_KEY", "required unless INNGEST_DEV=1 (Inngest Cloud refuses events without a key)")
+	}
+	if strings.ContainsAny(c.InngestEventKey, "/?#% ") {
+		bad("INNGEST_EVENT_KEY", "contains characters an event key cannot have")
+	}
+
+	for _, o := range strings.Split(get("ROUTEAPI_TRUSTED_ORIGINS"), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			bad("ROUTEAPI_TRUSTED_ORIGINS", "%v", err)
+			continue
+		}
+		c.TrustedOrigins = append(c.TrustedOrigins, o)
+	}
+
+	if raw := get("ROUTEAPI_PUBLISH_TIMEOUT"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 || d > maxPublishTimeout {
+			bad("ROUTEAPI_PUBLISH_TIMEOUT", "want a duration above 0 and at most %s, e.g. 2s, got %q", maxPublishTimeout, raw)
+		} else {
+			c.PublishTimeout = d
+		}
+	}
+
+	c.LogLevel = strings.ToLower(get("ROUTEAPI_LOG_LEVEL"))
+	switch c.LogLevel {
+	case "":
+		c.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		bad("ROUTEAPI_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	c.LogFormat = strings.ToLower(get("ROUTEAPI_LOG_FORMAT"))
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = "json"
+	case "json", "text":
+	default:
+		bad("ROUTEAPI_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
+	}
+
+	if len(errs) > 0 {
+		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// parseBool accepts 1/true/yes/on and 0/false/no/off (any case) and empty (false).
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "", "0", "false", "no", "off":
+		return false, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	}
+	return false, fmt.Errorf("want 1/true or 0/false, got %q", s)
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// checkOrigin accepts what http.CrossOriginProtection.AddTrustedOrigin
+// accepts: scheme://host[:port], nothing more.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("want origins like https://app.example.com, got %q", o)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package session
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Cookie names next-auth v4 uses for the JWT session.
+const (
+	CookieName       = "next-auth.session-token"
+	SecureCookieName = "__Secure-" + CookieName
+)
+
+// Limits that keep a hostile request from costing much.
+const (
+	maxChunks     = 64
+	maxTokenBytes = 256 << 10
+)
+
+// Source tells where a credential was found.
+type Source string
+
+// Where a credential can come from.
+const (
+	SourceCookie Source = "cookie"
+	SourceBearer Source = "bearer"
+)
+
+// Credential is the raw session token a caller presented.
+type Credential struct {
+	// Token is the compact token, reassembled from its chunks if it was chunked.
+	Token string
+	// Source is where the token was found.
+	Source Source
+	// Cookie is the (base) cookie name the token was read from, empty for a bearer token.
+	Cookie string
+}
+
+// CookieNames returns the session cookie names to look for, the expected one
+// first: __Secure-next-auth.session-token when secure is true (NEXTAUTH_URL
+// is https), next-auth.session-token otherwise. Both are accepted; the key
+// does not depend on the name in v4.
+func CookieNames(secure bool) []string {
+	if secure {
+		return []string{SecureCookieName, CookieName}
+	}
+	return []string{CookieName, SecureCookieName}
+}
+
+// HasCookie reports whether r carries a session cookie (plain or chunked)
+// under one of names, without reading it.
+func HasCookie(r *http.Request, names []string) bool {
+	for _, c := range r.Cookies() {
+		for _, n := range names {
+			if c.Name == n || strings.HasPrefix(c.Name, n+".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasBearer reports whether r carries a non-empty Authorization: Bearer token.
+func HasBearer(r *http.Request) bool {
+	tok, ok := bearerToken(r)
+	return ok && tok != ""
+}
+
+// Extract returns the session credential of r. Cookies come first, in the
+// order of names, as next-auth's getToken does; a bearer token is used only
+// when no session cookie is present. Chunked cookies (<name>.0, <name>.1, ...)
+// are reassembled in numeric order and win over a stale unchunked cookie.
+func Extract(r *http.Request, names []string) (Credential, error) {
+	cookies := r.Cookies()
+	for _, name := range names {
+		tok, found, err := cookieToken(cookies, name)
+		if err != nil {
+			return Credential{}, fmt.Errorf("cookie %s: %w", name, err)
+		}
+		if found {
+			return Credential{Token: tok, Source: SourceCookie, Cookie: name}, nil
+		}
+	}
+	if tok, ok := bearerToken(r); ok {
+		if tok == "" {
+			return Credential{}, fmt.Errorf("authorization header: %w", ErrMalformed)
+		}
+		if len(tok) > maxTokenBytes {
+			return Credential{}, fmt.Errorf("authorization header: token too large: %w", ErrMalformed)
+		}
+		return Credential{Token: tok, Source: SourceBearer}, nil
+	}
+	return Credential{}, ErrNoCredential
+}
+
+// cookieToken finds the token stored under name, plain or chunked.
+func cookieToken(cookies []*http.Cookie, name string) (string, bool, error) {
+	var plain *http.Cookie
+	chunks := map[int]string{}
+	for _, c := range cookies {
+		switch {
+		case c.Name == name:
+			if plain == nil {
+				plain = c
+			}
+		case strings.HasPrefix(c.Name, name+"."):
+			suffix := c.Name[len(name)+1:]
+			i, err := strconv.Atoi(suffix)
+			if err != nil || i < 0 || strconv.Itoa(i) != suffix {
+				continue // not one of ours, e.g. a cookie named like ours plus a word
+			}
+			if _, dup := chunks[i]; dup {
+				return "", true, fmt.Errorf("chunk %d sent twice: %w", i, ErrMalformed)
+			}
+			if len(chunks) >= maxChunks {
+				return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
+			}
+			chunks[i] = c.Value
+		}
+	}
+	if len(chunks) == 0 {
+		if plain == nil {
+			return "", false, nil
+		}
+		if plain.Value == "" {
+			return "", true, fmt.Errorf("empty value: %w", ErrMalformed)
+		}
+		if len(plain.Value) > maxTokenBytes {
+			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+		}
+		return plain.Value, true, nil
+	}
+	idx := make([]int, 0, len(chunks))
+	for i := range chunks {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	var b strings.Builder
+	for want, i := range idx {
+		if i != want {
+			return "", true, fmt.Errorf("chunk %d missing: %w", want, ErrMalformed)
+		}
+		b.WriteString(chunks[i])
+		if b.Len() > maxTokenBytes {
+			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+		}
+	}
+	if b.Len() == 0 {
+		return "", true, fmt.Errorf("empty chunks: %w", ErrMalformed)
+	}
+	return b.String(), true, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>" header
+// and whether the header uses the Bearer scheme at all.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}

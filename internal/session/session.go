@@ -1,0 +1,45 @@
+// Package session reads the session a caller presents: next-auth v4 JWT
+// session cookies (plain, __Secure- and chunked) and the same token sent as
+// an Authorization: Bearer header.
+//
+// It mirrors next-auth 4.24's own decoding exactly (see
+// shared/design/nextauth-sessions.md): JWE with alg "dir" and enc "A256GCM",
+// a key derived once with HKDF-SHA256 from the secret, a required exp and a
+// 15 second clock tolerance.
+package session
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors returned by Extract and Resolve. Every one of them means the caller
+// has no usable session (HTTP 401).
+var (
+	// ErrNoCredential means the request carries no session cookie and no bearer token.
+	ErrNoCredential = errors.New("no session credential")
+	// ErrMalformed means a credential is present but cannot be read (broken
+	// chunks, not a JWE, an algorithm other than dir/A256GCM).
+	ErrMalformed = errors.New("malformed session token")
+	// ErrInvalid means the token does not decrypt with the secret (tampered,
+	// or minted with another secret) or its claims are unusable.
+	ErrInvalid = errors.New("invalid session token")
+	// ErrExpired means the token's exp lies more than the clock tolerance in the past.
+	ErrExpired = errors.New("session expired")
+)
+
+// ClockTolerance is the leeway next-auth and Auth.js allow on exp and nbf.
+const ClockTolerance = 15 * time.Second
+
+// Session is a decoded, valid session.
+type Session struct {
+	// Subject is the token's sub claim: the user id at sign-in.
+	Subject string
+	// Email, Name and Picture are the token's claims of those names, empty when absent or null.
+	Email, Name, Picture string
+	// ExpiresAt is the token's exp.
+	ExpiresAt time.Time
+	// Claims holds every claim of the token, for apps that keep more in it.
+	// Numbers are json.Number.
+	Claims map[string]any
+}

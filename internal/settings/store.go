@@ -1,0 +1,116 @@
+package settings
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrUnavailable means no valid settings have been loaded yet.
+var ErrUnavailable = errors.New("settings unavailable")
+
+// Store holds the current settings loaded from a file. It keeps the last good
+// settings when a reload fails. It is safe for concurrent use.
+type Store struct {
+	path string
+	log  *slog.Logger
+
+	current atomic.Pointer[Settings]
+
+	mu       sync.Mutex // serialises reloads
+	lastSeen [sha256.Size]byte
+	seen     bool
+	lastErr  string
+}
+
+// NewStore returns a store for the file at path. Nothing is read until Reload.
+func NewStore(path string, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{path: path, log: log}
+}
+
+// Path is the settings file's path.
+func (s *Store) Path() string { return s.path }
+
+// Current returns the settings in force, or ErrUnavailable when none has ever loaded.
+func (s *Store) Current() (Settings, error) {
+	p := s.current.Load()
+	if p == nil {
+		return Settings{}, ErrUnavailable
+	}
+	return *p, nil
+}
+
+// Reload reads and validates the file now. On success the new settings take
+// effect; on failure the last good settings stay and the error says why.
+func (s *Store) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return s.failed(fmt.Errorf("read settings %s: %w", s.path, err))
+	}
+	s.lastSeen, s.seen = sha256.Sum256(data), true
+	next, err := Parse(data)
+	if err != nil {
+		return s.failed(fmt.Errorf("%s: %w", s.path, err))
+	}
+	s.current.Store(&next)
+	s.lastErr = ""
+	s.log.Info("settings loaded", "path", s.path, "route_enabled", next.Route.Enabled,
+		"event", next.Route.Event, "max_body_bytes", next.Route.MaxBodyBytes)
+	return nil
+}
+
+// failed logs a failed load (once per distinct error) and returns err.
+func (s *Store) failed(err error) error {
+	if msg := err.Error(); msg != s.lastErr {
+		s.lastErr = msg
+		if s.current.Load() != nil {
+			s.log.Error("settings reload failed; keeping the last good settings", "err", msg)
+		} else {
+			s.log.Error("settings unavailable; the route answers 503 until the file is fixed", "err", msg)
+		}
+	}
+	return err
+}
+
+// Watch polls the file every interval until ctx ends and reloads it when its
+// content changes (or while no good settings have loaded). Polling the
+// content works the same for editors that replace the file, for Kubernetes
+// ConfigMap symlink swaps and for network file systems.
+func (s *Store) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.changed() {
+				_ = s.Reload() // failures are logged by Reload
+			}
+		}
+	}
+}
+
+// changed reports whether the file differs from what was last read.
+func (s *Store) changed() bool {
+	data, err := os.ReadFile(s.path)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		return true // let Reload report it (once per distinct error)
+	}
+	sum := sha256.Sum256(data)
+	return !s.seen || !bytes.Equal(sum[:], s.lastSeen[:])
+}
