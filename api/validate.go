@@ -145,7 +145,13 @@ func schemaFields(err error) []gen.FieldError {
 		if !errors.As(e, &se) {
 			continue
 		}
-		out = append(out, gen.FieldError{Pointer: pointer(se.JSONPointer()), Detail: se.Reason})
+		path := se.JSONPointer()
+		// kin-openapi reports an unknown property at its parent object; point at the property.
+		var name string
+		if _, err := fmt.Sscanf(se.Reason, "property %q is unsupported", &name); err == nil {
+			path = append(path, name)
+		}
+		out = append(out, gen.FieldError{Pointer: pointer(path), Detail: se.Reason})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
 	return out

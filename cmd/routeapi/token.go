@@ -21,8 +21,8 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	ttl := fs.Duration("ttl", time.Hour, "how long the session is valid")
 	raw := fs.Bool("raw", false, "print only the token (for Authorization: Bearer and Swagger UI's Authorize)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw]")
-		fmt.Fprintln(stderr, "Prints a session cookie (name=value) signed with NEXTAUTH_SECRET (or the ROUTEAPI_DEV secret).")
+		_, _ = fmt.Fprintln(stderr, "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw]")
+		_, _ = fmt.Fprintln(stderr, "Prints a session cookie (name=value) signed with NEXTAUTH_SECRET (or the ROUTEAPI_DEV secret).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

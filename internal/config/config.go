@@ -255,7 +255,7 @@ func isHTTPURL(s string) bool {
 // accepts: scheme://host[:port], nothing more.
 func checkOrigin(o string) error {
 	u, err := url.Parse(o)
-	if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("want origins like https://app.example.com, got %q", o)
 	}
 	return nil

@@ -67,7 +67,7 @@ func (j *JWTResolver) Decode(token string) (Session, error) {
 	// tokens and key-wrapping algorithms.
 	obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
-		return Session{}, fmt.Errorf("parse JWE: %v: %w", err, ErrMalformed)
+		return Session{}, fmt.Errorf("parse JWE: %w: %w", ErrMalformed, err)
 	}
 	payload, err := obj.Decrypt(j.key)
 	if err != nil {

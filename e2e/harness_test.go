@@ -1,0 +1,325 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/spectest"
+)
+
+// binary returns the path in env var name, failing the test when it is unset
+// or missing: these tests never skip.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	p := os.Getenv(name)
+	if p == "" {
+		t.Fatalf("%s is not set: run the end-to-end tests with `make test-e2e`", name)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s: %v (run `make test-e2e`, which builds it)", name, err)
+	}
+	return p
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitFor polls ok every 50 ms until it returns true or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink for a child process.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// process is a child process stopped at the end of the test.
+type process struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+func start(t *testing.T, name string, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.logs.String())
+		}
+	})
+	return p
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM and waits up to 10 s, then kills.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not stop within 10s of SIGTERM", p.cmd.Path)
+	}
+}
+
+// inngestDev is a real Inngest dev server on a loopback port.
+type inngestDev struct {
+	URL  string
+	proc *process
+}
+
+func startInngest(t *testing.T) *inngestDev {
+	t.Helper()
+	bin := binary(t, "INNGEST_BIN")
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "dev", "--no-discovery", "--no-poll", "--host", "127.0.0.1", "-p", port)
+	// An empty working directory and HOME: the dev server looks for inngest.*
+	// config files upwards from its directory and writes ~/.config/inngest/state.
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH")}
+	d := &inngestDev{URL: "http://" + addr}
+	d.proc = start(t, "inngest dev", cmd)
+	waitFor(t, 60*time.Second, "the Inngest dev server", func() bool {
+		if d.proc.exited() {
+			t.Fatalf("the Inngest dev server exited: %v\n%s", d.proc.err, d.proc.logs.String())
+		}
+		resp, err := http.Get(d.URL + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return d
+}
+
+// receivedEvent is an event as the dev server's GET /v1/events lists it.
+type receivedEvent struct {
+	InternalID string          `json:"internal_id"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Data       json.RawMessage `json:"data"`
+	TS         int64           `json:"ts"`
+}
+
+// events lists the events named name that the dev server received, newest first.
+func (d *inngestDev) events(t *testing.T, name string) []receivedEvent {
+	t.Helper()
+	resp, err := http.Get(d.URL + "/v1/events?limit=50&name=" + url.QueryEscape(name))
+	if err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []receivedEvent `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	return out.Data
+}
+
+// waitEvents waits until the dev server lists at least n events named name.
+func (d *inngestDev) waitEvents(t *testing.T, name string, n int) []receivedEvent {
+	t.Helper()
+	var got []receivedEvent
+	waitFor(t, 15*time.Second, fmt.Sprintf("%d events named %s", n, name), func() bool {
+		got = d.events(t, name)
+		return len(got) >= n
+	})
+	return got
+}
+
+// routeAPI is the built routeapi binary serving on a loopback port.
+type routeAPI struct {
+	URL          string
+	SettingsPath string
+	Secret       string
+	proc         *process
+}
+
+// settingsYAML writes a settings file for event name.
+func settingsYAML(event string, enabled bool, maxBody int) string {
+	return fmt.Sprintf("route:\n  enabled: %v\n  event: %s\n  maxBodyBytes: %d\npublic:\n  appName: e2e\n  plan: free\n", enabled, event, maxBody)
+}
+
+// startRouteAPI starts routeapi with env on top of a minimal environment
+// (no variables are inherited but PATH and HOME) and waits for /healthz.
+func startRouteAPI(t *testing.T, settings string, env map[string]string) *routeAPI {
+	t.Helper()
+	bin := binary(t, "ROUTEAPI_BIN")
+	dir := t.TempDir()
+	r := &routeAPI{SettingsPath: filepath.Join(dir, "settings.yaml"), Secret: "e2e-secret-" + randomSuffix()}
+	if settings != "" {
+		if err := os.WriteFile(r.SettingsPath, []byte(settings), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freeAddr(t)
+	r.URL = "http://" + addr
+	vars := map[string]string{
+		"PATH":              os.Getenv("PATH"),
+		"HOME":              os.Getenv("HOME"),
+		"ROUTEAPI_ADDR":     addr,
+		"ROUTEAPI_SETTINGS": r.SettingsPath,
+		"NEXTAUTH_SECRET":   r.Secret,
+		"INNGEST_DEV":       "1",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	if s, ok := vars["NEXTAUTH_SECRET"]; ok {
+		r.Secret = s
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	r.proc = start(t, "routeapi", cmd)
+	waitFor(t, 20*time.Second, "routeapi /healthz", func() bool {
+		if r.proc.exited() {
+			t.Fatalf("routeapi exited: %v\n%s", r.proc.err, r.proc.logs.String())
+		}
+		resp, err := http.Get(r.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return r
+}
+
+// response is an answer from routeapi, already checked against openapi.yaml.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Took   time.Duration
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d response: %v: %s", r.Status, err, r.Body)
+	}
+}
+
+// problemType is the kind of a problem response ("" when it is not one).
+func (r response) problemType() string {
+	var p struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(r.Body, &p)
+	return strings.TrimPrefix(p.Type, "urn:routeapi:problem:")
+}
+
+// do sends a request and checks the response against openapi.yaml.
+func (r *routeAPI) do(t *testing.T, method, path, body string, header http.Header) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, r.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := response{Status: resp.StatusCode, Header: resp.Header, Body: data, Took: time.Since(start)}
+	if err := spectest.CheckResponse(req, resp.StatusCode, resp.Header, data); err != nil {
+		t.Errorf("%s %s: %v\nbody: %s", method, path, err, data)
+	}
+	return out
+}
+
+// post sends {"data": ...} JSON to /api/route with extra headers.
+func (r *routeAPI) post(t *testing.T, body string, header http.Header) response {
+	t.Helper()
+	return r.do(t, http.MethodPost, "/api/route", body, header)
+}
+
+func randomSuffix() string {
+	return fmt.Sprintf("%d", time.Now().UnixNano())
+}
+
