@@ -313,7 +313,7 @@ func flipLast(tok string) string {
 }
 
 // TestPublishedEvent checks the event a 200 publishes: the user comes from
-// the session, data is forwarded byte for byte, settings and request id are in it.
+// the session, data is forwarded unchanged, settings and request id are in it.
 func TestPublishedEvent(t *testing.T) {
 	h := newHarness(t, options{})
 	data := `{"n":12345678901234567890,"z":1.0,"s":"é"}`

@@ -142,8 +142,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 	// Listen address.
 	if addr := get("ROUTEAPI_ADDR"); addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad("ROUTEAPI_ADDR", "want host:port, e.g. 127.0.0.1:3000 (%v)", err)
+		if _, port, err := net.SplitHostPort(addr); err != nil || !validPort(port) {
+			bad("ROUTEAPI_ADDR", "want host:port with a numeric port, e.g. 127.0.0.1:3000, got %q", addr)
 		}
 		c.Addr = addr
 	} else {
@@ -151,7 +151,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if port == "" {
 			port = DefaultPort
 		}
-		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		if !validPort(port) {
 			bad("PORT", "want a port number from 0 to 65535, got %q", port)
 		}
 		c.Addr = ":" + port
@@ -233,6 +233,11 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 // parseBool accepts 1/true/yes/on and 0/false/no/off (any case) and empty (false).

@@ -28,7 +28,7 @@ type Event struct {
 
 // Data is what the event carries.
 type Data struct {
-	// Data is the request's data, byte for byte.
+	// Data is the request's data as sent (json.Marshal compacts it).
 	Data      json.RawMessage `json:"data"`
 	User      user.User       `json:"user"`
 	Settings  map[string]any  `json:"settings"`

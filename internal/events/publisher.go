@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -127,10 +128,10 @@ func (p *Publisher) Publish(ctx context.Context, e Event) ([]string, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer func() { <-p.inflight }()
 		// inngestgo ignores ctx and may retry after we stopped waiting;
 		// the event id makes a late success harmless.
 		ids, err := p.client.SendMany(context.WithoutCancel(ctx), []any{e})
+		<-p.inflight // free the slot before the caller can see the result
 		done <- result{ids, err}
 	}()
 
@@ -155,7 +156,8 @@ func (p *Publisher) Publish(ctx context.Context, e Event) ([]string, error) {
 // redact removes the event key (which inngestgo puts in the URL, and so in
 // transport errors) from a message.
 func (p *Publisher) redact(msg string) string {
-	return strings.ReplaceAll(msg, p.eventKey, "[event-key]")
+	msg = strings.ReplaceAll(msg, p.eventKey, "[event-key]")
+	return strings.ReplaceAll(msg, url.PathEscape(p.eventKey), "[event-key]")
 }
 
 // classify maps an inngestgo error to ErrRejected (Inngest answered 4xx) or

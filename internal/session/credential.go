@@ -55,12 +55,28 @@ func CookieNames(secure bool) []string {
 func HasCookie(r *http.Request, names []string) bool {
 	for _, c := range r.Cookies() {
 		for _, n := range names {
-			if c.Name == n || strings.HasPrefix(c.Name, n+".") {
+			if c.Name == n {
+				return true
+			}
+			if _, ok := chunkIndex(c.Name, n); ok {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// chunkIndex returns i when cookie is "<name>.<i>", the name of chunk i.
+func chunkIndex(cookie, name string) (int, bool) {
+	suffix, ok := strings.CutPrefix(cookie, name+".")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 0 || strconv.Itoa(i) != suffix {
+		return 0, false
+	}
+	return i, true
 }
 
 // HasBearer reports whether r carries a non-empty Authorization: Bearer token.
@@ -101,25 +117,23 @@ func cookieToken(cookies []*http.Cookie, name string) (string, bool, error) {
 	var plain *http.Cookie
 	chunks := map[int]string{}
 	for _, c := range cookies {
-		switch {
-		case c.Name == name:
+		if c.Name == name {
 			if plain == nil {
 				plain = c
 			}
-		case strings.HasPrefix(c.Name, name+"."):
-			suffix := c.Name[len(name)+1:]
-			i, err := strconv.Atoi(suffix)
-			if err != nil || i < 0 || strconv.Itoa(i) != suffix {
-				continue // not one of ours, e.g. a cookie named like ours plus a word
-			}
-			if _, dup := chunks[i]; dup {
-				return "", true, fmt.Errorf("chunk %d sent twice: %w", i, ErrMalformed)
-			}
-			if len(chunks) >= maxChunks {
-				return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
-			}
-			chunks[i] = c.Value
+			continue
 		}
+		i, ok := chunkIndex(c.Name, name)
+		if !ok {
+			continue // not one of ours, e.g. a cookie named like ours plus a word
+		}
+		if _, dup := chunks[i]; dup {
+			return "", true, fmt.Errorf("chunk %d sent twice: %w", i, ErrMalformed)
+		}
+		if len(chunks) >= maxChunks {
+			return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
+		}
+		chunks[i] = c.Value
 	}
 	if len(chunks) == 0 {
 		if plain == nil {

@@ -82,7 +82,7 @@ func parseClaims(payload []byte, now time.Time) (Session, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil || claims == nil {
+	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
 		return Session{}, fmt.Errorf("claims are not a JSON object: %w", ErrInvalid)
 	}
 	exp, ok := numericDate(claims["exp"])

@@ -14,7 +14,9 @@
 //   {"cases":[{"name":"plain","secret":"s3cret","claims":{"sub":"u1"},
 //              "maxAge":3600,"secureCookie":false,"padBytes":0,"kind":"v4",
 //              "decodeSecret":"optional, defaults to secret"}]}
-//   kind: "v4" (default) | "alg-none-jwt" | "jwe-alg-none"
+//   kind: "v4" (default) | "alg-none-jwt" | "jwe-alg-none" | "decode"
+//   kind "decode" mints nothing: it takes the case's "token" (e.g. one minted
+//   in Go) and reports what next-auth's decode makes of it with "secret".
 // CLI mode (humans, e2e): prints one Cookie header line for one v4 token.
 //   node mint.mjs --secret S --sub u1 --email a@b.c [--name N] [--max-age 3600] [--secure]
 // On error the script prints a message to stderr and exits 1.
@@ -67,7 +69,11 @@ async function mintCase(c, i) {
   if (c.padBytes > 0) claims.pad = "x".repeat(c.padBytes);
 
   let token;
-  if (kind === "v4") {
+  if (kind === "decode") {
+    // No minting: check a token made elsewhere (e.g. by Go) with next-auth's decode.
+    if (typeof c.token !== "string" || !c.token) throw new Error(`${where}: kind "decode" needs a non-empty "token"`);
+    token = c.token;
+  } else if (kind === "v4") {
     // encode() sets exp = now + maxAge; a negative maxAge gives an expired token.
     token = await encode({ token: claims, secret: c.secret, maxAge });
   } else if (kind === "alg-none-jwt") {

@@ -1,0 +1,289 @@
+package config_test
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/config"
+)
+
+// env returns a getenv over m. Nothing reads the real environment.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// with returns base plus the pairs kv (k1, v1, k2, v2, ...); "" values delete.
+func with(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(m, kv[i])
+		} else {
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	return m
+}
+
+// minimal is the least a production configuration needs.
+var minimal = map[string]string{"NEXTAUTH_SECRET": "s3cret", "INNGEST_EVENT_KEY": "evt-key"}
+
+func load(t *testing.T, m map[string]string) config.Config {
+	t.Helper()
+	c, err := config.Load(env(m))
+	if err != nil {
+		t.Fatalf("Load(%v): %v", m, err)
+	}
+	return c
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c := load(t, minimal)
+	want := config.Config{
+		Addr:            ":3000",
+		Session:         config.Session{Secret: "s3cret"},
+		InngestEventKey: "evt-key",
+		InngestBaseURL:  "https://inn.gs",
+		SettingsPath:    "settings.yaml",
+		PublishTimeout:  2 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "json",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("Load(minimal) =\n%+v\nwant\n%+v", c, want)
+	}
+	if c.Session.SecureCookies() {
+		t.Error("SecureCookies without NEXTAUTH_URL: want false")
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	c := load(t, with(minimal,
+		"ROUTEAPI_SETTINGS", " /etc/routeapi/settings.yaml ",
+		"INNGEST_ENV", "branch-1",
+		"ROUTEAPI_LOG_LEVEL", "DEBUG",
+		"ROUTEAPI_LOG_FORMAT", "Text",
+		"NEXTAUTH_URL", "https://app.example.com",
+	))
+	if c.SettingsPath != "/etc/routeapi/settings.yaml" || c.InngestEnv != "branch-1" || c.LogLevel != "debug" || c.LogFormat != "text" {
+		t.Errorf("Load = %+v", c)
+	}
+	if !c.Session.SecureCookies() || c.Session.NextAuthURL.Host != "app.example.com" {
+		t.Errorf("NEXTAUTH_URL https: SecureCookies = %v, URL %v", c.Session.SecureCookies(), c.Session.NextAuthURL)
+	}
+	if c := load(t, with(minimal, "NEXTAUTH_URL", "http://localhost:3000")); c.Session.SecureCookies() {
+		t.Error("NEXTAUTH_URL http: SecureCookies = true, want false")
+	}
+}
+
+func TestLoadAddr(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{minimal, ":3000"},
+		{with(minimal, "PORT", "8080"), ":8080"},
+		{with(minimal, "PORT", " 8080 "), ":8080"},
+		{with(minimal, "ROUTEAPI_ADDR", "127.0.0.1:9000"), "127.0.0.1:9000"},
+		{with(minimal, "ROUTEAPI_ADDR", "127.0.0.1:9000", "PORT", "8080"), "127.0.0.1:9000"},
+		{with(minimal, "ROUTEAPI_ADDR", "[::1]:9000", "PORT", "junk"), "[::1]:9000"}, // PORT is not read at all
+	} {
+		if got := load(t, tc.env).Addr; got != tc.want {
+			t.Errorf("Load(%v).Addr = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestLoadSecret(t *testing.T) {
+	base := with(minimal, "NEXTAUTH_SECRET", "")
+	for _, tc := range []struct {
+		name        string
+		env         map[string]string
+		want        string
+		wantDefault bool
+	}{
+		{"NEXTAUTH_SECRET wins", with(base, "NEXTAUTH_SECRET", "next", "AUTH_SECRET", "auth"), "next", false},
+		{"AUTH_SECRET as fallback", with(base, "AUTH_SECRET", "auth"), "auth", false},
+		{"used exactly as written", with(base, "NEXTAUTH_SECRET", " padded= "), " padded= ", false},
+		{"dev default", with(base, "ROUTEAPI_DEV", "1"), config.DevSecret, true},
+		{"dev with a secret", with(base, "ROUTEAPI_DEV", "true", "AUTH_SECRET", "auth"), "auth", false},
+	} {
+		c := load(t, tc.env)
+		if c.Session.Secret != tc.want || c.Session.SecretIsDevDefault != tc.wantDefault {
+			t.Errorf("%s: secret %q (dev default %v), want %q (%v)", tc.name, c.Session.Secret, c.Session.SecretIsDevDefault, tc.want, tc.wantDefault)
+		}
+	}
+	if c := load(t, with(base, "ROUTEAPI_DEV", "1")); !c.Session.Dev {
+		t.Error("ROUTEAPI_DEV=1: Session.Dev = false")
+	}
+
+	_, err := config.Load(env(base))
+	if err == nil || !strings.Contains(err.Error(), "NEXTAUTH_SECRET") || !strings.Contains(err.Error(), "AUTH_SECRET") {
+		t.Fatalf("Load without a secret: %v; want an error naming NEXTAUTH_SECRET (or AUTH_SECRET)", err)
+	}
+	if _, err := config.Load(env(with(base, "ROUTEAPI_DEV", "0"))); err == nil {
+		t.Error("ROUTEAPI_DEV=0 without a secret: want an error")
+	}
+}
+
+func TestLoadInngest(t *testing.T) {
+	noKey := with(minimal, "INNGEST_EVENT_KEY", "")
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		wantDev  bool
+		wantBase string
+	}{
+		{"cloud default", minimal, false, "https://inn.gs"},
+		{"dev 1", with(noKey, "INNGEST_DEV", "1"), true, "http://127.0.0.1:8288"},
+		{"dev true", with(noKey, "INNGEST_DEV", "TRUE"), true, "http://127.0.0.1:8288"},
+		{"dev 0", with(minimal, "INNGEST_DEV", "0"), false, "https://inn.gs"},
+		{"dev false", with(minimal, "INNGEST_DEV", "false"), false, "https://inn.gs"},
+		{"dev blank", with(minimal, "INNGEST_DEV", "  "), false, "https://inn.gs"},
+		{"dev URL", with(noKey, "INNGEST_DEV", "http://inngest:8288/"), true, "http://inngest:8288"},
+		{"INNGEST_BASE_URL", with(minimal, "INNGEST_BASE_URL", "https://inngest.internal/"), false, "https://inngest.internal"},
+		{"INNGEST_BASE_URL beats dev default", with(noKey, "INNGEST_DEV", "1", "INNGEST_BASE_URL", "http://b:1"), true, "http://b:1"},
+		{"INNGEST_BASE_URL beats dev URL", with(noKey, "INNGEST_DEV", "http://d:1", "INNGEST_BASE_URL", "http://b:1"), true, "http://b:1"},
+		{"event API URL beats INNGEST_BASE_URL", with(minimal, "INNGEST_EVENT_API_BASE_URL", "http://e:1", "INNGEST_BASE_URL", "http://b:1"), false, "http://e:1"},
+		{"event API URL beats dev URL", with(noKey, "INNGEST_DEV", "http://d:1", "INNGEST_EVENT_API_BASE_URL", "http://e:1/"), true, "http://e:1"},
+	} {
+		c := load(t, tc.env)
+		if c.InngestDev != tc.wantDev || c.InngestBaseURL != tc.wantBase {
+			t.Errorf("%s: dev %v, base %q; want %v, %q", tc.name, c.InngestDev, c.InngestBaseURL, tc.wantDev, tc.wantBase)
+		}
+	}
+	if c := load(t, with(noKey, "INNGEST_DEV", "1")); c.InngestEventKey != "" {
+		t.Errorf("dev without a key: key %q, want empty", c.InngestEventKey)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		vars []string // each must be named in the error
+	}{
+		{"INNGEST_DEV junk", with(minimal, "INNGEST_DEV", "maybe"), []string{"INNGEST_DEV"}},
+		{"INNGEST_DEV URL without host", with(minimal, "INNGEST_DEV", "http://"), []string{"INNGEST_DEV"}},
+		{"event key required outside dev", with(minimal, "INNGEST_EVENT_KEY", ""), []string{"INNGEST_EVENT_KEY"}},
+		{"event key required with INNGEST_DEV=0", with(minimal, "INNGEST_EVENT_KEY", "", "INNGEST_DEV", "0"), []string{"INNGEST_EVENT_KEY"}},
+		{"event key with a slash", with(minimal, "INNGEST_EVENT_KEY", "a/b"), []string{"INNGEST_EVENT_KEY"}},
+		{"event API URL not http", with(minimal, "INNGEST_EVENT_API_BASE_URL", "ftp://x"), []string{"INNGEST_EVENT_API_BASE_URL"}},
+		{"INNGEST_BASE_URL relative", with(minimal, "INNGEST_BASE_URL", "inn.gs"), []string{"INNGEST_BASE_URL"}},
+		{"PORT junk", with(minimal, "PORT", "http"), []string{"PORT"}},
+		{"PORT too big", with(minimal, "PORT", "65536"), []string{"PORT"}},
+		{"ROUTEAPI_ADDR without port", with(minimal, "ROUTEAPI_ADDR", "localhost"), []string{"ROUTEAPI_ADDR"}},
+		{"ROUTEAPI_DEV junk", with(minimal, "ROUTEAPI_DEV", "yes please"), []string{"ROUTEAPI_DEV"}},
+		{"NEXTAUTH_URL relative", with(minimal, "NEXTAUTH_URL", "/api/auth"), []string{"NEXTAUTH_URL"}},
+		{"log level", with(minimal, "ROUTEAPI_LOG_LEVEL", "verbose"), []string{"ROUTEAPI_LOG_LEVEL"}},
+		{"log format", with(minimal, "ROUTEAPI_LOG_FORMAT", "xml"), []string{"ROUTEAPI_LOG_FORMAT"}},
+		{"publish timeout junk", with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", "2"), []string{"ROUTEAPI_PUBLISH_TIMEOUT"}},
+		{"publish timeout zero", with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", "0s"), []string{"ROUTEAPI_PUBLISH_TIMEOUT"}},
+		{"publish timeout negative", with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", "-1s"), []string{"ROUTEAPI_PUBLISH_TIMEOUT"}},
+		{"publish timeout above a minute", with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", "61s"), []string{"ROUTEAPI_PUBLISH_TIMEOUT"}},
+		{"trusted origin with a path", with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", "https://a.example/app"), []string{"ROUTEAPI_TRUSTED_ORIGINS"}},
+		{"trusted origin without scheme", with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", "a.example"), []string{"ROUTEAPI_TRUSTED_ORIGINS"}},
+		{"everything at once", map[string]string{
+			"PORT":                     "abc",
+			"INNGEST_DEV":              "maybe",
+			"ROUTEAPI_PUBLISH_TIMEOUT": "forever",
+			"ROUTEAPI_TRUSTED_ORIGINS": "https://ok.example, nope",
+			"ROUTEAPI_LOG_LEVEL":       "loud",
+			"NEXTAUTH_URL":             "nope",
+		}, []string{"NEXTAUTH_SECRET", "PORT", "INNGEST_DEV", "INNGEST_EVENT_KEY", "ROUTEAPI_PUBLISH_TIMEOUT", "ROUTEAPI_TRUSTED_ORIGINS", "ROUTEAPI_LOG_LEVEL", "NEXTAUTH_URL"}},
+	} {
+		c, err := config.Load(env(tc.env))
+		if err == nil {
+			t.Errorf("%s: Load = %+v, want an error", tc.name, c)
+			continue
+		}
+		msg := err.Error()
+		if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "invalid configuration: ") {
+			t.Errorf("%s: error is not one line starting with \"invalid configuration: \": %q", tc.name, msg)
+		}
+		for _, v := range tc.vars {
+			if !strings.Contains(msg, v+":") {
+				t.Errorf("%s: error %q does not name %s", tc.name, msg, v)
+			}
+		}
+		if strings.Contains(msg, "evt-key") || strings.Contains(msg, "s3cret") {
+			t.Errorf("%s: error %q contains a secret", tc.name, msg)
+		}
+	}
+}
+
+func TestLoadTrustedOrigins(t *testing.T) {
+	c := load(t, with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", " https://a.example , http://localhost:5173,,"))
+	if want := []string{"https://a.example", "http://localhost:5173"}; !reflect.DeepEqual(c.TrustedOrigins, want) {
+		t.Errorf("TrustedOrigins = %q, want %q", c.TrustedOrigins, want)
+	}
+	for _, bad := range []string{
+		"https://a.example/", // http.CrossOriginProtection.AddTrustedOrigin refuses any path, even "/"
+		"https://a.example?x=1",
+		"https://a.example#f",
+		"https://user@a.example",
+		"https://",
+	} {
+		if c, err := config.Load(env(with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", bad))); err == nil {
+			t.Errorf("trusted origin %q accepted as %q; want an error", bad, c.TrustedOrigins)
+		}
+	}
+}
+
+// Every origin Load accepts must be accepted by the API's
+// http.CrossOriginProtection, or the server fails at start.
+func TestTrustedOriginsAcceptedByCrossOriginProtection(t *testing.T) {
+	for _, o := range []string{
+		"https://a.example", "https://a.example/", "http://localhost:5173", "http://[::1]:8080",
+		"https://a.example/x", "https://a.example?", "https://a.example?q", "https://a.example#", "https://u:p@a.example",
+		"HTTPS://A.EXAMPLE", "a.example", "//a.example", "https:a.example", "https://a.example:443", "chrome-extension://abc",
+	} {
+		c, err := config.Load(env(with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", o)))
+		if err != nil {
+			continue
+		}
+		for _, got := range c.TrustedOrigins {
+			if err := http.NewCrossOriginProtection().AddTrustedOrigin(got); err != nil {
+				t.Errorf("Load accepted ROUTEAPI_TRUSTED_ORIGINS=%q, but the server would fail: %v", o, err)
+			}
+		}
+	}
+}
+
+func TestLoadPublishTimeout(t *testing.T) {
+	for raw, want := range map[string]time.Duration{
+		"":      2 * time.Second,
+		"500ms": 500 * time.Millisecond,
+		" 5s ":  5 * time.Second,
+		"1m":    time.Minute,
+	} {
+		if got := load(t, with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", raw)).PublishTimeout; got != want {
+			t.Errorf("ROUTEAPI_PUBLISH_TIMEOUT=%q: %v, want %v", raw, got, want)
+		}
+	}
+}
+
+func TestLoadSession(t *testing.T) {
+	// LoadSession needs no Inngest settings.
+	s, err := config.LoadSession(env(map[string]string{"AUTH_SECRET": "auth", "NEXTAUTH_URL": "https://app.example.com", "INNGEST_DEV": "junk"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Secret != "auth" || s.SecretIsDevDefault || !s.SecureCookies() {
+		t.Errorf("LoadSession = %+v", s)
+	}
+	s, err = config.LoadSession(env(map[string]string{"ROUTEAPI_DEV": "on"}))
+	if err != nil || s.Secret != config.DevSecret || !s.SecretIsDevDefault || !s.Dev {
+		t.Errorf("LoadSession(dev) = %+v, %v", s, err)
+	}
+	_, err = config.LoadSession(env(map[string]string{"NEXTAUTH_URL": "ftp://x"}))
+	if err == nil || strings.ContainsAny(err.Error(), "\n") || !strings.Contains(err.Error(), "NEXTAUTH_SECRET:") || !strings.Contains(err.Error(), "NEXTAUTH_URL:") {
+		t.Errorf("LoadSession without a secret and with a bad URL: %v; want one line naming both", err)
+	}
+}

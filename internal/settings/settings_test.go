@@ -1,0 +1,325 @@
+package settings_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/settings"
+)
+
+func TestParse(t *testing.T) {
+	defaults := settings.Settings{
+		Route:  settings.Route{Enabled: true, Event: "app/route.requested", MaxBodyBytes: 256 << 10},
+		Public: map[string]any{},
+	}
+	tests := []struct {
+		name string
+		yaml string
+		want settings.Settings
+	}{
+		{"empty file", "", defaults},
+		{"only a comment", "# nothing here\n", defaults},
+		{"empty route", "route: {}\n", defaults},
+		{"everything", `
+route:
+  enabled: false
+  event: "  shop/order.placed  "
+  maxBodyBytes: 1024
+public:
+  appName: Example
+  limits: {perDay: 10}
+  tags: [a, b]
+`, settings.Settings{
+			Route: settings.Route{Enabled: false, Event: "shop/order.placed", MaxBodyBytes: 1024},
+			Public: map[string]any{
+				"appName": "Example",
+				"limits":  map[string]any{"perDay": 10},
+				"tags":    []any{"a", "b"},
+			},
+		}},
+		{"largest body", "route: {maxBodyBytes: 3145728}\n", settings.Settings{
+			Route:  settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: settings.MaxMaxBodyBytes},
+			Public: map[string]any{},
+		}},
+		{"smallest body", "route: {maxBodyBytes: 1}\n", settings.Settings{
+			Route:  settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1},
+			Public: map[string]any{},
+		}},
+		{"event name of 255 characters", "route: {event: " + strings.Repeat("e", 255) + "}\n", settings.Settings{
+			Route:  settings.Route{Enabled: true, Event: strings.Repeat("e", 255), MaxBodyBytes: settings.DefaultMaxBodyBytes},
+			Public: map[string]any{},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := settings.Parse([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Parse =\n%#v\nwant\n%#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown top-level key", "rout: {}\n", "rout"},
+		{"unknown route key", "route: {enable: false}\n", "enable"},
+		{"reserved event name", "route: {event: inngest/function.finished}\n", "reserved"},
+		{"empty event name", "route: {event: '  '}\n", "route.event"},
+		{"event name too long", "route: {event: " + strings.Repeat("e", 256) + "}\n", "route.event"},
+		{"maxBodyBytes zero", "route: {maxBodyBytes: 0}\n", "maxBodyBytes"},
+		{"maxBodyBytes negative", "route: {maxBodyBytes: -1}\n", "maxBodyBytes"},
+		{"maxBodyBytes above 3 MiB", "route: {maxBodyBytes: 3145729}\n", "maxBodyBytes"},
+		{"maxBodyBytes not a number", "route: {maxBodyBytes: lots}\n", "lots"},
+		{"enabled not a bool", "route: {enabled: maybe}\n", "maybe"},
+		{"public with non-string keys", "public: {1: {2: x}}\n", "public"},
+		{"not YAML", "route: [\n", "parse settings"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := settings.Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Parse(%q) = %+v, %v; want an error mentioning %q", tc.yaml, s, err, tc.want)
+			}
+		})
+	}
+}
+
+// write replaces path's content atomically, as an editor or a ConfigMap swap would.
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recorder is a slog.Handler that keeps the messages it gets.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recorder) WithGroup(string) slog.Handler      { return r }
+
+func (r *recorder) count(prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if strings.HasPrefix(m, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestStoreReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	log := &recorder{}
+	s := settings.NewStore(path, slog.New(log))
+	if s.Path() != path {
+		t.Errorf("Path = %q, want %q", s.Path(), path)
+	}
+	if _, err := s.Current(); !errors.Is(err, settings.ErrUnavailable) {
+		t.Fatalf("Current before any load: %v, want ErrUnavailable", err)
+	}
+
+	// Missing file: still unavailable, and the error says which file.
+	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Reload of a missing file: %v; want an error naming %s", err, path)
+	}
+	if _, err := s.Current(); !errors.Is(err, settings.ErrUnavailable) {
+		t.Fatalf("Current after a failed first load: %v, want ErrUnavailable", err)
+	}
+
+	write(t, path, "route: {event: shop/one}\n")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := s.Current(); err != nil || cur.Route.Event != "shop/one" {
+		t.Fatalf("Current = %+v, %v; want event shop/one", cur, err)
+	}
+
+	// A broken file keeps the last good settings and says why, logged once per distinct error.
+	write(t, path, "route: {event: inngest/x}\n")
+	for range 3 {
+		if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "reserved") || !strings.Contains(err.Error(), path) {
+			t.Fatalf("Reload of a broken file: %v; want the reason and the path", err)
+		}
+	}
+	if cur, err := s.Current(); err != nil || cur.Route.Event != "shop/one" {
+		t.Fatalf("Current after a broken reload = %+v, %v; want the last good (shop/one)", cur, err)
+	}
+	if n := log.count("settings reload failed"); n != 1 {
+		t.Errorf("logged %d reload failures for one repeated error, want 1", n)
+	}
+
+	write(t, path, "route: {event: shop/two, enabled: false}\n")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := s.Current(); cur.Route.Event != "shop/two" || cur.Route.Enabled {
+		t.Fatalf("Current = %+v; want event shop/two, disabled", cur)
+	}
+}
+
+// Current hands out copies: a caller changing its copy changes nothing else.
+func TestStoreCurrentIsACopy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	write(t, path, "route: {event: shop/one}\n")
+	s := settings.NewStore(path, nil)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Current()
+	a.Route.Event = "changed"
+	if b, _ := s.Current(); b.Route.Event != "shop/one" {
+		t.Fatalf("Current after changing a copy: event %q", b.Route.Event)
+	}
+}
+
+// waitFor polls cond until it holds or a deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func watch(t *testing.T, s *settings.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Watch(ctx, 10*time.Millisecond)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done // Watch returns when its context ends
+	})
+}
+
+func event(s *settings.Store) string {
+	cur, err := s.Current()
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return cur.Route.Event
+}
+
+func TestStoreWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	write(t, path, "route: {event: shop/one}\n")
+	log := &recorder{}
+	s := settings.NewStore(path, slog.New(log))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	watch(t, s)
+
+	write(t, path, "route: {event: shop/two}\n")
+	waitFor(t, "the watcher to load shop/two", func() bool { return event(s) == "shop/two" })
+
+	// Removing the file keeps the last good settings; a new file is picked up.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watcher to notice the missing file", func() bool { return log.count("settings reload failed") == 1 })
+	if ev := event(s); ev != "shop/two" {
+		t.Fatalf("after the file was removed: event %q, want the last good shop/two", ev)
+	}
+	write(t, path, "route: {event: shop/three}\n")
+	waitFor(t, "the watcher to load shop/three", func() bool { return event(s) == "shop/three" })
+}
+
+func TestStoreWatchBrokenThenFixed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	write(t, path, "route: {event: shop/one}\n")
+	log := &recorder{}
+	s := settings.NewStore(path, slog.New(log))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	watch(t, s)
+	write(t, path, "route: {maxBodyBytes: 0}\n")
+	waitFor(t, "the watcher to try the broken file", func() bool { return log.count("settings reload failed") == 1 })
+	if ev := event(s); ev != "shop/one" {
+		t.Fatalf("after a broken file: event %q, want the last good shop/one", ev)
+	}
+	write(t, path, "route: {event: shop/fixed}\n")
+	waitFor(t, "the fixed file", func() bool { return event(s) == "shop/fixed" })
+	if n := log.count("settings reload failed"); n != 1 {
+		t.Errorf("logged %d failures for one broken version of the file, want 1", n)
+	}
+}
+
+func TestStoreWatchMissingFileThenCreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	log := &recorder{}
+	s := settings.NewStore(path, slog.New(log))
+	watch(t, s)
+	// The watcher tries the missing file (and logs it once, not every poll).
+	waitFor(t, "the watcher to report the missing file", func() bool { return log.count("settings unavailable") > 0 })
+	if _, err := s.Current(); !errors.Is(err, settings.ErrUnavailable) {
+		t.Fatalf("Current without a file: %v, want ErrUnavailable", err)
+	}
+	write(t, path, "route: {event: shop/late}\n")
+	waitFor(t, "the watcher to load the new file", func() bool { return event(s) == "shop/late" })
+	if n := log.count("settings unavailable"); n != 1 {
+		t.Errorf("logged the missing file %d times, want once", n)
+	}
+}
+
+// Current is read on every request while reloads happen.
+func TestStoreConcurrentReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	write(t, path, "route: {event: shop/a}\n")
+	s := settings.NewStore(path, nil)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if ev := event(s); ev != "shop/a" && ev != "shop/b" {
+					t.Errorf("Current event %q", ev)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		write(t, path, map[bool]string{true: "route: {event: shop/a}\n", false: "route: {event: shop/b}\n"}[i%2 == 0])
+		_ = s.Reload()
+	}
+	wg.Wait()
+}
