@@ -73,9 +73,11 @@ type options struct {
 	settings fakeSettings
 	pub      *fakePublisher
 	origins  []string
+	// discardLogs formats log lines (at info level) and drops them, for benchmarks.
+	discardLogs bool
 }
 
-func newHarness(t *testing.T, o options) *harness {
+func newHarness(t testing.TB, o options) *harness {
 	t.Helper()
 	if o.pub == nil {
 		o.pub = &fakePublisher{}
@@ -88,8 +90,12 @@ func newHarness(t *testing.T, o options) *harness {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
+	var sink io.Writer = &lockedWriter{w: logs}
+	if o.discardLogs {
+		sink = io.Discard
+	}
 	h, err := api.NewServer(api.Deps{
-		Logger:         slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:         slog.New(slog.NewJSONHandler(sink, nil)),
 		Settings:       o.settings,
 		Sessions:       resolver,
 		Users:          user.FromClaims{},
@@ -115,7 +121,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func mintToken(t *testing.T, secret string, claims map[string]any, ttl time.Duration) string {
+func mintToken(t testing.TB, secret string, claims map[string]any, ttl time.Duration) string {
 	t.Helper()
 	tok, err := session.Encode(secret, claims, ttl, testNow)
 	if err != nil {
@@ -126,7 +132,7 @@ func mintToken(t *testing.T, secret string, claims map[string]any, ttl time.Dura
 
 var adaClaims = map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada", "picture": "https://example.com/ada.png"}
 
-func cookieFor(t *testing.T, claims map[string]any) *http.Cookie {
+func cookieFor(t testing.TB, claims map[string]any) *http.Cookie {
 	return &http.Cookie{Name: session.CookieName, Value: mintToken(t, testSecret, claims, time.Hour)}
 }
 

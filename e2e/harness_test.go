@@ -119,6 +119,9 @@ func (p *process) stop(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
+		if p.err != nil {
+			t.Errorf("%s did not exit cleanly on SIGTERM: %v", p.cmd.Path, p.err)
+		}
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done

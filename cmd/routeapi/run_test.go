@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/session"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestHelpAndUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"routeapi", "help"}, env(nil), &out, &errOut); err != nil {
+		t.Fatalf("help: %v", err)
+	}
+	if !strings.Contains(out.String(), "routeapi token") {
+		t.Errorf("help output: %s", out.String())
+	}
+	err := run(context.Background(), []string{"routeapi", "frobnicate"}, env(nil), &out, &errOut)
+	if !errors.Is(err, errUsage) {
+		t.Errorf("unknown command: %v, want a usage error", err)
+	}
+}
+
+// TestToken: the printed cookie decodes with the configured secret and carries the flags.
+func TestToken(t *testing.T) {
+	const secret = "cmd-test-secret"
+	var out, errOut bytes.Buffer
+	args := []string{"routeapi", "token", "--sub", "u1", "--email", "u1@example.com", "--name", "U One", "--ttl", "10m"}
+	if err := run(context.Background(), args, env(map[string]string{"NEXTAUTH_SECRET": secret}), &out, &errOut); err != nil {
+		t.Fatalf("token: %v (%s)", err, errOut.String())
+	}
+	name, tok, ok := strings.Cut(strings.TrimSpace(out.String()), "=")
+	if !ok || name != session.CookieName {
+		t.Fatalf("printed %q, want %s=<token>", out.String(), session.CookieName)
+	}
+	res, err := session.NewJWTResolver(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := res.Decode(tok)
+	if err != nil {
+		t.Fatalf("decode printed token: %v", err)
+	}
+	if s.Subject != "u1" || s.Email != "u1@example.com" || s.Name != "U One" {
+		t.Errorf("session %+v", s)
+	}
+	if left := time.Until(s.ExpiresAt); left < 9*time.Minute || left > 11*time.Minute {
+		t.Errorf("expires in %s, want about 10m", left)
+	}
+
+	// https NEXTAUTH_URL: the secure cookie name; --raw: the bare token.
+	out.Reset()
+	vars := map[string]string{"NEXTAUTH_SECRET": secret, "NEXTAUTH_URL": "https://app.example.com"}
+	if err := run(context.Background(), []string{"routeapi", "token", "--sub", "u1", "--email", "e"}, env(vars), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), session.SecureCookieName+"=") {
+		t.Errorf("with an https NEXTAUTH_URL: %q", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"routeapi", "token", "--sub", "u1", "--email", "e", "--raw"}, env(vars), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Decode(strings.TrimSpace(out.String())); err != nil {
+		t.Errorf("--raw printed something that does not decode: %v", err)
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		vars map[string]string
+	}{
+		"missing sub":    {[]string{"--email", "e"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+		"missing email":  {[]string{"--sub", "u"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+		"bad flag":       {[]string{"--sub", "u", "--email", "e", "--nope"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+		"negative ttl":   {[]string{"--sub", "u", "--email", "e", "--ttl", "-1h"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+		"no secret":      {[]string{"--sub", "u", "--email", "e"}, nil},
+		"stray argument": {[]string{"--sub", "u", "--email", "e", "extra"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), append([]string{"routeapi", "token"}, tc.args...), env(tc.vars), &out, &errOut)
+			if err == nil {
+				t.Fatalf("no error; printed %q", out.String())
+			}
+			if out.Len() != 0 {
+				t.Errorf("printed a token on error: %q", out.String())
+			}
+		})
+	}
+}
+
+// TestServe starts the real service through run with a fake environment,
+// waits for /healthz and /readyz, and stops it by cancelling the context.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	settingsPath := filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(settingsPath, []byte("route:\n  event: test/event\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, logs bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
+			"ROUTEAPI_ADDR": addr, "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1",
+			"INNGEST_BASE_URL": "http://127.0.0.1:1", "ROUTEAPI_SETTINGS": settingsPath,
+		}), &out, &logs)
+	}()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 10s: %v", err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after the context was cancelled")
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	var out, logs bytes.Buffer
+	err := run(context.Background(), []string{"routeapi", "serve"}, env(map[string]string{"INNGEST_DEV": "maybe"}), &out, &logs)
+	if err == nil || !strings.Contains(err.Error(), "INNGEST_DEV") || !strings.Contains(err.Error(), "NEXTAUTH_SECRET") {
+		t.Fatalf("err = %v, want one naming INNGEST_DEV and NEXTAUTH_SECRET", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error spans several lines: %q", err)
+	}
+}
