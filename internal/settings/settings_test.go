@@ -98,6 +98,18 @@ func TestParseErrors(t *testing.T) {
 }
 
 // write replaces path's content atomically, as an editor or a ConfigMap swap would.
+// loadedStore writes content to a new settings file and loads it into a Store.
+func loadedStore(t *testing.T, content string, log *slog.Logger) (*settings.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	write(t, path, content)
+	s := settings.NewStore(path, log)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	tmp := path + ".tmp"
@@ -189,12 +201,7 @@ func TestStoreReload(t *testing.T) {
 
 // Current hands out copies: a caller changing its copy changes nothing else.
 func TestStoreCurrentIsACopy(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "settings.yaml")
-	write(t, path, "route: {event: shop/one}\n")
-	s := settings.NewStore(path, nil)
-	if err := s.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := loadedStore(t, "route: {event: shop/one}\n", nil)
 	a, _ := s.Current()
 	a.Route.Event = "changed"
 	if b, _ := s.Current(); b.Route.Event != "shop/one" {
@@ -236,13 +243,8 @@ func event(s *settings.Store) string {
 }
 
 func TestStoreWatch(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "settings.yaml")
-	write(t, path, "route: {event: shop/one}\n")
 	log := &recorder{}
-	s := settings.NewStore(path, slog.New(log))
-	if err := s.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	s, path := loadedStore(t, "route: {event: shop/one}\n", slog.New(log))
 	watch(t, s)
 
 	write(t, path, "route: {event: shop/two}\n")
@@ -261,13 +263,8 @@ func TestStoreWatch(t *testing.T) {
 }
 
 func TestStoreWatchBrokenThenFixed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "settings.yaml")
-	write(t, path, "route: {event: shop/one}\n")
 	log := &recorder{}
-	s := settings.NewStore(path, slog.New(log))
-	if err := s.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	s, path := loadedStore(t, "route: {event: shop/one}\n", slog.New(log))
 	watch(t, s)
 	write(t, path, "route: {maxBodyBytes: 0}\n")
 	waitFor(t, "the watcher to try the broken file", func() bool { return log.count("settings reload failed") == 1 })
@@ -300,12 +297,7 @@ func TestStoreWatchMissingFileThenCreated(t *testing.T) {
 
 // Current is read on every request while reloads happen.
 func TestStoreConcurrentReads(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "settings.yaml")
-	write(t, path, "route: {event: shop/a}\n")
-	s := settings.NewStore(path, nil)
-	if err := s.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	s, path := loadedStore(t, "route: {event: shop/a}\n", nil)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
