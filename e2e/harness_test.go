@@ -325,4 +325,3 @@ func (r *routeAPI) post(t *testing.T, body string, header http.Header) response 
 func randomSuffix() string {
 	return fmt.Sprintf("%d", time.Now().UnixNano())
 }
-
