@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,4 +136,25 @@ func limitBody(max func() int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// oneJSONValue refuses a body that holds more than one JSON value, or
+// anything but white space after the first. The validator and the strict
+// server both decode with json.Decoder, which stops after the first value
+// and would let `{"data":1} trailing` through. It runs after the validator,
+// so a request without a credential still gets 401 first.
+func oneJSONValue(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
+			return
+		}
+		if len(data) > 0 && !json.Valid(data) {
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON: it must hold exactly one JSON value."})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		next.ServeHTTP(w, r)
+	})
 }

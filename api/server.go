@@ -118,8 +118,9 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: body limit, then the validator.
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), validate},
+		// Per operation, first to last: body limit, the validator, then the
+		// single-JSON-value check the validator does not make.
+		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},

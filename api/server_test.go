@@ -224,6 +224,9 @@ func TestStatuses(t *testing.T) {
 		{name: "200 trusted origin", opts: options{origins: []string{"https://app.example.com"}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}, headers: map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.com"}}, wantStatus: 200},
 
 		{name: "400 not JSON", req: request{body: `{"data":`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "400 trailing data", req: request{body: `{"data":1} trailing`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "400 two JSON values", req: request{body: `{"data":1}{"data":2}`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "200 trailing white space", req: request{body: "{\"data\":1}\n\t ", cookies: []*http.Cookie{ada}}, wantStatus: 200},
 		{name: "400 null data", req: request{body: `{"data":null}`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
 		{name: "400 missing data", req: request{body: `{}`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
 		{name: "400 unknown property", req: request{body: `{"data":1,"extra":2}`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
