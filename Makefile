@@ -18,7 +18,7 @@ export REDOCLY_TELEMETRY := off
 .PHONY: help generate build run test test-deps test-unit test-e2e check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 generate: ## Regenerate gen/ from openapi.yaml (oapi-codegen)
 	$(GO) generate ./gen
