@@ -110,6 +110,23 @@ func (p *process) exited() bool {
 	}
 }
 
+// waitReady polls url until it answers 200, failing the test if the process
+// exits first (a leftover server on the same port would answer too).
+func (p *process) waitReady(t *testing.T, timeout time.Duration, name, url string) {
+	t.Helper()
+	waitFor(t, timeout, name+" to answer "+url, func() bool {
+		if p.exited() {
+			t.Fatalf("%s exited: %v\n%s", name, p.err, p.logs.String())
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
 // stop sends SIGTERM and waits up to 10 s, then kills.
 func (p *process) stop(t *testing.T) {
 	t.Helper()
@@ -147,17 +164,7 @@ func startInngest(t *testing.T) *inngestDev {
 	cmd.Env = []string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH")}
 	d := &inngestDev{URL: "http://" + addr}
 	d.proc = start(t, "inngest dev", cmd)
-	waitFor(t, 60*time.Second, "the Inngest dev server", func() bool {
-		if d.proc.exited() {
-			t.Fatalf("the Inngest dev server exited: %v\n%s", d.proc.err, d.proc.logs.String())
-		}
-		resp, err := http.Get(d.URL + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	d.proc.waitReady(t, 60*time.Second, "the Inngest dev server", d.URL+"/health")
 	return d
 }
 
@@ -245,17 +252,7 @@ func startRouteAPI(t *testing.T, settings string, env map[string]string) *routeA
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	r.proc = start(t, "routeapi", cmd)
-	waitFor(t, 20*time.Second, "routeapi /healthz", func() bool {
-		if r.proc.exited() {
-			t.Fatalf("routeapi exited: %v\n%s", r.proc.err, r.proc.logs.String())
-		}
-		resp, err := http.Get(r.URL + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	r.proc.waitReady(t, 20*time.Second, "routeapi", r.URL+"/healthz")
 	return r
 }
 
