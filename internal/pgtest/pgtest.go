@@ -1,0 +1,165 @@
+// Package pgtest starts a throwaway PostgreSQL server for tests: a fresh
+// cluster in a temporary directory, listening on a free loopback port, with
+// trust authentication for the user "app". It follows the recipe in
+// ../shared/design/toolchain.md §9 and works as root (initdb then runs as the
+// postgres user).
+//
+// The binaries are taken from ROUTEAPI_PG_BIN, or else the newest
+// /usr/lib/postgresql/*/bin. A missing PostgreSQL fails the test: `.ci/run`
+// installs it, and a skipped test would hide the gap.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is one running (or stopped) PostgreSQL cluster owned by a test.
+type Server struct {
+	// URL is a pgx/libpq connection URL for the database "postgres" as user "app".
+	URL string
+	// Port is the loopback TCP port the server listens on.
+	Port int
+
+	bin     string
+	dir     string
+	asUser  []string
+	mu      sync.Mutex
+	running bool
+}
+
+// Start initialises and starts a new cluster and registers its removal with
+// tb.Cleanup. It takes about a second.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := binDir()
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "pgtest.")
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	s := &Server{bin: bin, dir: dir}
+	if os.Geteuid() == 0 {
+		if err := chownToPostgres(dir); err != nil {
+			_ = os.RemoveAll(dir)
+			tb.Fatalf("pgtest: %v", err)
+		}
+		s.asUser = []string{"runuser", "-u", "postgres", "--"}
+	}
+	tb.Cleanup(func() {
+		s.stop()
+		_ = os.RemoveAll(dir)
+	})
+	if out, err := s.command("initdb", "-D", s.dataDir(), "-U", "app", "--auth=trust", "-E", "UTF8", "--no-instructions").CombinedOutput(); err != nil {
+		tb.Fatalf("pgtest: initdb: %v\n%s", err, out)
+	}
+	s.Port = freePort(tb)
+	s.URL = fmt.Sprintf("postgres://app@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
+	s.Restart(tb)
+	return s
+}
+
+// Stop stops the server (fast shutdown) so tests can see how callers behave
+// when the database is gone. The data stays; Restart brings it back.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	if err := s.stop(); err != nil {
+		tb.Fatalf("pgtest: stop: %v", err)
+	}
+}
+
+// Restart starts a stopped server on the same port with the same data.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return
+	}
+	opts := strings.Join([]string{
+		"-c listen_addresses=127.0.0.1",
+		"-p " + strconv.Itoa(s.Port),
+		"-k " + s.dir,
+		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
+	}, " ")
+	if out, err := s.command("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "30", "-o", opts, "start").CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+		tb.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+	s.running = true
+}
+
+func (s *Server) stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return nil
+	}
+	s.running = false
+	if out, err := s.command("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "30", "stop").CombinedOutput(); err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
+}
+
+func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
+
+func (s *Server) command(name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	_ = cancel // released when the command's context expires; commands end far sooner
+	full := append(append([]string{}, s.asUser...), filepath.Join(s.bin, name))
+	full = append(full, args...)
+	cmd := exec.CommandContext(ctx, full[0], full[1:]...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	return cmd
+}
+
+func binDir() (string, error) {
+	if d := os.Getenv("ROUTEAPI_PG_BIN"); d != "" {
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	if len(dirs) == 0 {
+		return "", fmt.Errorf("no PostgreSQL binaries in /usr/lib/postgresql/*/bin (apt-get install postgresql, or set ROUTEAPI_PG_BIN)")
+	}
+	sort.Slice(dirs, func(i, j int) bool { return pgVersion(dirs[i]) < pgVersion(dirs[j]) })
+	return dirs[len(dirs)-1], nil
+}
+
+func pgVersion(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+func chownToPostgres(dir string) error {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs the postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("pgtest: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
