@@ -60,10 +60,12 @@ func Start(tb testing.TB) *Server {
 		s.asUser = []string{"runuser", "-u", "postgres", "--"}
 	}
 	tb.Cleanup(func() {
-		s.stop()
+		if err := s.stop(); err != nil {
+			tb.Logf("pgtest: stop: %v", err)
+		}
 		_ = os.RemoveAll(dir)
 	})
-	if out, err := s.command("initdb", "-D", s.dataDir(), "-U", "app", "--auth=trust", "-E", "UTF8", "--no-instructions").CombinedOutput(); err != nil {
+	if out, err := s.run("initdb", "-D", s.dataDir(), "-U", "app", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
 		tb.Fatalf("pgtest: initdb: %v\n%s", err, out)
 	}
 	s.Port = freePort(tb)
@@ -95,7 +97,7 @@ func (s *Server) Restart(tb testing.TB) {
 		"-k " + s.dir,
 		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
 	}, " ")
-	if out, err := s.command("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "30", "-o", opts, "start").CombinedOutput(); err != nil {
+	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "30", "-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
 		tb.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
@@ -109,7 +111,7 @@ func (s *Server) stop() error {
 		return nil
 	}
 	s.running = false
-	if out, err := s.command("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "30", "stop").CombinedOutput(); err != nil {
+	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "30", "stop"); err != nil {
 		return fmt.Errorf("%w: %s", err, out)
 	}
 	return nil
@@ -117,14 +119,16 @@ func (s *Server) stop() error {
 
 func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
 
-func (s *Server) command(name string, args ...string) *exec.Cmd {
+// run runs one of the PostgreSQL programs (as the postgres user when root)
+// with a one-minute bound and returns its combined output.
+func (s *Server) run(name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	_ = cancel // released when the command's context expires; commands end far sooner
+	defer cancel()
 	full := append(append([]string{}, s.asUser...), filepath.Join(s.bin, name))
 	full = append(full, args...)
-	cmd := exec.CommandContext(ctx, full[0], full[1:]...)
+	cmd := exec.CommandContext(ctx, full[0], full[1:]...) //nolint:gosec // fixed PostgreSQL programs from the test's own binDir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	return cmd
+	return cmd.CombinedOutput()
 }
 
 func binDir() (string, error) {
@@ -156,10 +160,14 @@ func chownToPostgres(dir string) error {
 
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("pgtest: free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		tb.Fatalf("pgtest: free port: %v", err)
+	}
+	return port
 }
