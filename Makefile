@@ -75,6 +75,15 @@ test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it aga
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
 	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/types.test.mjs
 
+test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
+	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }
+	cd $(BROWSER_DIR) && $(NODE_TEST_ENV) TEST_OUTPUT_DIR=$(CURDIR)/test-output/browser \
+	  node --test --test-concurrency=1 --test-timeout=180000 swagger-ui.test.mjs
+
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 $(CLIENT_STAMP): $(CLIENT_DIR)/package.json $(CLIENT_DIR)/package-lock.json
 	cd $(CLIENT_DIR) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
