@@ -23,7 +23,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run test test-deps test-unit test-e2e check-generated lint lint-spec lint-go clean
+.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,10 +38,10 @@ build: ## Build bin/routeapi
 run: build $(INNGEST) ## Run routeapi (dev mode) with a local Inngest dev server; prints the docs URL and a cookie
 	ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) scripts/run-dev.sh
 
-test: test-deps check-generated lint-spec lint-go test-unit test-e2e ## Run every test and gate (what CI runs)
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
-test-deps: $(MINT_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
+test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
 
 test-unit: ## Go unit and handler tests
 	$(GO) test -race -count=1 ./...
@@ -54,6 +54,12 @@ check-generated: ## Fail if `make generate` changes gen/ or the TS client's sche
 	@git diff --exit-code --stat -- gen $(CLIENT_DIR)/src/schema.ts || { echo "generated code is out of date: run 'make generate' and commit it"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- gen $(CLIENT_DIR)/src/schema.ts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+contract: lint-spec ## Contract gate: Redocly lint, then oasdiff v1.37.0 breaking changes against the last release (newest v* tag, else contract/)
+	GO=$(GO) scripts/contract.sh
+
+test-contract: ## Prove the gate: it refuses testdata/contract/breaking.yaml, accepts additive.yaml, prefers a v* tag
+	GO=$(GO) scripts/test-contract.sh
 
 lint: lint-spec lint-go ## Lint the spec (Redocly) and the Go code (vet, golangci-lint)
 
