@@ -151,7 +151,7 @@ export interface components {
             };
             /**
              * @description The request id (`X-Request-Id`) of the request that published the event.
-             * @example 9b2f6c1de04a4f7b
+             * @example GPFF3ZDXNF6J6P4VOAO5TM75D6
              */
             requestId: string;
         };
@@ -162,9 +162,15 @@ export interface components {
              * @example user_42
              */
             id: string;
-            /** @example ada@example.com */
+            /**
+             * @description The token's `email`, when the session has one.
+             * @example ada@example.com
+             */
             email?: string;
-            /** @example Ada Lovelace */
+            /**
+             * @description The token's `name`, when the session has one.
+             * @example Ada Lovelace
+             */
             name?: string;
             /**
              * @description The token's `picture`.
@@ -175,6 +181,7 @@ export interface components {
         /** @description A probe's answer. */
         Health: {
             /**
+             * @description `ok` from `/healthz`, `ready` from `/readyz`.
              * @example ok
              * @enum {string}
              */
@@ -212,10 +219,18 @@ export interface components {
             detail?: string;
             /**
              * @description This occurrence; quote it when reporting a problem.
-             * @example urn:routeapi:request:9b2f6c1de04a4f7b
+             * @example urn:routeapi:request:GPFF3ZDXNF6J6P4VOAO5TM75D6
              */
             instance?: string;
-            /** @description Field errors, for requests whose body does not match the schema. */
+            /**
+             * @description Field errors, for requests whose body does not match the schema.
+             * @example [
+             *       {
+             *         "pointer": "/data",
+             *         "detail": "property \"data\" is missing"
+             *       }
+             *     ]
+             */
             errors?: components["schemas"]["FieldError"][];
         };
         /** @description One field error. */
@@ -243,21 +258,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:invalid-request",
-                 *       "title": "Invalid request",
-                 *       "status": 400,
-                 *       "detail": "The request body does not match the schema.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b",
-                 *       "errors": [
-                 *         {
-                 *           "pointer": "/data",
-                 *           "detail": "property \"data\" is missing"
-                 *         }
-                 *       ]
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -272,15 +272,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:unauthenticated",
-                 *       "title": "Unauthenticated",
-                 *       "status": 401,
-                 *       "detail": "The session is missing, expired or invalid. Sign in again.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -290,15 +281,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:cross-origin",
-                 *       "title": "Cross-origin request refused",
-                 *       "status": 403,
-                 *       "detail": "Cross-origin requests are not allowed from this origin.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -308,15 +290,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:payload-too-large",
-                 *       "title": "Payload too large",
-                 *       "status": 413,
-                 *       "detail": "The request body is larger than 262144 bytes.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -326,15 +299,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:unsupported-media-type",
-                 *       "title": "Unsupported media type",
-                 *       "status": 415,
-                 *       "detail": "Send the body as application/json.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -344,15 +308,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:internal",
-                 *       "title": "Internal server error",
-                 *       "status": 500,
-                 *       "detail": "An unexpected error occurred.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -368,15 +323,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:routeapi:problem:publish-failed",
-                 *       "title": "Event not published",
-                 *       "status": 503,
-                 *       "detail": "Inngest did not accept the event in time. Retry later.",
-                 *       "instance": "urn:routeapi:request:9b2f6c1de04a4f7b"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -430,15 +376,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "success": "true",
-                     *       "ids": [
-                     *         "01JD2Q7T9XK4M8V6ZB3N5R1C2F"
-                     *       ],
-                     *       "eventId": "3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c"
-                     *     }
-                     */
                     "application/json": components["schemas"]["RouteResponse"];
                 };
             };
@@ -466,11 +403,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ok"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
@@ -492,11 +424,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ready"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
