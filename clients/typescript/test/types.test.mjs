@@ -42,3 +42,12 @@ for (const [file, expected] of mustFail) {
     assert.match(errors[0], expected);
   });
 }
+
+test("the package version is the contract's info.version", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+  const spec = await readFile(join(root, "..", "..", "openapi.yaml"), "utf8");
+  const m = /^info:\n(?:[ ].*\n)*?[ ]{2}version:\s*['"]?([^'"\s]+)/m.exec(spec);
+  assert.ok(m, "openapi.yaml has no info.version");
+  assert.equal(pkg.version, m[1], "bump clients/typescript/package.json with info.version");
+});
