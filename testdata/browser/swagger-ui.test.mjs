@@ -65,7 +65,9 @@ function assertOnlyLocal(requests) {
 // returns the request the browser sent and the status Swagger UI shows.
 async function tryItOut(page, requests, screenshot) {
   const op = page.locator(".opblock.opblock-post").filter({ hasText: "/api/route" });
-  await op.locator(".opblock-summary").first().click();
+  const summary = op.locator(".opblock-summary").first();
+  assert.match(await summary.innerText(), /POST\s+\/api\/route\s+Publish an event for the signed-in user/);
+  await summary.click();
   await op.getByRole("button", { name: "Try it out" }).click();
   const body = op.locator("textarea.body-param__text");
   await body.fill('{\n  "data": {"from": "swagger-ui"}\n}');
