@@ -2,7 +2,7 @@
 // schema.ts, which `make generate` writes from openapi.yaml. Edit this file;
 // never edit schema.ts.
 import createClient from "openapi-fetch";
-import type { components, paths } from "./schema.js";
+import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths } from "./schema.js";
 
@@ -46,15 +46,23 @@ export interface PostRouteOptions {
   signal?: AbortSignal;
 }
 
-/** Inngest accepted the event. */
-export interface PostRouteSuccess {
-  ok: true;
-  status: 200;
-  data: RouteResponse;
-  /** The `X-Request-Id` of the answer. */
-  requestId: string | null;
-  response: Response;
-}
+type PostRouteResponses = operations["postRoute"]["responses"];
+/** The success statuses of `POST /api/route` in the contract (today: 200). */
+export type PostRouteSuccessStatus = Extract<keyof PostRouteResponses, 200 | 201 | 202 | 203 | 204 | 205 | 206>;
+type SuccessBody<S extends PostRouteSuccessStatus> =
+  PostRouteResponses[S] extends { content: { "application/json": infer B } } ? B : undefined;
+
+/** A success answer, one variant per success status of the contract (200: Inngest accepted the event). */
+export type PostRouteSuccess = {
+  [S in PostRouteSuccessStatus]: {
+    ok: true;
+    status: S;
+    data: SuccessBody<S>;
+    /** The `X-Request-Id` of the answer. */
+    requestId: string | null;
+    response: Response;
+  };
+}[PostRouteSuccessStatus];
 
 /** routeapi (or something in front of it) refused the request. */
 export interface PostRouteFailure {
@@ -98,8 +106,9 @@ export function createRouteClient(options: RouteClientOptions): RouteClient {
         signal,
       });
       const requestId = response.headers.get("X-Request-Id");
-      if (response.status === 200 && body !== undefined) {
-        return { ok: true, status: 200, data: body, requestId, response };
+      if (response.ok) {
+        // openapi-fetch typed body as the union of the contract's success bodies.
+        return { ok: true, status: response.status, data: body, requestId, response } as PostRouteSuccess;
       }
       return {
         ok: false,

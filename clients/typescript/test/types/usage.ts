@@ -1,7 +1,7 @@
 // Must compile: how a front end and an Inngest function use the client.
 // test/types.test.mjs runs `tsc --noEmit` on it.
 import { createRouteClient, isProblem } from "../../src/index.js";
-import type { PostRouteResult, Problem, RouteEvent, RouteResponse, User } from "../../src/index.js";
+import type { PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteResponse, User } from "../../src/index.js";
 
 const client = createRouteClient({
   baseUrl: "http://127.0.0.1:3000",
@@ -14,14 +14,20 @@ export async function submit(): Promise<string> {
   await client.postRoute(42);
   await client.postRoute([1, 2, 3]);
   const res: PostRouteResult = await client.postRoute({ orderId: "ord_123" }, { idempotencyKey: "order-123-submit" });
-  if (res.ok) {
+  if (!res.ok) {
+    const problem: Problem = res.problem;
+    const fields: string[] = (problem.errors ?? []).map((e) => `${e.pointer}: ${e.detail}`);
+    return `${res.status} ${problem.type} ${problem.title} ${problem.detail ?? ""} ${fields.join("; ")} ${res.retryAfter ?? 0}`;
+  }
+  // Narrow on the status: this keeps compiling when the contract gains
+  // another success status (an additive change).
+  const status: PostRouteSuccessStatus = res.status;
+  if (res.status === 200) {
     const answer: RouteResponse = res.data;
     const success: "true" = answer.success;
     return `${success} ${answer.eventId} ${answer.ids.join(",")}`;
   }
-  const problem: Problem = res.problem;
-  const fields: string[] = (problem.errors ?? []).map((e) => `${e.pointer}: ${e.detail}`);
-  return `${res.status} ${problem.type} ${problem.title} ${problem.detail ?? ""} ${fields.join("; ")} ${res.retryAfter ?? 0}`;
+  return `success ${status}`;
 }
 
 // An Inngest function handler typed from the same contract.
