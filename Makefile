@@ -11,17 +11,26 @@ INNGEST_VERSION := v1.0.0
 INNGEST       := $(BIN)/inngest-$(INNGEST_VERSION)
 MINT_DIR      := testdata/mint
 MINT_STAMP    := $(MINT_DIR)/node_modules/.installed
+# The TypeScript client (clients/typescript) and the browser test (testdata/browser):
+# npm packages pinned by their lockfiles, installed with `npm ci` when stale.
+CLIENT_DIR    := clients/typescript
+CLIENT_STAMP  := $(CLIENT_DIR)/node_modules/.installed
+BROWSER_DIR   := testdata/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed
+# The Node tests start these binaries (testdata/harness/harness.mjs).
+NODE_TEST_ENV := ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST)
 REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run test test-deps test-unit test-e2e check-generated lint lint-spec lint-go clean
+.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: ## Regenerate gen/ from openapi.yaml (oapi-codegen)
+generate: $(CLIENT_STAMP) ## Regenerate gen/ (oapi-codegen) and the TS client's src/schema.ts (openapi-typescript) from openapi.yaml
 	$(GO) generate ./gen
+	cd $(CLIENT_DIR) && node_modules/.bin/openapi-typescript ../../openapi.yaml -o src/schema.ts
 
 build: ## Build bin/routeapi
 	$(GO) build -trimpath -o $(ROUTEAPI) ./cmd/routeapi
@@ -29,10 +38,10 @@ build: ## Build bin/routeapi
 run: build $(INNGEST) ## Run routeapi (dev mode) with a local Inngest dev server; prints the docs URL and a cookie
 	ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) scripts/run-dev.sh
 
-test: test-deps check-generated lint-spec lint-go test-unit test-e2e ## Run every test and gate (what CI runs)
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
-test-deps: $(MINT_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
+test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
 
 test-unit: ## Go unit and handler tests
 	$(GO) test -race -count=1 ./...
@@ -40,11 +49,17 @@ test-unit: ## Go unit and handler tests
 test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real Inngest dev server, real next-auth tokens
 	cd e2e && ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST) $(GO) test -count=1 -timeout 10m ./...
 
-check-generated: ## Fail if `make generate` changes gen/ or leaves untracked files there
+check-generated: ## Fail if `make generate` changes gen/ or the TS client's schema, or leaves untracked files there
 	$(MAKE) --no-print-directory generate
-	@git diff --exit-code --stat -- gen || { echo "gen/ is out of date: run 'make generate' and commit it"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- gen); \
+	@git diff --exit-code --stat -- gen $(CLIENT_DIR)/src/schema.ts || { echo "generated code is out of date: run 'make generate' and commit it"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- gen $(CLIENT_DIR)/src/schema.ts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+contract: lint-spec ## Contract gate: Redocly lint, then oasdiff v1.37.0 breaking changes against the last release (newest v* tag, else contract/)
+	GO=$(GO) scripts/contract.sh
+
+test-contract: ## Prove the gate: it refuses testdata/contract/breaking.yaml, accepts additive.yaml, prefers a v* tag
+	GO=$(GO) scripts/test-contract.sh
 
 lint: lint-spec lint-go ## Lint the spec (Redocly) and the Go code (vet, golangci-lint)
 
@@ -62,9 +77,26 @@ $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 	@echo "building the Inngest dev server $(INNGEST_VERSION) (cached in $(INNGEST); about 2 minutes the first time)"
 	cd tools/inngestdev && $(GO) build -o $(CURDIR)/$(INNGEST) github.com/inngest/inngest/cmd
 
+test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
+	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
+	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/types.test.mjs
+
+test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
+	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }
+	cd $(BROWSER_DIR) && $(NODE_TEST_ENV) TEST_OUTPUT_DIR=$(CURDIR)/test-output/browser \
+	  node --test --test-concurrency=1 --test-timeout=180000 swagger-ui.test.mjs
+
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(CLIENT_STAMP): $(CLIENT_DIR)/package.json $(CLIENT_DIR)/package-lock.json
+	cd $(CLIENT_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 $(MINT_STAMP): $(MINT_DIR)/package.json $(MINT_DIR)/package-lock.json
 	cd $(MINT_DIR) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 clean: ## Remove build output and installed test dependencies
-	rm -rf $(BIN) $(MINT_DIR)/node_modules test-output
+	rm -rf $(BIN) $(MINT_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist $(BROWSER_DIR)/node_modules test-output

@@ -70,11 +70,15 @@ type FieldError struct {
 
 // Health A probe's answer.
 type Health struct {
-	// Status Example: ok
+	// Status `ok` from `/healthz`, `ready` from `/readyz`.
+	//
+	// Example: ok
 	Status HealthStatus `json:"status"`
 }
 
-// HealthStatus Example: ok
+// HealthStatus `ok` from `/healthz`, `ready` from `/readyz`.
+//
+// Example: ok
 type HealthStatus string
 
 // Problem An RFC 9457 problem document. `type` identifies the kind of problem
@@ -87,11 +91,13 @@ type Problem struct {
 	Detail *string `json:"detail,omitempty"`
 
 	// Errors Field errors, for requests whose body does not match the schema.
+	//
+	// Example: [{"detail":"property \"data\" is missing","pointer":"/data"}]
 	Errors *[]FieldError `json:"errors,omitempty"`
 
 	// Instance This occurrence; quote it when reporting a problem.
 	//
-	// Example: urn:routeapi:request:9b2f6c1de04a4f7b
+	// Example: urn:routeapi:request:GPFF3ZDXNF6J6P4VOAO5TM75D6
 	Instance *string `json:"instance,omitempty"`
 
 	// Status The HTTP status code.
@@ -146,7 +152,7 @@ type RouteEventData struct {
 
 	// RequestId The request id (`X-Request-Id`) of the request that published the event.
 	//
-	// Example: 9b2f6c1de04a4f7b
+	// Example: GPFF3ZDXNF6J6P4VOAO5TM75D6
 	RequestId string `json:"requestId"`
 
 	// Settings The `public` map from the settings file.
@@ -197,7 +203,9 @@ type RouteResponseSuccess string
 
 // User The signed-in user, taken from the session only.
 type User struct {
-	// Email Example: ada@example.com
+	// Email The token's `email`, when the session has one.
+	//
+	// Example: ada@example.com
 	Email *string `json:"email,omitempty"`
 
 	// Id The user id (the token's `sub`).
@@ -210,7 +218,9 @@ type User struct {
 	// Example: https://example.com/ada.png
 	Image *string `json:"image,omitempty"`
 
-	// Name Example: Ada Lovelace
+	// Name The token's `name`, when the session has one.
+	//
+	// Example: Ada Lovelace
 	Name *string `json:"name,omitempty"`
 }
 
@@ -902,73 +912,86 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xHprbxu5kvZfIfo9wNg4LVmS7WSswQusk0lmPJdMNnE2g01n01SzJHHcTfYh2ZZ1Av/3RRXZN6kdO+MA",
-	"+00XXqueujxV/Bxluii1AuVsNP8crYELMPTxDTizPV86MPhNgM2MLJ3UKppHbyHTSljmNNtw6dgCltoA",
-	"MzhFqtU4iiO44UWZQzQ/jSObraHguEwhlSyqIppP48htS4jmkVQOVmCi29vbOCq54QW4cIQLAUWpHahs",
-	"+yts94/xO78Cy7jfl1m+hDG7XAODa1COScGkZQKMvAbBlkYXzK2BVRYM/seVYG4tbaKuYBszq2mhErgD",
-	"wQz8qwLrWFktcmnXuIsKy26kW9NClhcQFkrUhVIrnCBAVGUuM+7AMunGbIpCmp2esmtp5SIHdv72+cUF",
-	"y9bc8AwvOk5UV1yRNgLMaDo7HtlqUUgXxZHEy3rVRHGkeIHjOsIZoXR6YuY3v4FauXU0n52exij2+vsU",
-	"hewcGFzzfz4kyc1sOkqSm6cvPv7zH1GjFeuMVCuvFAO21MoC6eQZF2+8cPBbppUDRR956e8ttToqjV7k",
-	"UPzzL4t6+tzeDjXouMyjeYSKqsW80GLLhAbLlHas4C4LIqYbEZyM0QiKD50VSqNLMG7Lkkhwx5MI9V1I",
-	"a/HkcVRqhJaJ5tER/h3dfkRJWsdVhjesjJobXTngpZyHg8zPFrPlk2wqYHLCT5ZPFyhVx11lo/nJZBJH",
-	"TjpS0oW65rlscNLKrbdqEMNc+tGjevRtV1f/MLCM5tH/O2ot8cj/a49e+wW8GvrY74pPWha2mJPYSJzS",
-	"C/OXt3+8indkm6j0DZ4xKDJlB0FqTBumqjxnKUosjVmlrpTeKFaL+jDGITxRHo0kcJ4vtSlAIJBv4+il",
-	"NgspBKhH4uO50daOtJErqeqbWsYN0D14nutNa9bSMj9yHD1SycetkodOwAwsKwviHo1nnanfRN3nbGH0",
-	"Bl2XRSfkOtonEXCl3RpMkAI78Aew0sHuyQ/HeKALNA3F8xdoV4/U1LlilYKbEjJ0nWSpTGdZZQyIR+rj",
-	"tG90/szMgrkG43e61/T8nG+jhP2L+oDjReHRKZV3Xf6MuV6hFaGtdHUmBWnhNd/mmotLrX/jZgXf2qNK",
-	"y3JcF/fmis2ezKYnJ2yxdWAfayfTjp2EWzCntd/vHp2UfvzIaT3y47+VQxy6dUr7jwt+80yL7TO8fErC",
-	"fwvmWmbwTvFrLnO+yB8r/yYHkML7qCyD0ttqyEgUc7KAMaPciuXcgXm0gXQU8YJ2wa3rvOU+PxXGjZZc",
-	"5iC+jR7MlvEVl8rfbx6swTmpVt5CqlbisbcKPBbqzW6ky9YgEqWXS3YQVAcKh4o5W/LcQupjUC1saVml",
-	"DPBsHdbTmtlcb5g2iQour1XBmL3Sbo2RbsNtKyVWqRysbRb1mgPBpEsUxxw4xNVKiR+aNHcnFUx3MrKU",
-	"boRJKWV4u6n1qMmthwQdRh91snCS9TvFK7fWRv4bxDdwFxaslVp1EqeYwU0pDQgUcsgqxuytXCmELyn2",
-	"0TF22kLW3weUo5T5PrhWO6O/BV5f6UYKiAkMrwQwSdgKwoiZ40UJKBZSujYedQJBN+5r9/3796PzzjH3",
-	"eQtKvnMR3JoOCsgVKgvsIH0G3IBBrHPL3rx8zs6m0wl5d2nAMq0YZyeTaY9pRX4SM8Dz4v8nUS2+JOqR",
-	"g70Mn2Blq7LUxoH4HYTklzTmUfB6C0q02Si3rLsATnx0CDrtwqg5PyvwAoxueR+amkkjmjSi0d86GKE/",
-	"TncvjyGo2Yhg81JCLpp0jAshcTDPX/vUWyL9Ige4u9cfCtgSJ4eMBKlPZ06rkl0Yvl9zwvjG6NqZSddH",
-	"1D0UawdKHc71eS9/RSLCwv/sACH95GwyPUTII0r8DULy1M1i+gfyVG6fpiJLJdsQ0fxDc4y4vvvHZoZe",
-	"/AUZUbCfgefIiL9K2OdIhRbwnWVc2Q0MSLvG5+cIVFXgafRVhMfjYovn6DD9q3svEhYbOn6Nvq88v/Le",
-	"5OT0KQt2wITOqoKCY4q7pEwK9ExLCZa0cSWVYHpZj0/UQTpoT0k1mRxnOJo+QXr4A0trC99ZFQmbpwgq",
-	"g70Va/P3K7ZJc72uj6hfgfINVW5anNMBwrp9gH1dWWLPAOo6xe4pXrYGamO21KaltJu1tvCAvaSDwt7n",
-	"kzpe5LY5HjeGb/F76273Q1JPIz+wf1UaczLHNmtA9ot+EnMeXsOgL7aHeu89gbXmsu9Bf768fM38AJZp",
-	"Ab0tqR5T8BtfTzw9O4s71UWijTv1xSZa7Psmu9bGMVsVBTdbhPoA7H9oMz1UH1wDDm0k1hfHnfWh9uIu",
-	"hNj9a+9sPEcj6hWQ0pilO6lQGicq7VYdcMwe0fITh6IezVfajZaY4+K4AtxaixH+Foot+GudyI86STzN",
-	"JeWPhLSUq9PuPW6RYs6U1nQ8jVlpYClvQkKVqGGXku5WRx9UX7vPq9a5AcEh/pKTpTIZ0aqv9LNtGbo+",
-	"baeW7HTNNMYN5VhWKsO5ljkjVytMNRO12KIFZhwNMN9i1keOy655CYM+EIPjPR6ivdKPVBWNIymGcdjW",
-	"sokiCHaQ0pUuRNoGal8aPuzD/3g5zWaLM/69eApPlqf8ZHGczcQUJssz/v3iaTZkD76s/flOOSqyvLqK",
-	"3xDKhiTioHTnHLwsj/zfARpdhtExRTsUNtDt1bprCGEnO4lRCIXMc2lDO8RKlQENeafkDYNSZ+vegaZP",
-	"z06fHh+fTc4mp0/iaKlNwZ33UU9OooGWSB+3UtTlfzpz7PX9Zdz+GCDxFdiliNlWLTJujPQVo2G03VmY",
-	"/s52CsnZmquVLwi2ChIBgmHChfjieh6Df45C3Xp0IdLD2lvXQxweviX2LfPv7fugyBQgdrf0nKkGDd+7",
-	"vixlBS8HILuUeT9cELl65ds6L8KPtwNarezdBYPavN/ZAeCEpJnmdy7WlfudKOp0e77S/zVNNB+G2tqL",
-	"VLVbs+AwLnhsNO25h0LtXG09rbjmeQUMbqjeRg2MA6/HmKmqWICJ2ULrHLiKmb8elYcoLzocswuiQUtt",
-	"NtwIBI3uwL9B7rxNAHDTRNGu9Q7WJ5Y8z3GYNEzIlXR73b2giZvRSo8axAmiw2/45newllP9tBkwkgUG",
-	"a7x8aPyF8RE18tbRPAKVaSHViohl3bLbUf4X1Os9+N/Qr2dAPkHcq5z1DK+vzBBEhk0dk6ba6674NbQL",
-	"xWyzltm62aqyPpR2Wq6Jks5X5ElN1OrlSgyU5ni+4VvLVjLsEJq5MbM6UZxlPM/BEEQd5HnTY/a9FqZg",
-	"Ey63o96/E/iksHeJoq1IGnCVUSAo98QDty7Ow/RAK2AlGP+1Hwc/RJPpLz/O/vPp5dmfv578/v1/Pfnv",
-	"Z8evTt9Mn89eIjIaZnFHktoSCFtlGdiB8557eZIoaTZLkwj9YxKlVMPCf3xmyvNQ8PX4CSEhcGWc0mfJ",
-	"9Mu9PDmcy0szbiA2BPt3wYt+JdqtXCkQI6kIVjFz/ApU17v7GqJW+XYA8kXgpp3cRPD/CN/GmS6GkTEM",
-	"jPoJwwFu7PQVKIy0tlrs5j848NPJbHDtgq/uyLeaFUuZucpA2l907Vxp50dHncMfccHH5XBJqM7r2gXO",
-	"BWe/6WvIeXa/ZuWQEik6Z5WRbvuWCqck5AWVP88rX9Tx317WKdYv719Eg2pFw1dw40bIpxo1kgxi32zl",
-	"lqXnoepOufCc+UpronyBggaH2gRbbNmCZ1cMlLDj0H1CZ0aDUlYaqZxlaK1oyrnOeI4K9Z7El4GjeTh9",
-	"Kx0Uuk9K6HzPtb6Sd6ivvcz1SXOfjCZQvF1sCbCv4MaN/6KyLDv45f0l2i13sNrOE8UVA5WZLXnyX96/",
-	"iFnK89WcCWmQ2YHK5ux8dvrkp+e/p4fB4aI+gLL0RKWfPr2l76PmMONwklGQwwE1Zih2pK9e/Hl5/u7y",
-	"50/v3vxGXROC2GGipO0EFK1jcuZWUxcpW1fqCkS4GRIBrww6AeliPMHD7v06Rb46Ho8P64DC6ekStxYK",
-	"5K6YntAjHK8SenzjN2kf39xxrVZfvJS/wtYHY6mWui6m86wbyhtwFFwqx6UCY6O9YnILIXrvpK9DO6rW",
-	"4Pnri+BR09d/vL1kR7yUnvakc0y0DHBBDjhRqOw6/YuRven8OlT5fMj7zu4bQxw2bl5PodPDUEvqaGkt",
-	"YtoHo5bgxsHLU0T4nNSOOonmrI4PMRuPx7dpooajhJBinKhEvaCCi39dIOk9VlPITO/qTaRNbTO0bRQk",
-	"itgzO0hDARUB7NeuyWzNeHCPPttg4dnLATn/RDXeP+QLBGffOKJ3X9PZ93e++4rZChSgyYnEP97YSAuH",
-	"P/TeltHLHh/v/WnRLTcl1bj+00sdtSFVonxpKtcrlksVHEvdKKmxFMXRNRjrATYdT8YTxJ0uQeGf8+h4",
-	"PBkfhxSTnGsLKvxWas8I+kB9M4in2gUdBB+kDfPezbvEw5gtKpkLy3j9LomIa9rG1j5qGxhy1ePjLdtE",
-	"B9YFpnS9kstl03L22LRsNplQ4Ga+1xtGJmogm0UoUmsLwbGXVjrNCn7lX0IigixfQoc3NMe+gm2iQg5a",
-	"Gi2qrJOGNlUW7++aZwV1cdg6bjoFo0T5djuGk+aVImLHMcs3NURybh2bnbC1ruo3h5igkM1gLh691taR",
-	"9KP+M8wPw3yzHXK080zz9mPDK59psf1CG3GnfeiZNqWa889RqMb6ngX9WhNJxC5Sr5YYfpjGs/j4Izrb",
-	"kCLsLhBY350rfK6T4FnsX2CSTLQRn6azY+/GQ4LSW/my66+yXKJovrt7l1DvuH1wi7HHwO/oM5bN85ua",
-	"wo7ZHwhmbw2sE0THUTe5Qve7+7xzNpk8XGE9MvcQ7kNU5z420nAMn/p/rawCnR0Q1pc46m0cnfirD23R",
-	"iOio8/yVpkzvn9J7skGTju+f1L6ixBnTB8zYfUtG804fcryB1v9tHJ0+RBz9Z4Q06wFHHXh51U3pyefs",
-	"JLofPt7G/Qz/w8dbAkttiq+9u29dYM2U+8QNYyFfEQx9NCOvcbSmZvC/8ewrcEOlpjZSbNYyhzooI1Tp",
-	"EVJJdaRsDdkVuWmqdEFuqdTXd7U/gfs57PdY86vbZ5G+erilhM73Xf6kd6m/C4W+Pnua+k1eg8IdqJXe",
-	"UYhXQtAINcwfqhBQzDfceg/N0B5AxOx0csyaDIsdKN0MS9QSdbnmlhp6YQYLLmhZ5fn2cChY/gTujT/f",
-	"N1OgfyDwDXT4dl8ElEf4p1z/56bdgwIKUd6DBZpurqF5/r9H4f1TW6r80+fwwKDO/aM4qkwezaMjyk3C",
-	"DoN9BsoKey0E671Jr2nX8kDvQtA19RdDbgFUUm7MqeCKrxCxqAsK2AueYxpvbGfBcO3bj7f/GwAA//8=",
+	"zFt5c9s4lv8qKO5Uxe6hZMlH0lFqq9ZJx93OdBJv7Ey6JsyGEPkkoU0CHAC0rE75u2+9B/CSKB9pz+78",
+	"Z1k4Ht7xe6e+BYnKCyVBWhNMvgUL4Clo+vMDWL06nlnQ+CkFk2hRWKFkMAnOIVEyNcwqtuTCsinMlAam",
+	"cYuQ82EQBnDN8yKDYHIUBiZZQM7xmFxIkZd5MBmHgV0VEEwCIS3MQQc3NzdhUHDNc7CehNMU8kJZkMnq",
+	"b7DaJOMtvwTDuLuXGT6DIbtYAIMrkJaJlAnDUtDiClI20ypndgGsNKDxOy5TZhfCRPISViEzig4qgFtI",
+	"mYZ/lmAsK8ppJswCb5H+2KWwCzrI8Bz8QZE8lXKOG1JIyyITCbdgmLBDNkYm7R8dsSthxDQDdnz+6vSU",
+	"JQuueYIPHUayza5A6RT0YLx/MDDlNBc2CAOBj3WiCcJA8hzXtZgzQO502MyvfwU5t4tgsn90FCLbq89j",
+	"ZLK1oPHM//kcRdf740EUXT97/eWvfwlqqRirhZw7oWgwhZIGSCYvefrBMQc/JUpakPQnL9y7hZJ7hVbT",
+	"DPK//m5QTt+q19EBU54ORIv2SydZU+Y516tgEhyznGczpXNI2dojWc2EK56V4DTCcpEFkwAFX4ktVWCY",
+	"VJbl3CZOWsdnpwypRa4P/Tnrx0+Yezbtl0/a2zXMy4xrBteFBmOEkizaYF8UDElaxnKZIBdLLSdalRZ4",
+	"ISaeuMnPZycnB//46bd3J0/fPD07/Pv74/dHF2+fHf30FGVouS1NMDkcjcLACksqcSqveCZqrWyk1Dnf",
+	"M30i3OpBtRpFmAtjhJwPUm55l9sx/itGS/Fr7mTuVKWrPg479SPb11qhBX9unVBoVYC2KxYFeGMUdK8s",
+	"FOKADibBHtF48+Xfk5GlvJRqKQfVc9ZUVzK/gNXv3UHeEM8SLpFjBmwNRLv/em7jNY7bpTRlUShtIe1y",
+	"HJf8m3L8pg1rf9EwCybBf+w1TmvPfWv2ztwRbkvXTbTZKQzzl0xYLRjhmPvm/P27cI3XkYw/IJUe82K2",
+	"43WWKc1kmWXMGVC4IfjdEJfwSHqsQXWvcA0x/yYMTpSeijQF+Z1QmmhlzEBpMRdyHUOnWi3R01UPJ//H",
+	"pbIL0Mxv6dO9V60zq82GcQ3EE55latl4U2H8UY+IeweN8vTRwjTMSkMafJsmdVjzOGrU8NRgHGBbWtXD",
+	"XLbjSDDCwjrtu0OU/iman+TZa7Tf79QA4c/YkH45f0EUZmrOFtzQ307GiAOoj236RdqrCwRncF1AgjER",
+	"4QxTSVJqDemjSfyoCxfuPcyAvgLt7rwTNDwPHknMm492UWXFPrQFIR0IOyozNQ97uUpyPuOrTPH0Qqlf",
+	"uZ7Dd0q6cKcMrFKDrDqnI3JEMoXkEIeGOb9+qdLVy5UFcz8vIwyjk/EVXLL9p/vjw0M2xQMez77HLfv2",
+	"nGFWKXfzHZLe5MHjOYg+DsSbnIxJpOegr0QCHyW/4iLj0+y7peryi8GMiwzSrkirlII8twaeLPCikLhl",
+	"MrVE9+IBhdSO0pNeSdfJiUgdiicJFLbZROoschgySvpYxi3oF2uZznooXqVdlGPVSc9j4kJLU14TmUh7",
+	"lZHd5QDWOEt5DK4ZpMIgH9eY7SQNkr7CN814ZmCL3QjjbAzXmaWwyQJSpmazDv/+NYygYITVb7idB2sP",
+	"JlsBa4Wcm0HZ1d2GE+8UcyFbtZTNRAbkRND4IN0KJrwomk11xFDd8n/AnPPq8vbjbmdRLz8eCVX0ivE5",
+	"F9I9eeI9Ros/rTtD5znWtSqSajZjO3FHPSdOOWMXYd4DJiK5gRND9k7ZBcaxS24ao2KlzMCY+lCHFGgR",
+	"NpJ8Zr2Hm6pSpi/qes8aUsRrUEHZJVVnqNSxXmMa1EWmPkb71XutchTx+qPkpV0oLf5wpvwd4FvSESCt",
+	"Q64NMzAu0XdxvMTUX2g0dM0szwugvyVsNQe/vZXnhu0zfBoyZOdiLhGBSVceMZAeN4bxce2lt9vEOl8e",
+	"xxwahpLKYQxNnBWkup4xYcNa0imlnVKnhCBd5fn06dPguEXoZn2QQKlZgVcTocCswvSb7cQvgWvQaErc",
+	"sA8nr9jz8XhEYZHQYJiSjLPD0bhT0QzcJqaBZ/l/RkHFwCjoFOE2KmmktXUK/hZSwS9ozXdqb33UIMez",
+	"BtYfthEV2gW3VZLbPp6O7VPfc5Bpkx5zs7HrEePBo7aa1k9i9CRGT7pLW3v58PiRIXIvXmcExoP1RSSX",
+	"EwFZWud0PE0FLubZmasLCJQe4ff6Xe8lsBlu9klHEFZlHOEkXolnXc0/efEutaqwWNiuxt5RfVtT1VZx",
+	"6NtGEvzm/P075r9nO2gyT5+PxrtoUqgx7gU+P2qnF12CXJVvs9wcBt720mDyuSYjrN7+pd6hpr9DYpHW",
+	"X4BndvFAZh8z1B94YhiXZgk93K40dJ0DsbqMXcIfo3PK7OKPOGQxgtSq/oI+/RHTm2WZ41vUZYCP4+kK",
+	"X9Gq91/eyQZPSt/jK9194Oulw7rDo2fM2xFLVVLmFBnEeEvMRIq4ORPgqgeXQmKQW62P5E7ca49RORod",
+	"JLia/oJ49wWLK6xYO1WYqp4gE9g4sQISd2KTVVfnunDiATaypP5NYyVEgD+3q54Pq8BumE9Vkl2n4qQx",
+	"bxOymdJNhW25UAbuU+2taPyzxXULubkLGVtYdlM/k2vNV/i5cQCbjrcj2Rfsn6XCwNay5QIk04B4jYEj",
+	"r9Spy/6H+5MNEWwzX5TsLxcXZ8wtYIlKoXM5la9zfu36lEfPn4etriXVqtb6lrX/2sRKs1DaMu+P0Xh6",
+	"DOlFEzijQsAV4NKad13GbC2nNw+vooDNZ69dPEGz7NTbEcfWgr84jGTcLqbimo06jNvY54dpv1R2MMOU",
+	"AdflYBcqHeD/fDUZ/9uXh9Hebg5Lt3cy+xhjxLiqAcYhKzTMxLUPICPZD1Lxetf1Xu2Iu3C6ilZIHcLb",
+	"YJvSeCpqPBC5m/Z2RW2rR21VlbgN6wxuVsoE9xpmtZjPMbSO5HSFtphwNMVshVEuQaFZ8AJ6UdW3DW/D",
+	"iuZJPxHGhIFI+/WwKRdRepSynZiedJrGTeDgWs67XfU/mI2T/elz/mP6DJ7Ojvjh9CDZT8cwmj3nP06f",
+	"JX324Nrl37byUZLlVdMBdX5e59y4KF6jgxfFnvvaq0Y7p2qZoulzRAiAlezq/LoVLYXIhFxkmTB+zMII",
+	"mQAt+SjFNYNCJYsOQeNnz4+eHRw8Hz0fHT0Ng5nSObcOo54eBj2jFl29pfI/8YloDp28b9fbn7xKPEB3",
+	"yQc3RceEay1cablf27Z28Z6YVtctWXA5d3XHRkCpV0G/4TS99Tyng78NfJNvcJrGuxVaV0soh2rqJE0h",
+	"pXPvA32UV7btfLS67IUAB4JJzHJe9CjvTGRdx0Fp5Ts3OPLa//OmR77UCb7D0D+aHhXy4Tztbz2sLYGt",
+	"+tSaJ3kgEtZjOs4hNUUtISuAM2DRQzgtqfvu91W6Y7lyCQ/lyAyuqXBOfd8dJ8eQyTKfgg7ZVKkMuAyZ",
+	"ex7V3ShW2h2yU0rQZkovuU5RfVTLEGodnjShAF4aSbq1usG4oJVnGS4TmqViLuzG/JCXxPVgrga1xqWU",
+	"tH/gy7dgDKdGS71gIHJ02/h4P1rk1wc0KrQIJgHIRKVCzl3F4KZX+LeI12H5d8jX5WYuaNwoSXZMsCtM",
+	"7076jR7Dpwp/5/wKmoNCtlyIZFFfVRrnVFv9jUgK69qBJCYaJuMy7al58mzJV4bNhb/Bj4uFzKhIcpbw",
+	"LANNKmohy+p2imslMwlL/7g18X6PCxSp2caKptSrwZZaQkpRKBLcgJ1T0x0lgRWg3ceuR/wcjMZvftr/",
+	"72cXz3/72+HbH//+9B8vD94dfRi/2j8J2tnGlnC1SSpMmSRgeug9dvwkVroprTgKEB+jIKbqHX7jYlSe",
+	"+Uq60x/vHHwejlu6GTj9584c3NPluBnWKtan9h89ij5Q242YS0gHQpJahczyS5BtdHfVUyWzVY/K5715",
+	"L55r1SVI9Jm0Jg6dPbWPXHDDlFzLNXjK/8t/GiYq71es/hurGUuafaqvN+V0PZDChV8P93vPzvkc7nhQ",
+	"IRJbaoi7hy6sLcxkb69F/B5P+bDor3VtDxDre3DJvfl2nHL2q7qCjCd3q5Xo0yAKDZJSC7s6p3q1G5yk",
+	"qvNx6Wpd7tNJFem9+fQ66NUpRB0J13aAaV1NOL0sdIMs3LD42PdSKCSfMFfgjqSrvNBiX3Rh0xWb8uSS",
+	"gUzN0HfIEUlpUcwKLaQlphCOZCrhGaqDgzFXfQ8mnvqGOygyFxERfa+UuhRbhNI85uqwfk9CG8jZT1ck",
+	"ondwbYe/U+Wa7bz5dIGgwS3MV5NIcslAJnpFbuTNp9chi3k2n7BUaEwwQSYTdrx/9PTnV2/jXY/2KA+g",
+	"ZCGS8dev5/R5UBMz9JQMPB92qN1GChO/e/3bxfHHi1++fvzwK/XCSEF3IylMy5spFZInMYp6g8milJeQ",
+	"+pdhPuKEQRSQLIYjJHbjv2NMm4fD4W7lzThNZnNjIHfNbcloxtiJhGaL3SXNbPGWZzXy4oX4G6xcJCDk",
+	"TFU9DJ6044haOXIupOVCgkboLHXWstK5sItySkZarW/+EMaUYIKNunyjdjQCTmMvbakfn516FxCfvT+/",
+	"YHv1qfEEI0MNPCWPEcl21zrExFNlV77k6Xz0E7NpQKG/uB4oR5TG2IBE2GTkaAfOeza5eejdErmwb1Hl",
+	"WaJgwiqHFrLhcHgTR7LfraUiHUYykq+pVuTmsgSNqNdV3XhbGymuC72+wyYhkpT4s53YV5NR6d3ZVR5e",
+	"JWt4RzdRqkapd8hbRbJ2Vz7AIRNwPT4ahR/v/7h1FD5kc5CAZppGbphuKQzsvuiM29MEpwtQHLUI0HV9",
+	"Oay+dFxHaQgZSVdVy9ScZUIiGJ0okpm0A2p1Ac/NhLl+U8ouVgWck7axJBN4Tk1XM/kYyZqRmUCNEZLF",
+	"brnZw3OcvsZsJ040cAsUDL+iBdRvdC02og31Y1U4yNws3AinBHGTfMdVQRi14EIxDByb+YEFaAiR8uSS",
+	"/fBDBe3www9OObnByKjrCpiQVkUybnxMXFVAanBng4Hmyw7EC8lSuIJMFcgHN49gXDs7kj7HQfuqCkx+",
+	"NNK4b1rjlKl/4jY8jaRHeGENZDMHXZlIwOcVHnAwzNICLNcrtoOJkhbzhTWoxqCvIN1tVWtrDAnC4Aq0",
+	"ccAyHo6GI1ylCpD45SQ4GI6GBz4XIkfcgAmNcCmXunYB6kMvjlQ83/GvUZo5jjsO74ZsWoosNYxXc8de",
+	"3LVVddGqhh+vTJsFEnR2bUAStlMlvKiVxmGSYfujEUWYzE17+JWR7Em7UPmoU4ygsJH/WMVyful+FITI",
+	"YfgMWgluTfYlrCLpk6VCq7RMWvlSXRh09lIPslUdEmO5bplKJN3AzcxPbNS/A7LM8GUFDRk3lu0fsoUq",
+	"q5/fYCRNWIlJY3CmjCXuB91fJH3uL4w0S/bWfrF086UugLxU6eqWTn9fh9/lRHfVJKalL0i0ogkMSDu/",
+	"SqCjqjJJp+VPZY/P43A/PPiC3tzHoNtvdQteeC+aLLyOE68rvRu6H5V0inMdenyJZCtB36qMcT90P4gi",
+	"uSidfh3vH/jevguo+zt9axHgE+OB3PjZbdXjVrtEXrS/95ufbCfYVxzvP3TQqXxtmTwo6vnYqnQ0ZO/R",
+	"Npsf7bQl3uQVGEWs/3BrfzR6oP41o5abTXCRmpgiS2+ST9D/+dltkZoXrFXSdwoiOu6uiid2Os2vqgjS",
+	"mSeL5Aa4+NZvV1r+53ntcba2nOqa0H1KKFQxuauoUZcqXAXh4cL3dbEe6d9W7LoJg0Mny74rapnvtX6p",
+	"R1vGd2/pDNXRpoO7NzW/YsEd43vsWJ+Ip31H9yGvZ3rqJgyO7sOO7s8taNc9SO2Z9G6n5+QT1pLWz19u",
+	"wm62/vnLzZe2tp45/WxcVFVy61aAMN3ic1JEF20QQFdDJ0j7HHqRuvHky4XIoAqWUVlpTLSggnSygOSS",
+	"3CiVzCEzBIFdV/gz2F/8fX8aT9RldzrtYp2strlW/Xvc9QDL8sNA2wC1w4TvVZ2u/DuS/VVcgcQbaLqo",
+	"JUAnNC9BNx10TwGCXJ/HRth1o9ghOxodsDpTYjtS1csiWc9tg/uRCu5gHrRmZZatdvuCn5/BfnD0/WmB",
+	"u2mnjszPNx/RK3W39VEE33MlBZNu/Pb/HT86+oOcF3coEG3XV1D/5nOj5ud+lUQdS/rbj1pV+Wpdgtmj",
+	"ANXf0NsfpdSg0/o0DrI6wwZN4cjhFOJf97AzfA01wGobzLnkc1RzlAWFOVOeYQ6vTetA/+ybLzf/GwAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,0 +1,146 @@
+// The generated client against the built routeapi binary and a real Inngest
+// dev server (both started by testdata/harness). Run by `make test-client`,
+// after `tsc` has built dist/ from src/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRouteClient } from "../dist/index.js";
+import { startInngest, startRouteAPI, settingsYAML, freePort } from "../../../testdata/harness/harness.mjs";
+
+const EVENT = "app/route.requested";
+let inngest;
+let api;
+
+before(async () => {
+  inngest = await startInngest();
+  api = await startRouteAPI({ inngestURL: inngest.url });
+});
+
+after(async () => {
+  await api?.stop();
+  await inngest?.stop();
+});
+
+// A client as a Next.js server would make it: the session cookie forwarded.
+function cookieClient(token = api.token()) {
+  return createRouteClient({ baseUrl: api.url, headers: { cookie: `next-auth.session-token=${token}` } });
+}
+
+function assertSuccess(res) {
+  assert.equal(res.ok, true, `expected 200, got ${res.status}: ${JSON.stringify(res.problem)}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.data.success, "true");
+  assert.equal(res.data.ids.length, 1);
+  assert.match(res.data.eventId, /^\S+$/);
+  assert.match(res.requestId, /^[\x21-\x7e]{1,128}$/);
+  assert.match(res.response.headers.get("content-type"), /^application\/json/);
+}
+
+// assertProblem checks a failure is the documented problem document.
+function assertProblem(res, status, kind) {
+  assert.equal(res.ok, false, `expected ${status}, got 200`);
+  assert.equal(res.status, status);
+  assert.match(res.response.headers.get("content-type"), /^application\/problem\+json/);
+  assert.equal(res.problem.status, status);
+  assert.equal(res.problem.type, `urn:routeapi:problem:${kind}`);
+  assert.equal(typeof res.problem.title, "string");
+  assert.equal(res.problem.instance, `urn:routeapi:request:${res.requestId}`);
+  if (status === 503) {
+    assert.ok(res.retryAfter >= 1, `503 without Retry-After: ${res.response.headers.get("retry-after")}`);
+  } else {
+    assert.equal(res.retryAfter, undefined);
+  }
+}
+
+test("success with a session cookie: 200, and Inngest received the RouteEvent", async () => {
+  const token = api.token({ sub: "user-cookie", email: "cookie@example.com", name: "Cookie User" });
+  const data = { orderId: "ord_123", items: [1, 2.5, "three"], nested: { ok: true } };
+  const res = await cookieClient(token).postRoute(data);
+  assertSuccess(res);
+
+  const [event] = await inngest.waitEvent(EVENT, res.data.eventId);
+  /** @type {import("../dist/index.js").RouteEvent["data"]} */
+  const got = event.data;
+  assert.deepEqual(got.data, data);
+  assert.deepEqual(got.user, { id: "user-cookie", email: "cookie@example.com", name: "Cookie User" });
+  assert.deepEqual(got.settings, { appName: "node-tests" });
+  assert.equal(got.requestId, res.requestId);
+});
+
+test("success with a bearer token and the original string payload", async () => {
+  const client = createRouteClient({ baseUrl: api.url, headers: { authorization: `Bearer ${api.token({ sub: "user-bearer" })}` } });
+  const res = await client.postRoute("data");
+  assertSuccess(res);
+  const [event] = await inngest.waitEvent(EVENT, res.data.eventId);
+  assert.equal(event.data.data, "data");
+  assert.equal(event.data.user.id, "user-bearer");
+});
+
+test("idempotent retry: the same key gives the same eventId, another key another", async () => {
+  const client = cookieClient(api.token({ sub: "user-retry" }));
+  const key = `order-${Date.now()}-submit`;
+  const first = await client.postRoute({ n: 1 }, { idempotencyKey: key });
+  const retry = await client.postRoute({ n: 1 }, { idempotencyKey: key });
+  const other = await client.postRoute({ n: 1 }, { idempotencyKey: `${key}-2` });
+  for (const r of [first, retry, other]) assertSuccess(r);
+  assert.equal(retry.data.eventId, first.data.eventId);
+  assert.notEqual(other.data.eventId, first.data.eventId);
+  assert.notEqual(retry.requestId, first.requestId);
+  // Inngest stores both deliveries under the one id (and runs functions once).
+  const events = await inngest.waitEvent(EVENT, first.data.eventId, 2);
+  assert.equal(events.length, 2);
+});
+
+test("400 invalid-request: a malformed Idempotency-Key", async () => {
+  const res = await cookieClient().postRoute("data", { idempotencyKey: "has spaces" });
+  assertProblem(res, 400, "invalid-request");
+});
+
+test("401 unauthenticated: no session, and a tampered one", async () => {
+  const none = await createRouteClient({ baseUrl: api.url }).postRoute("data");
+  assertProblem(none, 401, "unauthenticated");
+  assert.match(none.response.headers.get("www-authenticate"), /^Bearer/);
+
+  const token = api.token();
+  const tampered = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+  const bad = await cookieClient(tampered).postRoute("data");
+  assertProblem(bad, 401, "unauthenticated");
+});
+
+test("403 cross-origin: a browser request from another site", async () => {
+  const res = await cookieClient().postRoute("data", {
+    headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+  });
+  assertProblem(res, 403, "cross-origin");
+});
+
+test("413 payload-too-large: data over route.maxBodyBytes", async () => {
+  const res = await cookieClient().postRoute("x".repeat(300 * 1024));
+  assertProblem(res, 413, "payload-too-large");
+});
+
+test("415 unsupported-media-type: a body that is not application/json", async () => {
+  const res = await cookieClient().postRoute("data", { headers: { "content-type": "text/plain" } });
+  assertProblem(res, 415, "unsupported-media-type");
+});
+
+test("503 route-disabled, with Retry-After", async () => {
+  const off = await startRouteAPI({ inngestURL: inngest.url, settings: settingsYAML({ enabled: false }) });
+  try {
+    const res = await createRouteClient({ baseUrl: off.url, headers: { cookie: `next-auth.session-token=${off.token()}` } }).postRoute("data");
+    assertProblem(res, 503, "route-disabled");
+  } finally {
+    await off.stop();
+  }
+});
+
+test("503 publish-failed when Inngest is unreachable, with Retry-After", async () => {
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms" } });
+  try {
+    const res = await createRouteClient({ baseUrl: down.url, headers: { cookie: `next-auth.session-token=${down.token()}` } })
+      .postRoute("data", { idempotencyKey: "down-1" });
+    assertProblem(res, 503, "publish-failed");
+  } finally {
+    await down.stop();
+  }
+});

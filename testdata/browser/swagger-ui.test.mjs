@@ -1,0 +1,123 @@
+// Swagger UI (/docs/) of the built routeapi in Debian's Chromium, driven by
+// playwright-core: the page shows POST /api/route, "Try it out" + "Execute"
+// get a 200 from the real route (publishing to a real Inngest dev server),
+// and the page loads nothing from outside localhost. Run by `make test-browser`.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { startInngest, startRouteAPI } from "../harness/harness.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+// Flags from the machine notes: no sandbox (root), and no background
+// networking, which this machine's closed network would refuse.
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const OUT = process.env.TEST_OUTPUT_DIR || join(process.cwd(), "test-output");
+const EVENT = "app/route.requested";
+
+let inngest;
+let api;
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  inngest = await startInngest();
+  api = await startRouteAPI({ inngestURL: inngest.url });
+});
+
+after(async () => {
+  await api?.stop();
+  await inngest?.stop();
+});
+
+// withBrowser runs fn with a fresh Chromium profile and a page, recording
+// every request the browser made (pages, workers, the docs' own fetches).
+async function withBrowser(fn) {
+  const profile = mkdtempSync(join(tmpdir(), "routeapi-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 1400 },
+  });
+  const requests = [];
+  context.on("request", (r) => requests.push(r));
+  context.setDefaultTimeout(30_000);
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    await fn({ context, page, requests });
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function assertOnlyLocal(requests) {
+  assert.ok(requests.some((r) => r.url().endsWith("/openapi.json")), "the page did not fetch /openapi.json");
+  const outside = requests.map((r) => r.url()).filter((u) => {
+    const url = new URL(u);
+    if (url.protocol === "data:" || url.protocol === "blob:") return false;
+    return !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  });
+  assert.deepEqual(outside, [], "the page loaded something from outside localhost");
+}
+
+// tryItOut opens POST /api/route on the loaded docs page, executes it and
+// returns the request the browser sent and the status Swagger UI shows.
+async function tryItOut(page, requests, screenshot) {
+  const op = page.locator(".opblock.opblock-post").filter({ hasText: "/api/route" });
+  const summary = op.locator(".opblock-summary").first();
+  assert.match(await summary.innerText(), /POST\s+\/api\/route\s+Publish an event for the signed-in user/);
+  await summary.click();
+  await op.getByRole("button", { name: "Try it out" }).click();
+  const body = op.locator("textarea.body-param__text");
+  await body.fill('{\n  "data": {"from": "swagger-ui"}\n}');
+  const sent = page.waitForRequest((r) => r.url() === `${api.url}/api/route` && r.method() === "POST");
+  await op.getByRole("button", { name: "Execute" }).click();
+  const request = await sent;
+  const status = op.locator(".live-responses-table .response .response-col_status").first();
+  await status.waitFor();
+  const shown = (await status.innerText()).trim();
+  const responseBody = (await op.locator(".live-responses-table .response-col_description pre").first().innerText()).trim();
+  await page.screenshot({ path: join(OUT, screenshot), fullPage: true });
+  assertOnlyLocal(requests);
+  return { request, shown, responseBody };
+}
+
+test("Swagger UI: Try it out with the session cookie set in the browser gets a 200", async () => {
+  await withBrowser(async ({ context, page, requests }) => {
+    const token = api.token({ sub: "browser-cookie-user", email: "cookie@example.com" });
+    // The real next-auth cookie on routeapi's origin: the browser sends it
+    // itself with Swagger UI's same-origin fetch, as for a signed-in user.
+    await context.addCookies([{ name: "next-auth.session-token", value: token, url: api.url, httpOnly: true, sameSite: "Lax" }]);
+    await page.goto(`${api.url}/docs`); // the redirect to /docs/ as a user would type it
+    const { request, shown, responseBody } = await tryItOut(page, requests, "swagger-ui-cookie.png");
+    const headers = await request.allHeaders();
+    assert.match(headers.cookie ?? "", /next-auth\.session-token=/);
+    assert.equal(headers.authorization, undefined);
+    assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
+    const answer = JSON.parse(responseBody);
+    assert.equal(answer.success, "true");
+    const [event] = await inngest.waitEvent(EVENT, answer.eventId);
+    assert.equal(event.data.user.id, "browser-cookie-user");
+    assert.deepEqual(event.data.data, { from: "swagger-ui" });
+  });
+});
+
+test("Swagger UI: Authorize with the token as bearerAuth, then Try it out gets a 200", async () => {
+  await withBrowser(async ({ page, requests }) => {
+    const token = api.token({ sub: "browser-bearer-user", email: "bearer@example.com" });
+    await page.goto(`${api.url}/docs/`);
+    await page.locator(".scheme-container .authorize").click();
+    const bearer = page.locator(".auth-container").filter({ hasText: "bearerAuth" });
+    await bearer.locator("input").fill(token);
+    await bearer.locator("button.authorize").click();
+    await bearer.locator("button.btn-done").click();
+    const { request, shown, responseBody } = await tryItOut(page, requests, "swagger-ui-bearer.png");
+    const headers = await request.allHeaders();
+    assert.equal(headers.authorization, `Bearer ${token}`);
+    assert.equal(headers.cookie, undefined);
+    assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
+    const [event] = await inngest.waitEvent(EVENT, JSON.parse(responseBody).eventId);
+    assert.equal(event.data.user.id, "browser-bearer-user");
+  });
+});
