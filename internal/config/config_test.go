@@ -46,8 +46,9 @@ func load(t *testing.T, m map[string]string) config.Config {
 func TestLoadDefaults(t *testing.T) {
 	c := load(t, minimal)
 	want := config.Config{
-		Addr:            ":3000",
-		Session:         config.Session{Secret: "s3cret"},
+		Addr: ":3000",
+		Session: config.Session{Secret: "s3cret", Format: "auto", V5Secrets: []string{"s3cret"}, UserIDClaim: "sub",
+			Store: config.StoreJWT, DBSchema: config.SchemaPrisma, CacheTTL: config.DefaultSessionCacheTTL},
 		InngestEventKey: "evt-key",
 		InngestBaseURL:  "https://inn.gs",
 		SettingsPath:    "settings.yaml",
