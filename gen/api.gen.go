@@ -106,8 +106,9 @@ type Problem struct {
 
 	// Type The kind of problem: `invalid-request`, `unauthenticated`,
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-	// `not-found`, `method-not-allowed`, `settings-unavailable`,
-	// `route-disabled`, `publish-failed` or `internal`, prefixed with
+	// `not-found`, `method-not-allowed`, `rate-limited`,
+	// `settings-unavailable`, `route-disabled`, `publish-failed`,
+	// `session-store-unavailable` or `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
 	//
@@ -241,6 +242,11 @@ type PayloadTooLarge = Problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
 type ServiceUnavailable = Problem
+
+// TooManyRequests An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
@@ -519,6 +525,18 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -539,15 +557,33 @@ type PostRouteResponseObject interface {
 	VisitPostRouteResponse(w http.ResponseWriter) error
 }
 
-type PostRoute200JSONResponse RouteResponse
+type PostRoute200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostRoute200JSONResponse struct {
+	Body    RouteResponse
+	Headers PostRoute200ResponseHeaders
+}
 
 func (response PostRoute200JSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -632,6 +668,34 @@ func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute429ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -902,73 +966,86 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xHprbxu5kvZfIfo9wNg4LVmS7WSswQusk0lmPJdMNnE2g01n01SzJHHcTfYh2ZZ1Av/3RRXZN6kdO+MA",
-	"+00XXqueujxV/Bxluii1AuVsNP8crYELMPTxDTizPV86MPhNgM2MLJ3UKppHbyHTSljmNNtw6dgCltoA",
-	"MzhFqtU4iiO44UWZQzQ/jSObraHguEwhlSyqIppP48htS4jmkVQOVmCi29vbOCq54QW4cIQLAUWpHahs",
-	"+yts94/xO78Cy7jfl1m+hDG7XAODa1COScGkZQKMvAbBlkYXzK2BVRYM/seVYG4tbaKuYBszq2mhErgD",
-	"wQz8qwLrWFktcmnXuIsKy26kW9NClhcQFkrUhVIrnCBAVGUuM+7AMunGbIpCmp2esmtp5SIHdv72+cUF",
-	"y9bc8AwvOk5UV1yRNgLMaDo7HtlqUUgXxZHEy3rVRHGkeIHjOsIZoXR6YuY3v4FauXU0n52exij2+vsU",
-	"hewcGFzzfz4kyc1sOkqSm6cvPv7zH1GjFeuMVCuvFAO21MoC6eQZF2+8cPBbppUDRR956e8ttToqjV7k",
-	"UPzzL4t6+tzeDjXouMyjeYSKqsW80GLLhAbLlHas4C4LIqYbEZyM0QiKD50VSqNLMG7Lkkhwx5MI9V1I",
-	"a/HkcVRqhJaJ5tER/h3dfkRJWsdVhjesjJobXTngpZyHg8zPFrPlk2wqYHLCT5ZPFyhVx11lo/nJZBJH",
-	"TjpS0oW65rlscNLKrbdqEMNc+tGjevRtV1f/MLCM5tH/O2ot8cj/a49e+wW8GvrY74pPWha2mJPYSJzS",
-	"C/OXt3+8indkm6j0DZ4xKDJlB0FqTBumqjxnKUosjVmlrpTeKFaL+jDGITxRHo0kcJ4vtSlAIJBv4+il",
-	"NgspBKhH4uO50daOtJErqeqbWsYN0D14nutNa9bSMj9yHD1SycetkodOwAwsKwviHo1nnanfRN3nbGH0",
-	"Bl2XRSfkOtonEXCl3RpMkAI78Aew0sHuyQ/HeKALNA3F8xdoV4/U1LlilYKbEjJ0nWSpTGdZZQyIR+rj",
-	"tG90/szMgrkG43e61/T8nG+jhP2L+oDjReHRKZV3Xf6MuV6hFaGtdHUmBWnhNd/mmotLrX/jZgXf2qNK",
-	"y3JcF/fmis2ezKYnJ2yxdWAfayfTjp2EWzCntd/vHp2UfvzIaT3y47+VQxy6dUr7jwt+80yL7TO8fErC",
-	"fwvmWmbwTvFrLnO+yB8r/yYHkML7qCyD0ttqyEgUc7KAMaPciuXcgXm0gXQU8YJ2wa3rvOU+PxXGjZZc",
-	"5iC+jR7MlvEVl8rfbx6swTmpVt5CqlbisbcKPBbqzW6ky9YgEqWXS3YQVAcKh4o5W/LcQupjUC1saVml",
-	"DPBsHdbTmtlcb5g2iQour1XBmL3Sbo2RbsNtKyVWqRysbRb1mgPBpEsUxxw4xNVKiR+aNHcnFUx3MrKU",
-	"boRJKWV4u6n1qMmthwQdRh91snCS9TvFK7fWRv4bxDdwFxaslVp1EqeYwU0pDQgUcsgqxuytXCmELyn2",
-	"0TF22kLW3weUo5T5PrhWO6O/BV5f6UYKiAkMrwQwSdgKwoiZ40UJKBZSujYedQJBN+5r9/3796PzzjH3",
-	"eQtKvnMR3JoOCsgVKgvsIH0G3IBBrHPL3rx8zs6m0wl5d2nAMq0YZyeTaY9pRX4SM8Dz4v8nUS2+JOqR",
-	"g70Mn2Blq7LUxoH4HYTklzTmUfB6C0q02Si3rLsATnx0CDrtwqg5PyvwAoxueR+amkkjmjSi0d86GKE/",
-	"TncvjyGo2Yhg81JCLpp0jAshcTDPX/vUWyL9Ige4u9cfCtgSJ4eMBKlPZ06rkl0Yvl9zwvjG6NqZSddH",
-	"1D0UawdKHc71eS9/RSLCwv/sACH95GwyPUTII0r8DULy1M1i+gfyVG6fpiJLJdsQ0fxDc4y4vvvHZoZe",
-	"/AUZUbCfgefIiL9K2OdIhRbwnWVc2Q0MSLvG5+cIVFXgafRVhMfjYovn6DD9q3svEhYbOn6Nvq88v/Le",
-	"5OT0KQt2wITOqoKCY4q7pEwK9ExLCZa0cSWVYHpZj0/UQTpoT0k1mRxnOJo+QXr4A0trC99ZFQmbpwgq",
-	"g70Va/P3K7ZJc72uj6hfgfINVW5anNMBwrp9gH1dWWLPAOo6xe4pXrYGamO21KaltJu1tvCAvaSDwt7n",
-	"kzpe5LY5HjeGb/F76273Q1JPIz+wf1UaczLHNmtA9ot+EnMeXsOgL7aHeu89gbXmsu9Bf768fM38AJZp",
-	"Ab0tqR5T8BtfTzw9O4s71UWijTv1xSZa7Psmu9bGMVsVBTdbhPoA7H9oMz1UH1wDDm0k1hfHnfWh9uIu",
-	"hNj9a+9sPEcj6hWQ0pilO6lQGicq7VYdcMwe0fITh6IezVfajZaY4+K4AtxaixH+Foot+GudyI86STzN",
-	"JeWPhLSUq9PuPW6RYs6U1nQ8jVlpYClvQkKVqGGXku5WRx9UX7vPq9a5AcEh/pKTpTIZ0aqv9LNtGbo+",
-	"baeW7HTNNMYN5VhWKsO5ljkjVytMNRO12KIFZhwNMN9i1keOy655CYM+EIPjPR6ivdKPVBWNIymGcdjW",
-	"sokiCHaQ0pUuRNoGal8aPuzD/3g5zWaLM/69eApPlqf8ZHGczcQUJssz/v3iaTZkD76s/flOOSqyvLqK",
-	"3xDKhiTioHTnHLwsj/zfARpdhtExRTsUNtDt1bprCGEnO4lRCIXMc2lDO8RKlQENeafkDYNSZ+vegaZP",
-	"z06fHh+fTc4mp0/iaKlNwZ33UU9OooGWSB+3UtTlfzpz7PX9Zdz+GCDxFdiliNlWLTJujPQVo2G03VmY",
-	"/s52CsnZmquVLwi2ChIBgmHChfjieh6Df45C3Xp0IdLD2lvXQxweviX2LfPv7fugyBQgdrf0nKkGDd+7",
-	"vixlBS8HILuUeT9cELl65ds6L8KPtwNarezdBYPavN/ZAeCEpJnmdy7WlfudKOp0e77S/zVNNB+G2tqL",
-	"VLVbs+AwLnhsNO25h0LtXG09rbjmeQUMbqjeRg2MA6/HmKmqWICJ2ULrHLiKmb8elYcoLzocswuiQUtt",
-	"NtwIBI3uwL9B7rxNAHDTRNGu9Q7WJ5Y8z3GYNEzIlXR73b2giZvRSo8axAmiw2/45newllP9tBkwkgUG",
-	"a7x8aPyF8RE18tbRPAKVaSHViohl3bLbUf4X1Os9+N/Qr2dAPkHcq5z1DK+vzBBEhk0dk6ba6674NbQL",
-	"xWyzltm62aqyPpR2Wq6Jks5X5ElN1OrlSgyU5ni+4VvLVjLsEJq5MbM6UZxlPM/BEEQd5HnTY/a9FqZg",
-	"Ey63o96/E/iksHeJoq1IGnCVUSAo98QDty7Ow/RAK2AlGP+1Hwc/RJPpLz/O/vPp5dmfv578/v1/Pfnv",
-	"Z8evTt9Mn89eIjIaZnFHktoSCFtlGdiB8557eZIoaTZLkwj9YxKlVMPCf3xmyvNQ8PX4CSEhcGWc0mfJ",
-	"9Mu9PDmcy0szbiA2BPt3wYt+JdqtXCkQI6kIVjFz/ApU17v7GqJW+XYA8kXgpp3cRPD/CN/GmS6GkTEM",
-	"jPoJwwFu7PQVKIy0tlrs5j848NPJbHDtgq/uyLeaFUuZucpA2l907Vxp50dHncMfccHH5XBJqM7r2gXO",
-	"BWe/6WvIeXa/ZuWQEik6Z5WRbvuWCqck5AWVP88rX9Tx317WKdYv719Eg2pFw1dw40bIpxo1kgxi32zl",
-	"lqXnoepOufCc+UpronyBggaH2gRbbNmCZ1cMlLDj0H1CZ0aDUlYaqZxlaK1oyrnOeI4K9Z7El4GjeTh9",
-	"Kx0Uuk9K6HzPtb6Sd6ivvcz1SXOfjCZQvF1sCbCv4MaN/6KyLDv45f0l2i13sNrOE8UVA5WZLXnyX96/",
-	"iFnK89WcCWmQ2YHK5ux8dvrkp+e/p4fB4aI+gLL0RKWfPr2l76PmMONwklGQwwE1Zih2pK9e/Hl5/u7y",
-	"50/v3vxGXROC2GGipO0EFK1jcuZWUxcpW1fqCkS4GRIBrww6AeliPMHD7v06Rb46Ho8P64DC6ekStxYK",
-	"5K6YntAjHK8SenzjN2kf39xxrVZfvJS/wtYHY6mWui6m86wbyhtwFFwqx6UCY6O9YnILIXrvpK9DO6rW",
-	"4Pnri+BR09d/vL1kR7yUnvakc0y0DHBBDjhRqOw6/YuRven8OlT5fMj7zu4bQxw2bl5PodPDUEvqaGkt",
-	"YtoHo5bgxsHLU0T4nNSOOonmrI4PMRuPx7dpooajhJBinKhEvaCCi39dIOk9VlPITO/qTaRNbTO0bRQk",
-	"itgzO0hDARUB7NeuyWzNeHCPPttg4dnLATn/RDXeP+QLBGffOKJ3X9PZ93e++4rZChSgyYnEP97YSAuH",
-	"P/TeltHLHh/v/WnRLTcl1bj+00sdtSFVonxpKtcrlksVHEvdKKmxFMXRNRjrATYdT8YTxJ0uQeGf8+h4",
-	"PBkfhxSTnGsLKvxWas8I+kB9M4in2gUdBB+kDfPezbvEw5gtKpkLy3j9LomIa9rG1j5qGxhy1ePjLdtE",
-	"B9YFpnS9kstl03L22LRsNplQ4Ga+1xtGJmogm0UoUmsLwbGXVjrNCn7lX0IigixfQoc3NMe+gm2iQg5a",
-	"Gi2qrJOGNlUW7++aZwV1cdg6bjoFo0T5djuGk+aVImLHMcs3NURybh2bnbC1ruo3h5igkM1gLh691taR",
-	"9KP+M8wPw3yzHXK080zz9mPDK59psf1CG3GnfeiZNqWa889RqMb6ngX9WhNJxC5Sr5YYfpjGs/j4Izrb",
-	"kCLsLhBY350rfK6T4FnsX2CSTLQRn6azY+/GQ4LSW/my66+yXKJovrt7l1DvuH1wi7HHwO/oM5bN85ua",
-	"wo7ZHwhmbw2sE0THUTe5Qve7+7xzNpk8XGE9MvcQ7kNU5z420nAMn/p/rawCnR0Q1pc46m0cnfirD23R",
-	"iOio8/yVpkzvn9J7skGTju+f1L6ixBnTB8zYfUtG804fcryB1v9tHJ0+RBz9Z4Q06wFHHXh51U3pyefs",
-	"JLofPt7G/Qz/w8dbAkttiq+9u29dYM2U+8QNYyFfEQx9NCOvcbSmZvC/8ewrcEOlpjZSbNYyhzooI1Tp",
-	"EVJJdaRsDdkVuWmqdEFuqdTXd7U/gfs57PdY86vbZ5G+erilhM73Xf6kd6m/C4W+Pnua+k1eg8IdqJXe",
-	"UYhXQtAINcwfqhBQzDfceg/N0B5AxOx0csyaDIsdKN0MS9QSdbnmlhp6YQYLLmhZ5fn2cChY/gTujT/f",
-	"N1OgfyDwDXT4dl8ElEf4p1z/56bdgwIKUd6DBZpurqF5/r9H4f1TW6r80+fwwKDO/aM4qkwezaMjyk3C",
-	"DoN9BsoKey0E671Jr2nX8kDvQtA19RdDbgFUUm7MqeCKrxCxqAsK2AueYxpvbGfBcO3bj7f/GwAA//8=",
+	"3Ft7bxtHkv8qjbkFImGHFElJdkRjgZMdO1ESP06Sz4vz+DzNmSLZ0Uz3pLtHFFfQdz9Udc+LHJlyJOCA",
+	"/SOBRfajuupX7+JtkKi8UBKkNcH0NlgCT0HTP8+5hd9FLiz9Dz9JwSRaFFYoGUyDc/izBGMNA54smUhB",
+	"WmHXLOf43xWwAjRbCZmqFduLtSotDHV15FD7zfH+MJIXIC1TMluz1RIks0tgBqwVcmHwH4wz3Mgy2hnJ",
+	"IAzghudFBsF0PBqFgUmWkHOkMBdS5GUeTMdhYNcFBNNASAsL0MHdXdg86RxyLqSQi288K4O5ZcKRk5Ra",
+	"I5H+PXOlmV0KU796yFpvEHbZJblN8NGkl97RLnoN9IjgAhIlU8NKaUXWRyjI1DyctsPn38NLsHp9Oreg",
+	"76fLKrbiwrIZzJUGpnGLkIvOpccPvvMuDAqueQ7WI/QshbxQFmSy/g3W22S85Vdg8Ll4LzN8DkN2uQQG",
+	"18gQkTJhWApaXEPK5lrlxMHSgMbvuExJxpG8gnXIjKKDCuAWUubhy4pylgmzxFukP5ZYTBDmOfiDInkm",
+	"5QI3pJCWRSYSbsEwYYdsjEyaHB+za2HELAN2evHq7IwlS655gg/dAHygdAp6MJ4cDkw5Q8UMA4GPdZob",
+	"hIHkOa5rMWeA3Omwmd/8DnJhl8F0cnwcIturv8fIZGtB45n/+zmKbibjQRTdPH/95e9/C2qpGKtRe0go",
+	"GkyhpAGSyUueeg3CvxIlLUj6Jy/cu4WSB4VWswzyv/9hUE63zetQgpaLLJgGKKiKzTOVrlmqwDCpLMu5",
+	"TTyL6UUEJ60VguJz64RCqwK0XbMoSLnlUYDyzoUxSHkYFAqhpYNpcIBfB3dfkJPGcpngC0stp2S1eCGm",
+	"npDpyWwyf5aMUxgd8aP58xly1XJbmmB6hJbICktCOpPXPBM1Thq+dU71bJgKt3pQrb5ry+pvGubBNPiP",
+	"g8ZQH7hvzcEHd4ATQxf7bfahoXJXTIltxE7hmPnrxft34QZvIxmfI41ekDHb81xjSjNZZhmLkWNxyEp5",
+	"JdVKsorV+yEu4ZF0aCSG82yudA4pAvkuDN4oPRNpCvKR+HillTEDpcVCyOqlhnEN9A6eZWrVqLUwzK0c",
+	"Bo8U8mEj5D4KmIZ5aSDdIfGktfVJxH3KZlqt0HQZNEK2JX1iAZfKLkF7LrA9R4ARFjYp3x8iQWeoGpJn",
+	"r1GvHimpU8lKCTcFJGg6SVOZSshTpY+Ux3FX6RzNzIC+Bu1u2ql6bs/TCGH7oc7hOFY4dIoqwCEaM7VA",
+	"LUJdactMpCSFD3ydKZ5eKvU71wt4aosqDMvwXLybSzZ5NhkfHbHZ2oJ5rJ6MW3riX8GsUu6+HTIp3PqB",
+	"VWrg1j+VQex7tQ9Nc37zUqXrl/j4mJh/AfpaJPBR8msuMj7LHsv/OgYQqbNRSQKF01UfkUhmRQ5DRrEV",
+	"y7gF/WgFaQniNd2CV1dxyy475dcN5lxkkD6NHPSa8QUX0r1v2g33UUPKhuOh0wokC+VmVsImS0gjqebz",
+	"OqsAiUvTKZvzzEC8H/ojjRFKMvRUM26AJVzi02eoBNydsld/6VebF529mMusIMtwE/lP598qQWJwWEo6",
+	"zROrFDOZWuEib04b8Q7ZO2WX6EVX3DQSYKXMwJj6UIcKSJmwkeQYX3ufXcr0RR1Cb4SZ8Ua0FxO3MOCl",
+	"6LGd1eEBgzpu7xOiX33QivBJjpdKveVyXSVIj7ZGrfypyRrHo1HjzTGFHOcj85QacTQ5aTTiUimWc7mu",
+	"r9yhD5g4DShxeipt6HBhr0o+lGanH86YVVcgmUj3Wc5TYLlLojxz0HpFcjOzjl3oY/oz14qRhCsM8xo0",
+	"xMy4rG0bMtXZg7oS8E3YdOsG7TR20Mm7H3RIs2PjIJ8QP/AQXF0lrX8N/R8lL+1SafEvSJ/AEVcmpklJ",
+	"QgY3hdBA0vfx+pBdiIVEWZLJfHT0Om6g796DwMNkdJcjKDdWPwX236maCx28o3nEKJZsre3yyrMoZJbn",
+	"BWg04mgJMYbSwFM0w7irykus6vUF9cmnH84i6bXMsJVWLsfRcK2uXMbS0YRPnz4NTlt82C45oGhbnMJL",
+	"iROApJQG2F78ErgGjW6KG3b+5hU7GY+dzRMaDFOScXY0GneKJIHbhJ4ry/8RBZV8oqCT128l54RbUxaF",
+	"0hbSt5AKfklrHoXfC5Bpk0hyw9oH4MZHR4/HbZzW9LMcH8DolbvgWm8a0KYBrX7qOBLjiXjz8Rg91hcR",
+	"bN4IyNI6k+JpKnAxzz64rFmACaYUu2ze9V4Cm+Nmn0wEYVXUEK7aUolkE4afltw2iKZYYaPWt6s6sgGl",
+	"Vrnkdiv1/PXi/Tvmv2d7COlnJ6PxfqV97gXeH7UTkC5BrgqzXWEKA68baTD9XJMRVm//Uu9Qsz8gITP/",
+	"C/DMLr+T2acM0QM/GMalWUEPtyt83gYgyxypUVcBksfTNdLRKtJd7XyIP6yP/Ap930m/dNbk6Pg583rA",
+	"UpWUOcWeMd4S+1BjLsCQNK6ETJmaV+sjuRf36lNUjkaHCa6mf0G8/4LFlYZvnCpMld3LBLZOrNTfndjk",
+	"u9W5zuZ+B8pXFN00OCcC/LldgH1fRXFLAaoS4yYVbxoFNSG1BuoQbbVUBh5wl7CQm102qWVF7mryuNZ8",
+	"jX835va2L8RsJPKC/VkqTKes67ZoQDuJKQWvYNBl20Ot9xbDGnXZtqC/XF5+YG4BS1QK3R7JaBQGOb9x",
+	"rYDjk5Ow1RgY9bRKam+xbZvMUmnLTJnnXK8R6j2wf9EkUig+uAZcWnOsy457S7vNw613sdvP3rh4ikrU",
+	"qf3GIYs3Yq04jGTcLhjimq0aidvY5/Vov1R2MMcUEtflYJcqHeBnvk6Kn7ZzG9pTJeWDVkJOCxEMg1QY",
+	"SruJmk6ZwG+mkGtgrNLQOQEDrLiqu8UhKzTMxQ2kpL6R7DdA8WYb5EGF9F02uIokCDzht0wy1cOpfvKd",
+	"VrnpN1XUtppGVlVp/7DO/+elTHCvYVaLxcLFuLM16mvCUV2zNcaIZObMkhfQazHRle6wJ82TfqL2RxiI",
+	"tB+1TdOKovCU7cX0pLM0bty66wHtd5XlcD5OJrMT/mP6HJ7Nj/nR7DCZpGMYzU/4j7PnSZ/2uP7V7b18",
+	"lKSnVbuurhzV1SBcFG/QwYviwCfKDhrthKeluKbPyaCRrGRXV2dasUyITMhFlgmfQTMjZAK05KMUNwwK",
+	"lSw7BI2fnxw/Pzw8GZ2Mjp+FwVzpnFtn0Z4dBb391jZuRVr1+Yjm0Mn727j9yUPiO7BL/rUpTyZca+FK",
+	"w/1ou7cD9YNpdYySJZcLV/lvBJR6CPoNZ+k3z3MY/OfAl6IGZ2m8X9n2aolF4psqW1OG69z7ID/mIXY/",
+	"96wuexXfGcYkZjkveiA7F1nXuVAq9s71b1/7D+96pFqa++sXlXp/ND3A8SE27W89rM33e1HUaut+p/2r",
+	"u+XOaTWFUCErs2bAol9w2Kj78A+F2qlcuyTkmmclMLihwjp1KvecHEMmy3wGOmQzpTLgMmTueUzpSFIU",
+	"tT9kZ5Q0zZVecZ0iaFQL/jVyp024gJdGkm6tbjB+yCKjgQyhWSoWwm618b0kbgYLNagRl1LyfM5Xb8EY",
+	"To2SesFA5Oja8fG+w+/XB9SxXwbTAGSiUiEXlIZWvfkN4X9DvM6C/wX5unzJhZNbZeyO4nWF6Z1Iv6pj",
+	"iFVZ3QW/huagkK2WIlnWV5XGudLWbEUkhXWtNxITlVW5THvq5Dxb8bVhC+Fv8FMbITMqkpwlPMtAE0Qt",
+	"ZFk9TOKaqkzCyj9uQ7x/xfGJ1NzHiqY9oMGWWkLqZ5CgZeIcTPeUdLNX9GfXD34ORuNff5r81/PLk3/+",
+	"dvT2x/9+9j8vD98dn49fTd4gMuo85J6Qtkk3TJkkYHroPXX8JFbSbhZHAdrHKIip4oXfuDiWZ76z4/Dj",
+	"XYLPrHFLN6emT3Zm1Z4ux82whlgf7D96K/qdaDdiISEdCEmwCpnlVyDb1t2XNGW27oF87jPZVmyS8v/0",
+	"fw0Tlfcjox8YVbtgDy+mMiZ6WlPONuMfXPj1aNJ7ds4X98Rb9YmFSGypIe4eurS2MNODgxbxBzzlw6K/",
+	"gFTFdc0Bpylnv6tryHiyW7KiT4jknZNSC7u+oDKrc9KFuETS8d8zKpy+qQIsffXVVx64TFXuqg7BdinI",
+	"tecHVg18o74uT4csPvWNAIqHp6yqzfYdjbkQauqMJ1c0jefiEp5YqpvSPSKBpgWkOc1pUGuaOyeIdiyS",
+	"naiBLVWWGjfTJ6xhF7+cDibHz9iSm2XTGqwPFXSjYdxEci8WlLOhOOL9ypbOIFG5LwqRzqDY8fb4BdOQ",
+	"q2vUZPwyExIi6Qrkhg52IaKEG9tENhqco4+bwLkQrs4uYRVTq89EUkmfvbgaeTD14mrAgBhD8LjPkfE9",
+	"Qv310+ugV1PRllf66IVH4zHc3CdEJ0Fa6wXIZutI1uJrP4lWxazQQlqUhaseZCrhGQrugS/z9L1S6krc",
+	"o4fVExJaQ7HSbE1cfwc3dvgHFeCH7BNJEuXq+ugaeBrJFArCnZIsPn//8fL16YezrxevLy7O3r/7+ub9",
+	"+dvTy3hK4hvw0i7Z9RFipP57WCXy7rUhi79+vUCVg8F9a14wLiMJMtFrigB+/fQ6ZDHPFlOWCo1HgEym",
+	"7HRy/OznV2/jffLMKA58yfUxXo+n/mG+cXfvghfu5Eji0a9evhr8cnE8nriCQ3WbGw64gnU9+Vmri2cv",
+	"5ZeoKYZndn/IXi1LeQWp/xoTTQcSXOcwMhwhbVufjuOQDYfD/UoYxkA+yzCdF5LRGOeQfcLLt6YQ2N62",
+	"qC4u35+//ke1NN6PZItmZw7ItRb8z3ID9UxIY4H7fhZNi7p9zbToPbJs4MoL8RusXVAp5FxVLSSetEPS",
+	"WjdyLqTlQoI2wVYLpdEgGtBV137GoUIz2loXGcQf3l9csgNeCJe+x1M0OQhsem0keVHUVidkGozKrr0Z",
+	"c6HbD6aFbf+20F9cj/ui88aQkZDYlGdQpV1Q1RRqQh+tUGRzG1UBRxRMWRXnkNTv4kj2RzupQEFE8jWV",
+	"Gd04nKAB4rp8H9/XkYvrir6DrUJjTFUgthf7tkG8P2Tu7KooU2XueEc3a2Z+TnOPgphI1lGMj3sppBeU",
+	"FdGg8njy472DyiFbgATNLc3noBdbCQP7LzrD0KIeTPDPQj9TNxLC6kvHdZSGQFNCr8nUgryPQ3HVHqyw",
+	"FITBNWjjADYejoYjxJ0qQOKX0+BwOBoe+lSJgoQGVPhXoUzvTxz68FTp1p5XPnTvznuQzuyHbFYK1Ede",
+	"DdJSASZuYsQuamsYctmpKzVVk0h2gSlsp3R4Wc9IOWwaNhmNXHDgBoj8ykj2ZGUIRWroIji20iOr3FgO",
+	"Zj2IIMPn0Mp/a7KvYB1Jn0sVWqVl0kqn6mphSGvrObiqJWIs163CZyTdfBh603qsHrFjmeGrCiIZN5ZN",
+	"jthSlTQkH8lPvT8e2RqQCTd+sLLHWTN2g5zeGr3xo0kUuXWmhVq/cXnh2ga4n5LhghvbyQeSJSRXtSbG",
+	"G0M1VDPvmZOJXdq6MfjiGcnrykplQiNJBXy2AGvY0eTEWYnOmI9TH8xJyLxg+h18UMYSUIPuTyw+95eY",
+	"miUHGz/BuPtSl5JeqnT9jTmDjfkCF7dTdjm9DXy7xjU16dOqdoRqzrMSmlrQ53E4CQ+/oF/yWcHmAb7Q",
+	"c+8Jt1XeOwndryuIJ0qnX8eTQ+fxfE7SOfmybdqTTCBrfrj/Fl/ivHvwDEKn6HbPIEJRj9ZWVashe496",
+	"7wwH+RWv8sOgnU+hp9r86cZkNHq4wDr1m4eUO6i6sasAUZcVXLb/vbzyFaweZn27LPXvOOyGPDhyEu3b",
+	"Vkv+oPWLHdoy3r2lMwtHmw53b2p++IE7xg/YsTn+TvuOH0Jez8gTbp6c7N68OeV6FwbHD2Fj9xcTtOsB",
+	"T+wZMm8XNcgEb2SIn7/chbedhNh90lQ9Pn+5I12qLNUHFzg0zrSqHXZLWRhV8QVpqYuLyKgiwDK7/Be+",
+	"ZdH3I8TTVsyxWooMqvAONRktUFlQZZ0cIDl8qv1DZqj50fVEP4P9xd/3WOtUjR8E6urhhsRPDt1nbjuP",
+	"+qvQ6Mq3I6nfxTVIvIFGkVoCcULwEqGBo4cKBKQbXe/O2KNeQRqy49Ehq2N1tidVvSySrtDEDUU2fgfz",
+	"FnpeZtl6vy+W+BnsuaPvyQToBqyeQIYX2yygQMrN2v6/q3oHCshEsQMLtF1fQ/3Lx+3KkXaRIbfu335A",
+	"q8oigzAodRZMgwMK3fwNvZ1Xyi86TVXjrElnjKGpKDgTgoapexhmqUBNtlqdci75AhGLsqB4ZsYzTAi1",
+	"aR3on3335e7/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

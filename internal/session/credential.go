@@ -110,6 +110,10 @@ func chunkIndex(cookie, name string) (int, bool) {
 	return i, true
 }
 
+// BearerToken returns r's Authorization: Bearer token and whether the header
+// uses the Bearer scheme at all.
+func BearerToken(r *http.Request) (string, bool) { return bearerToken(r) }
+
 // HasBearer reports whether r carries a non-empty Authorization: Bearer token.
 func HasBearer(r *http.Request) bool {
 	tok, ok := bearerToken(r)
