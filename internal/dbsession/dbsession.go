@@ -30,7 +30,6 @@ const (
 	SchemaPGAdapter = "pg-adapter"
 )
 
-
 // Limits.
 const (
 	maxTokenLen   = 255 // @auth/pg-adapter: VARCHAR(255)
