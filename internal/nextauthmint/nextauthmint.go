@@ -50,6 +50,9 @@ const (
 	// accepts it though its encode never makes it. The key comes from
 	// @auth/core's hkdf, the encryption from its jose 6.
 	KindV5GCM = "v5-gcm"
+	// KindDecodeV5 mints nothing: Case.Token is decoded by @auth/core with
+	// Case.Secrets (or Secret) and the cookie name as salt.
+	KindDecodeV5 = "decode-v5"
 	// KindV5NoKid is an A256CBC-HS512 v5 token without a kid (made like KindV5GCM).
 	KindV5NoKid = "v5-nokid"
 )

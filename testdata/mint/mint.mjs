@@ -21,6 +21,7 @@
 //   "v5-gcm" / "v5-nokid": keys from @auth/core's hkdf, encrypted with its
 //   jose 6 (enc A256GCM with kid / A256CBC-HS512 without kid). v5 cases take
 //   "secrets" (array, [0] encodes), "decodeSecrets" and optional "salt".
+//   kind "decode-v5" is "decode" with @auth/core's decode (salt = cookie name).
 // CLI mode (humans, e2e): prints one Cookie header line for one token.
 //   node mint.mjs --secret S --sub u1 --email a@b.c [--name N] [--max-age 3600] [--secure] [--v5]
 // On error the script prints a message to stderr and exits 1.
@@ -122,7 +123,7 @@ async function mintCase(c, i) {
   const claims = { ...(c.claims ?? {}) };
   if (c.padBytes > 0) claims.pad = "x".repeat(c.padBytes);
 
-  const isV5 = kind.startsWith("v5");
+  const isV5 = kind.startsWith("v5") || kind === "decode-v5";
   const secure = c.secureCookie === true;
   // v5: the HKDF salt is the cookie name (or an explicit "salt", to mint a mismatch).
   const salt = c.salt ?? v5Cookie.defaultCookies(secure).sessionToken.name;
@@ -136,7 +137,7 @@ async function mintCase(c, i) {
     token = await encodeV5Custom({ claims, secret: secrets[0], salt, maxAge, enc: "A256GCM", withKid: true });
   } else if (kind === "v5-nokid") {
     token = await encodeV5Custom({ claims, secret: secrets[0], salt, maxAge, enc: "A256CBC-HS512", withKid: false });
-  } else if (kind === "decode") {
+  } else if (kind === "decode" || kind === "decode-v5") {
     // No minting: check a token made elsewhere (e.g. by Go) with next-auth's decode.
     if (typeof c.token !== "string" || !c.token) throw new Error(`${where}: kind "decode" needs a non-empty "token"`);
     token = c.token;
