@@ -91,7 +91,7 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.settings.s.Route.Event == "" && o.settings.err == nil {
 		o.settings.s = goodSettings()
 	}
-	var resolver api.SessionResolver = o.sessions
+	resolver := o.sessions
 	if resolver == nil {
 		r, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
 		if err != nil {

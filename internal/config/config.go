@@ -360,7 +360,9 @@ func validTableName(s string) bool {
 			return false
 		}
 		for i, r := range p {
-			if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && (i == 0 || r < '0' || r > '9') {
+			letter := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+			digit := i > 0 && r >= '0' && r <= '9'
+			if !letter && !digit {
 				return false
 			}
 		}

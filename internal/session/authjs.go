@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 	"time"
 
@@ -62,10 +61,11 @@ func DeriveV5Key(secret, salt string, enc jose.ContentEncryption) ([]byte, error
 // bytes) of {"k":"<base64url key>","kty":"oct"}).
 func Thumbprint(key []byte) string {
 	input := `{"k":"` + base64.RawURLEncoding.EncodeToString(key) + `","kty":"oct"}`
-	var h hash.Hash = sha512.New()
+	newHash := sha512.New
 	if len(key) == 32 {
-		h = sha256.New()
+		newHash = sha256.New
 	}
+	h := newHash()
 	h.Write([]byte(input))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
