@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -109,61 +108,5 @@ func TestDatabaseSessions(t *testing.T) {
 				t.Errorf("after restarting the database: %d, want 200", last)
 			}
 		})
-	}
-}
-
-// TestDatabaseSessionTableOverride reads tables renamed with Prisma's @@map.
-func TestDatabaseSessionTableOverride(t *testing.T) {
-	srv := pgtest.Start(t)
-	db := authdbtest.Setup(t, srv.URL, authdbtest.Prisma)
-	db.Exec(t, `CREATE SCHEMA app`)
-	db.Exec(t, `ALTER TABLE "Session" RENAME TO auth_sessions`)
-	db.Exec(t, `ALTER TABLE "User" RENAME TO auth_users`)
-	db.Exec(t, `ALTER TABLE auth_sessions SET SCHEMA app`)
-	db.Exec(t, `ALTER TABLE auth_users SET SCHEMA app`)
-	db.Exec(t, `CREATE VIEW "User" AS SELECT * FROM app.auth_users`) // so AddUser/AddSession still find them
-	db.Exec(t, `CREATE VIEW "Session" AS SELECT * FROM app.auth_sessions`)
-	id := db.AddUser(t, "Ada", "ada@example.com", "")
-	tok := db.AddSession(t, id, time.Now().Add(time.Hour))
-
-	r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPrisma, SessionTable: "app.auth_sessions", UserTable: "app.auth_users"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := r.Resolve(context.Background(), session.Credential{Token: tok, Source: session.SourceCookie})
-	if err != nil || s.Subject != id {
-		t.Fatalf("Resolve through renamed tables: %+v, %v", s, err)
-	}
-}
-
-// TestDatabaseSessionCache: a cached session survives its row for at most the TTL; TTL 0 does not cache.
-func TestDatabaseSessionCache(t *testing.T) {
-	srv := pgtest.Start(t)
-	db := authdbtest.Setup(t, srv.URL, authdbtest.PGAdapter)
-	id := db.AddUser(t, "Ada", "ada@example.com", "")
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	for _, ttl := range []time.Duration{0, 5 * time.Second} {
-		tok := db.AddSession(t, id, time.Now().Add(time.Hour))
-		r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, CacheTTL: ttl, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cred := session.Credential{Token: tok, Source: session.SourceCookie}
-		if _, err := r.Resolve(context.Background(), cred); err != nil {
-			t.Fatalf("ttl %s: first lookup: %v", ttl, err)
-		}
-		db.Exec(t, `DELETE FROM sessions WHERE "sessionToken" = $1`, tok) // signed out
-		_, err = r.Resolve(context.Background(), cred)
-		if cachedOK := err == nil; cachedOK != (ttl > 0) {
-			t.Errorf("ttl %s: lookup after sign-out: %v; want cached=%v", ttl, err, ttl > 0)
-		}
-		mu.Lock()
-		now = now.Add(ttl + time.Second)
-		mu.Unlock()
-		if _, err := r.Resolve(context.Background(), cred); err == nil {
-			t.Errorf("ttl %s: lookup after the TTL: still accepted", ttl)
-		}
 	}
 }
