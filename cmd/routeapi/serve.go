@@ -159,11 +159,13 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		pool.Close()
 		return nil, nil, err
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	checkCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		// Not fatal: the route answers 503 until the database is back.
-		log.Warn("session database unreachable at start-up; database sessions answer 503 until it is back", "err", err)
+	if err := r.Check(checkCtx); err != nil {
+		// Not fatal: the database may come up later; until the query works
+		// the route answers 503 (wrong tables or schema show up here too).
+		log.Error("session database not usable at start-up; database sessions answer 503 until it is", "err", err,
+			"schema", sc.DBSchema)
 	}
 	log.Info("sessions: database", "schema", sc.DBSchema, "host", pcfg.ConnConfig.Host, "database", pcfg.ConnConfig.Database,
 		"cache_ttl", sc.CacheTTL.String(), "format", sc.Format)

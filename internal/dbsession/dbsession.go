@@ -139,6 +139,17 @@ func (r *Resolver) Resolve(ctx context.Context, c session.Credential) (session.S
 	return s, nil
 }
 
+// Check runs the lookup query once with a token no session has, to tell at
+// start-up whether the tables and columns exist and are readable. It returns
+// nil when the query ran (and found nothing).
+func (r *Resolver) Check(ctx context.Context) error {
+	_, err := r.lookup(ctx, "routeapi-start-up-check")
+	if err == nil || errors.Is(err, session.ErrInvalid) {
+		return nil
+	}
+	return err
+}
+
 func (r *Resolver) lookup(ctx context.Context, tok string) (session.Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()

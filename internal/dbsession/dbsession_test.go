@@ -3,6 +3,7 @@ package dbsession_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,10 +16,33 @@ import (
 	"github.com/routeapi/routeapi/internal/session"
 )
 
-// TestTableOverride reads tables renamed with Prisma's @@map.
-func TestTableOverride(t *testing.T) {
+// TestWithPostgres runs the resolver against one real PostgreSQL, one
+// database per subtest.
+func TestWithPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
-	db := authdbtest.Setup(t, srv.URL, authdbtest.Prisma)
+	admin, err := pgx.Connect(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	for name, run := range map[string]func(*testing.T, string){
+		"table override": testTableOverride,
+		"cache":          testCache,
+		"check":          testCheck,
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := "t_" + strings.ReplaceAll(name, " ", "_")
+			if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+db); err != nil {
+				t.Fatal(err)
+			}
+			run(t, strings.Replace(srv.URL, "/postgres?", "/"+db+"?", 1))
+		})
+	}
+}
+
+// testTableOverride reads tables renamed with Prisma's @@map.
+func testTableOverride(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.Prisma)
 	db.Exec(t, `CREATE SCHEMA app`)
 	db.Exec(t, `ALTER TABLE "Session" RENAME TO auth_sessions`)
 	db.Exec(t, `ALTER TABLE "User" RENAME TO auth_users`)
@@ -39,10 +63,9 @@ func TestTableOverride(t *testing.T) {
 	}
 }
 
-// TestCache: a cached session survives its row for at most the TTL; TTL 0 does not cache.
-func TestCache(t *testing.T) {
-	srv := pgtest.Start(t)
-	db := authdbtest.Setup(t, srv.URL, authdbtest.PGAdapter)
+// testCache: a cached session survives its row for at most the TTL; TTL 0 does not cache.
+func testCache(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
 	id := db.AddUser(t, "Ada", "ada@example.com", "")
 	var mu sync.Mutex
 	now := time.Now()
@@ -116,5 +139,19 @@ func BenchmarkResolve(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// testCheck tells readable tables from a wrong schema setting.
+func testCheck(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
+	for schema, wantOK := range map[string]bool{dbsession.SchemaPGAdapter: true, dbsession.SchemaPrisma: false} {
+		r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Check(context.Background()); (err == nil) != wantOK {
+			t.Errorf("Check with schema %s on pg-adapter tables: %v, want ok=%v", schema, err, wantOK)
+		}
 	}
 }

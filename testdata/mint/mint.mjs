@@ -30,7 +30,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const PINNED_NEXT_AUTH = "4.24.15";
 
@@ -54,7 +54,7 @@ if (versions["next-auth"] !== PINNED_NEXT_AUTH) {
 // jose 6 and @panva/hkdf. lib/utils/cookie.js is not in @auth/core's exports
 // map, so it is imported by path, as @auth/core itself loads it.
 const PINNED_AUTH_CORE = "0.41.3";
-const authJwtPath = fileURLToPathSafe(import.meta.resolve("@auth/core/jwt"));
+const authJwtPath = fileURLToPath(import.meta.resolve("@auth/core/jwt"));
 const authDir = dirname(authJwtPath);
 const v5 = await import("@auth/core/jwt");
 const v5Cookie = await import(pathToFileURL(join(authDir, "lib/utils/cookie.js")).href);
@@ -67,10 +67,6 @@ versions["jose (@auth/core)"] = JSON.parse(
 ).version;
 if (versions["@auth/core"] !== PINNED_AUTH_CORE) {
   fail(`expected @auth/core ${PINNED_AUTH_CORE}, found ${versions["@auth/core"]}; run npm ci`);
-}
-
-function fileURLToPathSafe(u) {
-  return new URL(u).pathname;
 }
 
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60; // next-auth's default
