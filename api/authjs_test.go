@@ -191,3 +191,20 @@ func checkV5Header(t *testing.T, token string, c nextauthmint.Case) {
 }
 
 func jsonB64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// TestAutoPrefersV5Cookie: with both a stale v4 cookie (another secret) and
+// a v5 cookie, auto mode reads the v5 one, as after a v4 -> v5 migration.
+func TestAutoPrefersV5Cookie(t *testing.T) {
+	v := nextauthmint.Mint(t,
+		nextauthmint.Case{Name: "stale v4", Secret: "retired-v4-secret", Claims: map[string]any{"sub": "old"}, MaxAge: 3600},
+		nextauthmint.Case{Name: "v5", Kind: nextauthmint.KindV5, Secrets: []string{newSecret}, Claims: map[string]any{"sub": "user_v5"}, MaxAge: 3600})
+	resolver, err := session.NewJWT(session.JWTConfig{Format: session.FormatAuto, V4Secret: v4Secret, V5Secrets: []string{newSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, options{sessions: resolver, cookieNames: session.CookieNamesFor(session.FormatAuto, false)})
+	rec := h.serve(t, request{body: `{"data":1}`, headers: map[string]string{"Cookie": v[0].CookieHeader + "; " + v[1].CookieHeader}})
+	if rec.Code != 200 || h.pub.events[0].Data.User.ID != "user_v5" {
+		t.Fatalf("%d %s, want 200 for user_v5", rec.Code, rec.Body)
+	}
+}

@@ -20,7 +20,7 @@ func TestCookieNamesFor(t *testing.T) {
 		{session.FormatV4, false, []string{session.CookieName, session.SecureCookieName}},
 		{session.FormatV5, false, []string{session.V5CookieName, session.V5SecureCookieName}},
 		{session.FormatV5, true, []string{session.V5SecureCookieName, session.V5CookieName}},
-		{session.FormatAuto, true, []string{session.SecureCookieName, session.V5SecureCookieName, session.CookieName, session.V5CookieName}},
+		{session.FormatAuto, true, []string{session.V5SecureCookieName, session.SecureCookieName, session.V5CookieName, session.CookieName}},
 	}
 	for _, tt := range tests {
 		if got := session.CookieNamesFor(tt.f, tt.secure); !reflect.DeepEqual(got, tt.want) {

@@ -65,7 +65,8 @@ const (
 
 // CookieNamesFor returns the session cookie names read in format f, the
 // expected one first (the __Secure- names first when secure is true). Auto
-// reads the v4 names and the v5 names.
+// reads the v5 names and the v4 names, v5 first: an app that moved from v4
+// to v5 may still hold a stale v4 cookie, never the reverse.
 func CookieNamesFor(f Format, secure bool) []string {
 	v4 := CookieNames(secure)
 	v5 := []string{V5CookieName, V5SecureCookieName}
@@ -78,7 +79,7 @@ func CookieNamesFor(f Format, secure bool) []string {
 	case FormatV5:
 		return v5
 	}
-	return []string{v4[0], v5[0], v4[1], v5[1]}
+	return []string{v5[0], v4[0], v5[1], v4[1]}
 }
 
 // HasCookie reports whether r carries a session cookie (plain or chunked)
