@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,14 @@ func TestSessionModesArriveInInngest(t *testing.T) {
 	// A token never looked up before, so the in-process cache cannot answer.
 	if resp := database.post(t, `{"data":1}`, http.Header{"Cookie": {"authjs.session-token=" + dbToken + "x"}}); resp.Status != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("database stopped: %d %s, want 503 with Retry-After", resp.Status, resp.Body)
+	}
+
+	// No secret, token or session id reaches a log line.
+	for name, secret := range map[string]string{"AUTH_SECRET": v5Secret, "API token": tok, "database session token": dbToken, "v5 token": v5.Token} {
+		for server, logs := range map[string]string{"jwt": jwt.proc.logs.String(), "database": database.proc.logs.String()} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the %s reached the %s server's log", name, server)
+			}
+		}
 	}
 }
