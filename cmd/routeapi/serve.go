@@ -139,8 +139,11 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 			V5Secrets: sc.V5Secrets,
 			Secure:    sc.SecureCookies(),
 		})
+		if err != nil {
+			return nil, nil, err
+		}
 		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim)
-		return r, func() {}, err
+		return r, func() {}, nil
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
