@@ -22,9 +22,10 @@ const (
 
 var v5Claims = map[string]any{"sub": "user_v5", "email": "grace@example.com", "name": "Grace", "picture": "https://example.com/g.png", "uid": "custom-42"}
 
-// TestAuthJSVectors sends tokens minted by the real @auth/core 0.41.3 (and
-// next-auth 4.24.15) through the full handler: every case of
-// nextauth-sessions.md §5 plus rotation, A256GCM, bearer tokens and formats.
+// TestAuthJSVectors sends tokens minted by the real @auth/core 0.41.3 and
+// next-auth 4.24.15 through the full handler: every case of
+// nextauth-sessions.md §5 (v4 and v5) plus rotation, A256GCM, bearer tokens
+// and formats.
 // Each answer is checked against openapi.yaml, and each verdict against
 // what the library's own decode says about the same token.
 func TestAuthJSVectors(t *testing.T) {
@@ -73,6 +74,11 @@ func TestAuthJSVectors(t *testing.T) {
 		{c: nextauthmint.Case{Name: "alg none JWT", Kind: nextauthmint.KindAlgNoneJWT, Secret: v4Secret, MaxAge: 3600}, rename: session.V5CookieName, want: 401, chunks: 1},
 		{c: nextauthmint.Case{Name: "JWE with alg none", Kind: nextauthmint.KindJWEAlgNone, Secret: v4Secret, MaxAge: 3600}, rename: session.V5CookieName, want: 401, chunks: 1},
 		{c: nextauthmint.Case{Name: "v4 still works (auto)", Secret: v4Secret, MaxAge: 3600}, want: 200, libOK: true, chunks: 1},
+		{c: nextauthmint.Case{Name: "v4 __Secure- (auto)", Secret: v4Secret, MaxAge: 3600, SecureCookie: true}, want: 200, libOK: true, chunks: 1},
+		{c: nextauthmint.Case{Name: "v4 chunked (auto)", Secret: v4Secret, MaxAge: 3600, PadBytes: 8000}, want: 200, libOK: true, chunks: 3},
+		{c: nextauthmint.Case{Name: "v4 expired 5 s (auto)", Secret: v4Secret, MaxAge: -5}, want: 200, libOK: true, chunks: 1},
+		{c: nextauthmint.Case{Name: "v4 expired 60 s (auto)", Secret: v4Secret, MaxAge: -60}, want: 401, libOK: false, chunks: 1},
+		{c: nextauthmint.Case{Name: "v4 wrong secret (auto)", Secret: "not-our-secret", DecodeSecret: v4Secret, MaxAge: 3600}, want: 401, libOK: false, chunks: 1},
 		{c: v5("v5 bearer"), bearer: true, want: 200, libOK: true, chunks: 1},
 		{c: nextauthmint.Case{Name: "v4 bearer (auto)", Secret: v4Secret, MaxAge: 3600}, bearer: true, want: 200, libOK: true, chunks: 1},
 		{c: v5("format v5 only"), format: session.FormatV5, want: 200, libOK: true, chunks: 1},
