@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -38,6 +39,9 @@ var (
 	kindNoSettings       = kind{"settings-unavailable", "Settings unavailable", http.StatusServiceUnavailable, 5}
 	kindRouteDisabled    = kind{"route-disabled", "Route disabled", http.StatusServiceUnavailable, 30}
 	kindPublishFailed    = kind{"publish-failed", "Event not published", http.StatusServiceUnavailable, 5}
+	// kindRateLimited takes its Retry-After and RateLimit-* headers from the limiter.
+	kindRateLimited     = kind{"rate-limited", "Too many requests", http.StatusTooManyRequests, 0}
+	kindSessionStoreOut = kind{"session-store-unavailable", "Session store unavailable", http.StatusServiceUnavailable, 5}
 )
 
 // problemError is an error that knows the problem it answers with. detail
@@ -47,6 +51,8 @@ type problemError struct {
 	detail string
 	fields []gen.FieldError
 	err    error
+	// header holds extra response headers (the rate limit's).
+	header http.Header
 }
 
 func (e *problemError) Error() string {
@@ -71,11 +77,15 @@ func toProblem(err error) *problemError {
 	p := func(k kind, detail string) *problemError { return &problemError{kind: k, detail: detail, err: err} }
 	switch {
 	case errors.Is(err, session.ErrNoCredential):
-		return p(kindUnauthenticated, "No session was sent. Send the next-auth session cookie or an Authorization: Bearer token.")
+		return p(kindUnauthenticated, "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token.")
 	case errors.Is(err, session.ErrExpired):
 		return p(kindUnauthenticated, "The session has expired. Sign in again.")
 	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrInvalid), errors.Is(err, user.ErrNoID):
 		return p(kindUnauthenticated, "The session is invalid. Sign in again.")
+	case errors.Is(err, apitoken.ErrUnknown):
+		return p(kindUnauthenticated, "The API token is not valid: it is wrong or has been revoked.")
+	case errors.Is(err, session.ErrUnavailable):
+		return p(kindSessionStoreOut, "The session database cannot be reached. Retry later.")
 	case errors.Is(err, settings.ErrUnavailable):
 		return p(kindNoSettings, "The app settings are not available. Retry later.")
 	case errors.Is(err, errRouteDisabled):
@@ -129,6 +139,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	h.Del("Content-Length")
+	for k, v := range p.header {
+		h[k] = v
+	}
 	if p.kind.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(p.kind.retryAfter))
 	}

@@ -3,9 +3,15 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/ratelimit"
+	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/user"
 )
 
 // PostRoute does what the original Next.js route did: read the settings, the
@@ -23,13 +29,21 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)
 	}
-	sess, err := s.sessions.Resolve(ctx, cred)
+	u, limitKey, err := s.identify(ctx, set, cred)
 	if err != nil {
-		return nil, fmt.Errorf("resolve session from %s: %w", cred.Source, err)
+		return nil, err
 	}
-	u, err := s.users.FromSession(ctx, sess)
-	if err != nil {
-		return nil, fmt.Errorf("resolve user: %w", err)
+	var rl gen.PostRoute200ResponseHeaders
+	if lim := set.Route.RateLimit; lim != nil {
+		res := s.limiter.Allow(ctx, limitKey, ratelimit.Rate{Requests: lim.Requests, Per: lim.Per})
+		if res.Limited {
+			h := http.Header{}
+			res.SetHeaders(h)
+			return nil, &problemError{kind: kindRateLimited, header: h,
+				detail: fmt.Sprintf("This identity may make %d requests per %s. Retry later.", lim.Requests, lim.Per),
+				err:    fmt.Errorf("rate limit %d per %s exceeded by %s", lim.Requests, lim.Per, limitKey)}
+		}
+		rl = gen.PostRoute200ResponseHeaders{RateLimitLimit: &res.Limit, RateLimitRemaining: &res.Remaining, RateLimitReset: &res.Reset}
 	}
 
 	in := events.Request{Data: req.Body.Data, RequestID: requestIDFrom(ctx)}
@@ -45,7 +59,29 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", ids)
-	return gen.PostRoute200JSONResponse{Success: "true", Ids: ids, EventId: ev.ID}, nil
+	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: ids, EventId: ev.ID}, Headers: rl}, nil
+}
+
+// identify says who is acting: a service identity for an API token (rk_...),
+// else the user of the session. The second result keys the rate limit; user
+// ids and API token ids cannot collide in it.
+func (s *Server) identify(ctx context.Context, set settings.Settings, cred session.Credential) (user.User, string, error) {
+	if cred.Source == session.SourceBearer && apitoken.Is(cred.Token) {
+		id, err := apitoken.Lookup(set.APITokens, cred.Token)
+		if err != nil {
+			return user.User{}, "", fmt.Errorf("API token: %w", err)
+		}
+		return user.User{ID: id.ID, Name: id.Name}, "apitoken:" + id.ID, nil
+	}
+	sess, err := s.sessions.Resolve(ctx, cred)
+	if err != nil {
+		return user.User{}, "", fmt.Errorf("resolve session from %s: %w", cred.Source, err)
+	}
+	u, err := s.users.FromSession(ctx, sess)
+	if err != nil {
+		return user.User{}, "", fmt.Errorf("resolve user: %w", err)
+	}
+	return u, "user:" + u.ID, nil
 }
 
 // GetHealthz answers while the process is up.

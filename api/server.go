@@ -16,6 +16,7 @@ import (
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/ratelimit"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/user"
@@ -55,6 +56,8 @@ type Deps struct {
 	TrustedOrigins []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Limiter applies the settings' route.rateLimit; nil means a new one.
+	Limiter *ratelimit.Limiter
 }
 
 // Server implements gen.StrictServerInterface.
@@ -66,6 +69,7 @@ type Server struct {
 	publisher   Publisher
 	cookieNames []string
 	now         func() time.Time
+	limiter     *ratelimit.Limiter
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -86,6 +90,10 @@ func NewServer(d Deps) (http.Handler, error) {
 		publisher:   d.Publisher,
 		cookieNames: d.CookieNames,
 		now:         d.Now,
+		limiter:     d.Limiter,
+	}
+	if s.limiter == nil {
+		s.limiter = ratelimit.New(d.Now)
 	}
 	spec, err := gen.GetSpec()
 	if err != nil {

@@ -75,6 +75,12 @@ type options struct {
 	origins  []string
 	// discardLogs formats log lines (at info level) and drops them, for benchmarks.
 	discardLogs bool
+	// sessions, users and cookieNames replace the v4 JWT defaults when set.
+	sessions    api.SessionResolver
+	users       api.UserResolver
+	cookieNames []string
+	// store replaces settings when set (a real settings.Store, for reloads).
+	store api.SettingsSource
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -85,9 +91,25 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.settings.s.Route.Event == "" && o.settings.err == nil {
 		o.settings.s = goodSettings()
 	}
-	resolver, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
-	if err != nil {
-		t.Fatal(err)
+	resolver := o.sessions
+	if resolver == nil {
+		r, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolver = r
+	}
+	var users api.UserResolver = user.FromClaims{}
+	if o.users != nil {
+		users = o.users
+	}
+	cookieNames := session.CookieNames(false)
+	if o.cookieNames != nil {
+		cookieNames = o.cookieNames
+	}
+	var set api.SettingsSource = o.settings
+	if o.store != nil {
+		set = o.store
 	}
 	logs := &bytes.Buffer{}
 	var sink io.Writer = &lockedWriter{w: logs}
@@ -96,11 +118,11 @@ func newHarness(t testing.TB, o options) *harness {
 	}
 	h, err := api.NewServer(api.Deps{
 		Logger:         slog.New(slog.NewJSONHandler(sink, nil)),
-		Settings:       o.settings,
+		Settings:       set,
 		Sessions:       resolver,
-		Users:          user.FromClaims{},
+		Users:          users,
 		Publisher:      o.pub,
-		CookieNames:    session.CookieNames(false),
+		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,
 		Now:            func() time.Time { return testNow },
 	})

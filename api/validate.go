@@ -13,6 +13,7 @@ import (
 	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/session"
 )
 
@@ -57,6 +58,11 @@ func credentialPresent(in *openapi3filter.AuthenticationInput, cookieNames []str
 			return nil
 		}
 		return errors.New("no bearer token")
+	case "apiToken":
+		if tok, ok := session.BearerToken(r); ok && apitoken.Is(tok) {
+			return nil
+		}
+		return errors.New("no API token")
 	}
 	return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
 }
@@ -100,7 +106,7 @@ func validationProblem(err error) *problemError {
 	switch {
 	case security:
 		return &problemError{kind: kindUnauthenticated, err: err,
-			detail: "No session was sent. Send the next-auth session cookie or an Authorization: Bearer token."}
+			detail: "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token."}
 	case mediaType != "":
 		return &problemError{kind: kindUnsupportedMedia, err: err,
 			detail: "Send the body as application/json."}

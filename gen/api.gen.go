@@ -112,8 +112,9 @@ type Problem struct {
 
 	// Type The kind of problem: `invalid-request`, `unauthenticated`,
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-	// `not-found`, `method-not-allowed`, `settings-unavailable`,
-	// `route-disabled`, `publish-failed` or `internal`, prefixed with
+	// `not-found`, `method-not-allowed`, `rate-limited`,
+	// `settings-unavailable`, `route-disabled`, `publish-failed`,
+	// `session-store-unavailable` or `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
 	//
@@ -251,6 +252,11 @@ type PayloadTooLarge = Problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
 type ServiceUnavailable = Problem
+
+// TooManyRequests An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
@@ -529,6 +535,18 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -549,15 +567,33 @@ type PostRouteResponseObject interface {
 	VisitPostRouteResponse(w http.ResponseWriter) error
 }
 
-type PostRoute200JSONResponse RouteResponse
+type PostRoute200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostRoute200JSONResponse struct {
+	Body    RouteResponse
+	Headers PostRoute200ResponseHeaders
+}
 
 func (response PostRoute200JSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -642,6 +678,34 @@ func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute429ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -912,86 +976,99 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"zFt5c9s4lv8qKO5Uxe6hZMlH0lFqq9ZJx93OdBJv7Ey6JsyGEPkkoU0CHAC0rE75u2+9B/CSKB9pz+78",
-	"Z1k4Ht7xe6e+BYnKCyVBWhNMvgUL4Clo+vMDWL06nlnQ+CkFk2hRWKFkMAnOIVEyNcwqtuTCsinMlAam",
-	"cYuQ82EQBnDN8yKDYHIUBiZZQM7xmFxIkZd5MBmHgV0VEEwCIS3MQQc3NzdhUHDNc7CehNMU8kJZkMnq",
-	"b7DaJOMtvwTDuLuXGT6DIbtYAIMrkJaJlAnDUtDiClI20ypndgGsNKDxOy5TZhfCRPISViEzig4qgFtI",
-	"mYZ/lmAsK8ppJswCb5H+2KWwCzrI8Bz8QZE8lXKOG1JIyyITCbdgmLBDNkYm7R8dsSthxDQDdnz+6vSU",
-	"JQuueYIPHUayza5A6RT0YLx/MDDlNBc2CAOBj3WiCcJA8hzXtZgzQO502MyvfwU5t4tgsn90FCLbq89j",
-	"ZLK1oPHM//kcRdf740EUXT97/eWvfwlqqRirhZw7oWgwhZIGSCYvefrBMQc/JUpakPQnL9y7hZJ7hVbT",
-	"DPK//m5QTt+q19EBU54ORIv2SydZU+Y516tgEhyznGczpXNI2dojWc2EK56V4DTCcpEFkwAFX4ktVWCY",
-	"VJbl3CZOWsdnpwypRa4P/Tnrx0+Yezbtl0/a2zXMy4xrBteFBmOEkizaYF8UDElaxnKZIBdLLSdalRZ4",
-	"ISaeuMnPZycnB//46bd3J0/fPD07/Pv74/dHF2+fHf30FGVouS1NMDkcjcLACksqcSqveCZqrWyk1Dnf",
-	"M30i3OpBtRpFmAtjhJwPUm55l9sx/itGS/Fr7mTuVKWrPg479SPb11qhBX9unVBoVYC2KxYFeGMUdK8s",
-	"FOKADibBHtF48+Xfk5GlvJRqKQfVc9ZUVzK/gNXv3UHeEM8SLpFjBmwNRLv/em7jNY7bpTRlUShtIe1y",
-	"HJf8m3L8pg1rf9EwCybBf+w1TmvPfWv2ztwRbkvXTbTZKQzzl0xYLRjhmPvm/P27cI3XkYw/IJUe82K2",
-	"43WWKc1kmWXMGVC4IfjdEJfwSHqsQXWvcA0x/yYMTpSeijQF+Z1QmmhlzEBpMRdyHUOnWi3R01UPJ//H",
-	"pbIL0Mxv6dO9V60zq82GcQ3EE55latl4U2H8UY+IeweN8vTRwjTMSkMafJsmdVjzOGrU8NRgHGBbWtXD",
-	"XLbjSDDCwjrtu0OU/iman+TZa7Tf79QA4c/YkH45f0EUZmrOFtzQ307GiAOoj236RdqrCwRncF1AgjER",
-	"4QxTSVJqDemjSfyoCxfuPcyAvgLt7rwTNDwPHknMm492UWXFPrQFIR0IOyozNQ97uUpyPuOrTPH0Qqlf",
-	"uZ7Dd0q6cKcMrFKDrDqnI3JEMoXkEIeGOb9+qdLVy5UFcz8vIwyjk/EVXLL9p/vjw0M2xQMez77HLfv2",
-	"nGFWKXfzHZLe5MHjOYg+DsSbnIxJpOegr0QCHyW/4iLj0+y7peryi8GMiwzSrkirlII8twaeLPCikLhl",
-	"MrVE9+IBhdSO0pNeSdfJiUgdiicJFLbZROoschgySvpYxi3oF2uZznooXqVdlGPVSc9j4kJLU14TmUh7",
-	"lZHd5QDWOEt5DK4ZpMIgH9eY7SQNkr7CN814ZmCL3QjjbAzXmaWwyQJSpmazDv/+NYygYITVb7idB2sP",
-	"JlsBa4Wcm0HZ1d2GE+8UcyFbtZTNRAbkRND4IN0KJrwomk11xFDd8n/AnPPq8vbjbmdRLz8eCVX0ivE5",
-	"F9I9eeI9Ros/rTtD5znWtSqSajZjO3FHPSdOOWMXYd4DJiK5gRND9k7ZBcaxS24ao2KlzMCY+lCHFGgR",
-	"NpJ8Zr2Hm6pSpi/qes8aUsRrUEHZJVVnqNSxXmMa1EWmPkb71XutchTx+qPkpV0oLf5wpvwd4FvSESCt",
-	"Q64NMzAu0XdxvMTUX2g0dM0szwugvyVsNQe/vZXnhu0zfBoyZOdiLhGBSVceMZAeN4bxce2lt9vEOl8e",
-	"xxwahpLKYQxNnBWkup4xYcNa0imlnVKnhCBd5fn06dPguEXoZn2QQKlZgVcTocCswvSb7cQvgWvQaErc",
-	"sA8nr9jz8XhEYZHQYJiSjLPD0bhT0QzcJqaBZ/l/RkHFwCjoFOE2KmmktXUK/hZSwS9ozXdqb33UIMez",
-	"BtYfthEV2gW3VZLbPp6O7VPfc5Bpkx5zs7HrEePBo7aa1k9i9CRGT7pLW3v58PiRIXIvXmcExoP1RSSX",
-	"EwFZWud0PE0FLubZmasLCJQe4ff6Xe8lsBlu9klHEFZlHOEkXolnXc0/efEutaqwWNiuxt5RfVtT1VZx",
-	"6NtGEvzm/P075r9nO2gyT5+PxrtoUqgx7gU+P2qnF12CXJVvs9wcBt720mDyuSYjrN7+pd6hpr9DYpHW",
-	"X4BndvFAZh8z1B94YhiXZgk93K40dJ0DsbqMXcIfo3PK7OKPOGQxgtSq/oI+/RHTm2WZ41vUZYCP4+kK",
-	"X9Gq91/eyQZPSt/jK9194Oulw7rDo2fM2xFLVVLmFBnEeEvMRIq4ORPgqgeXQmKQW62P5E7ca49RORod",
-	"JLia/oJ49wWLK6xYO1WYqp4gE9g4sQISd2KTVVfnunDiATaypP5NYyVEgD+3q54Pq8BumE9Vkl2n4qQx",
-	"bxOymdJNhW25UAbuU+2taPyzxXULubkLGVtYdlM/k2vNV/i5cQCbjrcj2Rfsn6XCwNay5QIk04B4jYEj",
-	"r9Spy/6H+5MNEWwzX5TsLxcXZ8wtYIlKoXM5la9zfu36lEfPn4etriXVqtb6lrX/2sRKs1DaMu+P0Xh6",
-	"DOlFEzijQsAV4NKad13GbC2nNw+vooDNZ69dPEGz7NTbEcfWgr84jGTcLqbimo06jNvY54dpv1R2MMOU",
-	"AdflYBcqHeD/fDUZ/9uXh9Hebg5Lt3cy+xhjxLiqAcYhKzTMxLUPICPZD1Lxetf1Xu2Iu3C6ilZIHcLb",
-	"YJvSeCpqPBC5m/Z2RW2rR21VlbgN6wxuVsoE9xpmtZjPMbSO5HSFtphwNMVshVEuQaFZ8AJ6UdW3DW/D",
-	"iuZJPxHGhIFI+/WwKRdRepSynZiedJrGTeDgWs67XfU/mI2T/elz/mP6DJ7Ojvjh9CDZT8cwmj3nP06f",
-	"JX324Nrl37byUZLlVdMBdX5e59y4KF6jgxfFnvvaq0Y7p2qZoulzRAiAlezq/LoVLYXIhFxkmTB+zMII",
-	"mQAt+SjFNYNCJYsOQeNnz4+eHRw8Hz0fHT0Ng5nSObcOo54eBj2jFl29pfI/8YloDp28b9fbn7xKPEB3",
-	"yQc3RceEay1cablf27Z28Z6YVtctWXA5d3XHRkCpV0G/4TS99Tyng78NfJNvcJrGuxVaV0soh2rqJE0h",
-	"pXPvA32UV7btfLS67IUAB4JJzHJe9CjvTGRdx0Fp5Ts3OPLa//OmR77UCb7D0D+aHhXy4Tztbz2sLYGt",
-	"+tSaJ3kgEtZjOs4hNUUtISuAM2DRQzgtqfvu91W6Y7lyCQ/lyAyuqXBOfd8dJ8eQyTKfgg7ZVKkMuAyZ",
-	"ex7V3ShW2h2yU0rQZkovuU5RfVTLEGodnjShAF4aSbq1usG4oJVnGS4TmqViLuzG/JCXxPVgrga1xqWU",
-	"tH/gy7dgDKdGS71gIHJ02/h4P1rk1wc0KrQIJgHIRKVCzl3F4KZX+LeI12H5d8jX5WYuaNwoSXZMsCtM",
-	"7076jR7Dpwp/5/wKmoNCtlyIZFFfVRrnVFv9jUgK69qBJCYaJuMy7al58mzJV4bNhb/Bj4uFzKhIcpbw",
-	"LANNKmohy+p2imslMwlL/7g18X6PCxSp2caKptSrwZZaQkpRKBLcgJ1T0x0lgRWg3ceuR/wcjMZvftr/",
-	"72cXz3/72+HbH//+9B8vD94dfRi/2j8J2tnGlnC1SSpMmSRgeug9dvwkVroprTgKEB+jIKbqHX7jYlSe",
-	"+Uq60x/vHHwejlu6GTj9584c3NPluBnWKtan9h89ij5Q242YS0gHQpJahczyS5BtdHfVUyWzVY/K5715",
-	"L55r1SVI9Jm0Jg6dPbWPXHDDlFzLNXjK/8t/GiYq71es/hurGUuafaqvN+V0PZDChV8P93vPzvkc7nhQ",
-	"IRJbaoi7hy6sLcxkb69F/B5P+bDor3VtDxDre3DJvfl2nHL2q7qCjCd3q5Xo0yAKDZJSC7s6p3q1G5yk",
-	"qvNx6Wpd7tNJFem9+fQ66NUpRB0J13aAaV1NOL0sdIMs3LD42PdSKCSfMFfgjqSrvNBiX3Rh0xWb8uSS",
-	"gUzN0HfIEUlpUcwKLaQlphCOZCrhGaqDgzFXfQ8mnvqGOygyFxERfa+UuhRbhNI85uqwfk9CG8jZT1ck",
-	"ondwbYe/U+Wa7bz5dIGgwS3MV5NIcslAJnpFbuTNp9chi3k2n7BUaEwwQSYTdrx/9PTnV2/jXY/2KA+g",
-	"ZCGS8dev5/R5UBMz9JQMPB92qN1GChO/e/3bxfHHi1++fvzwK/XCSEF3IylMy5spFZInMYp6g8milJeQ",
-	"+pdhPuKEQRSQLIYjJHbjv2NMm4fD4W7lzThNZnNjIHfNbcloxtiJhGaL3SXNbPGWZzXy4oX4G6xcJCDk",
-	"TFU9DJ6044haOXIupOVCgkboLHXWstK5sItySkZarW/+EMaUYIKNunyjdjQCTmMvbakfn516FxCfvT+/",
-	"YHv1qfEEI0MNPCWPEcl21zrExFNlV77k6Xz0E7NpQKG/uB4oR5TG2IBE2GTkaAfOeza5eejdErmwb1Hl",
-	"WaJgwiqHFrLhcHgTR7LfraUiHUYykq+pVuTmsgSNqNdV3XhbGymuC72+wyYhkpT4s53YV5NR6d3ZVR5e",
-	"JWt4RzdRqkapd8hbRbJ2Vz7AIRNwPT4ahR/v/7h1FD5kc5CAZppGbphuKQzsvuiM29MEpwtQHLUI0HV9",
-	"Oay+dFxHaQgZSVdVy9ScZUIiGJ0okpm0A2p1Ac/NhLl+U8ouVgWck7axJBN4Tk1XM/kYyZqRmUCNEZLF",
-	"brnZw3OcvsZsJ040cAsUDL+iBdRvdC02og31Y1U4yNws3AinBHGTfMdVQRi14EIxDByb+YEFaAiR8uSS",
-	"/fBDBe3www9OObnByKjrCpiQVkUybnxMXFVAanBng4Hmyw7EC8lSuIJMFcgHN49gXDs7kj7HQfuqCkx+",
-	"NNK4b1rjlKl/4jY8jaRHeGENZDMHXZlIwOcVHnAwzNICLNcrtoOJkhbzhTWoxqCvIN1tVWtrDAnC4Aq0",
-	"ccAyHo6GI1ylCpD45SQ4GI6GBz4XIkfcgAmNcCmXunYB6kMvjlQ83/GvUZo5jjsO74ZsWoosNYxXc8de",
-	"3LVVddGqhh+vTJsFEnR2bUAStlMlvKiVxmGSYfujEUWYzE17+JWR7Em7UPmoU4ygsJH/WMVyful+FITI",
-	"YfgMWgluTfYlrCLpk6VCq7RMWvlSXRh09lIPslUdEmO5bplKJN3AzcxPbNS/A7LM8GUFDRk3lu0fsoUq",
-	"q5/fYCRNWIlJY3CmjCXuB91fJH3uL4w0S/bWfrF086UugLxU6eqWTn9fh9/lRHfVJKalL0i0ogkMSDu/",
-	"SqCjqjJJp+VPZY/P43A/PPiC3tzHoNtvdQteeC+aLLyOE68rvRu6H5V0inMdenyJZCtB36qMcT90P4gi",
-	"uSidfh3vH/jevguo+zt9axHgE+OB3PjZbdXjVrtEXrS/95ufbCfYVxzvP3TQqXxtmTwo6vnYqnQ0ZO/R",
-	"Npsf7bQl3uQVGEWs/3BrfzR6oP41o5abTXCRmpgiS2+ST9D/+dltkZoXrFXSdwoiOu6uiid2Os2vqgjS",
-	"mSeL5Aa4+NZvV1r+53ntcba2nOqa0H1KKFQxuauoUZcqXAXh4cL3dbEe6d9W7LoJg0Mny74rapnvtX6p",
-	"R1vGd2/pDNXRpoO7NzW/YsEd43vsWJ+Ip31H9yGvZ3rqJgyO7sOO7s8taNc9SO2Z9G6n5+QT1pLWz19u",
-	"wm62/vnLzZe2tp45/WxcVFVy61aAMN3ic1JEF20QQFdDJ0j7HHqRuvHky4XIoAqWUVlpTLSggnSygOSS",
-	"3CiVzCEzBIFdV/gz2F/8fX8aT9RldzrtYp2strlW/Xvc9QDL8sNA2wC1w4TvVZ2u/DuS/VVcgcQbaLqo",
-	"JUAnNC9BNx10TwGCXJ/HRth1o9ghOxodsDpTYjtS1csiWc9tg/uRCu5gHrRmZZatdvuCn5/BfnD0/WmB",
-	"u2mnjszPNx/RK3W39VEE33MlBZNu/Pb/HT86+oOcF3coEG3XV1D/5nOj5ud+lUQdS/rbj1pV+Wpdgtmj",
-	"ANXf0NsfpdSg0/o0DrI6wwZN4cjhFOJf97AzfA01wGobzLnkc1RzlAWFOVOeYQ6vTetA/+ybLzf/GwAA",
-	"//8=",
+	"3Hz7ctvIsferTOFLlaUNSJGUZK+pStUne+1dbdaXY8lxKoaPMQSa5KyAGWRmIIpx6d1Pdc/gRoK6OEpO",
+	"6vyxWxQ51773r3v8LUhUXigJ0ppg+i1YAk9B08cP3MJvIheW/offpGASLQorlAymwQf4ewnGGgY8WTKR",
+	"grTCrlnO8b9LYAVothIyVSu2F2tVWhjqasmh9pPj/WEkz0FapmS2ZqslSGaXwAxYK+TC4AfGGU5kGc2M",
+	"ZBAGcM3zIoNgOh6NwsAkS8g5njAXUuRlHkzHYWDXBQTTQEgLC9DBzU3YXOkD5FxIIRe3XCuDuWXCHScp",
+	"tcZD+vvMlWZ2KUx96yFr3UHYZffI7QMfTXrPO7rrvAZ6WHAOiZKpYaW0Ius7KMjU3P9sh88eQkuwen06",
+	"t6B3n8sqtuLCshnMlQamcYqQi86mx/fe8yYMCq55DtZL6FkKeaEsyGT9Z1hvH+MNvwSD18V9meFzGLKL",
+	"JTC4QoKIlAnDUtDiClI21yonCpYGNP7GZUo8juQlrENmFC1UALeQMi++rChnmTBL3EX6ZYnEJMI8B79Q",
+	"JM+kXOCEFNKyyETCLRgm7JCNkUiT42N2JYyYZcBOz1+enbFkyTVP8KIbAh8onYIejCeHA1POUDHDQOBl",
+	"neYGYSB5juNaxBkgdTpk5te/gVzYZTCdHB+HSPbq7zES2VrQuOZ/f46i68l4EEXXz159+eMfgporxmrU",
+	"HmKKBlMoaYB48oKnXoPwr0RJC5I+8sLdWyh5UGg1yyD/4+8G+fStuh0tMOPpQLTOfuk4a8o853odTINT",
+	"lvNsrnQOKdu4JKuJcMWzEpxEWC6yYBog4yu2pQoMk8qynNvEcev0/RnD0yLVh36dzeWnzF2b5ssn7eka",
+	"FmXGNYPrQoMxQkkWbZEvCobELWO5TJCKpZZTsoy8EFN/uOnP71+/PvzbT399+/rpr0/fH/3l3em744s3",
+	"z45/eoo8tNyWJpgeod2zwpJInMkrnolaKhsuddb3RJ8KN3pQjUYW5sIYIReDlFvepXaMX8WoKX7MncSd",
+	"qXTdR2EnfqT7WivU4M+tFQqtCtB2zaIAd4yC7paFQjugg2lwQGe8+fKfSchSXkq1koPqOhuiK5kfwOr7",
+	"7iFtiGYJl0gx9HiVIdr/11Mbt3HULqUpi0JpC2mX4jjkP5TiN22z9gcN82Aa/L+DJqY5cL+ag/duCTel",
+	"6yba5ESf7jaZspoxwhH31/N3b8MNWkcy/oCn9DYvZnteZpnSTJZZxpwChVuM3w9xCI+ktzUo7pVdQ5t/",
+	"EwavlZ6JNAX5naY00cqYgdJiIeSmDZ1ptUJPV12c/B+Xyi5BMz+lT/ZettasJhvGNRBNeJapVeNNhfFL",
+	"PaLdO2yEp+8sTMO8NCTBt0lShzSPI0YNTQ3GAbYlVT3EZXvuCEZY2Dz7/hC5f4bqJ3n2CvX3OyVA+DW2",
+	"uF8uTuiEmVqwJTf02fEY7QDKY/v8Iu2VBTJncF1AgjER2RmmEgpB00fj+HHXXLj7MAP6CrTb806j4Wnw",
+	"SGzevrSLKivyoS6IKouhU2ZqEfZSlfj8nq8zxdMLpX7jegHfyenCrTKwSg2yap0Oy9GSKTyOy8Vyfv1C",
+	"pesXawvmfl5GGEYr4y24ZJOnk/HREZvhAo+n3+OWfnvKMKuU2/kOTm/T4PEcRB8F4m1KxsTSc9BXIoGP",
+	"kl9xkfFZ9t1cdfnFYM5FBmmXpVVKQZ5bYxKOG4VELZOpFboXb1BI7Cg96eV0nZyI1FnxJIHCNpNInEUO",
+	"Q0ZJH8u4BX2ykelshuJV2kU5Vp30PKZdaEnKKzomnr3KyO5yABuUpTwGxwxSYZCOG8R2nAZJP+Gd5jwz",
+	"sENvhHE6huPMSthkCSlT83mHfv8aQlAwwuo73E6DjQuTrrjkZWCs0jAouwLckOOCjJvLczC+mXEDVfw6",
+	"Q7PB6c579W9+sNkd0N693L+BfOf+EHR91r7+7ZTcTTZHVAdm7abnW8VcHFzjXnORAXlmtGiQ7iQbL4pm",
+	"Uh2GVbv8W0jmN38ItXro8UimWq8ZX3Ah3ZWnXTCRd5kaOne8qaqRVPN5jVl6nZ86jY/3Q7/kXdIayW3p",
+	"P+nMzfmarSDLcBJx36UEjV2P5P0N+5C9VXaJiceKm8YKslJmYEy9qDPtaMJsJPnc+pBkpkqZntQA3YZp",
+	"jzdsO8EBBKcRNtXGjHGBQY0K9jHRjz5o4YfExwul3nC5ruDX73SYmlsYELK5acFRWWqQmmhXFkxY0yQx",
+	"NarrwNPdxn0b6x6PRs06BWg2zkfmX6N8R5PnjfJdKMVyLtf15ndZ/DZ5His4alNkr4JPlSZIzapLkEyk",
+	"+yznKbDcwcCeUBhERXKzNhC7LNL0Y+8VUUl2MftuJC5mxuHO22JZrT2oaxm3ima38tEG4gedysG9Fmlm",
+	"bCzkIf17LoKjK9j9+zTso+SlXSot/uF04zvUq6QlkNcUzG05MW/aHLQhGVwXQgMJg+V5AfRZwp0xQAP9",
+	"he01PDIzZOdiIVE8yNI/IrYwbjTr48ZNb9erTbo8jmo1BO2qE1p4A9ISmW2Xbp5cYU3wSKIxD12OkKIn",
+	"wVkVGmVVrzurVz59fxZJr8SGrbRyyJaGK3XpcKqOon369Glw2qLEdk2GYpZmBAVbSAnAo5QG2F78ArgG",
+	"jZ6WG/bh9Uv2fDx25lVoMExJxtnRaNypIgVuEjrfLP9TFFQcioJO4WOrekFqUcOebyAV/ILGfKd61EsN",
+	"clxrYP1iW5m4XXJbAYvt5WnZPv04B5k2kCQ3W7MeMQc/butBfSVGV2J0pbvUoZcOj5+NI/XiTUJgDl5v",
+	"RHx5LSBLaxyNp6nAwTx777BYgdyj8G5zr3cS2Bwne6AnCCvoXDiOV+zZFPNPnr1OYyic2ii23lXx2BDV",
+	"FiD/bQt4/PX83Vvmf2d7qDJPn4/G+5V2uxt4d9qGdLoHcpWV7RJfGHjdS4Pp5/oYYXX3L/UMNfsdEvJS",
+	"vwDP7PKBxD5lKD/wxDAuzQp6qF1J6CYFYnUZO5A1Ru+X2eU/4pDFaPDW9Q/01z9iurMsc7yLugzwcjxd",
+	"4y1aNdbLO8ngj9J3+Up2H3h76Wzd0fEz5vWIpSopcwruY9wl9nHWXIBDbC+FTJmaV+MjuRf36mNUjkaH",
+	"CY6mTxDvn7C4shUbqwpTYbgyga0VK0PiVmyQzGpd5xEeoCMrCu0aLaED+HW74vmwqteW+lRlsM1TvG7U",
+	"24SUA9Tx6WqpDNynwlad8Z8taFrIzV2WsWXLbuprcq35Gv9uHMC3vji94ewJ+3upMO+1rulGA9przP14",
+	"JU5d8j/cn2yxYJf6Imd/ubh4z9wAlqgUuk0zo1EY5Pza9YYcP38etjpFRj29M7X/2raVZqm0Zd4fo/L0",
+	"KNJJk/uiQMAV4NCadl3C7CxhNhevooDta29sPEW17NQ40Y5tRJdxGMm4XcDCMVvYt5vY54dpvlR2MMes",
+	"H8flYJcqHeB3voJH5rOVLNKcPtyGBnZwRDpNB131k3dAZDEGlHFVpYlDVmiYi2tIySBEst+kxZt9Mfcq",
+	"GN9l1avYhoQnvM3IE9BKsPMD7XzTgFSdttVFZFWF1AxryGZeygTnGma1WCxcTD9bo+YmHBU3W2NMTIbT",
+	"LHkBvTbYN3bcZlmaK/1EFikMRNovtQ2gT1lHyvZiutJZGjdhhmsK2u8qy+F8nExmz/mP6TN4Oj/mR7PD",
+	"ZJKOYTR/zn+cPUv6tMc1NH3bSUdJelr1b9VgXw3g4aB44xy8KA487uBEo53itRTX9LktNJcV72pArRVb",
+	"hUiEXGSZ8IAEM0ImQEM+SnHNoFDJsnOg8bPnx88OD5+Pno+On4bBXOmcW2fRnh4FvQ14bbmlAi3Ric4c",
+	"On7fLrc/eZF4gOySx27KQgnXWrjiX7+07eyzeGJafRHJksuFqww1DEq9CPoJZ+mt6zkZ/OvAo4eDszTe",
+	"r2x7NYQyrgYYbZDTzr4P9Ghe2HbT0eqy1wQ4E5nELOdFj/DORdZ1M5SEvnWtfa/8lzc9/KVenTsU/aPp",
+	"ESEf/NP81sXaHNgpT62OvwdawrqR0rmvBsUWsjJwBix6CCcldWfUfYXuVK5dekQZNYNrKm1SZ86e42PI",
+	"ZJnPQIdsplQGXIbMXY8pHUmKrPaH7IzSubnSK65TFB/VUoRahqdN4ICbRpJ2rXYwvv82o15doVkqFsJu",
+	"dXh6TlwPFmpQS1xKKf4HvnoDxnAqhdcDBiJHJ4+X982ffnxAzZzLYBqATFQq5MLhCze9zL+Fvc6Wfwd/",
+	"XSbnQsytGkRHBbvM9O6kX+kx2Krs74JfQbNQyFZLkSzrrUrjnGqrAh1JYV3DBrGJ8Gou054iB89WfG3Y",
+	"QvgdfENvyIyKJGcJzzLQJKIWsqwueLtmHyZh5S+3wd7vcYEiNbtI0dR2NNhSS0h9IQNaxs6J6Z6Sri2f",
+	"/ux6xM/BaPzrT5P/enbx/K9/Pnrz41+e/u3F4dvjD+OXk9dBOzfZEdw2KYgpkwRMz3lPHT2JlK6PNo4C",
+	"tI9REBPWh7+4iJZnvizn5Mc7B5+145Ruvk7f3Jmx+3M5aoa1iPWJ/UdvRR8o7UYsJKQDIUmsQmb5Jci2",
+	"dfdgrszWPSKf92bJuC4BsOgzaUwctt9JuCWX3DAlNzITnvL/7/8aJirvF6z+HasyDnWn1tubcrYZSOHA",
+	"r0eT3rVzvoA7LlSIxJYa4u6iS2sLMz04aB3+gKd8WPQjY7sDxHofHHJvup2mnP2mriDjyd1iJfokiEKD",
+	"pNTCrs8J3XYRQiEu8EDU5k549esqztOXXz2kwmWqcgenBNsImesoG1g18L1ldVUgZPGpL+9QWD5lFSTe",
+	"tzSmZGgmZjy5pFciLjziiSVomfYRSatiqjk1L1LfE3ceGI1oJDc6FlSWGvfWRFjDzn85HUyOnyKZl01R",
+	"uV5U0I6GcRPJvVhQ6kic2q8M+QwSlXu0ixQWmYm7xydMQ66u0IxQI6OQEElXlzC0sItUJVzbJqzS4KKM",
+	"uInfC+HKGxJWMRVzTSRRIshqu9JEMPXsaoQBJRRFz32PhO9h6q+fXgW9ZgIdSSWBnnnUM8rNLiY6DtJY",
+	"z0A2W0eyZl/7SjQqZoUW0pJ0k0PIVMIzZNw9b+bP91KpS7FDu6orJDSGArXZmqj+Fq7t8HeqUQzZJ+Ik",
+	"8tV1YGjgaSRTKEjulGTxh3cfL16dvj/7ev7q/Pzs3duvr999eHN6EU+JfQNe2iW7OkIZqf8eVniCu23I",
+	"4q9fz1HlYLBrzAnjMpIgE72m8OPXT69CFvNsMWWp0LgEyGTKTifHT39++Sbep7AA2YE3uTrG7XHV380t",
+	"e/cOOHErRxKXfvni5eCX8+PxxOEe1W6ureQS1vWLpFpdPHkpzUVNMTyz+0P2clnKS0j9z5jvOiHBcU5G",
+	"hiM829a34zhkw+Fwv2KGMZDPMkgjKSSj50VD9gk33+pfYXvbrDq/ePfh1Z+qofF+JFtnduaA/HrB/15u",
+	"SD0T0ljgvoxIr5jcvOYV0w5eNuLKC/FnWLuIVsi5qip3PGnHw7Vu5FxIy4UEjSFAqbOWt1kIuyxn5Gyq",
+	"8c0HYUwJJtiqRjVaR4/NqMG2rQFon10oE79/d37BDupV4ymaKVQGolAk261cIdNgVHblTZ+LNZ+Ylj7U",
+	"pXa3cf10DaMNjHFJehtkCc2AiwIbjCn04RWFYt+iKkKKgimrAjOSlJs4kv3hWSqQeZF8RQip6wAX9Biu",
+	"rmXEu4qncV3ecKKu0IATgMX2Yl9DifeHzK1d4UkV6IB7dBP+6tHWHkVdkazDLh+ok+8XlMbRo7vx5Med",
+	"j+5CtgAJmlvqBkPPtxIG9k86D/tE3aLir4W+qa6qhNWPjurIDYHmh26TqQV5rGEkXyvimbQDKvACz82U",
+	"uSpryi7WBZyTtLEkE7hOfa7mjUUka0JmAiVGSBa74eYA13HyGrO9ONHALVBS95IGUJXdFZbpbCgf68J5",
+	"jG0AUjghiBsQKa7KICgFF4phAtQ01S1BQ4gnTy7ZDz9Ung1++MEJJzcY4W/ZBKsiGTeONa6QvNq3scFA",
+	"81XHwwnJUriCTBVIB9dIZ1yXSCR9ro76VQGl/hGGcb+0Hm54c7XT0UTSmzZhDWRzZ7oykYDPj73BwXRB",
+	"C7Bcr9keJvxaLJbUbEZxW7rfqlHUNiQIgyvQxhmW8XA0HOEoVYDEH6fB4XA0PPQ5PQWUjTGhZnFlep9p",
+	"99mRiuZ7/jYYCrpIg665H7JZKdB28+qFk2d3rVVda1WbHy9M20BfJLsGSdgO2n1RC42zSYZNRiMXSLo2",
+	"RT8ykj3wAQof9UegUdjK461yTXqYnqPlMHwOLaCmPvYlrCPpk/5Cq7RMWnl/DXA7falb5qu6oLFct1Ql",
+	"kq4Lde4boeoXx5YZvqpMQ8aNZZMjtlQlPfSN5KfeB/BbLXLhxqP7Pc6axjuk9FbznW9UpCi/0zHYeqd/",
+	"4ipdOJ9QG1TQTraULCG5rC1wvNFWR2Wenk652OErG61vnpC8hgAr1xlJqjmxBVjDjibPnXfoNPo5rcPk",
+	"mdzKWYoap4wlQQ26z8Q/92OhzZCDjWfkN19qzPOFSte3tAL1tQA5GOQuGHJWegwSnaWXZ8xBO09FaakK",
+	"Ge30BBHS+XkcTsLDLxj4+LRz965uwIkPOJLlZkaFKw7dS98OHt85j0dFdx7oWwUSTUL3Sp34onT6dTw5",
+	"9M0/LofubwXYSByeGO/zjH9Qp3oikO4hL9q/+8lPdh/YFxnu35XUAbt3tCYV9aOlCi0esndoxpqX1G2O",
+	"N1ACBlybr+kno9ED5a95/7LdJSNSE1PQ763XEwwV/IM6kZoT1qriGZ+ptyODSvH3OtXxCvfs9IxHcssO",
+	"+96QLrf8v5nQbllv86mGge+DmhJIeheOWaOTDjR8OPM9FN7D/dvx7f+L7chIgyMnon3TalE+aP2rEDRl",
+	"fPeUTrcyTTq8e1LzYhpnjO8xY/P1Jc07vs/xerpGcfLk+d2TN9863ITB8X3I2H0STLPuccWe14htgJJc",
+	"5Aba8/nLTfitA265bxoE8/OXmy9tZX7v1LcJdqoiRBcTx8SdL0hPXdxK/qtq2sO7LKDXkTUx4WopMqjS",
+	"LtRlegFZUImOAhQKyKiICJkhD9GNFH4G+4vf7582t+py+5VJ51hta1b1P+GsBxge30y5y990iPC9otSV",
+	"hw5nfxNXIHEH6s5sMdAxzXPQdVfek4EgN5+7oVdyL91Cdjw6ZHXOzfakqodFsn4WB+5hNc5g3qbPyyxb",
+	"7/fFhj+D/eDO908z3HWLdnh+vn2JXq67qY/C+J4tKZp27yP+1+1JR36Q8uIOAaLp+grqf6dkG2rWLj3g",
+	"1n32raoV8lGDeQcUv/sdejtGKMnsNIMYZ7I67VcNBOnsFFq/7mLv8Tbu1VilgzmXfIFijrygKHDGMy4T",
+	"0Ka1oL/2zZeb/wkAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -14,6 +14,8 @@ const usage = `routeapi: POST /api/route with next-auth sessions and Inngest eve
 Usage:
   routeapi [serve]           run the HTTP service (configured by the environment; see README)
   routeapi token [flags]     print a session cookie for the configured secret (local use)
+  routeapi apitoken new --id ID [--name NAME]
+                             make a server-to-server API token and its settings entry
   routeapi help              print this help
 `
 
@@ -35,6 +37,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, getenv, stdout, stderr)
 	case "token":
 		return token(rest, getenv, stdout, stderr)
+	case "apitoken":
+		return apitokenCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

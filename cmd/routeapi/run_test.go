@@ -8,11 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/apitoken"
+	"github.com/routeapi/routeapi/internal/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/settings"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -166,5 +170,57 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("error spans several lines: %q", err)
+	}
+}
+
+// TestTokenV5: --v5 prints an authjs cookie that Auth.js (@auth/core) itself accepts.
+func TestTokenV5(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"routeapi", "token", "--v5", "--sub", "u5", "--email", "u5@example.com"}
+	vars := map[string]string{"AUTH_SECRET": "new-secret", "AUTH_SECRET_1": "old-secret", "NEXTAUTH_URL": "https://app.example.com"}
+	if err := run(context.Background(), args, env(vars), &out, &errOut); err != nil {
+		t.Fatalf("token --v5: %v (%s)", err, errOut.String())
+	}
+	name, tok, ok := strings.Cut(strings.TrimSpace(out.String()), "=")
+	if !ok || name != session.V5SecureCookieName {
+		t.Fatalf("printed %q, want %s=<token>", out.String(), session.V5SecureCookieName)
+	}
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "decode", Kind: nextauthmint.KindDecodeV5,
+		Secrets: []string{"new-secret", "old-secret"}, SecureCookie: true, Token: tok})
+	if v[0].DecodeError != "" || v[0].Claims["sub"] != "u5" {
+		t.Fatalf("@auth/core decode: %v, claims %v", v[0].DecodeError, v[0].Claims)
+	}
+}
+
+// TestAPITokenNew: the printed entry is valid settings that accept the printed token.
+func TestAPITokenNew(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"routeapi", "apitoken", "new", "--id", "svc-billing", "--name", "Billing"}, env(nil), &out, &errOut); err != nil {
+		t.Fatalf("apitoken new: %v (%s)", err, errOut.String())
+	}
+	text := out.String()
+	tok := regexp.MustCompile(`Bearer (rk_[a-z2-7]+)`).FindStringSubmatch(text)
+	if tok == nil {
+		t.Fatalf("no token in %q", text)
+	}
+	_, yaml, ok := strings.Cut(text, "(routeapi keeps only the hash):\n")
+	if !ok {
+		t.Fatalf("no settings entry in %q", text)
+	}
+	s, err := settings.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatalf("printed settings entry: %v\n%s", err, yaml)
+	}
+	id, err := apitoken.Lookup(s.APITokens, tok[1])
+	if err != nil || id.ID != "svc-billing" || id.Name != "Billing" {
+		t.Errorf("Lookup(printed token) = %+v, %v", id, err)
+	}
+	if strings.Count(text, tok[1]) != 2 || strings.Contains(yaml, tok[1]) {
+		t.Error("the settings entry must hold only the hash, never the token")
+	}
+	for _, args := range [][]string{{"apitoken"}, {"apitoken", "new"}, {"apitoken", "new", "--id", `a"b`}, {"apitoken", "old", "--id", "x"}} {
+		if err := run(context.Background(), append([]string{"routeapi"}, args...), env(nil), &out, &errOut); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
 	}
 }

@@ -13,8 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/config"
+	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -59,10 +62,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 	}()
 
-	sessions, err := session.NewJWTResolver(cfg.Session.Secret, nil)
+	sessions, closeSessions, err := newSessionResolver(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("sessions: %w", err)
 	}
+	defer closeSessions()
 	publisher, err := events.NewPublisher(events.PublisherConfig{
 		EventKey: cfg.InngestEventKey,
 		BaseURL:  cfg.InngestBaseURL,
@@ -78,9 +82,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Logger:         log,
 		Settings:       store,
 		Sessions:       sessions,
-		Users:          user.FromClaims{},
+		Users:          user.FromClaims{IDClaim: cfg.Session.UserIDClaim},
 		Publisher:      publisher,
-		CookieNames:    session.CookieNames(cfg.Session.SecureCookies()),
+		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
 	})
 	if err != nil {
@@ -121,6 +125,54 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newSessionResolver returns the resolver for the configured session store:
+// JWT cookies (v4, v5 or both), or the app's database through a pgx pool. The
+// returned func releases what it opened.
+func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger) (api.SessionResolver, func(), error) {
+	sc := cfg.Session
+	if sc.Store != config.StoreDatabase {
+		r, err := session.NewJWT(session.JWTConfig{
+			Format:    session.Format(sc.Format),
+			V4Secret:  sc.Secret,
+			V5Secrets: sc.V5Secrets,
+			Secure:    sc.SecureCookies(),
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim)
+		return r, func() {}, nil
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		// pgx's message may quote the URL, password included: keep it out.
+		return nil, nil, errors.New("DATABASE_URL: not a valid PostgreSQL connection URL")
+	}
+	pcfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("database pool: %w", err)
+	}
+	r, err := dbsession.New(dbsession.Config{
+		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable, CacheTTL: sc.CacheTTL,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := r.Check(checkCtx); err != nil {
+		// Not fatal: the database may come up later; until the query works
+		// the route answers 503 (wrong tables or schema show up here too).
+		log.Error("session database not usable at start-up; database sessions answer 503 until it is", "err", err,
+			"schema", sc.DBSchema)
+	}
+	log.Info("sessions: database", "schema", sc.DBSchema, "host", pcfg.ConnConfig.Host, "database", pcfg.ConnConfig.Database,
+		"cache_ttl", sc.CacheTTL.String(), "format", sc.Format)
+	return r, pool.Close, nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -20,8 +20,9 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	picture := fs.String("picture", "", "user image URL")
 	ttl := fs.Duration("ttl", time.Hour, "how long the session is valid")
 	raw := fs.Bool("raw", false, "print only the token (for Authorization: Bearer and Swagger UI's Authorize)")
+	v5 := fs.Bool("v5", false, "an Auth.js v5 cookie (authjs.session-token, AUTH_SECRET) instead of next-auth v4")
 	fs.Usage = func() {
-		_, _ = fmt.Fprintln(stderr, "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw]")
+		_, _ = fmt.Fprintln(stderr, "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw] [--v5]")
 		_, _ = fmt.Fprintln(stderr, "Prints a session cookie (name=value) signed with NEXTAUTH_SECRET (or the ROUTEAPI_DEV secret).")
 		fs.PrintDefaults()
 	}
@@ -46,7 +47,15 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if *picture != "" {
 		claims["picture"] = *picture
 	}
-	tok, err := session.Encode(cfg.Secret, claims, *ttl, time.Now())
+	cookie := session.CookieNames(cfg.SecureCookies())[0]
+	var tok string
+	if *v5 {
+		// Auth.js encodes with the first secret; the salt is the cookie name.
+		cookie = session.CookieNamesFor(session.FormatV5, cfg.SecureCookies())[0]
+		tok, err = session.EncodeV5(cfg.V5Secrets[0], cookie, claims, *ttl, time.Now())
+	} else {
+		tok, err = session.Encode(cfg.Secret, claims, *ttl, time.Now())
+	}
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
@@ -54,6 +63,6 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		_, err = fmt.Fprintln(stdout, tok)
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%s=%s\n", session.CookieNames(cfg.SecureCookies())[0], tok)
+	_, err = fmt.Fprintf(stdout, "%s=%s\n", cookie, tok)
 	return err
 }

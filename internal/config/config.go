@@ -25,6 +25,25 @@ const (
 	DefaultDevInngestURL   = "http://127.0.0.1:8288"
 	DefaultCloudInngestURL = "https://inn.gs"
 	maxPublishTimeout      = time.Minute
+	// DefaultSessionCacheTTL is how long a database session stays cached in process.
+	DefaultSessionCacheTTL = 5 * time.Second
+	maxSessionCacheTTL     = time.Minute
+)
+
+// Session stores (ROUTEAPI_SESSION_STORE).
+const (
+	// StoreJWT reads JWT session cookies (next-auth's default strategy).
+	StoreJWT = "jwt"
+	// StoreDatabase looks the opaque session token up in the app's database.
+	StoreDatabase = "database"
+)
+
+// Database schemas (ROUTEAPI_DB_SCHEMA).
+const (
+	// SchemaPrisma is the Prisma adapter's "Session"/"User" tables.
+	SchemaPrisma = "prisma"
+	// SchemaPGAdapter is @auth/pg-adapter's sessions/users tables.
+	SchemaPGAdapter = "pg-adapter"
 )
 
 // Config is routeapi's whole configuration.
@@ -34,6 +53,9 @@ type Config struct {
 
 	// Session is how sessions are read.
 	Session Session
+	// DatabaseURL is DATABASE_URL: the app's PostgreSQL, required when
+	// Session.Store is StoreDatabase. It may hold a password: never log it.
+	DatabaseURL string
 
 	// InngestEventKey is INNGEST_EVENT_KEY. It is a secret.
 	InngestEventKey string
@@ -68,6 +90,26 @@ type Session struct {
 	SecretIsDevDefault bool
 	// NextAuthURL is NEXTAUTH_URL, nil when unset.
 	NextAuthURL *url.URL
+
+	// Format is ROUTEAPI_SESSION_FORMAT: auto (default), v4 or v5.
+	Format string
+	// V5Secrets are the Auth.js v5 secrets, current first: AUTH_SECRET (else
+	// NEXTAUTH_SECRET), then the older AUTH_SECRET_1, AUTH_SECRET_2,
+	// AUTH_SECRET_3, those that are set.
+	V5Secrets []string
+	// UserIDClaim is ROUTEAPI_USER_ID_CLAIM: the JWT claim holding the user id (default sub).
+	UserIDClaim string
+
+	// Store is ROUTEAPI_SESSION_STORE: StoreJWT (default) or StoreDatabase.
+	Store string
+	// DBSchema is ROUTEAPI_DB_SCHEMA: SchemaPrisma (default) or SchemaPGAdapter.
+	DBSchema string
+	// SessionTable and UserTable are ROUTEAPI_DB_SESSION_TABLE and
+	// ROUTEAPI_DB_USER_TABLE, for apps that rename the tables (Prisma @@map);
+	// empty means the schema's default.
+	SessionTable, UserTable string
+	// CacheTTL is ROUTEAPI_SESSION_CACHE_TTL: how long a database session is cached (0: off).
+	CacheTTL time.Duration
 }
 
 // SecureCookies reports whether next-auth uses the __Secure- cookie names,
@@ -97,15 +139,80 @@ func loadSession(getenv func(string) string, bad func(name, format string, args 
 	}
 	// next-auth v4 reads NEXTAUTH_SECRET, then AUTH_SECRET. The value is used
 	// exactly as written (not trimmed, not decoded).
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	s.Store = strings.ToLower(get("ROUTEAPI_SESSION_STORE"))
+	switch s.Store {
+	case "":
+		s.Store = StoreJWT
+	case StoreJWT, StoreDatabase:
+	default:
+		bad("ROUTEAPI_SESSION_STORE", "want jwt or database, got %q", s.Store)
+	}
+	s.Format = strings.ToLower(get("ROUTEAPI_SESSION_FORMAT"))
+	switch s.Format {
+	case "":
+		s.Format = "auto"
+	case "auto", "v4", "v5":
+	default:
+		bad("ROUTEAPI_SESSION_FORMAT", "want auto, v4 or v5, got %q", s.Format)
+	}
 	s.Secret = getenv("NEXTAUTH_SECRET")
 	if s.Secret == "" {
 		s.Secret = getenv("AUTH_SECRET")
 	}
 	if s.Secret == "" {
-		if s.Dev {
+		switch {
+		case s.Dev:
 			s.Secret, s.SecretIsDevDefault = DevSecret, true
-		} else {
+		case s.Store == StoreDatabase:
+			// Database sessions are opaque tokens: no secret is needed.
+		default:
 			bad("NEXTAUTH_SECRET", "required (or AUTH_SECRET): the Next.js app's next-auth secret; set ROUTEAPI_DEV=1 to use a development secret")
+		}
+	}
+	// Auth.js v5: the current secret first (AUTH_SECRET, else NEXTAUTH_SECRET,
+	// the one the app signs with), then the older AUTH_SECRET_1..3. Tokens
+	// with a kid are matched to any of them; tokens without one only to the first.
+	switch v5 := getenv("AUTH_SECRET"); {
+	case v5 != "":
+		s.V5Secrets = append(s.V5Secrets, v5)
+	case s.Secret != "":
+		s.V5Secrets = append(s.V5Secrets, s.Secret)
+	}
+	for _, n := range []string{"AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"} {
+		if v := getenv(n); v != "" {
+			s.V5Secrets = append(s.V5Secrets, v)
+		}
+	}
+	s.UserIDClaim = get("ROUTEAPI_USER_ID_CLAIM")
+	if s.UserIDClaim == "" {
+		s.UserIDClaim = "sub"
+	}
+	if strings.ContainsAny(s.UserIDClaim, " \t\n") || len(s.UserIDClaim) > 100 {
+		bad("ROUTEAPI_USER_ID_CLAIM", "want a claim name such as sub, id or uid, got %q", s.UserIDClaim)
+	}
+
+	s.DBSchema = strings.ToLower(get("ROUTEAPI_DB_SCHEMA"))
+	switch s.DBSchema {
+	case "":
+		s.DBSchema = SchemaPrisma
+	case SchemaPrisma, SchemaPGAdapter:
+	default:
+		bad("ROUTEAPI_DB_SCHEMA", "want prisma or pg-adapter, got %q", s.DBSchema)
+	}
+	s.SessionTable, s.UserTable = get("ROUTEAPI_DB_SESSION_TABLE"), get("ROUTEAPI_DB_USER_TABLE")
+	for name, v := range map[string]string{"ROUTEAPI_DB_SESSION_TABLE": s.SessionTable, "ROUTEAPI_DB_USER_TABLE": s.UserTable} {
+		if v != "" && !validTableName(v) {
+			bad(name, "want a table name such as sessions or app.sessions (letters, digits, _), got %q", v)
+		}
+	}
+	s.CacheTTL = DefaultSessionCacheTTL
+	if raw := get("ROUTEAPI_SESSION_CACHE_TTL"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 || d > maxSessionCacheTTL {
+			bad("ROUTEAPI_SESSION_CACHE_TTL", "want a duration from 0 (off) to %s, e.g. 5s, got %q", maxSessionCacheTTL, raw)
+		} else {
+			s.CacheTTL = d
 		}
 	}
 	if raw := strings.TrimSpace(getenv("NEXTAUTH_URL")); raw != "" {
@@ -139,6 +246,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c.Session = loadSession(getenv, bad)
+	c.DatabaseURL = get("DATABASE_URL")
+	if c.Session.Store == StoreDatabase {
+		if c.DatabaseURL == "" {
+			bad("DATABASE_URL", "required with ROUTEAPI_SESSION_STORE=database: the app's PostgreSQL URL")
+		} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			// The value may hold a password: never echo it.
+			bad("DATABASE_URL", "want a postgres:// or postgresql:// URL")
+		}
+	}
 
 	// Listen address.
 	if addr := get("ROUTEAPI_ADDR"); addr != "" {
@@ -233,6 +349,27 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// validTableName accepts table or schema.table made of letters, digits and _.
+func validTableName(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 63 {
+			return false
+		}
+		for i, r := range p {
+			letter := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+			digit := i > 0 && r >= '0' && r <= '9'
+			if !letter && !digit {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func validPort(p string) bool {

@@ -46,8 +46,9 @@ func load(t *testing.T, m map[string]string) config.Config {
 func TestLoadDefaults(t *testing.T) {
 	c := load(t, minimal)
 	want := config.Config{
-		Addr:            ":3000",
-		Session:         config.Session{Secret: "s3cret"},
+		Addr: ":3000",
+		Session: config.Session{Secret: "s3cret", Format: "auto", V5Secrets: []string{"s3cret"}, UserIDClaim: "sub",
+			Store: config.StoreJWT, DBSchema: config.SchemaPrisma, CacheTTL: config.DefaultSessionCacheTTL},
 		InngestEventKey: "evt-key",
 		InngestBaseURL:  "https://inn.gs",
 		SettingsPath:    "settings.yaml",
@@ -189,6 +190,16 @@ func TestLoadErrors(t *testing.T) {
 		{"publish timeout above a minute", with(minimal, "ROUTEAPI_PUBLISH_TIMEOUT", "61s"), []string{"ROUTEAPI_PUBLISH_TIMEOUT"}},
 		{"trusted origin with a path", with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", "https://a.example/app"), []string{"ROUTEAPI_TRUSTED_ORIGINS"}},
 		{"trusted origin without scheme", with(minimal, "ROUTEAPI_TRUSTED_ORIGINS", "a.example"), []string{"ROUTEAPI_TRUSTED_ORIGINS"}},
+		{"session format", with(minimal, "ROUTEAPI_SESSION_FORMAT", "v6"), []string{"ROUTEAPI_SESSION_FORMAT"}},
+		{"session store", with(minimal, "ROUTEAPI_SESSION_STORE", "redis"), []string{"ROUTEAPI_SESSION_STORE"}},
+		{"database store without URL", with(minimal, "ROUTEAPI_SESSION_STORE", "database"), []string{"DATABASE_URL"}},
+		{"database URL not postgres", with(minimal, "ROUTEAPI_SESSION_STORE", "database", "DATABASE_URL", "mysql://u:s3cret@h/db"), []string{"DATABASE_URL"}},
+		{"db schema", with(minimal, "ROUTEAPI_DB_SCHEMA", "drizzle"), []string{"ROUTEAPI_DB_SCHEMA"}},
+		{"session table with a quote", with(minimal, "ROUTEAPI_DB_SESSION_TABLE", `x"; drop table users; --`), []string{"ROUTEAPI_DB_SESSION_TABLE"}},
+		{"user table with three parts", with(minimal, "ROUTEAPI_DB_USER_TABLE", "a.b.c"), []string{"ROUTEAPI_DB_USER_TABLE"}},
+		{"cache TTL negative", with(minimal, "ROUTEAPI_SESSION_CACHE_TTL", "-1s"), []string{"ROUTEAPI_SESSION_CACHE_TTL"}},
+		{"cache TTL above a minute", with(minimal, "ROUTEAPI_SESSION_CACHE_TTL", "2m"), []string{"ROUTEAPI_SESSION_CACHE_TTL"}},
+		{"user id claim with a space", with(minimal, "ROUTEAPI_USER_ID_CLAIM", "user id"), []string{"ROUTEAPI_USER_ID_CLAIM"}},
 		{"everything at once", map[string]string{
 			"PORT":                     "abc",
 			"INNGEST_DEV":              "maybe",
@@ -285,5 +296,35 @@ func TestLoadSession(t *testing.T) {
 	_, err = config.LoadSession(env(map[string]string{"NEXTAUTH_URL": "ftp://x"}))
 	if err == nil || strings.ContainsAny(err.Error(), "\n") || !strings.Contains(err.Error(), "NEXTAUTH_SECRET:") || !strings.Contains(err.Error(), "NEXTAUTH_URL:") {
 		t.Errorf("LoadSession without a secret and with a bad URL: %v; want one line naming both", err)
+	}
+}
+
+func TestLoadSessionModes(t *testing.T) {
+	// Current first: AUTH_SECRET, then the older AUTH_SECRET_1.._3.
+	c := load(t, with(minimal, "AUTH_SECRET", "a0", "AUTH_SECRET_1", "a1", "AUTH_SECRET_3", "a3", "ROUTEAPI_SESSION_FORMAT", "V5"))
+	if want := []string{"a0", "a1", "a3"}; !reflect.DeepEqual(c.Session.V5Secrets, want) || c.Session.Format != "v5" {
+		t.Errorf("V5Secrets %q format %q, want %q v5", c.Session.V5Secrets, c.Session.Format, want)
+	}
+	if c.Session.Secret != "s3cret" {
+		t.Errorf("v4 secret %q, want NEXTAUTH_SECRET", c.Session.Secret)
+	}
+	// Without AUTH_SECRET, v5 falls back to NEXTAUTH_SECRET (as next-auth v5 does).
+	if c := load(t, minimal); !reflect.DeepEqual(c.Session.V5Secrets, []string{"s3cret"}) {
+		t.Errorf("V5Secrets %q, want [s3cret]", c.Session.V5Secrets)
+	}
+	// Database sessions need no secret, and take every database setting.
+	c = load(t, map[string]string{"INNGEST_EVENT_KEY": "k", "ROUTEAPI_SESSION_STORE": "database",
+		"DATABASE_URL": "postgres://app:pw@db:5432/app", "ROUTEAPI_DB_SCHEMA": "pg-adapter",
+		"ROUTEAPI_DB_SESSION_TABLE": "auth.sessions", "ROUTEAPI_DB_USER_TABLE": "auth_users",
+		"ROUTEAPI_SESSION_CACHE_TTL": "0", "ROUTEAPI_USER_ID_CLAIM": "uid"})
+	s := c.Session
+	if c.DatabaseURL != "postgres://app:pw@db:5432/app" || s.Store != config.StoreDatabase || s.DBSchema != config.SchemaPGAdapter ||
+		s.SessionTable != "auth.sessions" || s.UserTable != "auth_users" || s.CacheTTL != 0 || s.UserIDClaim != "uid" {
+		t.Errorf("database config: %+v, DatabaseURL %q", s, c.DatabaseURL)
+	}
+	// A bad DATABASE_URL is named but never echoed (it may hold a password).
+	_, err := config.Load(env(with(minimal, "ROUTEAPI_SESSION_STORE", "database", "DATABASE_URL", "mysql://u:pw-hunter2@h/db")))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("bad DATABASE_URL: %v, want an error without the password", err)
 	}
 }

@@ -1,5 +1,6 @@
-// Package nextauthmint gives Go tests real next-auth v4 session tokens. It runs
-// testdata/mint/mint.mjs (the real next-auth npm package) with node and
+// Package nextauthmint gives Go tests real next-auth v4 and Auth.js v5 session
+// tokens. It runs testdata/mint/mint.mjs (the real next-auth and @auth/core
+// npm packages) with node and
 // decodes its answer; the request and response shapes are described in
 // testdata/mint/README.md.
 //
@@ -42,6 +43,18 @@ const (
 	KindJWEAlgNone = "jwe-alg-none"
 	// KindDecode mints nothing: Case.Token is decoded by next-auth with Case.Secret.
 	KindDecode = "decode"
+	// KindV5 is a real Auth.js v5 token from @auth/core/jwt's encode
+	// (A256CBC-HS512 with a kid, salt = the cookie name, Secrets[0]).
+	KindV5 = "v5"
+	// KindV5GCM is a v5 token with enc A256GCM and a kid: @auth/core's decode
+	// accepts it though its encode never makes it. The key comes from
+	// @auth/core's hkdf, the encryption from its jose 6.
+	KindV5GCM = "v5-gcm"
+	// KindDecodeV5 mints nothing: Case.Token is decoded by @auth/core with
+	// Case.Secrets (or Secret) and the cookie name as salt.
+	KindDecodeV5 = "decode-v5"
+	// KindV5NoKid is an A256CBC-HS512 v5 token without a kid (made like KindV5GCM).
+	KindV5NoKid = "v5-nokid"
 )
 
 // Case asks for one token.
@@ -65,6 +78,14 @@ type Case struct {
 	DecodeSecret string `json:"decodeSecret,omitempty"`
 	// Token is the token to decode, for KindDecode only.
 	Token string `json:"token,omitempty"`
+	// Secrets are the v5 secrets (an array, as @auth/core takes them); the
+	// first encodes. Empty means [Secret].
+	Secrets []string `json:"secrets,omitempty"`
+	// DecodeSecrets are the secrets @auth/core's decode gets for the
+	// round-trip check of a v5 token; empty means Secrets.
+	DecodeSecrets []string `json:"decodeSecrets,omitempty"`
+	// Salt overrides the v5 HKDF salt (default: the cookie's name), to mint a mismatch.
+	Salt string `json:"salt,omitempty"`
 }
 
 // Cookie is one cookie next-auth would set.
@@ -96,7 +117,7 @@ type Request struct {
 
 // Response is what mint.mjs writes.
 type Response struct {
-	// Versions are the next-auth and jose versions that minted the tokens.
+	// Versions are the next-auth, @auth/core and jose versions that minted the tokens.
 	Versions map[string]string `json:"versions"`
 	// Cases answer Request.Cases, in order.
 	Cases []Vector `json:"cases"`
@@ -130,8 +151,10 @@ func run(ctx context.Context, dir string, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("%w: node (>= 20) is not in PATH; install Node.js, then %s", ErrNotInstalled, Hint)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "next-auth", "package.json")); err != nil {
-		return Response{}, fmt.Errorf("%w: %s has no node_modules/next-auth; %s", ErrNotInstalled, dir, Hint)
+	for _, pkg := range []string{"next-auth", "@auth/core"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			return Response{}, fmt.Errorf("%w: %s has no node_modules/%s; %s", ErrNotInstalled, dir, pkg, Hint)
+		}
 	}
 	in, err := json.Marshal(req)
 	if err != nil {

@@ -50,6 +50,38 @@ func CookieNames(secure bool) []string {
 	return []string{CookieName, SecureCookieName}
 }
 
+// Format is which next-auth JWT format sessions are read in.
+type Format string
+
+// Session formats (ROUTEAPI_SESSION_FORMAT).
+const (
+	// FormatAuto reads whichever known cookie is present, v4 or v5.
+	FormatAuto Format = "auto"
+	// FormatV4 reads next-auth v4 cookies only.
+	FormatV4 Format = "v4"
+	// FormatV5 reads Auth.js v5 (authjs.*) cookies only.
+	FormatV5 Format = "v5"
+)
+
+// CookieNamesFor returns the session cookie names read in format f, the
+// expected one first (the __Secure- names first when secure is true). Auto
+// reads the v5 names and the v4 names, v5 first: an app that moved from v4
+// to v5 may still hold a stale v4 cookie, never the reverse.
+func CookieNamesFor(f Format, secure bool) []string {
+	v4 := CookieNames(secure)
+	v5 := []string{V5CookieName, V5SecureCookieName}
+	if secure {
+		v5 = []string{V5SecureCookieName, V5CookieName}
+	}
+	switch f {
+	case FormatV4:
+		return v4
+	case FormatV5:
+		return v5
+	}
+	return []string{v5[0], v4[0], v5[1], v4[1]}
+}
+
 // HasCookie reports whether r carries a session cookie (plain or chunked)
 // under one of names, without reading it.
 func HasCookie(r *http.Request, names []string) bool {
@@ -78,6 +110,10 @@ func chunkIndex(cookie, name string) (int, bool) {
 	}
 	return i, true
 }
+
+// BearerToken returns r's Authorization: Bearer token and whether the header
+// uses the Bearer scheme at all.
+func BearerToken(r *http.Request) (string, bool) { return bearerToken(r) }
 
 // HasBearer reports whether r carries a non-empty Authorization: Bearer token.
 func HasBearer(r *http.Request) bool {

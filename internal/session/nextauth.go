@@ -32,29 +32,133 @@ func DeriveV4Key(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// JWTResolver resolves next-auth v4 JWT sessions. It is safe for concurrent
-// use. The zero value is not usable; call NewJWTResolver.
+// JWTResolver resolves next-auth v4 and Auth.js v5 JWT sessions. It is safe
+// for concurrent use. The zero value is not usable; call NewJWTResolver or NewJWT.
 type JWTResolver struct {
-	key []byte
-	now func() time.Time
+	format Format
+	key    []byte            // v4; nil when format is v5
+	v5     map[string]v5Keys // per salt (cookie name); nil when format is v4
+	// bearerSalts are the v5 cookie names tried, in order, for a bearer token.
+	bearerSalts []string
+	now         func() time.Time
 }
 
-// NewJWTResolver returns a resolver for tokens encrypted with secret. The key
-// is derived once, here. now may be nil (time.Now).
+// JWTConfig configures NewJWT.
+type JWTConfig struct {
+	// Format says which tokens are read: FormatV4, FormatV5 or FormatAuto (both).
+	Format Format
+	// V4Secret is the next-auth v4 secret (NEXTAUTH_SECRET); required unless Format is v5.
+	V4Secret string
+	// V5Secrets are the Auth.js secrets in @auth/core's order; required unless
+	// Format is v4. A token with a kid may match any of them, one without a kid
+	// is tried with the first only.
+	V5Secrets []string
+	// Secure puts the __Secure- v5 cookie name first for bearer tokens.
+	Secure bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewJWTResolver returns a next-auth v4 resolver for tokens encrypted with
+// secret. The key is derived once, here. now may be nil (time.Now).
 func NewJWTResolver(secret string, now func() time.Time) (*JWTResolver, error) {
-	key, err := DeriveV4Key(secret)
-	if err != nil {
-		return nil, err
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return &JWTResolver{key: key, now: now}, nil
+	return NewJWT(JWTConfig{Format: FormatV4, V4Secret: secret, Now: now})
 }
 
-// Resolve decodes and checks the credential's token.
+// NewJWT returns a resolver for cfg. Every key is derived once, here.
+func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
+	j := &JWTResolver{format: cfg.Format, now: cfg.Now}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	switch cfg.Format {
+	case FormatV4, FormatV5, FormatAuto:
+	default:
+		return nil, fmt.Errorf("new JWT resolver: unknown format %q", cfg.Format)
+	}
+	if cfg.Format != FormatV5 {
+		key, err := DeriveV4Key(cfg.V4Secret)
+		if err != nil {
+			return nil, err
+		}
+		j.key = key
+	}
+	if cfg.Format != FormatV4 {
+		if len(cfg.V5Secrets) == 0 {
+			return nil, errors.New("new JWT resolver: no Auth.js v5 secret")
+		}
+		j.v5 = map[string]v5Keys{}
+		j.bearerSalts = []string{V5CookieName, V5SecureCookieName}
+		if cfg.Secure {
+			j.bearerSalts = []string{V5SecureCookieName, V5CookieName}
+		}
+		for _, salt := range j.bearerSalts {
+			ks, err := deriveV5Keys(cfg.V5Secrets, salt)
+			if err != nil {
+				return nil, err
+			}
+			j.v5[salt] = ks
+		}
+	}
+	return j, nil
+}
+
+// Resolve decodes and checks the credential's token. A cookie is decoded in
+// the format its name belongs to (v5: with the cookie name as HKDF salt). A
+// bearer token is decoded as v4 or v5 by format; in auto mode its header
+// decides (enc A256GCM without kid: v4 first).
 func (j *JWTResolver) Resolve(_ context.Context, c Credential) (Session, error) {
-	return j.Decode(c.Token)
+	if c.Source == SourceCookie {
+		if IsV5Cookie(c.Cookie) {
+			ks, ok := j.v5[c.Cookie]
+			if !ok {
+				return Session{}, fmt.Errorf("v5 cookie %s while reading v4 only: %w", c.Cookie, ErrInvalid)
+			}
+			return decodeV5(c.Token, ks, j.now())
+		}
+		if j.key == nil {
+			return Session{}, fmt.Errorf("v4 cookie %s while reading v5 only: %w", c.Cookie, ErrInvalid)
+		}
+		return j.Decode(c.Token)
+	}
+	var tries []func() (Session, error)
+	v4 := func() (Session, error) { return j.Decode(c.Token) }
+	var v5 []func() (Session, error)
+	for _, salt := range j.bearerSalts {
+		v5 = append(v5, func() (Session, error) { return decodeV5(c.Token, j.v5[salt], j.now()) })
+	}
+	switch j.format {
+	case FormatV4:
+		tries = append(tries, v4)
+	case FormatV5:
+		tries = v5
+	default:
+		h, err := peekHeader(c.Token)
+		if err != nil {
+			return Session{}, err
+		}
+		if h.Enc == string(jose.A256GCM) && h.Kid == nil {
+			tries = append([]func() (Session, error){v4}, v5...)
+		} else {
+			tries = v5
+		}
+	}
+	var first error
+	for _, try := range tries {
+		s, err := try()
+		if err == nil {
+			return s, nil
+		}
+		// A token that decrypted but is expired, or one that is not a JWE at
+		// all, says so; a decryption failure under one key says little.
+		if !errors.Is(err, ErrInvalid) {
+			return Session{}, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return Session{}, first
 }
 
 // Decode decrypts a next-auth v4 session token and checks its times. Errors
@@ -144,6 +248,11 @@ func Encode(secret string, claims map[string]any, ttl time.Duration, now time.Ti
 	if err != nil {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
+	return seal(enc, claims, ttl, now)
+}
+
+// seal adds iat, exp and a random jti to claims and encrypts them.
+func seal(enc jose.Encrypter, claims map[string]any, ttl time.Duration, now time.Time) (string, error) {
 	all := make(map[string]any, len(claims)+3)
 	for k, v := range claims {
 		all[k] = v

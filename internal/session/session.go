@@ -24,8 +24,12 @@ var (
 	// ErrInvalid means the token does not decrypt with the secret (tampered,
 	// or minted with another secret) or its claims are unusable.
 	ErrInvalid = errors.New("invalid session token")
-	// ErrExpired means the token's exp lies more than the clock tolerance in the past.
+	// ErrExpired means the token's exp lies more than the clock tolerance in
+	// the past, or a database session's expires has passed.
 	ErrExpired = errors.New("session expired")
+	// ErrUnavailable means the session store (the app's database) could not
+	// be asked. The session may well be valid: this is not a 401.
+	ErrUnavailable = errors.New("session store unavailable")
 )
 
 // ClockTolerance is the leeway next-auth and Auth.js allow on exp and nbf.

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/routeapi/routeapi/internal/apitoken"
 )
 
 // Defaults applied when the file leaves a value out.
@@ -21,6 +24,11 @@ const (
 	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB).
 	MaxMaxBodyBytes = 3 << 20
 	maxEventNameLen = 255
+	// Bounds of route.rateLimit.
+	maxRateRequests = 1_000_000
+	minRatePer      = time.Second
+	maxRatePer      = 24 * time.Hour
+	maxIdentityLen  = 200
 )
 
 // Settings are the app settings the route reads on every request.
@@ -28,6 +36,15 @@ type Settings struct {
 	Route Route
 	// Public is forwarded in every event as data.settings. Never put secrets here.
 	Public map[string]any
+	// APITokens are the server-to-server tokens accepted, by hash. Removing
+	// one revokes it at the next reload.
+	APITokens []apitoken.Entry
+}
+
+// RateLimit allows Requests per identity in each window of length Per.
+type RateLimit struct {
+	Requests int
+	Per      time.Duration
 }
 
 // Route configures POST /api/route.
@@ -38,6 +55,8 @@ type Route struct {
 	Event string
 	// MaxBodyBytes is the largest request body accepted (413 above).
 	MaxBodyBytes int64
+	// RateLimit limits requests per identity (user id or API token id); nil: no limit.
+	RateLimit *RateLimit
 }
 
 // file is the YAML shape; pointers tell "left out" from "zero".
@@ -46,8 +65,17 @@ type file struct {
 		Enabled      *bool   `yaml:"enabled"`
 		Event        *string `yaml:"event"`
 		MaxBodyBytes *int64  `yaml:"maxBodyBytes"`
+		RateLimit    *struct {
+			Requests int    `yaml:"requests"`
+			Per      string `yaml:"per"`
+		} `yaml:"rateLimit"`
 	} `yaml:"route"`
-	Public map[string]any `yaml:"public"`
+	Public    map[string]any `yaml:"public"`
+	APITokens []struct {
+		ID     string `yaml:"id"`
+		Name   string `yaml:"name"`
+		SHA256 string `yaml:"sha256"`
+	} `yaml:"apiTokens"`
 }
 
 // Parse reads settings from YAML, applies defaults and validates them.
@@ -75,6 +103,21 @@ func Parse(data []byte) (Settings, error) {
 	if s.Public == nil {
 		s.Public = map[string]any{}
 	}
+	if rl := f.Route.RateLimit; rl != nil {
+		per, err := time.ParseDuration(rl.Per)
+		if err != nil {
+			return Settings{}, fmt.Errorf("settings: route.rateLimit.per: want a duration such as 1m, got %q", rl.Per)
+		}
+		s.Route.RateLimit = &RateLimit{Requests: rl.Requests, Per: per}
+	}
+	for i, t := range f.APITokens {
+		h, err := apitoken.ParseHash(strings.TrimSpace(t.SHA256))
+		if err != nil {
+			return Settings{}, fmt.Errorf("settings: apiTokens[%d].sha256: %w", i, err)
+		}
+		s.APITokens = append(s.APITokens, apitoken.Entry{
+			Identity: apitoken.Identity{ID: strings.TrimSpace(t.ID), Name: strings.TrimSpace(t.Name)}, Hash: h})
+	}
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}
@@ -93,6 +136,27 @@ func (s Settings) Validate() error {
 	}
 	if n := s.Route.MaxBodyBytes; n < 1 || n > MaxMaxBodyBytes {
 		return fmt.Errorf("settings: route.maxBodyBytes: want 1 to %d (Inngest's largest event), got %d", MaxMaxBodyBytes, n)
+	}
+	if rl := s.Route.RateLimit; rl != nil {
+		if rl.Requests < 1 || rl.Requests > maxRateRequests {
+			return fmt.Errorf("settings: route.rateLimit.requests: want 1 to %d, got %d", maxRateRequests, rl.Requests)
+		}
+		if rl.Per < minRatePer || rl.Per > maxRatePer {
+			return fmt.Errorf("settings: route.rateLimit.per: want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
+		}
+	}
+	ids, hashes := map[string]bool{}, map[[32]byte]bool{}
+	for i, t := range s.APITokens {
+		if t.ID == "" || len(t.ID) > maxIdentityLen || len(t.Name) > maxIdentityLen {
+			return fmt.Errorf("settings: apiTokens[%d].id: want 1 to %d characters (and a name of at most %d)", i, maxIdentityLen, maxIdentityLen)
+		}
+		if ids[t.ID] {
+			return fmt.Errorf("settings: apiTokens[%d].id: %q appears twice", i, t.ID)
+		}
+		if hashes[t.Hash] {
+			return fmt.Errorf("settings: apiTokens[%d].sha256: the same hash appears twice", i)
+		}
+		ids[t.ID], hashes[t.Hash] = true, true
 	}
 	if _, err := json.Marshal(s.Public); err != nil {
 		return fmt.Errorf("settings: public: not representable as JSON: %w", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/settings"
 )
 
@@ -71,6 +72,29 @@ public:
 	}
 }
 
+func TestParseRateLimitAndAPITokens(t *testing.T) {
+	s, err := settings.Parse([]byte(`
+route:
+  rateLimit: {requests: 100, per: 1m}
+apiTokens:
+  - id: svc-billing
+    name: Billing
+    sha256: d888437ae7defd1edf8501ce171480b52ddd4182bc83555b103bd3eab5ff8b4b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl := s.Route.RateLimit; rl == nil || rl.Requests != 100 || rl.Per != time.Minute {
+		t.Errorf("RateLimit = %+v, want 100 per 1m", rl)
+	}
+	if len(s.APITokens) != 1 || s.APITokens[0].ID != "svc-billing" || s.APITokens[0].Name != "Billing" {
+		t.Fatalf("APITokens = %+v", s.APITokens)
+	}
+	if id, err := apitoken.Lookup(s.APITokens, "rk_abc"); err != nil || id.ID != "svc-billing" {
+		t.Errorf("Lookup(rk_abc) = %+v, %v", id, err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string
@@ -87,6 +111,15 @@ func TestParseErrors(t *testing.T) {
 		{"enabled not a bool", "route: {enabled: maybe}\n", "maybe"},
 		{"public with non-string keys", "public: {1: {2: x}}\n", "public"},
 		{"not YAML", "route: [\n", "parse settings"},
+		{"rateLimit requests zero", "route: {rateLimit: {requests: 0, per: 1m}}\n", "rateLimit.requests"},
+		{"rateLimit per not a duration", "route: {rateLimit: {requests: 5, per: minute}}\n", "rateLimit.per"},
+		{"rateLimit per too short", "route: {rateLimit: {requests: 5, per: 10ms}}\n", "rateLimit.per"},
+		{"rateLimit unknown key", "route: {rateLimit: {requests: 5, per: 1m, burst: 2}}\n", "burst"},
+		{"apiToken hash not hex", "apiTokens: [{id: a, sha256: nothex}]\n", "apiTokens[0].sha256"},
+		{"apiToken without id", "apiTokens: [{sha256: d888437ae7defd1edf8501ce171480b52ddd4182bc83555b103bd3eab5ff8b4b}]\n", "apiTokens[0].id"},
+		{"apiToken id twice", "apiTokens: [{id: a, sha256: d888437ae7defd1edf8501ce171480b52ddd4182bc83555b103bd3eab5ff8b4b}, {id: a, sha256: 0000000000000000000000000000000000000000000000000000000000000000}]\n", "twice"},
+		{"apiToken hash twice", "apiTokens: [{id: a, sha256: d888437ae7defd1edf8501ce171480b52ddd4182bc83555b103bd3eab5ff8b4b}, {id: b, sha256: d888437ae7defd1edf8501ce171480b52ddd4182bc83555b103bd3eab5ff8b4b}]\n", "twice"},
+		{"apiToken plain token instead of hash", "apiTokens: [{id: a, sha256: rk_abc}]\n", "64 hex"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := settings.Parse([]byte(tc.yaml))

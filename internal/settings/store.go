@@ -67,7 +67,8 @@ func (s *Store) Reload() error {
 	s.current.Store(&next)
 	s.lastErr = ""
 	s.log.Info("settings loaded", "path", s.path, "route_enabled", next.Route.Enabled,
-		"event", next.Route.Event, "max_body_bytes", next.Route.MaxBodyBytes)
+		"event", next.Route.Event, "max_body_bytes", next.Route.MaxBodyBytes,
+		"rate_limit", rateLimitString(next.Route.RateLimit), "api_tokens", len(next.APITokens))
 	return nil
 }
 
@@ -113,4 +114,11 @@ func (s *Store) changed() bool {
 	}
 	sum := sha256.Sum256(data)
 	return !s.seen || !bytes.Equal(sum[:], s.lastSeen[:])
+}
+
+func rateLimitString(rl *RateLimit) string {
+	if rl == nil {
+		return "off"
+	}
+	return fmt.Sprintf("%d per %s", rl.Requests, rl.Per)
 }

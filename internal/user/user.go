@@ -4,6 +4,7 @@ package user
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -22,13 +23,34 @@ type User struct {
 	Image string `json:"image,omitempty"`
 }
 
-// FromClaims maps a JWT session to its user: {id: sub, email, name, image: picture}.
-type FromClaims struct{}
+// FromClaims maps a session to its user: {id, email, name, image: picture}.
+// The id is the claim named IDClaim ("" or "sub": the token's sub), since
+// apps put the id where their own jwt callback puts it (id, uid, ...). A
+// session without claims (a database session) has its id in Subject.
+type FromClaims struct {
+	IDClaim string
+}
 
-// FromSession returns the session's user, or ErrNoID when its sub claim is empty.
-func (FromClaims) FromSession(_ context.Context, s session.Session) (User, error) {
-	if s.Subject == "" {
-		return User{}, fmt.Errorf("user from session: %w", ErrNoID)
+// FromSession returns the session's user, or ErrNoID when the id claim is
+// missing, empty or neither a string nor a number.
+func (f FromClaims) FromSession(_ context.Context, s session.Session) (User, error) {
+	id := s.Subject
+	if f.IDClaim != "" && f.IDClaim != "sub" && s.Claims != nil {
+		switch v := s.Claims[f.IDClaim].(type) {
+		case string:
+			id = v
+		case json.Number: // numeric ids (e.g. an integer database id) keep their digits
+			id = v.String()
+		default:
+			id = ""
+		}
 	}
-	return User{ID: s.Subject, Email: s.Email, Name: s.Name, Image: s.Picture}, nil
+	if id == "" {
+		claim := f.IDClaim
+		if claim == "" {
+			claim = "sub"
+		}
+		return User{}, fmt.Errorf("user from session: claim %q: %w", claim, ErrNoID)
+	}
+	return User{ID: id, Email: s.Email, Name: s.Name, Image: s.Picture}, nil
 }

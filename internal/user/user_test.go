@@ -49,3 +49,36 @@ func TestFromSessionWithoutSubject(t *testing.T) {
 		t.Fatalf("FromSession without sub = %+v, %v; want ErrNoID", u, err)
 	}
 }
+
+func TestFromSessionIDClaim(t *testing.T) {
+	s := session.Session{Subject: "random-uuid", Email: "ada@example.com",
+		Claims: map[string]any{"sub": "random-uuid", "id": "user_7", "uid": json.Number("12345678901234567890"), "bad": true}}
+	tests := []struct {
+		claim, want string
+		wantErr     bool
+	}{
+		{claim: "", want: "random-uuid"},
+		{claim: "sub", want: "random-uuid"},
+		{claim: "id", want: "user_7"},
+		{claim: "uid", want: "12345678901234567890"},
+		{claim: "bad", wantErr: true},
+		{claim: "missing", wantErr: true},
+	}
+	for _, tc := range tests {
+		u, err := user.FromClaims{IDClaim: tc.claim}.FromSession(context.Background(), s)
+		if tc.wantErr {
+			if !errors.Is(err, user.ErrNoID) {
+				t.Errorf("claim %q: %+v, %v; want ErrNoID", tc.claim, u, err)
+			}
+			continue
+		}
+		if err != nil || u.ID != tc.want || u.Email != "ada@example.com" {
+			t.Errorf("claim %q: %+v, %v; want id %q", tc.claim, u, err, tc.want)
+		}
+	}
+	// A database session has no claims: its id is the user row's id, whatever the claim setting.
+	u, err := user.FromClaims{IDClaim: "uid"}.FromSession(context.Background(), session.Session{Subject: "42"})
+	if err != nil || u.ID != "42" {
+		t.Errorf("database session with IDClaim uid: %+v, %v; want id 42", u, err)
+	}
+}

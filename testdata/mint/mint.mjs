@@ -17,13 +17,20 @@
 //   kind: "v4" (default) | "alg-none-jwt" | "jwe-alg-none" | "decode"
 //   kind "decode" mints nothing: it takes the case's "token" (e.g. one minted
 //   in Go) and reports what next-auth's decode makes of it with "secret".
-// CLI mode (humans, e2e): prints one Cookie header line for one v4 token.
-//   node mint.mjs --secret S --sub u1 --email a@b.c [--name N] [--max-age 3600] [--secure]
+//   kind "v5": @auth/core's encode (A256CBC-HS512, kid), salt = cookie name;
+//   "v5-gcm" / "v5-nokid": keys from @auth/core's hkdf, encrypted with its
+//   jose 6 (enc A256GCM with kid / A256CBC-HS512 without kid). v5 cases take
+//   "secrets" (array, [0] encodes), "decodeSecrets" and optional "salt".
+//   kind "decode-v5" is "decode" with @auth/core's decode (salt = cookie name).
+// CLI mode (humans, e2e): prints one Cookie header line for one token.
+//   node mint.mjs --secret S --sub u1 --email a@b.c [--name N] [--max-age 3600] [--secure] [--v5]
 // On error the script prints a message to stderr and exits 1.
 
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const PINNED_NEXT_AUTH = "4.24.15";
 
@@ -43,6 +50,25 @@ if (versions["next-auth"] !== PINNED_NEXT_AUTH) {
   fail(`expected next-auth ${PINNED_NEXT_AUTH}, found ${versions["next-auth"]}; run npm ci`);
 }
 
+// Auth.js v5: @auth/core's own jwt encode/decode and cookie chunker, its own
+// jose 6 and @panva/hkdf. lib/utils/cookie.js is not in @auth/core's exports
+// map, so it is imported by path, as @auth/core itself loads it.
+const PINNED_AUTH_CORE = "0.41.3";
+const authJwtPath = fileURLToPath(import.meta.resolve("@auth/core/jwt"));
+const authDir = dirname(authJwtPath);
+const v5 = await import("@auth/core/jwt");
+const v5Cookie = await import(pathToFileURL(join(authDir, "lib/utils/cookie.js")).href);
+const fromAuth = createRequire(authJwtPath);
+const jose6 = await import(pathToFileURL(fromAuth.resolve("jose")).href);
+const { hkdf } = await import(pathToFileURL(fromAuth.resolve("@panva/hkdf")).href);
+versions["@auth/core"] = fromAuth("./package.json").version;
+versions["jose (@auth/core)"] = JSON.parse(
+  (await import("node:fs")).readFileSync(join(dirname(fromAuth.resolve("jose")), "../../package.json"), "utf8"),
+).version;
+if (versions["@auth/core"] !== PINNED_AUTH_CORE) {
+  fail(`expected @auth/core ${PINNED_AUTH_CORE}, found ${versions["@auth/core"]}; run npm ci`);
+}
+
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60; // next-auth's default
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -58,18 +84,56 @@ function sessionCookies(token, secure) {
   return store.chunk(token, {}).map(({ name, value }) => ({ name, value }));
 }
 
+// The same for Auth.js v5 (@auth/core lib/init.js uses defaultCookies + SessionStore).
+function sessionCookiesV5(token, secure) {
+  const opt = v5Cookie.defaultCookies(secure).sessionToken;
+  const store = new v5Cookie.SessionStore(opt, {}, { debug() {} });
+  return store.chunk(token, {}).map(({ name, value }) => ({ name, value }));
+}
+
+// A v5 token @auth/core's encode cannot make but its decode accepts: the key
+// derived by @auth/core's own hkdf with the cookie-name salt, encrypted with
+// jose 6 (the version @auth/core uses). enc "A256GCM" (kid = SHA-256
+// thumbprint) or "A256CBC-HS512" without a kid.
+async function encodeV5Custom({ claims, secret, salt, maxAge, enc, withKid }) {
+  const len = enc === "A256GCM" ? 32 : 64;
+  const key = await hkdf("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, len);
+  const header = { alg: "dir", enc };
+  if (withKid) {
+    header.kid = await jose6.calculateJwkThumbprint({ kty: "oct", k: jose6.base64url.encode(key) }, `sha${len << 3}`);
+  }
+  const t = now();
+  return new jose6.EncryptJWT(claims).setProtectedHeader(header).setIssuedAt(t)
+    .setExpirationTime(t + maxAge).setJti(randomUUID()).encrypt(key);
+}
+
 async function mintCase(c, i) {
   const where = `case ${i} (${c?.name ?? "unnamed"})`;
   if (typeof c?.name !== "string" || !c.name) throw new Error(`${where}: "name" must be a non-empty string`);
-  if (typeof c.secret !== "string" || !c.secret) throw new Error(`${where}: "secret" must be a non-empty string`);
+  if ((typeof c.secret !== "string" || !c.secret) && !(Array.isArray(c.secrets) && c.secrets.length)) {
+    throw new Error(`${where}: "secret" (or "secrets") must be non-empty`);
+  }
   const kind = c.kind ?? "v4";
   const maxAge = c.maxAge ?? DEFAULT_MAX_AGE;
   if (!Number.isInteger(maxAge)) throw new Error(`${where}: "maxAge" must be an integer (seconds)`);
   const claims = { ...(c.claims ?? {}) };
   if (c.padBytes > 0) claims.pad = "x".repeat(c.padBytes);
 
+  const isV5 = kind.startsWith("v5") || kind === "decode-v5";
+  const secure = c.secureCookie === true;
+  // v5: the HKDF salt is the cookie name (or an explicit "salt", to mint a mismatch).
+  const salt = c.salt ?? v5Cookie.defaultCookies(secure).sessionToken.name;
+  const secrets = Array.isArray(c.secrets) && c.secrets.length ? c.secrets : [c.secret];
+
   let token;
-  if (kind === "decode") {
+  if (kind === "v5") {
+    // @auth/core's encode: A256CBC-HS512 with kid, using secrets[0].
+    token = await v5.encode({ token: claims, secret: secrets, salt, maxAge });
+  } else if (kind === "v5-gcm") {
+    token = await encodeV5Custom({ claims, secret: secrets[0], salt, maxAge, enc: "A256GCM", withKid: true });
+  } else if (kind === "v5-nokid") {
+    token = await encodeV5Custom({ claims, secret: secrets[0], salt, maxAge, enc: "A256CBC-HS512", withKid: false });
+  } else if (kind === "decode" || kind === "decode-v5") {
     // No minting: check a token made elsewhere (e.g. by Go) with next-auth's decode.
     if (typeof c.token !== "string" || !c.token) throw new Error(`${where}: kind "decode" needs a non-empty "token"`);
     token = c.token;
@@ -89,11 +153,17 @@ async function mintCase(c, i) {
     throw new Error(`${where}: unknown kind ${JSON.stringify(kind)}`);
   }
 
-  const cookies = sessionCookies(token, c.secureCookie === true);
-  // What next-auth's own decode() makes of it (15 s clock tolerance). null on failure.
+  const cookies = isV5 ? sessionCookiesV5(token, secure) : sessionCookies(token, secure);
+  // What the library's own decode() makes of it (15 s clock tolerance). null on failure.
+  // v5: @auth/core's decode with decodeSecrets (default: secrets) and the cookie-name salt.
   let decoded = null, decodeError = null;
   try {
-    decoded = await decode({ token, secret: c.decodeSecret ?? c.secret });
+    if (isV5) {
+      const ds = Array.isArray(c.decodeSecrets) && c.decodeSecrets.length ? c.decodeSecrets : secrets;
+      decoded = await v5.decode({ token, secret: ds, salt: v5Cookie.defaultCookies(secure).sessionToken.name });
+    } else {
+      decoded = await decode({ token, secret: c.decodeSecret ?? c.secret });
+    }
   } catch (e) {
     decodeError = `${e.code ?? e.name}: ${e.message}`;
   }
@@ -132,12 +202,14 @@ async function cliMode() {
     options: {
       secret: { type: "string" }, sub: { type: "string" }, email: { type: "string" },
       name: { type: "string" }, "max-age": { type: "string" }, secure: { type: "boolean" },
+      v5: { type: "boolean" },
     },
   });
   if (!a.secret || !a.sub) fail("usage: node mint.mjs --secret S --sub u1 --email a@b.c [--name N] [--max-age 3600] [--secure]");
   const maxAge = a["max-age"] === undefined ? DEFAULT_MAX_AGE : Number(a["max-age"]);
   const claims = { sub: a.sub, email: a.email, name: a.name }; // undefined values are dropped, as in next-auth
-  const out = await mintCase({ name: "cli", secret: a.secret, claims, maxAge, secureCookie: a.secure }, 0);
+  const kind = a.v5 ? "v5" : "v4";
+  const out = await mintCase({ name: "cli", kind, secret: a.secret, claims, maxAge, secureCookie: a.secure }, 0);
   process.stdout.write(`Cookie: ${out.cookieHeader}\n`);
 }
 

@@ -23,6 +23,12 @@ export interface paths {
          *     Send an `Idempotency-Key` to make retries safe: the same user and key
          *     always produce the same `eventId`, and Inngest does not start functions
          *     again for an event id it saw in the last 24 hours.
+         *
+         *     When the settings set `route.rateLimit`, each identity (a user id or
+         *     an API token id) may make that many requests per window; every
+         *     answer past the session check carries `RateLimit-Limit`,
+         *     `RateLimit-Remaining` and `RateLimit-Reset`, and a request over the
+         *     limit gets 429 with `Retry-After`.
          */
         post: operations["postRoute"];
         delete?: never;
@@ -196,8 +202,9 @@ export interface components {
             /**
              * @description The kind of problem: `invalid-request`, `unauthenticated`,
              *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-             *     `not-found`, `method-not-allowed`, `settings-unavailable`,
-             *     `route-disabled`, `publish-failed` or `internal`, prefixed with
+             *     `not-found`, `method-not-allowed`, `rate-limited`,
+             *     `settings-unavailable`, `route-disabled`, `publish-failed`,
+             *     `session-store-unavailable` or `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
              */
@@ -261,7 +268,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No session was sent, or it is expired, tampered with or unreadable. */
+        /**
+         * @description No session or API token was sent, or the session is expired, tampered
+         *     with, unreadable or unknown to the session database, or the API
+         *     token is wrong or revoked.
+         */
         Unauthorized: {
             headers: {
                 /**
@@ -302,6 +313,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description This identity (user id or API token id) made more requests than
+         *     `route.rateLimit` allows in the current window. Retry after
+         *     `Retry-After` seconds.
+         */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description An unexpected error. The details are in the server log, under the request id. */
         InternalError: {
             headers: {
@@ -313,8 +341,9 @@ export interface components {
         };
         /**
          * @description Try again later: the settings are unavailable, the route is switched
-         *     off (`route.enabled: false`), or Inngest is unreachable, too slow or
-         *     refused the event. Nothing was published unless Inngest accepted it
+         *     off (`route.enabled: false`), the session database cannot be reached
+         *     (database sessions; the session may well be valid), or Inngest is
+         *     unreachable, too slow or refused the event. Nothing was published unless Inngest accepted it
          *     after the bound; retrying with the same `Idempotency-Key` is safe.
          */
         ServiceUnavailable: {
@@ -343,6 +372,22 @@ export interface components {
          * @example 5
          */
         RetryAfter: number;
+        /**
+         * @description Requests each identity may make per window (`route.rateLimit.requests`).
+         *     Sent only when the settings set a rate limit.
+         * @example 100
+         */
+        RateLimitLimit: number;
+        /**
+         * @description Requests left in the current window for this identity. Sent only with a rate limit.
+         * @example 42
+         */
+        RateLimitRemaining: number;
+        /**
+         * @description Seconds until the current window ends. Sent only with a rate limit.
+         * @example 37
+         */
+        RateLimitReset: number;
     };
     pathItems: never;
 }
@@ -373,6 +418,9 @@ export interface operations {
             /** @description Inngest accepted the event. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -384,6 +432,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

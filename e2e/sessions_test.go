@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/apitoken"
+	"github.com/routeapi/routeapi/internal/authdbtest"
+	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/pgtest"
+)
+
+// TestSessionModesArriveInInngest: an Auth.js v5 cookie minted by the real
+// @auth/core, a database session in a real PostgreSQL (Prisma schema) and an
+// API token each publish an event that the real Inngest dev server receives
+// with the right user.
+func TestSessionModesArriveInInngest(t *testing.T) {
+	inngest := startInngest(t)
+	pg := pgtest.Start(t)
+	db := authdbtest.Setup(t, pg.URL, authdbtest.Prisma)
+	dbUser := db.AddUser(t, "Grace Hopper", "grace@example.com", "https://example.com/grace.png")
+	dbToken := db.AddSession(t, dbUser, time.Now().Add(30*24*time.Hour))
+
+	event := "e2e/sessions." + randomSuffix()
+	tok, hash := apitoken.New()
+	settings := settingsYAML(event, true, 262144) + "apiTokens:\n  - {id: svc-billing, name: Billing, sha256: " + hash + "}\n"
+	v5Secret := "e2e-v5-secret-" + randomSuffix()
+	jwt := startRouteAPI(t, settings, map[string]string{"INNGEST_BASE_URL": inngest.URL, "AUTH_SECRET": v5Secret})
+	database := startRouteAPI(t, settings, map[string]string{"INNGEST_BASE_URL": inngest.URL,
+		"ROUTEAPI_SESSION_STORE": "database", "DATABASE_URL": pg.URL, "ROUTEAPI_DB_SCHEMA": "prisma", "NEXTAUTH_SECRET": ""})
+
+	v5 := nextauthmint.Mint(t, nextauthmint.Case{Name: "v5", Kind: nextauthmint.KindV5, Secrets: []string{v5Secret},
+		Claims: map[string]any{"sub": "user_v5", "email": "v5@example.com", "name": "Vee Five"}, MaxAge: 3600})[0]
+	if v5.DecodeError != "" {
+		t.Fatalf("@auth/core could not decode its own token: %s", v5.DecodeError)
+	}
+
+	cases := []struct {
+		name   string
+		server *routeAPI
+		header http.Header
+		want   map[string]string
+	}{
+		{"Auth.js v5 cookie", jwt, http.Header{"Cookie": {v5.CookieHeader}},
+			map[string]string{"id": "user_v5", "email": "v5@example.com", "name": "Vee Five"}},
+		{"database session", database, http.Header{"Cookie": {"authjs.session-token=" + dbToken}},
+			map[string]string{"id": dbUser, "email": "grace@example.com", "name": "Grace Hopper", "image": "https://example.com/grace.png"}},
+		{"API token", jwt, http.Header{"Authorization": {"Bearer " + tok}},
+			map[string]string{"id": "svc-billing", "name": "Billing"}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.server.post(t, `{"data":"sessions"}`, tc.header)
+			if resp.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.Status, resp.Body)
+			}
+			var body routeResponse
+			resp.decode(t, &body)
+			var got *eventData
+			for _, ev := range inngest.waitEvents(t, event, i+1) {
+				if ev.ID == body.EventID {
+					got = &eventData{}
+					if err := json.Unmarshal(ev.Data, got); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got == nil {
+				t.Fatalf("event %s not received", body.EventID)
+			}
+			if len(got.User) != len(tc.want) {
+				t.Errorf("event user %v, want %v", got.User, tc.want)
+			}
+			for k, v := range tc.want {
+				if got.User[k] != v {
+					t.Errorf("event user %v, want %v", got.User, tc.want)
+					break
+				}
+			}
+		})
+	}
+
+	// A database session that is not in the database is refused, and a
+	// stopped database is a 503, never a 401.
+	if resp := database.post(t, `{"data":1}`, http.Header{"Cookie": {"authjs.session-token=not-a-session"}}); resp.Status != 401 {
+		t.Errorf("unknown database session: %d %s, want 401", resp.Status, resp.Body)
+	}
+	pg.Stop(t)
+	// A token never looked up before, so the in-process cache cannot answer.
+	if resp := database.post(t, `{"data":1}`, http.Header{"Cookie": {"authjs.session-token=" + dbToken + "x"}}); resp.Status != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("database stopped: %d %s, want 503 with Retry-After", resp.Status, resp.Body)
+	}
+
+	// No secret, token or session id reaches a log line.
+	for name, secret := range map[string]string{"AUTH_SECRET": v5Secret, "API token": tok, "database session token": dbToken, "v5 token": v5.Token} {
+		for server, logs := range map[string]string{"jwt": jwt.proc.logs.String(), "database": database.proc.logs.String()} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the %s reached the %s server's log", name, server)
+			}
+		}
+	}
+}

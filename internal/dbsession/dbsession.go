@@ -1,0 +1,206 @@
+// Package dbsession resolves next-auth / Auth.js database sessions: the
+// session cookie holds an opaque session token, looked up in the app's
+// PostgreSQL tables as the adapters write them (Prisma adapter or
+// @auth/pg-adapter; see shared/design/nextauth-sessions.md §3). Expired rows
+// are refused with no tolerance, as the libraries do. A short in-process
+// cache keeps most requests off the database.
+package dbsession
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/routeapi/routeapi/internal/session"
+)
+
+// Schemas routeapi knows.
+const (
+	// SchemaPrisma is the Prisma adapter's models: "Session"/"User", quoted
+	// camelCase columns, string ids, expires a timestamp(3) without time zone holding UTC.
+	SchemaPrisma = "prisma"
+	// SchemaPGAdapter is @auth/pg-adapter's schema.sql: sessions/users,
+	// integer ids, expires a timestamptz.
+	SchemaPGAdapter = "pg-adapter"
+)
+
+// Limits.
+const (
+	maxTokenLen   = 255 // @auth/pg-adapter: VARCHAR(255)
+	queryTimeout  = 3 * time.Second
+	maxCacheItems = 10_000
+)
+
+// Querier is what the resolver needs from a database: pgxpool.Pool fits.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Config configures a Resolver.
+type Config struct {
+	// DB runs the lookup query.
+	DB Querier
+	// Schema is SchemaPrisma or SchemaPGAdapter.
+	Schema string
+	// SessionTable and UserTable override the schema's table names (Prisma
+	// @@map); "" keeps the default. They may be schema-qualified ("app.sessions").
+	SessionTable, UserTable string
+	// CacheTTL is how long a found session is cached; 0 turns the cache off.
+	CacheTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Resolver implements the api's SessionResolver for database sessions.
+// It is safe for concurrent use.
+type Resolver struct {
+	db       Querier
+	query    string
+	utcWall  bool // expires is a timestamp without time zone holding UTC wall time
+	cacheTTL time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	cache map[[sha256.Size]byte]cached
+}
+
+type cached struct {
+	s     session.Session
+	until time.Time
+}
+
+// New returns a Resolver for cfg. It does not touch the database.
+func New(cfg Config) (*Resolver, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("database sessions: no database")
+	}
+	r := &Resolver{db: cfg.DB, cacheTTL: cfg.CacheTTL, now: cfg.Now, cache: map[[sha256.Size]byte]cached{}}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	var sessions, users string
+	switch cfg.Schema {
+	case SchemaPrisma:
+		sessions, users, r.utcWall = "Session", "User", true
+	case SchemaPGAdapter:
+		sessions, users = "sessions", "users"
+	default:
+		return nil, fmt.Errorf("database sessions: unknown schema %q (want prisma or pg-adapter)", cfg.Schema)
+	}
+	if cfg.SessionTable != "" {
+		sessions = cfg.SessionTable
+	}
+	if cfg.UserTable != "" {
+		users = cfg.UserTable
+	}
+	// The same query for both schemas: the adapters agree on the column names
+	// ("sessionToken", "userId", expires; id, name, email, image). Ids are
+	// read as text: strings with Prisma, integers with pg-adapter.
+	r.query = fmt.Sprintf(`SELECT u.id::text, coalesce(u.name, ''), coalesce(u.email, ''), coalesce(u.image, ''), s.expires
+FROM %s s JOIN %s u ON u.id = s."userId"
+WHERE s."sessionToken" = $1`, ident(sessions), ident(users))
+	return r, nil
+}
+
+// ident quotes a table name, schema-qualified or not.
+func ident(name string) string {
+	return pgx.Identifier(strings.Split(name, ".")).Sanitize()
+}
+
+// Resolve looks the credential's token up. Errors wrap session.ErrMalformed
+// (not a plausible token), session.ErrInvalid (no such session, or its user
+// is gone), session.ErrExpired, or session.ErrUnavailable (database down or
+// too slow: the caller may have a valid session, so never a 401).
+func (r *Resolver) Resolve(ctx context.Context, c session.Credential) (session.Session, error) {
+	tok := c.Token
+	if tok == "" || len(tok) > maxTokenLen {
+		return session.Session{}, fmt.Errorf("session token of %d bytes: %w", len(tok), session.ErrMalformed)
+	}
+	now := r.now()
+	key := sha256.Sum256([]byte(tok))
+	if s, ok := r.cached(key, now); ok {
+		return s, nil
+	}
+	s, err := r.lookup(ctx, tok)
+	if err != nil {
+		return session.Session{}, err
+	}
+	// No tolerance: the libraries refuse a row once expires < now.
+	if s.ExpiresAt.Before(now) {
+		return session.Session{}, fmt.Errorf("session row expired at %s: %w", s.ExpiresAt.UTC().Format(time.RFC3339), session.ErrExpired)
+	}
+	r.store(key, s, now)
+	return s, nil
+}
+
+// Check runs the lookup query once with a token no session has, to tell at
+// start-up whether the tables and columns exist and are readable. It returns
+// nil when the query ran (and found nothing).
+func (r *Resolver) Check(ctx context.Context) error {
+	_, err := r.lookup(ctx, "routeapi-start-up-check")
+	if err == nil || errors.Is(err, session.ErrInvalid) {
+		return nil
+	}
+	return err
+}
+
+func (r *Resolver) lookup(ctx context.Context, tok string) (session.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var s session.Session
+	err := r.db.QueryRow(ctx, r.query, tok).Scan(&s.Subject, &s.Name, &s.Email, &s.Picture, &s.ExpiresAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return session.Session{}, fmt.Errorf("no session with this token (unknown, deleted, or its user is gone): %w", session.ErrInvalid)
+	case err != nil:
+		return session.Session{}, fmt.Errorf("%w: look up session: %w", session.ErrUnavailable, err)
+	}
+	if r.utcWall {
+		// Prisma stores UTC wall time in a timestamp without time zone; pgx
+		// returns it as UTC already. Pin it explicitly, whatever the driver does.
+		e := s.ExpiresAt
+		s.ExpiresAt = time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC)
+	}
+	return s, nil
+}
+
+// cached returns a cached session that is still fresh and not expired.
+func (r *Resolver) cached(key [sha256.Size]byte, now time.Time) (session.Session, bool) {
+	if r.cacheTTL <= 0 {
+		return session.Session{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.cache[key]
+	if !ok || !now.Before(c.until) || c.s.ExpiresAt.Before(now) {
+		delete(r.cache, key)
+		return session.Session{}, false
+	}
+	return c.s, true
+}
+
+// store caches s for the TTL (never beyond its expiry).
+func (r *Resolver) store(key [sha256.Size]byte, s session.Session, now time.Time) {
+	if r.cacheTTL <= 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.cache) >= maxCacheItems {
+		for k, c := range r.cache {
+			if !now.Before(c.until) {
+				delete(r.cache, k)
+			}
+		}
+		if len(r.cache) >= maxCacheItems {
+			clear(r.cache)
+		}
+	}
+	r.cache[key] = cached{s: s, until: now.Add(r.cacheTTL)}
+}

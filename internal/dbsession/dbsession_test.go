@@ -1,0 +1,157 @@
+package dbsession_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/routeapi/routeapi/internal/authdbtest"
+	"github.com/routeapi/routeapi/internal/dbsession"
+	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/session"
+)
+
+// TestWithPostgres runs the resolver against one real PostgreSQL, one
+// database per subtest.
+func TestWithPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	admin, err := pgx.Connect(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	for name, run := range map[string]func(*testing.T, string){
+		"table override": testTableOverride,
+		"cache":          testCache,
+		"check":          testCheck,
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := "t_" + strings.ReplaceAll(name, " ", "_")
+			if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+db); err != nil {
+				t.Fatal(err)
+			}
+			run(t, strings.Replace(srv.URL, "/postgres?", "/"+db+"?", 1))
+		})
+	}
+}
+
+// testTableOverride reads tables renamed with Prisma's @@map.
+func testTableOverride(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.Prisma)
+	db.Exec(t, `CREATE SCHEMA app`)
+	db.Exec(t, `ALTER TABLE "Session" RENAME TO auth_sessions`)
+	db.Exec(t, `ALTER TABLE "User" RENAME TO auth_users`)
+	db.Exec(t, `ALTER TABLE auth_sessions SET SCHEMA app`)
+	db.Exec(t, `ALTER TABLE auth_users SET SCHEMA app`)
+	db.Exec(t, `CREATE VIEW "User" AS SELECT * FROM app.auth_users`) // so AddUser/AddSession still find them
+	db.Exec(t, `CREATE VIEW "Session" AS SELECT * FROM app.auth_sessions`)
+	id := db.AddUser(t, "Ada", "ada@example.com", "")
+	tok := db.AddSession(t, id, time.Now().Add(time.Hour))
+
+	r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPrisma, SessionTable: "app.auth_sessions", UserTable: "app.auth_users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Resolve(context.Background(), session.Credential{Token: tok, Source: session.SourceCookie})
+	if err != nil || s.Subject != id {
+		t.Fatalf("Resolve through renamed tables: %+v, %v", s, err)
+	}
+}
+
+// testCache: a cached session survives its row for at most the TTL; TTL 0 does not cache.
+func testCache(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
+	id := db.AddUser(t, "Ada", "ada@example.com", "")
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	for _, ttl := range []time.Duration{0, 5 * time.Second} {
+		tok := db.AddSession(t, id, time.Now().Add(time.Hour))
+		r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, CacheTTL: ttl, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred := session.Credential{Token: tok, Source: session.SourceCookie}
+		if _, err := r.Resolve(context.Background(), cred); err != nil {
+			t.Fatalf("ttl %s: first lookup: %v", ttl, err)
+		}
+		db.Exec(t, `DELETE FROM sessions WHERE "sessionToken" = $1`, tok) // signed out
+		_, err = r.Resolve(context.Background(), cred)
+		if cachedOK := err == nil; cachedOK != (ttl > 0) {
+			t.Errorf("ttl %s: lookup after sign-out: %v; want cached=%v", ttl, err, ttl > 0)
+		}
+		mu.Lock()
+		now = now.Add(ttl + time.Second)
+		mu.Unlock()
+		if _, err := r.Resolve(context.Background(), cred); err == nil {
+			t.Errorf("ttl %s: lookup after the TTL: still accepted", ttl)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := dbsession.New(dbsession.Config{Schema: dbsession.SchemaPrisma}); err == nil {
+		t.Error("no database: want an error")
+	}
+	if _, err := dbsession.New(dbsession.Config{DB: fakeDB{}, Schema: "drizzle"}); err == nil {
+		t.Error("unknown schema: want an error")
+	}
+}
+
+// TestMalformedTokensSkipTheDatabase: an empty or overlong token is refused before any query.
+func TestMalformedTokensSkipTheDatabase(t *testing.T) {
+	r, err := dbsession.New(dbsession.Config{DB: fakeDB{}, Schema: dbsession.SchemaPGAdapter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"", string(make([]byte, 256))} {
+		if _, err := r.Resolve(context.Background(), session.Credential{Token: tok}); !errors.Is(err, session.ErrMalformed) {
+			t.Errorf("token of %d bytes: %v, want ErrMalformed", len(tok), err)
+		}
+	}
+}
+
+// fakeDB panics if it is ever queried: the tests using it must not reach the database.
+type fakeDB struct{}
+
+func (fakeDB) QueryRow(context.Context, string, ...any) pgx.Row { panic("queried the database") }
+
+// BenchmarkResolve compares a database lookup with a cache hit (real PostgreSQL).
+func BenchmarkResolve(b *testing.B) {
+	srv := pgtest.Start(b)
+	db := authdbtest.Setup(b, srv.URL, authdbtest.Prisma)
+	tok := db.AddSession(b, db.AddUser(b, "Ada", "ada@example.com", ""), time.Now().Add(time.Hour))
+	cred := session.Credential{Token: tok, Source: session.SourceCookie}
+	for _, ttl := range []time.Duration{0, 5 * time.Second} {
+		b.Run("cache="+ttl.String(), func(b *testing.B) {
+			r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPrisma, CacheTTL: ttl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := r.Resolve(context.Background(), cred); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// testCheck tells readable tables from a wrong schema setting.
+func testCheck(t *testing.T, url string) {
+	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
+	for schema, wantOK := range map[string]bool{dbsession.SchemaPGAdapter: true, dbsession.SchemaPrisma: false} {
+		r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Check(context.Background()); (err == nil) != wantOK {
+			t.Errorf("Check with schema %s on pg-adapter tables: %v, want ok=%v", schema, err, wantOK)
+		}
+	}
+}
