@@ -40,23 +40,42 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}
-	ids, err := s.publisher.Publish(ctx, ev)
+	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", ids)
-	return gen.PostRoute200JSONResponse{Success: "true", Ids: ids, EventId: ev.ID}, nil
+	if rcpt.Queued {
+		loggerFrom(ctx).Info("event queued", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID)
+		return gen.PostRoute202JSONResponse{Success: "true", Ids: []string{}, EventId: ev.ID, Queued: true}, nil
+	}
+	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", rcpt.IDs)
+	return gen.PostRoute200JSONResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, nil
 }
 
 // GetHealthz answers while the process is up.
 func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
-	return gen.GetHealthz200JSONResponse{Status: gen.Ok}, nil
+	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
 }
 
-// GetReadyz answers 200 once valid settings are loaded.
-func (s *Server) GetReadyz(context.Context, gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
+// GetReadyz answers 200 once valid settings are loaded, with the delivery
+// state (spool and circuit breaker).
+func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
 	if _, err := s.settings.Current(); err != nil {
 		return nil, fmt.Errorf("readiness: %w", err)
 	}
-	return gen.GetReadyz200JSONResponse{Status: gen.Ready}, nil
+	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}
+	if s.delivery != nil {
+		st, err := s.delivery.Stats(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("readiness: %w", err)
+		}
+		out.Spool = gen.SpoolStatus{
+			Draining:         st.Depth > 0,
+			Depth:            st.Depth,
+			OldestAgeSeconds: float32(st.OldestAge(s.now()).Seconds()),
+			DeadLetters:      st.Dead,
+		}
+		out.Circuit = gen.ReadinessCircuit(s.delivery.State().String())
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,10 +17,12 @@ import (
 
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/user"
 )
 
@@ -35,15 +38,16 @@ type fakeSettings struct {
 
 func (f fakeSettings) Current() (settings.Settings, error) { return f.s, f.err }
 
-// fakePublisher records events and answers with ids, an error or a panic.
+// fakePublisher records events and answers with ids, "queued", an error or a panic.
 type fakePublisher struct {
 	mu     sync.Mutex
 	events []events.Event
 	err    error
+	queued bool
 	panic  bool
 }
 
-func (p *fakePublisher) Publish(_ context.Context, e events.Event) ([]string, error) {
+func (p *fakePublisher) Publish(_ context.Context, e events.Event) (delivery.Receipt, error) {
 	if p.panic {
 		panic("publisher exploded")
 	}
@@ -51,9 +55,12 @@ func (p *fakePublisher) Publish(_ context.Context, e events.Event) ([]string, er
 	defer p.mu.Unlock()
 	p.events = append(p.events, e)
 	if p.err != nil {
-		return nil, p.err
+		return delivery.Receipt{}, p.err
 	}
-	return []string{"01TESTINNGESTID" + e.ID[:4]}, nil
+	if p.queued {
+		return delivery.Receipt{Queued: true}, nil
+	}
+	return delivery.Receipt{IDs: []string{"01TESTINNGESTID" + e.ID[:4]}}, nil
 }
 
 func goodSettings() settings.Settings {
@@ -262,7 +269,9 @@ func TestStatuses(t *testing.T) {
 		{name: "503 inngest timeout", opts: options{pub: &fakePublisher{err: events.ErrTimeout}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "503 inngest unavailable", opts: options{pub: &fakePublisher{err: events.ErrUnavailable}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "503 inngest rejected", opts: options{pub: &fakePublisher{err: events.ErrRejected}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
-		{name: "503 too many in flight", opts: options{pub: &fakePublisher{err: events.ErrBusy}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "503 spool full", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w", spool.ErrFull)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "spool-full", retryAfter: true},
+		{name: "503 spool failed", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w: disk on fire", delivery.ErrNotQueued)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "202 queued", opts: options{pub: &fakePublisher{queued: true}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 202},
 
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},

@@ -24,16 +24,82 @@ import (
 
 // Defines values for HealthStatus.
 const (
-	Ok    HealthStatus = "ok"
-	Ready HealthStatus = "ready"
+	HealthStatusOk    HealthStatus = "ok"
+	HealthStatusReady HealthStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
-	case Ready:
+	case HealthStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadinessCircuit.
+const (
+	Closed   ReadinessCircuit = "closed"
+	HalfOpen ReadinessCircuit = "half-open"
+	Open     ReadinessCircuit = "open"
+)
+
+// Valid indicates whether the value is a known member of the ReadinessCircuit enum.
+func (e ReadinessCircuit) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case HalfOpen:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadinessStatus.
+const (
+	ReadinessStatusReady ReadinessStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ReadinessStatus enum.
+func (e ReadinessStatus) Valid() bool {
+	switch e {
+	case ReadinessStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteQueuedResponseQueued.
+const (
+	RouteQueuedResponseQueuedTrue RouteQueuedResponseQueued = true
+)
+
+// Valid indicates whether the value is a known member of the RouteQueuedResponseQueued enum.
+func (e RouteQueuedResponseQueued) Valid() bool {
+	switch e {
+	case RouteQueuedResponseQueuedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteQueuedResponseSuccess.
+const (
+	RouteQueuedResponseSuccessTrue RouteQueuedResponseSuccess = "true"
+)
+
+// Valid indicates whether the value is a known member of the RouteQueuedResponseSuccess enum.
+func (e RouteQueuedResponseSuccess) Valid() bool {
+	switch e {
+	case RouteQueuedResponseSuccessTrue:
 		return true
 	default:
 		return false
@@ -42,13 +108,13 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for RouteResponseSuccess.
 const (
-	True RouteResponseSuccess = "true"
+	RouteResponseSuccessTrue RouteResponseSuccess = "true"
 )
 
 // Valid indicates whether the value is a known member of the RouteResponseSuccess enum.
 func (e RouteResponseSuccess) Valid() bool {
 	switch e {
-	case True:
+	case RouteResponseSuccessTrue:
 		return true
 	default:
 		return false
@@ -107,13 +173,40 @@ type Problem struct {
 	// Type The kind of problem: `invalid-request`, `unauthenticated`,
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
 	// `not-found`, `method-not-allowed`, `settings-unavailable`,
-	// `route-disabled`, `publish-failed` or `internal`, prefixed with
+	// `route-disabled`, `publish-failed`, `spool-full` or `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
 	//
 	// Example: urn:routeapi:problem:invalid-request
 	Type string `json:"type"`
 }
+
+// Readiness The readiness probe's answer, with the delivery state.
+type Readiness struct {
+	// Circuit The Inngest circuit breaker: `open` while Inngest is known to be
+	// down (requests go straight to the spool), `half-open` while a probe
+	// is out.
+	//
+	//
+	// Example: closed
+	Circuit ReadinessCircuit `json:"circuit"`
+
+	// Spool The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
+	Spool SpoolStatus `json:"spool"`
+
+	// Status Example: ready
+	Status ReadinessStatus `json:"status"`
+}
+
+// ReadinessCircuit The Inngest circuit breaker: `open` while Inngest is known to be
+// down (requests go straight to the spool), `half-open` while a probe
+// is out.
+//
+// Example: closed
+type ReadinessCircuit string
+
+// ReadinessStatus Example: ready
+type ReadinessStatus string
 
 // RouteEvent The event routeapi publishes to Inngest. Inngest functions triggered
 // by it can rely on this shape.
@@ -158,6 +251,39 @@ type RouteEventData struct {
 	User User `json:"user"`
 }
 
+// RouteQueuedResponse The answer when the event is durably queued for delivery.
+type RouteQueuedResponse struct {
+	// EventId The id routeapi gave the event; it is delivered with this id.
+	//
+	// Example: 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
+	EventId string `json:"eventId"`
+
+	// Ids Always empty; Inngest has not given the event an id yet.
+	//
+	// Example: []
+	Ids []string `json:"ids"`
+
+	// Queued Always `true`.
+	//
+	// Example: true
+	Queued RouteQueuedResponseQueued `json:"queued"`
+
+	// Success Always the string `"true"`, as for 200.
+	//
+	// Example: true
+	Success RouteQueuedResponseSuccess `json:"success"`
+}
+
+// RouteQueuedResponseQueued Always `true`.
+//
+// Example: true
+type RouteQueuedResponseQueued bool
+
+// RouteQueuedResponseSuccess Always the string `"true"`, as for 200.
+//
+// Example: true
+type RouteQueuedResponseSuccess string
+
 // RouteRequest The request payload. Nothing in it can set or change the user.
 type RouteRequest struct {
 	// Data Any JSON value except null (string, number, boolean, object or
@@ -194,6 +320,29 @@ type RouteResponse struct {
 //
 // Example: true
 type RouteResponseSuccess string
+
+// SpoolStatus The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
+type SpoolStatus struct {
+	// DeadLetters Events Inngest refused, kept for `routeapi spool replay`.
+	//
+	// Example: 0
+	DeadLetters int `json:"deadLetters"`
+
+	// Depth Events waiting for delivery.
+	//
+	// Example: 12
+	Depth int `json:"depth"`
+
+	// Draining Events are waiting for delivery (`depth` > 0).
+	//
+	// Example: true
+	Draining bool `json:"draining"`
+
+	// OldestAgeSeconds How long the oldest waiting event has waited, in seconds (0 when none).
+	//
+	// Example: 3.5
+	OldestAgeSeconds float32 `json:"oldestAgeSeconds"`
+}
 
 // User The signed-in user, taken from the session only.
 type User struct {
@@ -553,6 +702,20 @@ func (response PostRoute200JSONResponse) VisitPostRouteResponse(w http.ResponseW
 	return err
 }
 
+type PostRoute202JSONResponse RouteQueuedResponse
+
+func (response PostRoute202JSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostRoute400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -715,7 +878,7 @@ type GetReadyzResponseObject interface {
 	VisitGetReadyzResponse(w http.ResponseWriter) error
 }
 
-type GetReadyz200JSONResponse Health
+type GetReadyz200JSONResponse Readiness
 
 func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
 
@@ -902,73 +1065,88 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xHprbxu5kvZfIfo9wNg4LVmS7WSswQusk0lmPJdMNnE2g01n01SzJHHcTfYh2ZZ1Av/3RRXZN6kdO+MA",
-	"+00XXqueujxV/Bxluii1AuVsNP8crYELMPTxDTizPV86MPhNgM2MLJ3UKppHbyHTSljmNNtw6dgCltoA",
-	"MzhFqtU4iiO44UWZQzQ/jSObraHguEwhlSyqIppP48htS4jmkVQOVmCi29vbOCq54QW4cIQLAUWpHahs",
-	"+yts94/xO78Cy7jfl1m+hDG7XAODa1COScGkZQKMvAbBlkYXzK2BVRYM/seVYG4tbaKuYBszq2mhErgD",
-	"wQz8qwLrWFktcmnXuIsKy26kW9NClhcQFkrUhVIrnCBAVGUuM+7AMunGbIpCmp2esmtp5SIHdv72+cUF",
-	"y9bc8AwvOk5UV1yRNgLMaDo7HtlqUUgXxZHEy3rVRHGkeIHjOsIZoXR6YuY3v4FauXU0n52exij2+vsU",
-	"hewcGFzzfz4kyc1sOkqSm6cvPv7zH1GjFeuMVCuvFAO21MoC6eQZF2+8cPBbppUDRR956e8ttToqjV7k",
-	"UPzzL4t6+tzeDjXouMyjeYSKqsW80GLLhAbLlHas4C4LIqYbEZyM0QiKD50VSqNLMG7Lkkhwx5MI9V1I",
-	"a/HkcVRqhJaJ5tER/h3dfkRJWsdVhjesjJobXTngpZyHg8zPFrPlk2wqYHLCT5ZPFyhVx11lo/nJZBJH",
-	"TjpS0oW65rlscNLKrbdqEMNc+tGjevRtV1f/MLCM5tH/O2ot8cj/a49e+wW8GvrY74pPWha2mJPYSJzS",
-	"C/OXt3+8indkm6j0DZ4xKDJlB0FqTBumqjxnKUosjVmlrpTeKFaL+jDGITxRHo0kcJ4vtSlAIJBv4+il",
-	"NgspBKhH4uO50daOtJErqeqbWsYN0D14nutNa9bSMj9yHD1SycetkodOwAwsKwviHo1nnanfRN3nbGH0",
-	"Bl2XRSfkOtonEXCl3RpMkAI78Aew0sHuyQ/HeKALNA3F8xdoV4/U1LlilYKbEjJ0nWSpTGdZZQyIR+rj",
-	"tG90/szMgrkG43e61/T8nG+jhP2L+oDjReHRKZV3Xf6MuV6hFaGtdHUmBWnhNd/mmotLrX/jZgXf2qNK",
-	"y3JcF/fmis2ezKYnJ2yxdWAfayfTjp2EWzCntd/vHp2UfvzIaT3y47+VQxy6dUr7jwt+80yL7TO8fErC",
-	"fwvmWmbwTvFrLnO+yB8r/yYHkML7qCyD0ttqyEgUc7KAMaPciuXcgXm0gXQU8YJ2wa3rvOU+PxXGjZZc",
-	"5iC+jR7MlvEVl8rfbx6swTmpVt5CqlbisbcKPBbqzW6ky9YgEqWXS3YQVAcKh4o5W/LcQupjUC1saVml",
-	"DPBsHdbTmtlcb5g2iQour1XBmL3Sbo2RbsNtKyVWqRysbRb1mgPBpEsUxxw4xNVKiR+aNHcnFUx3MrKU",
-	"boRJKWV4u6n1qMmthwQdRh91snCS9TvFK7fWRv4bxDdwFxaslVp1EqeYwU0pDQgUcsgqxuytXCmELyn2",
-	"0TF22kLW3weUo5T5PrhWO6O/BV5f6UYKiAkMrwQwSdgKwoiZ40UJKBZSujYedQJBN+5r9/3796PzzjH3",
-	"eQtKvnMR3JoOCsgVKgvsIH0G3IBBrHPL3rx8zs6m0wl5d2nAMq0YZyeTaY9pRX4SM8Dz4v8nUS2+JOqR",
-	"g70Mn2Blq7LUxoH4HYTklzTmUfB6C0q02Si3rLsATnx0CDrtwqg5PyvwAoxueR+amkkjmjSi0d86GKE/",
-	"TncvjyGo2Yhg81JCLpp0jAshcTDPX/vUWyL9Ige4u9cfCtgSJ4eMBKlPZ06rkl0Yvl9zwvjG6NqZSddH",
-	"1D0UawdKHc71eS9/RSLCwv/sACH95GwyPUTII0r8DULy1M1i+gfyVG6fpiJLJdsQ0fxDc4y4vvvHZoZe",
-	"/AUZUbCfgefIiL9K2OdIhRbwnWVc2Q0MSLvG5+cIVFXgafRVhMfjYovn6DD9q3svEhYbOn6Nvq88v/Le",
-	"5OT0KQt2wITOqoKCY4q7pEwK9ExLCZa0cSWVYHpZj0/UQTpoT0k1mRxnOJo+QXr4A0trC99ZFQmbpwgq",
-	"g70Va/P3K7ZJc72uj6hfgfINVW5anNMBwrp9gH1dWWLPAOo6xe4pXrYGamO21KaltJu1tvCAvaSDwt7n",
-	"kzpe5LY5HjeGb/F76273Q1JPIz+wf1UaczLHNmtA9ot+EnMeXsOgL7aHeu89gbXmsu9Bf768fM38AJZp",
-	"Ab0tqR5T8BtfTzw9O4s71UWijTv1xSZa7Psmu9bGMVsVBTdbhPoA7H9oMz1UH1wDDm0k1hfHnfWh9uIu",
-	"hNj9a+9sPEcj6hWQ0pilO6lQGicq7VYdcMwe0fITh6IezVfajZaY4+K4AtxaixH+Foot+GudyI86STzN",
-	"JeWPhLSUq9PuPW6RYs6U1nQ8jVlpYClvQkKVqGGXku5WRx9UX7vPq9a5AcEh/pKTpTIZ0aqv9LNtGbo+",
-	"baeW7HTNNMYN5VhWKsO5ljkjVytMNRO12KIFZhwNMN9i1keOy655CYM+EIPjPR6ivdKPVBWNIymGcdjW",
-	"sokiCHaQ0pUuRNoGal8aPuzD/3g5zWaLM/69eApPlqf8ZHGczcQUJssz/v3iaTZkD76s/flOOSqyvLqK",
-	"3xDKhiTioHTnHLwsj/zfARpdhtExRTsUNtDt1bprCGEnO4lRCIXMc2lDO8RKlQENeafkDYNSZ+vegaZP",
-	"z06fHh+fTc4mp0/iaKlNwZ33UU9OooGWSB+3UtTlfzpz7PX9Zdz+GCDxFdiliNlWLTJujPQVo2G03VmY",
-	"/s52CsnZmquVLwi2ChIBgmHChfjieh6Df45C3Xp0IdLD2lvXQxweviX2LfPv7fugyBQgdrf0nKkGDd+7",
-	"vixlBS8HILuUeT9cELl65ds6L8KPtwNarezdBYPavN/ZAeCEpJnmdy7WlfudKOp0e77S/zVNNB+G2tqL",
-	"VLVbs+AwLnhsNO25h0LtXG09rbjmeQUMbqjeRg2MA6/HmKmqWICJ2ULrHLiKmb8elYcoLzocswuiQUtt",
-	"NtwIBI3uwL9B7rxNAHDTRNGu9Q7WJ5Y8z3GYNEzIlXR73b2giZvRSo8axAmiw2/45newllP9tBkwkgUG",
-	"a7x8aPyF8RE18tbRPAKVaSHViohl3bLbUf4X1Os9+N/Qr2dAPkHcq5z1DK+vzBBEhk0dk6ba6674NbQL",
-	"xWyzltm62aqyPpR2Wq6Jks5X5ElN1OrlSgyU5ni+4VvLVjLsEJq5MbM6UZxlPM/BEEQd5HnTY/a9FqZg",
-	"Ey63o96/E/iksHeJoq1IGnCVUSAo98QDty7Ow/RAK2AlGP+1Hwc/RJPpLz/O/vPp5dmfv578/v1/Pfnv",
-	"Z8evTt9Mn89eIjIaZnFHktoSCFtlGdiB8557eZIoaTZLkwj9YxKlVMPCf3xmyvNQ8PX4CSEhcGWc0mfJ",
-	"9Mu9PDmcy0szbiA2BPt3wYt+JdqtXCkQI6kIVjFz/ApU17v7GqJW+XYA8kXgpp3cRPD/CN/GmS6GkTEM",
-	"jPoJwwFu7PQVKIy0tlrs5j848NPJbHDtgq/uyLeaFUuZucpA2l907Vxp50dHncMfccHH5XBJqM7r2gXO",
-	"BWe/6WvIeXa/ZuWQEik6Z5WRbvuWCqck5AWVP88rX9Tx317WKdYv719Eg2pFw1dw40bIpxo1kgxi32zl",
-	"lqXnoepOufCc+UpronyBggaH2gRbbNmCZ1cMlLDj0H1CZ0aDUlYaqZxlaK1oyrnOeI4K9Z7El4GjeTh9",
-	"Kx0Uuk9K6HzPtb6Sd6ivvcz1SXOfjCZQvF1sCbCv4MaN/6KyLDv45f0l2i13sNrOE8UVA5WZLXnyX96/",
-	"iFnK89WcCWmQ2YHK5ux8dvrkp+e/p4fB4aI+gLL0RKWfPr2l76PmMONwklGQwwE1Zih2pK9e/Hl5/u7y",
-	"50/v3vxGXROC2GGipO0EFK1jcuZWUxcpW1fqCkS4GRIBrww6AeliPMHD7v06Rb46Ho8P64DC6ekStxYK",
-	"5K6YntAjHK8SenzjN2kf39xxrVZfvJS/wtYHY6mWui6m86wbyhtwFFwqx6UCY6O9YnILIXrvpK9DO6rW",
-	"4Pnri+BR09d/vL1kR7yUnvakc0y0DHBBDjhRqOw6/YuRven8OlT5fMj7zu4bQxw2bl5PodPDUEvqaGkt",
-	"YtoHo5bgxsHLU0T4nNSOOonmrI4PMRuPx7dpooajhJBinKhEvaCCi39dIOk9VlPITO/qTaRNbTO0bRQk",
-	"itgzO0hDARUB7NeuyWzNeHCPPttg4dnLATn/RDXeP+QLBGffOKJ3X9PZ93e++4rZChSgyYnEP97YSAuH",
-	"P/TeltHLHh/v/WnRLTcl1bj+00sdtSFVonxpKtcrlksVHEvdKKmxFMXRNRjrATYdT8YTxJ0uQeGf8+h4",
-	"PBkfhxSTnGsLKvxWas8I+kB9M4in2gUdBB+kDfPezbvEw5gtKpkLy3j9LomIa9rG1j5qGxhy1ePjLdtE",
-	"B9YFpnS9kstl03L22LRsNplQ4Ga+1xtGJmogm0UoUmsLwbGXVjrNCn7lX0IigixfQoc3NMe+gm2iQg5a",
-	"Gi2qrJOGNlUW7++aZwV1cdg6bjoFo0T5djuGk+aVImLHMcs3NURybh2bnbC1ruo3h5igkM1gLh691taR",
-	"9KP+M8wPw3yzHXK080zz9mPDK59psf1CG3GnfeiZNqWa889RqMb6ngX9WhNJxC5Sr5YYfpjGs/j4Izrb",
-	"kCLsLhBY350rfK6T4FnsX2CSTLQRn6azY+/GQ4LSW/my66+yXKJovrt7l1DvuH1wi7HHwO/oM5bN85ua",
-	"wo7ZHwhmbw2sE0THUTe5Qve7+7xzNpk8XGE9MvcQ7kNU5z420nAMn/p/rawCnR0Q1pc46m0cnfirD23R",
-	"iOio8/yVpkzvn9J7skGTju+f1L6ixBnTB8zYfUtG804fcryB1v9tHJ0+RBz9Z4Q06wFHHXh51U3pyefs",
-	"JLofPt7G/Qz/w8dbAkttiq+9u29dYM2U+8QNYyFfEQx9NCOvcbSmZvC/8ewrcEOlpjZSbNYyhzooI1Tp",
-	"EVJJdaRsDdkVuWmqdEFuqdTXd7U/gfs57PdY86vbZ5G+erilhM73Xf6kd6m/C4W+Pnua+k1eg8IdqJXe",
-	"UYhXQtAINcwfqhBQzDfceg/N0B5AxOx0csyaDIsdKN0MS9QSdbnmlhp6YQYLLmhZ5fn2cChY/gTujT/f",
-	"N1OgfyDwDXT4dl8ElEf4p1z/56bdgwIKUd6DBZpurqF5/r9H4f1TW6r80+fwwKDO/aM4qkwezaMjyk3C",
-	"DoN9BsoKey0E671Jr2nX8kDvQtA19RdDbgFUUm7MqeCKrxCxqAsK2AueYxpvbGfBcO3bj7f/GwAA//8=",
+	"xFt7cxs3kv8qqLmtClU7pEhKsmO6rupkr71R4jiOJJ9T5/FlwEGTRDQEJgBGFNel737VDcyLHFly5K37",
+	"TxTxaPTz1w9+jjK9LrQC5Ww0+xytgAsw9Oc5OLM9XTgw+EmAzYwsnNQqmkUXkGklLHOabbh0bA4LbYAZ",
+	"3CLVchTFEdzwdZFDNDuJI5utYM3xmLVUcl2uo9kkjty2gGgWSeVgCSa6vb2No4IbvgYXSDgTsC60A5Vt",
+	"f4LtPhk/8yuwjPt7meULGLHLFTC4BuWYFExaJsDIaxBsYfSauRWw0oLB77gSzK2kTdQVbGNmNR1UAHcg",
+	"mIE/S7COFeU8l3aFt6hw7Ea6FR1k+RrCQYk6U2qJGwSIsshlxh1YJt2ITZBJ05MTdi2tnOfATi9enp2x",
+	"bMUNz/Cho0S12RVpI8AMJ9OjoS3na+miOJL4WC+aKI4UX+O6FnOGyJ0Om/nNG1BLt4pm05OTGNlefZ4g",
+	"k50Dg2f+78ckuZlOhkly8/TVp7//LaqlYp2RaumFYsAWWlkgmbzg4twzBz9lWjlQ9Ccv/LulVoeF0fMc",
+	"1n//w6KcPjevQwk6LvNoFqGgKjbPtdgyocEypR1bc5cFFtOLSJ2M0agUH1snFEYXYNyWJZHgjicRynst",
+	"rUXK46jQqFommkWH+HV0+wk5aR1XGb6wNGpmdOmAF3IWCJk9m08XT7KJgPExP148nSNXHXeljWbH43Ec",
+	"OelISGfqmuey1pOGb51TAxtm0q8eVqtv27L6m4FFNIv+47CxxEP/rT185w/wYujqfpt90rJwxYzYRuyU",
+	"npk/XvzyNt7hbaLSc6QxCDJlg8A1pg1TZZ6zFDmWxqxUV0pvFKtYfRDjEp4or43EcJ4vtFmDQEW+jaPX",
+	"2sylEKAeqR8vjbZ2qI1cSlW91DJugN7B81xvGrOWlvmVo+iRQj5qhNxHATOwKC2IeySetbZ+E3GfsrnR",
+	"G3RdFp2Qa0mfWMCVdiswgQts4Amw0sEu5QcjJOgMTUPx/BXa1SMldapYqeCmgAxdJ1kq01lWGgPikfI4",
+	"6Rqdp5lZMNdg/E33mp7f822EsP9QH3A8K7x2SuVdl6cx10u0IrSVtsykICm849tcc3Gp9RtulvCtPaq0",
+	"LMdz8W6u2PTJdHJ8zOZbB/axdjJp2Ul4BXNa+/vukUnh1w+d1kO//ls5xL5Xp3T/aM1vXmixfYGPT4n5",
+	"F2CuZQbvFb/mMufz/LH8rzGAFN5HZRkU3lYDIlHMyTWMGGErlnMH5tEG0hLEK7oFr65wy31+KqwbLrjM",
+	"QXwbOZgt40sulX/fLFiDc1ItvYWUDcdjbxVIFsrNbqTLViASpRcLNgiiA4VLxYwteG4h9TGoYra07fMC",
+	"qgNmC63zREnLFhjPtGEZV8iZObCNkc6BGrG32q0w6m24ZX+WUIJ4XmPYGuclioBeuoO3UqIXISfht13g",
+	"PKyRcx8bw+rDFsYmTr5XvHQrbeS/QHwDZ2DBWqlVCxbFDG4KaUAgRwJmGLELuVSonCS2R0fQSaOQ/j2g",
+	"HAHi+5Sx3Fn9LbTxra65gFLG4EnqI0lzAjNi5vi6AGQLSV0bVioDXKBKjbrS/fDhw/C0ReZ+VoKcbz0E",
+	"ryZCATOB0gIbpC+AGzCoydyy89cv2bPJZEy+WxqwTCvG2fF40smjIr+JGeD5+j+TqGJfEnWg/x5+J7Wy",
+	"ZVFo40D8DELyS1rzKPW6gGBo5HK5Ze0DcOOjA8xJW41q+tkaH8DolfdpU71pSJuGtPpbhxr0Kenu4zHA",
+	"1BeR2ryWkIsabHEhJC7m+TsPrCUmV+Tedu/6RQFb4OaANzCxae1pRLKrhh9WnHR8Y3TlzaTratQ9CdSO",
+	"KrUyqs976BTTDBa+ZwNU6SfPxpMDVHnUEv+CAI3aGKVLkE/U9pNQzEHJNkQ0+1iTEVdv/1Tv0PM/IKME",
+	"6wfgOea7X8XsU0x05vAdpvt2Az3crvTzcwSqXCM1+ipC8rjYIh2tPP7q3oeEw/rIr7TvK+lX3pscnzxl",
+	"wQ6Y0Fm5BuVGLMVbUiYFeqaFBEvSuJJKML2o1idqkPbaU1KOx0cZrqa/ID14ztLKwndOxXTMJwAqg70T",
+	"K/P3JzaQuDrXR9Sv0PIN1WUaPScCwrldBfu6osOeAVRViF0qXjcGamO20KZJWDcrbeEBd0kHa3ufT2p5",
+	"kduaPG4M3+Lnxt3uh6SORJ6zP0uNiMuxzQowt0U/iaCHV2rQZdtDvfcewxpz2fegP1xevmN+Acu0gM6V",
+	"VG1Z8xtfLTx59ixu1Q4pKdypHtbRYt832ZU2jtlyveZmi6reo/bPm5Ieig+uAZfWHOuy487qT/NwF0Ls",
+	"/rN3Lp6hEXXKQ2nM0h0olMaJSts1BVyzl0b5jX1Rj/Yr7YYLXSqB69bgVloM8X+hlIL/rWD6sAWpaS8J",
+	"fyikJSROt3cyB9qMkHuIcDtFBJVWqXcas8LAQt4EeJWofgeT7lZCH1RLu8/HVkiBlCP+kss9By6kAmu/",
+	"0ul6nxL27gSQuCkXC8glaRWSAPuRJZMmK6XrV5oq2wmL2NwAv8LkKtUFqJRtVjKHdk7ky3ZOszkkSuDf",
+	"g9olLTWzznC5XLkqPpPsDmKWrni+GLbP9B4BKJXSpQsyCrEvy7WvheEOxMnV7m4orJft+we89z6vd4GL",
+	"LrzgOj6lIqMn+vp/PTAAxzXzK4p69QNVkVLsv6AgvgBQaXOrr+B0JbZRLb9FqTLca5kzcrnExCRR8y36",
+	"64yju863mCNQmLMrXkBvxEQodQ9nmyf9gyrkcSRFvwI2fQ1KKAUbpPSkM5E2sM63CQ66zvJoMcmm82f8",
+	"e/EUnixO+PH8KJuKCYwXz/j386dZn1r4FsfnO/moyE9XHZ26uFAXDHBRukMHL4pD/3UwhH6NdLYPZGCQ",
+	"rGTnyzog2lg2RiasZZ5LG1pjVqoMaMl7JW8YFDpbdQiaPH128vTo6Nn42fjkSRwttFlz5yPak+Oopz3W",
+	"VV0pqlYQ0Rx7eX9Zb/8RVOIrdJfwVVPByrgx0lcP+7XtzibFd7bVVMhWXC19cbgRkAgqGDaciS+e53Xw",
+	"t2HoYQzPRHpQxfZqiUPi61JY84zuvQ/CMUHF7uaeM2Wv4ftAmaVszYselV3IvAsuKBV/61t8r8I/b3uk",
+	"Wtq7y0uVeb+3PYoTUiza33pYm+93atGvVCQ7D4b+F9ygj4oedbbqopaJ0vB5vg1lOMJgVcDcV7bgefr1",
+	"A3FZZapLfg3NPc9D1SccXFV7yI1K8XivJUWP7zjNN3xrGawLt31ee/gV95nAUl53OMHJt26hq6IfP7Xy",
+	"g71r1/zmzH853s8JPD/vJCtFtU1HTUjHz+1A6tU6nDrXOgfuG1pllgWo1HswKTmRyNIkwlOSKKVyF4p2",
+	"Oh637qSvu+Gb/nNv9A40eM7HtVrUr75Tj1sd7K8GemEwwIPvpoYsVRWeLTiqN5OPq0cOHuoyT9XWF1Ou",
+	"eV4CgxvqIVBTduD5EDNVrueILYM8Yuafx7RJFEn+YMTOSNUX2my4Eej8dEvNag88a9IevDRRdGt1g/UG",
+	"wvMcl0nDhFxKtzexEDzKzXCph7XEBBUBz/nmZ7CWU0+oXjCUa0xR8PFhmCGsj2g4YRXNIlCZFlItqZxW",
+	"jSHsOLEviPebOKjKWDsBvw4g38QlxYiys1V9VWk9JGyNkSRKOt9lJDHR+ApXoqchwb3poU9pD6jEzOpE",
+	"cZbxPAfqgzAHeV7Pzfj+MVOwCY/bEe83c4WeFbZ+rAFXGhW8PRLchGqvpgOtgBVg/McunvsYjSc//mP6",
+	"69PLZ7/9dPzz9//95H9eHL09OZ+8nL6Ovugvd13kX3dl+I3Px3kemlhefwK0+fe4tz61b6dIX6/0lPP4",
+	"B1HhjDSPWaARJjaoU9h32rqlgYtf3/gtMWYfGEfnW3ISYac96KtSc/EGXDXZ1aWBwGlbL2hQIWZX6PpQ",
+	"OdLafDypeBHfph2FGLcqRL31IQGFLwj3Xr7hkipgu8ijwevTey8wXCqU5F13cAO997BBSsSlzJdA2bir",
+	"63cFYZ0LsO50CWEeb//iH/SG5VotvarS8poCb2OIRPA/yG+JwcunL4Ox94FKq52E7mh00ssIHzL24WbF",
+	"lEoAPWTHHfXo0+/3Ae1+rWLLpQIxlIrcZswcvwLVRuG+M6hV3ocy16Hi3MohBf+v8GmU6XW/5+t3fNXY",
+	"4QAvdvoKFGZEtpzv5qm48Pfjae/Za768Iy+uTyxk5koDXduIVs4VdnZ42CL+kAs+KvobPVX+3RxwKjh7",
+	"o68h59n9nkv2OSnKorLSSLe9oHYoMXlOTc3T0lum//S6SoV//PAq6hUrBjYFN27IS7eqxUg8iP2AFLcs",
+	"PQ29dKpZzJjvnybKtx1oceg4oP+a8+yKgRJ21PI2tChlhZFovhiN0GxznfEcBeojpW/uomXSBQ13kOk+",
+	"eST6Xmp9Je8QX/OY6+P6PRltIDw535LCvoUbN/qDmq1s8OOHS6rjOVhuZ4niioHKzJaQyo8fXsUs5fly",
+	"xoQ0acxSUNmMnU5Pnvzz5c/pQQAUKA+gakqi0t9/v6DPw5qYUaBkGPgwQLfs/UL69tVvl6fvL3/4/f35",
+	"G5qFIBU7oDphA5i0jgmsWE3OL1uV6gpEeJllg9QLgyggWYzGSOzefydpnKjRaHRQASZO48bcWljPc6DW",
+	"Ig3OepHQwKy/pBmYveNZjbx4IX+CrQebUi101SLnWRuq1sqx5lI5LhX6rL0WcaNCNKOsr8MAWCXB03dn",
+	"ATGk7365uGSHvJC+PJXOMOga4ML68RMUdpWmx8yA1fl16N15SPed3TeGOFxcTzyj00MoSeJoyo+o0z4Q",
+	"NIXIOKAYQjyfkwqIJNGMVfgnZqPR6DZNVD8KElKMEpWoVxTd/ESgpBnquj2Z3jVxkNYdyzCMoSBRVOVk",
+	"gzS0RVGB/dlV0bGqTOEd3aoQC6OqA3L+iaq9f8DDpM6+MECz2pPp93fOasdsCQrQ5ETiBy430sLB8848",
+	"OE3jejzrqUW3XDdK4+rLKuFH3U2UbzjleslyqYJjqcYfKl2K4ugajPUKNhmNR2MCAQUo/HIWHY3Go6OQ",
+	"QpFzbZQKPxXa9nQXznv1qXJBg+CDtGHeu3mXeBCzeSlzYRmvZokJ4qRNbO1qba2G1XzWXlUQHVhbMaXr",
+	"lMYv6zExr5uWTcdjplVWdz0StZ+neeczHU/9yi9UnGakB80cP42VGeDZyo+p2VxvqonCVqrC5rpUNEy1",
+	"4DKXapmowcnNzUHcvStMnOGLKmEikwnLDuxWZT5BF9JeURKf6fUad4gDekBTsKKRup2fINSF+BE7DT9S",
+	"QGb6PMSvJV4ZYoREZ+EnU6nlsNiB3bahPFGDY3qLtw5C49V0K5L+nWWI21jugRvFRq4YYijuMKXTifJI",
+	"Pa7lHvJraYkYpzX5CZomQsvdy2mdZmt+5X9aguZt+QJaRYtap65gm6iQABdGizKDHg55Ouo5zaofbx03",
+	"ra5Lovz8YnhP82sSxyzfVCzIuXVsesxWuqx+xOFfLrU6E9EswmyJTCPq/q7lY3/RtllyuPO7l9tPdXH2",
+	"hRbbL0xu7Uxs+VyQ8tzZ5yg0wP2YCP23qmKhY+F5CU1V6uMknsZHnzASBvy2e0AoOd15wucqA5/G/ict",
+	"xBNtxO+T6ZGPsQE9dk6+bAeTLJfImu/uviU0DW4fPNXVKf/dMdpV1PPMVf1sxH5R+Ta4KtZCOKOojXwx",
+	"Nu7+XmY6Hj9cYJ1K0kMKL1Rnua8UUhc4fN3ha3kVamk9zPpSgew2jqbj6b/96Z+aErfPkh/12J3+xhee",
+	"fOeMN3c+1gxCr0FvlI8e5NhDlAiI4a7uR9vJksfayDz3nfzd1sVeDPA/wjn2Wtf34Fo7D1s/5aItk/u3",
+	"dAaUadPR/ZuaXwThjskDduz+LoL2nTyEvJ5B19s4OnkIO7o/iaFdDyC151cE7VSX3P1OAvjx023czXw/",
+	"frolO6284LuALuroU1VIuwUNxIh8SR7Aozxy2IcrGn38F9K+BNfXYmgQlB/yCGAVDYeQT0H9g2wF2RVF",
+	"SOpwQG6pVdmNcv8E90O477GerxrsiPTVw+02zHne5co7j/qrqtCVZ0dSb+Q1NHM/LYF4IQSJ0DTKQwUC",
+	"ivnxss6PJtAeQMTsZHzE6syDDZSulyVqgbJcccsCwMMdLDjERZnn25D3BxDGc6vD7F9INbszSrMdqFe4",
+	"VVwVEfkSAjRtACDm5oCkJapxX+jdQgmQDeDuWutBgxFrQL8z7TRip81Z/vTWSOUVhMTCV6/9AP92Rjnv",
+	"FUBRBW3c3JrORJZJV5HRC+T+Ce7cC/CxGl7PeDUjUfUEVKdCPq7L1ZNpu7DsY9x+3fdodNKajArTTw+P",
+	"ffXkW48ZXexrIUnK/3bk/927dqzxvDuG12uOtN1cQ/1r4r3qov/lHg2P0N+hL1KVJaI4Kk0ezaJDQubh",
+	"ht5RFUpYO1MolgUbaCW3TYnKe3GMDt3D3uFrfIJVebQ1V3yJTgNlQXB1znOuMtTh5sDw7NtPt/8XAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

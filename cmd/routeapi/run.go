@@ -14,6 +14,9 @@ const usage = `routeapi: POST /api/route with next-auth sessions and Inngest eve
 Usage:
   routeapi [serve]           run the HTTP service (configured by the environment; see README)
   routeapi token [flags]     print a session cookie for the configured secret (local use)
+  routeapi spool stats       print the spool's depth, oldest age and dead letters
+  routeapi spool dead        list the dead letters
+  routeapi spool replay      send the dead letters to Inngest again
   routeapi help              print this help
 `
 
@@ -33,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("serve takes no arguments, got %q: %w", strings.Join(rest, " "), errUsage)
 		}
 		return serve(ctx, getenv, stdout, stderr)
+	case "spool":
+		return spoolCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return token(rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

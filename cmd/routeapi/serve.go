@@ -13,9 +13,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/config"
-	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/user"
@@ -63,29 +64,38 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("sessions: %w", err)
 	}
-	publisher, err := events.NewPublisher(events.PublisherConfig{
-		EventKey: cfg.InngestEventKey,
-		BaseURL:  cfg.InngestBaseURL,
-		Dev:      cfg.InngestDev,
-		Env:      cfg.InngestEnv,
-		Timeout:  cfg.PublishTimeout,
-		Logger:   log.With("component", "inngest"),
-	})
+	sp, err := openSpool(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("publisher: %w", err)
+		return err
+	}
+	defer func() {
+		if err := sp.Close(); err != nil {
+			log.Error("close spool", "err", err.Error())
+		}
+	}()
+	d, err := newDelivery(cfg, sp, log)
+	if err != nil {
+		return err
 	}
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
 		Sessions:       sessions,
 		Users:          user.FromClaims{},
-		Publisher:      publisher,
+		Publisher:      d.publisher,
+		Delivery:       d.state,
+		Observe:        d.metrics.Middleware,
+		Extra:          func(r chi.Router) { r.Handle("/metrics", d.metrics.Handler()) },
 		CookieNames:    session.CookieNames(cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
 	})
 	if err != nil {
 		return err
 	}
+	delivCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	delivered := make(chan struct{})
+	go func() { defer close(delivered); d.deliverer.Run(delivCtx) }()
+	defer func() { stopDelivery(); <-delivered }()
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -101,7 +111,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "inngest", cfg.InngestBaseURL,
-		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String())
+		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String(),
+		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -113,13 +124,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	// Stop accepting and finish the requests in flight (each waits for its
+	// batch), then send what is still batched; the rest stays in the spool.
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("stopped")
+	d.batcher.Close()
+	stopDelivery()
+	<-delivered
+	if st, err := sp.Stats(shutdownCtx); err == nil {
+		log.Info("stopped", "spool_depth", st.Depth, "dead_letters", st.Dead)
+	} else {
+		log.Info("stopped")
+	}
 	return nil
 }
 

@@ -25,6 +25,25 @@ const (
 	DefaultDevInngestURL   = "http://127.0.0.1:8288"
 	DefaultCloudInngestURL = "https://inn.gs"
 	maxPublishTimeout      = time.Minute
+
+	DefaultSpoolDir         = "./data"
+	DefaultSpoolMaxEvents   = 100_000
+	DefaultBatchLinger      = 2 * time.Millisecond
+	DefaultBatchMaxEvents   = 100
+	DefaultBatchMaxBytes    = 1 << 20
+	DefaultRetryMinBackoff  = 250 * time.Millisecond
+	DefaultRetryMaxBackoff  = 30 * time.Second
+	DefaultBreakerThreshold = 5
+	DefaultBreakerCooldown  = time.Second
+	DefaultSpoolPoll        = 500 * time.Millisecond
+	// maxBatchEvents is the OSS Event API's limit per request.
+	maxBatchEvents = 5000
+)
+
+// Spool kinds (ROUTEAPI_SPOOL).
+const (
+	SpoolBolt     = "bolt"
+	SpoolPostgres = "postgres"
 )
 
 // Config is routeapi's whole configuration.
@@ -56,6 +75,31 @@ type Config struct {
 	// LogLevel and LogFormat configure the log (ROUTEAPI_LOG_LEVEL, ROUTEAPI_LOG_FORMAT).
 	LogLevel  string
 	LogFormat string
+
+	// Spool is ROUTEAPI_SPOOL: "bolt" (a file in SpoolDir, one process) or
+	// "postgres" (a table in DatabaseURL, shared by replicas).
+	Spool string
+	// SpoolDir is ROUTEAPI_SPOOL_DIR, where the bolt spool lives.
+	SpoolDir string
+	// SpoolMaxEvents is ROUTEAPI_SPOOL_MAX_EVENTS: waiting events beyond it are refused with 503.
+	SpoolMaxEvents int
+	// SpoolPoll is ROUTEAPI_SPOOL_POLL: how often the deliverer looks for due events.
+	SpoolPoll time.Duration
+	// DatabaseURL is DATABASE_URL (a secret: it may hold a password).
+	DatabaseURL string
+	// BatchLinger, BatchMaxEvents and BatchMaxBytes bound one Event API
+	// request (ROUTEAPI_BATCH_LINGER, ROUTEAPI_BATCH_MAX_EVENTS, ROUTEAPI_BATCH_MAX_BYTES).
+	BatchLinger    time.Duration
+	BatchMaxEvents int
+	BatchMaxBytes  int
+	// RetryMinBackoff and RetryMaxBackoff bound the delay between deliveries
+	// of a spooled event (ROUTEAPI_RETRY_MIN_BACKOFF, ROUTEAPI_RETRY_MAX_BACKOFF).
+	RetryMinBackoff time.Duration
+	RetryMaxBackoff time.Duration
+	// BreakerThreshold consecutive failures open the circuit; it probes every
+	// BreakerCooldown (ROUTEAPI_BREAKER_THRESHOLD, ROUTEAPI_BREAKER_COOLDOWN).
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
 }
 
 // Session is the part of the configuration that reads sessions.
@@ -229,10 +273,68 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("ROUTEAPI_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 
+	loadDelivery(&c, get, bad)
+
 	if len(errs) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// loadDelivery reads the spool, batching, retry and breaker settings.
+func loadDelivery(c *Config, get func(string) string, bad func(name, format string, args ...any)) {
+	c.Spool = strings.ToLower(get("ROUTEAPI_SPOOL"))
+	switch c.Spool {
+	case "":
+		c.Spool = SpoolBolt
+	case SpoolBolt, SpoolPostgres:
+	default:
+		bad("ROUTEAPI_SPOOL", "want bolt or postgres, got %q", c.Spool)
+	}
+	c.SpoolDir = get("ROUTEAPI_SPOOL_DIR")
+	if c.SpoolDir == "" {
+		c.SpoolDir = DefaultSpoolDir
+	}
+	c.DatabaseURL = get("DATABASE_URL")
+	if c.Spool == SpoolPostgres && c.DatabaseURL == "" {
+		bad("DATABASE_URL", "required with ROUTEAPI_SPOOL=postgres")
+	}
+	intVar := func(name string, def, lo, hi int) int {
+		raw := get(name)
+		if raw == "" {
+			return def
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			bad(name, "want a whole number from %d to %d, got %q", lo, hi, raw)
+			return def
+		}
+		return n
+	}
+	durVar := func(name string, def, lo, hi time.Duration) time.Duration {
+		raw := get(name)
+		if raw == "" {
+			return def
+		}
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < lo || d > hi {
+			bad(name, "want a duration from %s to %s, got %q", lo, hi, raw)
+			return def
+		}
+		return d
+	}
+	c.SpoolMaxEvents = intVar("ROUTEAPI_SPOOL_MAX_EVENTS", DefaultSpoolMaxEvents, 1, 1<<30)
+	c.SpoolPoll = durVar("ROUTEAPI_SPOOL_POLL", DefaultSpoolPoll, 10*time.Millisecond, time.Minute)
+	c.BatchLinger = durVar("ROUTEAPI_BATCH_LINGER", DefaultBatchLinger, 0, time.Second)
+	c.BatchMaxEvents = intVar("ROUTEAPI_BATCH_MAX_EVENTS", DefaultBatchMaxEvents, 1, maxBatchEvents)
+	c.BatchMaxBytes = intVar("ROUTEAPI_BATCH_MAX_BYTES", DefaultBatchMaxBytes, 1<<10, 64<<20)
+	c.RetryMinBackoff = durVar("ROUTEAPI_RETRY_MIN_BACKOFF", DefaultRetryMinBackoff, time.Millisecond, time.Hour)
+	c.RetryMaxBackoff = durVar("ROUTEAPI_RETRY_MAX_BACKOFF", DefaultRetryMaxBackoff, time.Millisecond, 24*time.Hour)
+	if c.RetryMaxBackoff < c.RetryMinBackoff {
+		bad("ROUTEAPI_RETRY_MAX_BACKOFF", "must not be below ROUTEAPI_RETRY_MIN_BACKOFF (%s)", c.RetryMinBackoff)
+	}
+	c.BreakerThreshold = intVar("ROUTEAPI_BREAKER_THRESHOLD", DefaultBreakerThreshold, 1, 1000)
+	c.BreakerCooldown = durVar("ROUTEAPI_BREAKER_COOLDOWN", DefaultBreakerCooldown, 10*time.Millisecond, time.Hour)
 }
 
 func validPort(p string) bool {
