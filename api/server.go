@@ -146,9 +146,10 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: body limit, the validator, then the
+		// Per operation, first to last: body limit, the body shrunk for the
+		// validator, the validator, then the original body back and the
 		// single-JSON-value check the validator does not make.
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), validate, oneJSONValue},
+		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), shrinkBody, validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},

@@ -485,6 +485,9 @@ func TestFieldErrors(t *testing.T) {
 		`{"data":1,"extra":2}`:      {"/extra"},
 		`{"data":1,"a/b~c":2}`:      {"/a~1b~0c"},
 		`{"user":{"id":"x"},"n":1}`: {"/data", "/n", "/user"},
+		// Large values (the validator sees them shrunk): the same verdicts.
+		`{"data":"` + strings.Repeat("x", 900) + `","extra":{"deep":[1,2]}}`: {"/extra"},
+		`{"data":null,"pad":"` + strings.Repeat("y", 900) + `"}`:             {"/data", "/pad"},
 	} {
 		rec := h.serve(t, request{body: body, cookies: []*http.Cookie{ada}})
 		p := decodeProblem(t, rec)
