@@ -108,7 +108,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		WriteTimeout:      30*time.Second + cfg.PublishTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Not ctx: SIGTERM must let the requests in flight finish, not cancel them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "inngest", cfg.InngestBaseURL,
 		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String(),

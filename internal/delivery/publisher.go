@@ -59,7 +59,9 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 	}
 	reason := "circuit-open"
 	if p.Breaker.Allow() {
-		sctx, cancel := context.WithTimeout(ctx, p.Timeout)
+		// Only the publish bound cuts the wait short: a caller that goes away
+		// must not turn a send in flight into a spooled duplicate.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 		id, err := p.Batcher.Submit(sctx, enc)
 		cancel()
 		switch {
