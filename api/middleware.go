@@ -143,17 +143,21 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 	}
 }
 
-// shrunkBody is the original body of a request whose body the validator
-// sees in shrunk form (see shrinkBody).
-type shrunkBody struct{ original []byte }
+// shrunkBody is what shrinkBody took out of a request's body: the original
+// body and its top-level data value (nil when it has none).
+type shrunkBody struct {
+	original []byte
+	data     json.RawMessage
+}
 
-// shrinkBody keeps the validator's cost flat in the payload size. A body
-// that is one JSON object is shown to the validator with every top-level
-// value but null replaced by 0: the schema (RouteRequest: required, non-null
-// data of any type, no other properties) gives exactly the same verdict and
-// field errors, and kin-openapi no longer decodes a large data value into
-// interface{} values. oneJSONValue puts the original body back. Any other
-// body goes to the validator as sent.
+// shrinkBody keeps the cost of validation and decoding from growing with the
+// payload. A body that is one JSON object (json.Unmarshal checks that it is
+// exactly one value) is shown to the validator and the strict server with
+// every top-level value but null replaced by 0: the schema (RouteRequest:
+// required, non-null data of any type, no other properties) gives exactly
+// the same verdict and field errors, and neither kin-openapi nor the strict
+// server decodes a large data value again. PostRoute takes data from here
+// (requestData). Any other body goes on as sent.
 func shrinkBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, ok := r.Context().Value(bodyKey).([]byte)
@@ -176,10 +180,19 @@ func shrinkBody(next http.Handler) http.Handler {
 			}
 		}
 		small = append(small, '}')
-		r = r.WithContext(context.WithValue(r.Context(), shrunkKey, shrunkBody{data}))
+		r = r.WithContext(context.WithValue(r.Context(), shrunkKey, shrunkBody{original: data, data: top["data"]}))
 		setBody(r, small)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestData is the request's data value as sent: from shrinkBody when it
+// shrank the body, else decoded (the strict server's value).
+func requestData(ctx context.Context, decoded json.RawMessage) json.RawMessage {
+	if sb, ok := ctx.Value(shrunkKey).(shrunkBody); ok && sb.data != nil {
+		return sb.data
+	}
+	return decoded
 }
 
 // setBody makes data r's body (for Body and GetBody, which kin-openapi reads).
@@ -193,12 +206,11 @@ func setBody(r *http.Request, data []byte) {
 // anything but white space after the first. The validator and the strict
 // server both decode with json.Decoder, which stops after the first value
 // and would let `{"data":1} trailing` through. It runs after the validator,
-// so a request without a credential still gets 401 first. It also puts back
-// a body shrinkBody shrank (already known to be exactly one JSON value).
+// so a request without a credential still gets 401 first. A body shrinkBody
+// shrank is already known to be exactly one JSON value.
 func oneJSONValue(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sb, ok := r.Context().Value(shrunkKey).(shrunkBody); ok {
-			setBody(r, sb.original)
+		if _, ok := r.Context().Value(shrunkKey).(shrunkBody); ok {
 			next.ServeHTTP(w, r)
 			return
 		}

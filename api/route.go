@@ -32,7 +32,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 		return nil, fmt.Errorf("resolve user: %w", err)
 	}
 
-	in := events.Request{Data: req.Body.Data, RequestID: requestIDFrom(ctx)}
+	in := events.Request{Data: requestData(ctx, req.Body.Data), RequestID: requestIDFrom(ctx)}
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}

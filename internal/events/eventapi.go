@@ -18,11 +18,33 @@ import (
 	"github.com/inngest/inngestgo"
 )
 
+// dataSlot is where Encode splices the request's data into the encoded
+// event. A JSON string cannot contain it (its quotes would be escaped), so
+// its first occurrence is the event's own data.data.
+const dataSlot = `"data":{"data":0`
+
 // Encode turns e into the JSON object the Event API takes, through
-// inngestgo's event type (and its validation), so the wire shape is the SDK's.
+// inngestgo's event type (and its validation), so the wire shape is the
+// SDK's. e.Data.Data must be one valid JSON value, as the handler passes it
+// (decoded from the request body); it is copied in, not re-encoded, so the
+// cost does not grow with its size beyond a copy (white space outside
+// strings is removed).
 func Encode(e Event) (json.RawMessage, error) {
+	raw := []byte(e.Data.Data)
+	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
+		return nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
+	}
+	if bytes.ContainsAny(raw, " \t\r\n") {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
+		}
+		raw = b.Bytes()
+	}
 	id := e.ID
-	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: e.Data, Timestamp: e.Timestamp}
+	d := e.Data
+	d.Data = json.RawMessage("0")
+	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
 	if err := ge.Validate(); err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
@@ -30,7 +52,15 @@ func Encode(e Event) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
-	return out, nil
+	at := bytes.Index(out, []byte(dataSlot))
+	if at < 0 {
+		return nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
+	}
+	at += len(dataSlot) - 1 // the "0"
+	res := make([]byte, 0, len(out)+len(raw))
+	res = append(res, out[:at]...)
+	res = append(res, raw...)
+	return append(res, out[at+1:]...), nil
 }
 
 // ClientConfig configures a Client. Nothing is read from the environment.
