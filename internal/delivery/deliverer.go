@@ -76,9 +76,15 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Once claims one batch of due events and tries to deliver it. more reports
-// that it should be called again at once (it delivered a full batch).
+// Once claims one batch of due events and tries to deliver it, unless the
+// circuit breaker holds deliveries back. more reports that it should be
+// called again at once (it delivered a full batch).
 func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
+	// While the circuit is open, deliveries wait for its probe slot: the
+	// deliverer then probes for everyone (no hammering of a down Inngest).
+	if !d.breaker.Allow() {
+		return false, nil
+	}
 	now := d.now()
 	recs, err := d.spool.Claim(ctx, now, d.cfg.Batch, d.cfg.Lease)
 	if err != nil || len(recs) == 0 {

@@ -229,7 +229,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = h.sp.Close() })
 	c := client(t, h.api.srv.URL)
-	h.brk = delivery.NewBreaker(1, time.Hour, nil)
+	h.brk = delivery.NewBreaker(1, 300*time.Millisecond, nil)
 	h.bat = delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 2 * time.Second}, c, observer{h.brk})
 	t.Cleanup(h.bat.Close)
 	log := slog.New(slog.DiscardHandler)
@@ -276,15 +276,22 @@ func TestPublishSpoolsAndDelivers(t *testing.T) {
 	}
 	st, _ := h.sp.Stats(context.Background())
 	if st.Depth != 2 {
-		t.Fatalf("depth %d after a failed delivery, want 2", st.Depth)
+		t.Fatalf("depth %d while the circuit is open, want 2", st.Depth)
 	}
 
 	h.api.status.Store(200)
-	time.Sleep(5 * time.Millisecond) // the backoff (at most 2ms)
-	if _, err := h.dlv.Once(context.Background()); err != nil {
-		t.Fatal(err)
+	// The deliverer waits for the breaker's probe slot (the cooldown), then delivers.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := h.dlv.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = h.sp.Stats(context.Background())
+		if st.Depth == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	st, _ = h.sp.Stats(context.Background())
 	if st.Depth != 0 || h.brk.State() != delivery.Closed {
 		t.Fatalf("after Inngest came back: depth %d, breaker %v", st.Depth, h.brk.State())
 	}
