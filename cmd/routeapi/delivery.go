@@ -85,6 +85,7 @@ func newDelivery(cfg config.Config, sp spool.Spool, log *slog.Logger) (*delivery
 	}, client, breakerObserver{breaker, m})
 	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{
 		Batch:      cfg.BatchMaxEvents,
+		MaxBytes:   cfg.BatchMaxBytes,
 		Poll:       cfg.SpoolPoll,
 		MinBackoff: cfg.RetryMinBackoff,
 		MaxBackoff: cfg.RetryMaxBackoff,

@@ -16,6 +16,8 @@ import (
 type DelivererConfig struct {
 	// Batch is the most events sent in one request.
 	Batch int
+	// MaxBytes bounds one request's body (a single larger event goes alone).
+	MaxBytes int
 	// Poll is how often the spool is checked when nothing woke the deliverer
 	// (other replicas' events, retries coming due).
 	Poll time.Duration
@@ -90,7 +92,33 @@ func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 	if err != nil || len(recs) == 0 {
 		return false, err
 	}
-	return d.deliver(ctx, recs) && len(recs) == d.cfg.Batch, nil
+	answered := true
+	for _, chunk := range chunks(recs, d.cfg.MaxBytes) {
+		if !answered {
+			// Inngest failed on the previous chunk: the rest come due again
+			// after their lease, without another attempt now.
+			break
+		}
+		answered = d.deliver(ctx, chunk)
+	}
+	return answered && len(recs) == d.cfg.Batch, nil
+}
+
+// chunks splits recs into runs of at most maxBytes of events (0: no limit).
+func chunks(recs []spool.Record, maxBytes int) [][]spool.Record {
+	if maxBytes <= 0 {
+		return [][]spool.Record{recs}
+	}
+	var out [][]spool.Record
+	start, size := 0, 0
+	for i, r := range recs {
+		if i > start && size+len(r.Event)+1 > maxBytes {
+			out = append(out, recs[start:i])
+			start, size = i, 0
+		}
+		size += len(r.Event) + 1
+	}
+	return append(out, recs[start:])
 }
 
 // deliver sends recs and records the outcome; it reports whether Inngest answered.

@@ -360,3 +360,29 @@ func TestPublishSpoolFull(t *testing.T) {
 		t.Fatalf("err = %v, want ErrFull once 100 events wait", err)
 	}
 }
+
+// The deliverer keeps each request under MaxBytes too.
+func TestDelivererSplitsByBytes(t *testing.T) {
+	h := newHarness(t)
+	var recs []spool.Record
+	for i := range 5 {
+		id := fmt.Sprintf("ev%d", i)
+		recs = append(recs, spool.Record{EventID: id, Event: enc(id), NextAt: time.Now(), EnqueuedAt: time.Now()})
+	}
+	if err := h.sp.Put(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	one := len(enc("ev0")) + 1
+	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, MaxBytes: 2 * one, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
+		h.sp, client(t, h.api.srv.URL), h.brk, nopMetrics{}, slog.New(slog.DiscardHandler))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.api.requests()
+	if fmt.Sprint(reqs) != "[[ev0 ev1] [ev2 ev3] [ev4]]" {
+		t.Errorf("requests %v, want pairs of events", reqs)
+	}
+	if st, _ := h.sp.Stats(context.Background()); st.Depth != 0 {
+		t.Errorf("depth %d, want 0", st.Depth)
+	}
+}

@@ -74,7 +74,7 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 			}
 			p.Metrics.DeadLettered(1)
 			p.Log.Error("Inngest refused the event; it is in the dead letters (routeapi spool replay sends it again)",
-				"event_id", e.ID, "err", err.Error())
+				"request_id", e.Data.RequestID, "event_id", e.ID, "err", err.Error())
 			return Receipt{Queued: true}, nil
 		case errors.Is(err, events.ErrTimeout):
 			reason = "timeout"
@@ -83,7 +83,8 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 		default:
 			reason = "unavailable"
 		}
-		p.Log.Warn("event not published at once; spooling it", "event_id", e.ID, "reason", reason, "err", err.Error())
+		p.Log.Warn("event not published at once; spooling it",
+			"request_id", e.Data.RequestID, "event_id", e.ID, "reason", reason, "err", err.Error())
 	}
 	if err := p.Spool.Put(context.WithoutCancel(ctx), []spool.Record{p.record(e.ID, enc)}); err != nil {
 		if errors.Is(err, spool.ErrFull) {
