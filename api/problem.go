@@ -41,6 +41,7 @@ var (
 	kindRouteDisabled    = kind{"route-disabled", "Route disabled", http.StatusServiceUnavailable, 30}
 	kindPublishFailed    = kind{"publish-failed", "Event not published", http.StatusServiceUnavailable, 5}
 	kindSpoolFull        = kind{"spool-full", "Event queue full", http.StatusServiceUnavailable, 5}
+	kindSpoolUnavailable = kind{"spool-unavailable", "Event queue unavailable", http.StatusServiceUnavailable, 5}
 )
 
 // problemError is an error that knows the problem it answers with. detail

@@ -67,7 +67,7 @@ func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (g
 	if s.delivery != nil {
 		st, err := s.delivery.Stats(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("readiness: %w", err)
+			return nil, &problemError{kind: kindSpoolUnavailable, detail: "The event spool cannot be read. Retry later.", err: err}
 		}
 		out.Spool = gen.SpoolStatus{
 			Draining:         st.Depth > 0,

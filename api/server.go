@@ -147,8 +147,9 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
 		// Per operation, first to last: body limit, the body shrunk for the
-		// validator, the validator, then the original body back and the
-		// single-JSON-value check the validator does not make.
+		// validator and the strict server (shrinkBody), the validator, then
+		// the single-JSON-value check the validator does not make (for
+		// bodies shrinkBody left as sent).
 		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), shrinkBody, validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})

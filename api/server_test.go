@@ -76,9 +76,20 @@ type harness struct {
 	logs    *bytes.Buffer
 }
 
+// fakeDelivery is a DeliveryState with fixed stats or an error.
+type fakeDelivery struct {
+	stats spool.Stats
+	state delivery.State
+	err   error
+}
+
+func (f fakeDelivery) Stats(context.Context) (spool.Stats, error) { return f.stats, f.err }
+func (f fakeDelivery) State() delivery.State                      { return f.state }
+
 type options struct {
 	settings fakeSettings
 	pub      *fakePublisher
+	delivery api.DeliveryState
 	origins  []string
 	// discardLogs formats log lines (at info level) and drops them, for benchmarks.
 	discardLogs bool
@@ -107,6 +118,7 @@ func newHarness(t testing.TB, o options) *harness {
 		Sessions:       resolver,
 		Users:          user.FromClaims{},
 		Publisher:      o.pub,
+		Delivery:       o.delivery,
 		CookieNames:    session.CookieNames(false),
 		TrustedOrigins: o.origins,
 		Now:            func() time.Time { return testNow },
@@ -275,6 +287,8 @@ func TestStatuses(t *testing.T) {
 
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
+		{name: "readyz draining, circuit open", opts: options{delivery: fakeDelivery{stats: spool.Stats{Depth: 3, Oldest: testNow.Add(-time.Minute), Dead: 1}, state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
+		{name: "readyz spool unreadable", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused")}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
 		{name: "readyz without settings", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
 		{name: "404 unknown path", req: request{method: "GET", path: "/api/nope"}, wantStatus: 404, wantType: "not-found"},
 		{name: "405 wrong method", req: request{method: "GET", path: "/api/route"}, wantStatus: 405, wantType: "method-not-allowed"},

@@ -77,6 +77,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
