@@ -151,8 +151,8 @@ type shrunkBody struct {
 }
 
 // shrinkBody keeps the cost of validation and decoding from growing with the
-// payload. A body that is one JSON object (json.Unmarshal checks that it is
-// exactly one value) is shown to the validator and the strict server with
+// payload. A body that is one JSON object (json.Valid checks that it is
+// exactly one value; topLevel splits it in one more fast scan) is shown to the validator and the strict server with
 // every top-level value but null replaced by 0: the schema (RouteRequest:
 // required, non-null data of any type, no other properties) gives exactly
 // the same verdict and field errors, and neither kin-openapi nor the strict
@@ -161,8 +161,12 @@ type shrunkBody struct {
 func shrinkBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, ok := r.Context().Value(bodyKey).([]byte)
-		var top map[string]json.RawMessage
-		if !ok || json.Unmarshal(data, &top) != nil || top == nil {
+		if !ok || !json.Valid(data) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		top, ok := topLevel(data)
+		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
