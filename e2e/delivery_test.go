@@ -358,9 +358,10 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("the Event API got %d requests, want 1 (a 4xx is not retried)", calls.Load())
 	}
-	if !strings.Contains(srv.proc.logs.String(), "dead letters") {
-		t.Error("the dead letter was not logged")
-	}
+	// The log line travels through a pipe: wait for it.
+	waitFor(t, 10*time.Second, "the dead letter in the log", func() bool {
+		return strings.Contains(srv.proc.logs.String(), "dead letters")
+	})
 	metrics := srv.do(t, http.MethodGet, "/metrics", "", nil)
 	for _, want := range []string{"routeapi_dead_lettered_events_total 1", "routeapi_spool_dead_letters 1",
 		`routeapi_http_requests_total{method="POST",route="/api/route",status="202"} 1`, "routeapi_circuit_state 0",
