@@ -9,6 +9,10 @@ ROUTEAPI      := $(BIN)/routeapi
 # The Inngest dev server, built from the Go module proxy (tools/inngestdev) and cached here.
 INNGEST_VERSION := v1.0.0
 INNGEST       := $(BIN)/inngest-$(INNGEST_VERSION)
+# The load generator for make bench, installed from the Go module proxy (not in go.mod).
+HEY           := $(BIN)/hey
+HEY_VERSION   := v0.1.5
+BENCH_DURATION ?= 5s
 MINT_DIR      := testdata/mint
 MINT_STAMP    := $(MINT_DIR)/node_modules/.installed
 # The TypeScript client (clients/typescript) and the browser test (testdata/browser):
@@ -23,7 +27,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,7 +42,7 @@ build: ## Build bin/routeapi
 run: build $(INNGEST) ## Run routeapi (dev mode) with a local Inngest dev server; prints the docs URL and a cookie
 	ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) scripts/run-dev.sh
 
-test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser ## Run every test and gate (what CI runs)
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-bench-smoke ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
 test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
@@ -48,6 +52,17 @@ test-unit: ## Go unit and handler tests
 
 test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real Inngest dev server, real next-auth tokens
 	cd e2e && ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST) $(GO) test -count=1 -timeout 10m ./...
+
+bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bounded load test: routeapi vs a no-op handler (BENCH_DURATION per scenario)
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/events ./api
+	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration $(BENCH_DURATION)
+
+test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
+	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
+
+$(HEY):
+	@mkdir -p $(BIN)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/rakyll/hey@$(HEY_VERSION)
 
 check-generated: ## Fail if `make generate` changes gen/ or the TS client's schema, or leaves untracked files there
 	$(MAKE) --no-print-directory generate

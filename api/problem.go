@@ -8,9 +8,11 @@ import (
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/apitoken"
+	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/user"
 )
 
@@ -40,8 +42,10 @@ var (
 	kindRouteDisabled    = kind{"route-disabled", "Route disabled", http.StatusServiceUnavailable, 30}
 	kindPublishFailed    = kind{"publish-failed", "Event not published", http.StatusServiceUnavailable, 5}
 	// kindRateLimited takes its Retry-After and RateLimit-* headers from the limiter.
-	kindRateLimited     = kind{"rate-limited", "Too many requests", http.StatusTooManyRequests, 0}
-	kindSessionStoreOut = kind{"session-store-unavailable", "Session store unavailable", http.StatusServiceUnavailable, 5}
+	kindRateLimited      = kind{"rate-limited", "Too many requests", http.StatusTooManyRequests, 0}
+	kindSessionStoreOut  = kind{"session-store-unavailable", "Session store unavailable", http.StatusServiceUnavailable, 5}
+	kindSpoolFull        = kind{"spool-full", "Event queue full", http.StatusServiceUnavailable, 5}
+	kindSpoolUnavailable = kind{"spool-unavailable", "Event queue unavailable", http.StatusServiceUnavailable, 5}
 )
 
 // problemError is an error that knows the problem it answers with. detail
@@ -90,11 +94,15 @@ func toProblem(err error) *problemError {
 		return p(kindNoSettings, "The app settings are not available. Retry later.")
 	case errors.Is(err, errRouteDisabled):
 		return p(kindRouteDisabled, "This route is switched off. Retry later.")
+	case errors.Is(err, spool.ErrFull):
+		return p(kindSpoolFull, "Inngest is unavailable and the queue of events waiting for it is full. Retry later; with the same Idempotency-Key a retry is deduplicated.")
+	case errors.Is(err, delivery.ErrNotQueued):
+		return p(kindPublishFailed, "Inngest is unavailable and the event could not be queued. Retry later.")
 	case errors.Is(err, events.ErrTimeout):
 		return p(kindPublishFailed, "Inngest did not accept the event in time. Retry later; with the same Idempotency-Key a retry is deduplicated.")
 	case errors.Is(err, events.ErrRejected):
 		return p(kindPublishFailed, "Inngest refused the event. Retry later.")
-	case errors.Is(err, events.ErrUnavailable), errors.Is(err, events.ErrBusy):
+	case errors.Is(err, events.ErrUnavailable):
 		return p(kindPublishFailed, "Inngest is unavailable. Retry later.")
 	}
 	return p(kindInternal, "An unexpected error occurred.")

@@ -46,7 +46,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 		rl = gen.PostRoute200ResponseHeaders{RateLimitLimit: &res.Limit, RateLimitRemaining: &res.Remaining, RateLimitReset: &res.Reset}
 	}
 
-	in := events.Request{Data: req.Body.Data, RequestID: requestIDFrom(ctx)}
+	in := events.Request{Data: requestData(ctx, req.Body.Data), RequestID: requestIDFrom(ctx)}
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
@@ -54,12 +54,17 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}
-	ids, err := s.publisher.Publish(ctx, ev)
+	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", ids)
-	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: ids, EventId: ev.ID}, Headers: rl}, nil
+	if rcpt.Queued {
+		loggerFrom(ctx).Info("event queued", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID)
+		return gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: ev.ID, Queued: true},
+			Headers: gen.PostRoute202ResponseHeaders(rl)}, nil
+	}
+	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", rcpt.IDs)
+	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: rl}, nil
 }
 
 // identify says who is acting: a service identity for an API token (rk_...),
@@ -86,13 +91,28 @@ func (s *Server) identify(ctx context.Context, set settings.Settings, cred sessi
 
 // GetHealthz answers while the process is up.
 func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
-	return gen.GetHealthz200JSONResponse{Status: gen.Ok}, nil
+	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
 }
 
-// GetReadyz answers 200 once valid settings are loaded.
-func (s *Server) GetReadyz(context.Context, gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
+// GetReadyz answers 200 once valid settings are loaded, with the delivery
+// state (spool and circuit breaker).
+func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
 	if _, err := s.settings.Current(); err != nil {
 		return nil, fmt.Errorf("readiness: %w", err)
 	}
-	return gen.GetReadyz200JSONResponse{Status: gen.Ready}, nil
+	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}
+	if s.delivery != nil {
+		st, err := s.delivery.Stats(ctx)
+		if err != nil {
+			return nil, &problemError{kind: kindSpoolUnavailable, detail: "The event spool cannot be read. Retry later.", err: err}
+		}
+		out.Spool = gen.SpoolStatus{
+			Draining:         st.Depth > 0,
+			Depth:            st.Depth,
+			OldestAgeSeconds: float32(st.OldestAge(s.now()).Seconds()),
+			DeadLetters:      st.Dead,
+		}
+		out.Circuit = gen.ReadinessCircuit(s.delivery.State().String())
+	}
+	return out, nil
 }

@@ -15,10 +15,12 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/ratelimit"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/user"
 )
 
@@ -37,9 +39,16 @@ type UserResolver interface {
 	FromSession(ctx context.Context, s session.Session) (user.User, error)
 }
 
-// Publisher publishes an event and returns the ids Inngest gave it.
+// Publisher publishes an event: Inngest accepted it (the receipt has its
+// ids) or it is durably queued (Receipt.Queued).
 type Publisher interface {
-	Publish(ctx context.Context, e events.Event) ([]string, error)
+	Publish(ctx context.Context, e events.Event) (delivery.Receipt, error)
+}
+
+// DeliveryState reports the spool and the circuit breaker for /readyz.
+type DeliveryState interface {
+	Stats(ctx context.Context) (spool.Stats, error)
+	State() delivery.State
 }
 
 // Deps are what the server needs. Every field but Now and TrustedOrigins is required.
@@ -49,6 +58,13 @@ type Deps struct {
 	Sessions  SessionResolver
 	Users     UserResolver
 	Publisher Publisher
+	// Delivery reports the delivery state in /readyz; nil reports an empty spool.
+	Delivery DeliveryState
+	// Observe wraps every request (metrics); nil for none.
+	Observe func(http.Handler) http.Handler
+	// Extra mounts operational endpoints that are not part of the contract
+	// (e.g. /metrics); nil for none.
+	Extra func(chi.Router)
 	// CookieNames are the session cookie names to read, the expected one first
 	// (see session.CookieNames).
 	CookieNames []string
@@ -67,6 +83,9 @@ type Server struct {
 	sessions    SessionResolver
 	users       UserResolver
 	publisher   Publisher
+	delivery    DeliveryState
+	observe     func(http.Handler) http.Handler
+	extra       func(chi.Router)
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
@@ -88,6 +107,9 @@ func NewServer(d Deps) (http.Handler, error) {
 		sessions:    d.Sessions,
 		users:       d.Users,
 		publisher:   d.Publisher,
+		delivery:    d.Delivery,
+		observe:     d.Observe,
+		extra:       d.Extra,
 		cookieNames: d.CookieNames,
 		now:         d.Now,
 		limiter:     d.Limiter,
@@ -112,11 +134,17 @@ func NewServer(d Deps) (http.Handler, error) {
 // routes is the whole HTTP surface in one place.
 func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) http.Handler {
 	r := chi.NewRouter()
+	if s.observe != nil {
+		r.Use(s.observe)
+	}
 	r.Use(requestID(s.log), accessLog, recoverer, crossOrigin)
 	r.NotFound(problemHandler(kindNotFound, "There is nothing at this path."))
 	r.MethodNotAllowed(problemHandler(kindMethodNotAllowed, "This path does not accept this method."))
 
 	mountDocs(r)
+	if s.extra != nil {
+		s.extra(r)
+	}
 
 	strict := gen.NewStrictHandlerWithOptions(s, []gen.StrictMiddlewareFunc{s.withCredential}, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -126,9 +154,11 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: body limit, the validator, then the
-		// single-JSON-value check the validator does not make.
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), validate, oneJSONValue},
+		// Per operation, first to last: body limit, the body shrunk for the
+		// validator and the strict server (shrinkBody), the validator, then
+		// the single-JSON-value check the validator does not make (for
+		// bodies shrinkBody left as sent).
+		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), shrinkBody, validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,10 +17,12 @@ import (
 
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/user"
 )
 
@@ -35,15 +38,16 @@ type fakeSettings struct {
 
 func (f fakeSettings) Current() (settings.Settings, error) { return f.s, f.err }
 
-// fakePublisher records events and answers with ids, an error or a panic.
+// fakePublisher records events and answers with ids, "queued", an error or a panic.
 type fakePublisher struct {
 	mu     sync.Mutex
 	events []events.Event
 	err    error
+	queued bool
 	panic  bool
 }
 
-func (p *fakePublisher) Publish(_ context.Context, e events.Event) ([]string, error) {
+func (p *fakePublisher) Publish(_ context.Context, e events.Event) (delivery.Receipt, error) {
 	if p.panic {
 		panic("publisher exploded")
 	}
@@ -51,9 +55,12 @@ func (p *fakePublisher) Publish(_ context.Context, e events.Event) ([]string, er
 	defer p.mu.Unlock()
 	p.events = append(p.events, e)
 	if p.err != nil {
-		return nil, p.err
+		return delivery.Receipt{}, p.err
 	}
-	return []string{"01TESTINNGESTID" + e.ID[:4]}, nil
+	if p.queued {
+		return delivery.Receipt{Queued: true}, nil
+	}
+	return delivery.Receipt{IDs: []string{"01TESTINNGESTID" + e.ID[:4]}}, nil
 }
 
 func goodSettings() settings.Settings {
@@ -69,9 +76,20 @@ type harness struct {
 	logs    *bytes.Buffer
 }
 
+// fakeDelivery is a DeliveryState with fixed stats or an error.
+type fakeDelivery struct {
+	stats spool.Stats
+	state delivery.State
+	err   error
+}
+
+func (f fakeDelivery) Stats(context.Context) (spool.Stats, error) { return f.stats, f.err }
+func (f fakeDelivery) State() delivery.State                      { return f.state }
+
 type options struct {
 	settings fakeSettings
 	pub      *fakePublisher
+	delivery api.DeliveryState
 	origins  []string
 	// discardLogs formats log lines (at info level) and drops them, for benchmarks.
 	discardLogs bool
@@ -122,6 +140,7 @@ func newHarness(t testing.TB, o options) *harness {
 		Sessions:       resolver,
 		Users:          users,
 		Publisher:      o.pub,
+		Delivery:       o.delivery,
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,
 		Now:            func() time.Time { return testNow },
@@ -284,10 +303,14 @@ func TestStatuses(t *testing.T) {
 		{name: "503 inngest timeout", opts: options{pub: &fakePublisher{err: events.ErrTimeout}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "503 inngest unavailable", opts: options{pub: &fakePublisher{err: events.ErrUnavailable}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "503 inngest rejected", opts: options{pub: &fakePublisher{err: events.ErrRejected}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
-		{name: "503 too many in flight", opts: options{pub: &fakePublisher{err: events.ErrBusy}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "503 spool full", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w", spool.ErrFull)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "spool-full", retryAfter: true},
+		{name: "503 spool failed", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w: disk on fire", delivery.ErrNotQueued)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "202 queued", opts: options{pub: &fakePublisher{queued: true}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 202},
 
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
+		{name: "readyz draining, circuit open", opts: options{delivery: fakeDelivery{stats: spool.Stats{Depth: 3, Oldest: testNow.Add(-time.Minute), Dead: 1}, state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
+		{name: "readyz spool unreadable", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused")}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
 		{name: "readyz without settings", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
 		{name: "404 unknown path", req: request{method: "GET", path: "/api/nope"}, wantStatus: 404, wantType: "not-found"},
 		{name: "405 wrong method", req: request{method: "GET", path: "/api/route"}, wantStatus: 405, wantType: "method-not-allowed"},
@@ -498,6 +521,9 @@ func TestFieldErrors(t *testing.T) {
 		`{"data":1,"extra":2}`:      {"/extra"},
 		`{"data":1,"a/b~c":2}`:      {"/a~1b~0c"},
 		`{"user":{"id":"x"},"n":1}`: {"/data", "/n", "/user"},
+		// Large values (the validator sees them shrunk): the same verdicts.
+		`{"data":"` + strings.Repeat("x", 900) + `","extra":{"deep":[1,2]}}`: {"/extra"},
+		`{"data":null,"pad":"` + strings.Repeat("y", 900) + `"}`:             {"/data", "/pad"},
 	} {
 		rec := h.serve(t, request{body: body, cookies: []*http.Cookie{ada}})
 		p := decodeProblem(t, rec)

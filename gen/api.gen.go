@@ -24,16 +24,82 @@ import (
 
 // Defines values for HealthStatus.
 const (
-	Ok    HealthStatus = "ok"
-	Ready HealthStatus = "ready"
+	HealthStatusOk    HealthStatus = "ok"
+	HealthStatusReady HealthStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
-	case Ready:
+	case HealthStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadinessCircuit.
+const (
+	Closed   ReadinessCircuit = "closed"
+	HalfOpen ReadinessCircuit = "half-open"
+	Open     ReadinessCircuit = "open"
+)
+
+// Valid indicates whether the value is a known member of the ReadinessCircuit enum.
+func (e ReadinessCircuit) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case HalfOpen:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadinessStatus.
+const (
+	ReadinessStatusReady ReadinessStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ReadinessStatus enum.
+func (e ReadinessStatus) Valid() bool {
+	switch e {
+	case ReadinessStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteQueuedResponseQueued.
+const (
+	RouteQueuedResponseQueuedTrue RouteQueuedResponseQueued = true
+)
+
+// Valid indicates whether the value is a known member of the RouteQueuedResponseQueued enum.
+func (e RouteQueuedResponseQueued) Valid() bool {
+	switch e {
+	case RouteQueuedResponseQueuedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteQueuedResponseSuccess.
+const (
+	RouteQueuedResponseSuccessTrue RouteQueuedResponseSuccess = "true"
+)
+
+// Valid indicates whether the value is a known member of the RouteQueuedResponseSuccess enum.
+func (e RouteQueuedResponseSuccess) Valid() bool {
+	switch e {
+	case RouteQueuedResponseSuccessTrue:
 		return true
 	default:
 		return false
@@ -42,13 +108,13 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for RouteResponseSuccess.
 const (
-	True RouteResponseSuccess = "true"
+	RouteResponseSuccessTrue RouteResponseSuccess = "true"
 )
 
 // Valid indicates whether the value is a known member of the RouteResponseSuccess enum.
 func (e RouteResponseSuccess) Valid() bool {
 	switch e {
-	case True:
+	case RouteResponseSuccessTrue:
 		return true
 	default:
 		return false
@@ -114,13 +180,41 @@ type Problem struct {
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
 	// `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
-	// `session-store-unavailable` or `internal`, prefixed with
+	// `session-store-unavailable`, `spool-full`, `spool-unavailable` or
+	// `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
 	//
 	// Example: urn:routeapi:problem:invalid-request
 	Type string `json:"type"`
 }
+
+// Readiness The readiness probe's answer, with the delivery state.
+type Readiness struct {
+	// Circuit The Inngest circuit breaker: `open` while Inngest is known to be
+	// down (requests go straight to the spool), `half-open` while a probe
+	// is out.
+	//
+	//
+	// Example: closed
+	Circuit ReadinessCircuit `json:"circuit"`
+
+	// Spool The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
+	Spool SpoolStatus `json:"spool"`
+
+	// Status Example: ready
+	Status ReadinessStatus `json:"status"`
+}
+
+// ReadinessCircuit The Inngest circuit breaker: `open` while Inngest is known to be
+// down (requests go straight to the spool), `half-open` while a probe
+// is out.
+//
+// Example: closed
+type ReadinessCircuit string
+
+// ReadinessStatus Example: ready
+type ReadinessStatus string
 
 // RouteEvent The event routeapi publishes to Inngest. Inngest functions triggered
 // by it can rely on this shape.
@@ -165,6 +259,39 @@ type RouteEventData struct {
 	User User `json:"user"`
 }
 
+// RouteQueuedResponse The answer when the event is durably queued for delivery.
+type RouteQueuedResponse struct {
+	// EventId The id routeapi gave the event; it is delivered with this id.
+	//
+	// Example: 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
+	EventId string `json:"eventId"`
+
+	// Ids Always empty; Inngest has not given the event an id yet.
+	//
+	// Example: []
+	Ids []string `json:"ids"`
+
+	// Queued Always `true`.
+	//
+	// Example: true
+	Queued RouteQueuedResponseQueued `json:"queued"`
+
+	// Success Always the string `"true"`, as for 200.
+	//
+	// Example: true
+	Success RouteQueuedResponseSuccess `json:"success"`
+}
+
+// RouteQueuedResponseQueued Always `true`.
+//
+// Example: true
+type RouteQueuedResponseQueued bool
+
+// RouteQueuedResponseSuccess Always the string `"true"`, as for 200.
+//
+// Example: true
+type RouteQueuedResponseSuccess string
+
 // RouteRequest The request payload. Nothing in it can set or change the user.
 type RouteRequest struct {
 	// Data Any JSON value except null (string, number, boolean, object or
@@ -201,6 +328,29 @@ type RouteResponse struct {
 //
 // Example: true
 type RouteResponseSuccess string
+
+// SpoolStatus The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
+type SpoolStatus struct {
+	// DeadLetters Events Inngest refused, kept for `routeapi spool replay`.
+	//
+	// Example: 0
+	DeadLetters int `json:"deadLetters"`
+
+	// Depth Events waiting for delivery.
+	//
+	// Example: 12
+	Depth int `json:"depth"`
+
+	// Draining Events are waiting for delivery (`depth` > 0).
+	//
+	// Example: true
+	Draining bool `json:"draining"`
+
+	// OldestAgeSeconds How long the oldest waiting event has waited, in seconds (0 when none).
+	//
+	// Example: 3.5
+	OldestAgeSeconds float32 `json:"oldestAgeSeconds"`
+}
 
 // User The signed-in user, taken from the session only.
 type User struct {
@@ -599,6 +749,38 @@ func (response PostRoute200JSONResponse) VisitPostRouteResponse(w http.ResponseW
 	return err
 }
 
+type PostRoute202ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostRoute202JSONResponse struct {
+	Body    RouteQueuedResponse
+	Headers PostRoute202ResponseHeaders
+}
+
+func (response PostRoute202JSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostRoute400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -789,7 +971,7 @@ type GetReadyzResponseObject interface {
 	VisitGetReadyzResponse(w http.ResponseWriter) error
 }
 
-type GetReadyz200JSONResponse Health
+type GetReadyz200JSONResponse Readiness
 
 func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
 
@@ -976,99 +1158,117 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hz7ctvIsferTOFLlaUNSJGUZK+pStUne+1dbdaXY8lxKoaPMQSa5KyAGWRmIIpx6d1Pdc/gRoK6OEpO",
-	"6vyxWxQ51773r3v8LUhUXigJ0ppg+i1YAk9B08cP3MJvIheW/offpGASLQorlAymwQf4ewnGGgY8WTKR",
-	"grTCrlnO8b9LYAVothIyVSu2F2tVWhjqasmh9pPj/WEkz0FapmS2ZqslSGaXwAxYK+TC4AfGGU5kGc2M",
-	"ZBAGcM3zIoNgOh6NwsAkS8g5njAXUuRlHkzHYWDXBQTTQEgLC9DBzU3YXOkD5FxIIRe3XCuDuWXCHScp",
-	"tcZD+vvMlWZ2KUx96yFr3UHYZffI7QMfTXrPO7rrvAZ6WHAOiZKpYaW0Ius7KMjU3P9sh88eQkuwen06",
-	"t6B3n8sqtuLCshnMlQamcYqQi86mx/fe8yYMCq55DtZL6FkKeaEsyGT9Z1hvH+MNvwSD18V9meFzGLKL",
-	"JTC4QoKIlAnDUtDiClI21yonCpYGNP7GZUo8juQlrENmFC1UALeQMi++rChnmTBL3EX6ZYnEJMI8B79Q",
-	"JM+kXOCEFNKyyETCLRgm7JCNkUiT42N2JYyYZcBOz1+enbFkyTVP8KIbAh8onYIejCeHA1POUDHDQOBl",
-	"neYGYSB5juNaxBkgdTpk5te/gVzYZTCdHB+HSPbq7zES2VrQuOZ/f46i68l4EEXXz159+eMfgporxmrU",
-	"HmKKBlMoaYB48oKnXoPwr0RJC5I+8sLdWyh5UGg1yyD/4+8G+fStuh0tMOPpQLTOfuk4a8o853odTINT",
-	"lvNsrnQOKdu4JKuJcMWzEpxEWC6yYBog4yu2pQoMk8qynNvEcev0/RnD0yLVh36dzeWnzF2b5ssn7eka",
-	"FmXGNYPrQoMxQkkWbZEvCobELWO5TJCKpZZTsoy8EFN/uOnP71+/PvzbT399+/rpr0/fH/3l3em744s3",
-	"z45/eoo8tNyWJpgeod2zwpJInMkrnolaKhsuddb3RJ8KN3pQjUYW5sIYIReDlFvepXaMX8WoKX7MncSd",
-	"qXTdR2EnfqT7WivU4M+tFQqtCtB2zaIAd4yC7paFQjugg2lwQGe8+fKfSchSXkq1koPqOhuiK5kfwOr7",
-	"7iFtiGYJl0gx9HiVIdr/11Mbt3HULqUpi0JpC2mX4jjkP5TiN22z9gcN82Aa/L+DJqY5cL+ag/duCTel",
-	"6yba5ESf7jaZspoxwhH31/N3b8MNWkcy/oCn9DYvZnteZpnSTJZZxpwChVuM3w9xCI+ktzUo7pVdQ5t/",
-	"EwavlZ6JNAX5naY00cqYgdJiIeSmDZ1ptUJPV12c/B+Xyi5BMz+lT/ZettasJhvGNRBNeJapVeNNhfFL",
-	"PaLdO2yEp+8sTMO8NCTBt0lShzSPI0YNTQ3GAbYlVT3EZXvuCEZY2Dz7/hC5f4bqJ3n2CvX3OyVA+DW2",
-	"uF8uTuiEmVqwJTf02fEY7QDKY/v8Iu2VBTJncF1AgjER2RmmEgpB00fj+HHXXLj7MAP6CrTb806j4Wnw",
-	"SGzevrSLKivyoS6IKouhU2ZqEfZSlfj8nq8zxdMLpX7jegHfyenCrTKwSg2yap0Oy9GSKTyOy8Vyfv1C",
-	"pesXawvmfl5GGEYr4y24ZJOnk/HREZvhAo+n3+OWfnvKMKuU2/kOTm/T4PEcRB8F4m1KxsTSc9BXIoGP",
-	"kl9xkfFZ9t1cdfnFYM5FBmmXpVVKQZ5bYxKOG4VELZOpFboXb1BI7Cg96eV0nZyI1FnxJIHCNpNInEUO",
-	"Q0ZJH8u4BX2ykelshuJV2kU5Vp30PKZdaEnKKzomnr3KyO5yABuUpTwGxwxSYZCOG8R2nAZJP+Gd5jwz",
-	"sENvhHE6huPMSthkCSlT83mHfv8aQlAwwuo73E6DjQuTrrjkZWCs0jAouwLckOOCjJvLczC+mXEDVfw6",
-	"Q7PB6c579W9+sNkd0N693L+BfOf+EHR91r7+7ZTcTTZHVAdm7abnW8VcHFzjXnORAXlmtGiQ7iQbL4pm",
-	"Uh2GVbv8W0jmN38ItXro8UimWq8ZX3Ah3ZWnXTCRd5kaOne8qaqRVPN5jVl6nZ86jY/3Q7/kXdIayW3p",
-	"P+nMzfmarSDLcBJx36UEjV2P5P0N+5C9VXaJiceKm8YKslJmYEy9qDPtaMJsJPnc+pBkpkqZntQA3YZp",
-	"jzdsO8EBBKcRNtXGjHGBQY0K9jHRjz5o4YfExwul3nC5ruDX73SYmlsYELK5acFRWWqQmmhXFkxY0yQx",
-	"NarrwNPdxn0b6x6PRs06BWg2zkfmX6N8R5PnjfJdKMVyLtf15ndZ/DZ5His4alNkr4JPlSZIzapLkEyk",
-	"+yznKbDcwcCeUBhERXKzNhC7LNL0Y+8VUUl2MftuJC5mxuHO22JZrT2oaxm3ima38tEG4gedysG9Fmlm",
-	"bCzkIf17LoKjK9j9+zTso+SlXSot/uF04zvUq6QlkNcUzG05MW/aHLQhGVwXQgMJg+V5AfRZwp0xQAP9",
-	"he01PDIzZOdiIVE8yNI/IrYwbjTr48ZNb9erTbo8jmo1BO2qE1p4A9ISmW2Xbp5cYU3wSKIxD12OkKIn",
-	"wVkVGmVVrzurVz59fxZJr8SGrbRyyJaGK3XpcKqOon369Glw2qLEdk2GYpZmBAVbSAnAo5QG2F78ArgG",
-	"jZ6WG/bh9Uv2fDx25lVoMExJxtnRaNypIgVuEjrfLP9TFFQcioJO4WOrekFqUcOebyAV/ILGfKd61EsN",
-	"clxrYP1iW5m4XXJbAYvt5WnZPv04B5k2kCQ3W7MeMQc/butBfSVGV2J0pbvUoZcOj5+NI/XiTUJgDl5v",
-	"RHx5LSBLaxyNp6nAwTx777BYgdyj8G5zr3cS2Bwne6AnCCvoXDiOV+zZFPNPnr1OYyic2ii23lXx2BDV",
-	"FiD/bQt4/PX83Vvmf2d7qDJPn4/G+5V2uxt4d9qGdLoHcpWV7RJfGHjdS4Pp5/oYYXX3L/UMNfsdEvJS",
-	"vwDP7PKBxD5lKD/wxDAuzQp6qF1J6CYFYnUZO5A1Ru+X2eU/4pDFaPDW9Q/01z9iurMsc7yLugzwcjxd",
-	"4y1aNdbLO8ngj9J3+Up2H3h76Wzd0fEz5vWIpSopcwruY9wl9nHWXIBDbC+FTJmaV+MjuRf36mNUjkaH",
-	"CY6mTxDvn7C4shUbqwpTYbgyga0VK0PiVmyQzGpd5xEeoCMrCu0aLaED+HW74vmwqteW+lRlsM1TvG7U",
-	"24SUA9Tx6WqpDNynwlad8Z8taFrIzV2WsWXLbuprcq35Gv9uHMC3vji94ewJ+3upMO+1rulGA9przP14",
-	"JU5d8j/cn2yxYJf6Imd/ubh4z9wAlqgUuk0zo1EY5Pza9YYcP38etjpFRj29M7X/2raVZqm0Zd4fo/L0",
-	"KNJJk/uiQMAV4NCadl3C7CxhNhevooDta29sPEW17NQ40Y5tRJdxGMm4XcDCMVvYt5vY54dpvlR2MMes",
-	"H8flYJcqHeB3voJH5rOVLNKcPtyGBnZwRDpNB131k3dAZDEGlHFVpYlDVmiYi2tIySBEst+kxZt9Mfcq",
-	"GN9l1avYhoQnvM3IE9BKsPMD7XzTgFSdttVFZFWF1AxryGZeygTnGma1WCxcTD9bo+YmHBU3W2NMTIbT",
-	"LHkBvTbYN3bcZlmaK/1EFikMRNovtQ2gT1lHyvZiutJZGjdhhmsK2u8qy+F8nExmz/mP6TN4Oj/mR7PD",
-	"ZJKOYTR/zn+cPUv6tMc1NH3bSUdJelr1b9VgXw3g4aB44xy8KA487uBEo53itRTX9LktNJcV72pArRVb",
-	"hUiEXGSZ8IAEM0ImQEM+SnHNoFDJsnOg8bPnx88OD5+Pno+On4bBXOmcW2fRnh4FvQ14bbmlAi3Ric4c",
-	"On7fLrc/eZF4gOySx27KQgnXWrjiX7+07eyzeGJafRHJksuFqww1DEq9CPoJZ+mt6zkZ/OvAo4eDszTe",
-	"r2x7NYQyrgYYbZDTzr4P9Ghe2HbT0eqy1wQ4E5nELOdFj/DORdZ1M5SEvnWtfa/8lzc9/KVenTsU/aPp",
-	"ESEf/NP81sXaHNgpT62OvwdawrqR0rmvBsUWsjJwBix6CCcldWfUfYXuVK5dekQZNYNrKm1SZ86e42PI",
-	"ZJnPQIdsplQGXIbMXY8pHUmKrPaH7IzSubnSK65TFB/VUoRahqdN4ICbRpJ2rXYwvv82o15doVkqFsJu",
-	"dXh6TlwPFmpQS1xKKf4HvnoDxnAqhdcDBiJHJ4+X982ffnxAzZzLYBqATFQq5MLhCze9zL+Fvc6Wfwd/",
-	"XSbnQsytGkRHBbvM9O6kX+kx2Krs74JfQbNQyFZLkSzrrUrjnGqrAh1JYV3DBrGJ8Gou054iB89WfG3Y",
-	"QvgdfENvyIyKJGcJzzLQJKIWsqwueLtmHyZh5S+3wd7vcYEiNbtI0dR2NNhSS0h9IQNaxs6J6Z6Sri2f",
-	"/ux6xM/BaPzrT5P/enbx/K9/Pnrz41+e/u3F4dvjD+OXk9dBOzfZEdw2KYgpkwRMz3lPHT2JlK6PNo4C",
-	"tI9REBPWh7+4iJZnvizn5Mc7B5+145Ruvk7f3Jmx+3M5aoa1iPWJ/UdvRR8o7UYsJKQDIUmsQmb5Jci2",
-	"dfdgrszWPSKf92bJuC4BsOgzaUwctt9JuCWX3DAlNzITnvL/7/8aJirvF6z+HasyDnWn1tubcrYZSOHA",
-	"r0eT3rVzvoA7LlSIxJYa4u6iS2sLMz04aB3+gKd8WPQjY7sDxHofHHJvup2mnP2mriDjyd1iJfokiEKD",
-	"pNTCrs8J3XYRQiEu8EDU5k549esqztOXXz2kwmWqcgenBNsImesoG1g18L1ldVUgZPGpL+9QWD5lFSTe",
-	"tzSmZGgmZjy5pFciLjziiSVomfYRSatiqjk1L1LfE3ceGI1oJDc6FlSWGvfWRFjDzn85HUyOnyKZl01R",
-	"uV5U0I6GcRPJvVhQ6kic2q8M+QwSlXu0ixQWmYm7xydMQ66u0IxQI6OQEElXlzC0sItUJVzbJqzS4KKM",
-	"uInfC+HKGxJWMRVzTSRRIshqu9JEMPXsaoQBJRRFz32PhO9h6q+fXgW9ZgIdSSWBnnnUM8rNLiY6DtJY",
-	"z0A2W0eyZl/7SjQqZoUW0pJ0k0PIVMIzZNw9b+bP91KpS7FDu6orJDSGArXZmqj+Fq7t8HeqUQzZJ+Ik",
-	"8tV1YGjgaSRTKEjulGTxh3cfL16dvj/7ev7q/Pzs3duvr999eHN6EU+JfQNe2iW7OkIZqf8eVniCu23I",
-	"4q9fz1HlYLBrzAnjMpIgE72m8OPXT69CFvNsMWWp0LgEyGTKTifHT39++Sbep7AA2YE3uTrG7XHV380t",
-	"e/cOOHErRxKXfvni5eCX8+PxxOEe1W6ureQS1vWLpFpdPHkpzUVNMTyz+0P2clnKS0j9z5jvOiHBcU5G",
-	"hiM829a34zhkw+Fwv2KGMZDPMkgjKSSj50VD9gk33+pfYXvbrDq/ePfh1Z+qofF+JFtnduaA/HrB/15u",
-	"SD0T0ljgvoxIr5jcvOYV0w5eNuLKC/FnWLuIVsi5qip3PGnHw7Vu5FxIy4UEjSFAqbOWt1kIuyxn5Gyq",
-	"8c0HYUwJJtiqRjVaR4/NqMG2rQFon10oE79/d37BDupV4ymaKVQGolAk261cIdNgVHblTZ+LNZ+Ylj7U",
-	"pXa3cf10DaMNjHFJehtkCc2AiwIbjCn04RWFYt+iKkKKgimrAjOSlJs4kv3hWSqQeZF8RQip6wAX9Biu",
-	"rmXEu4qncV3ecKKu0IATgMX2Yl9DifeHzK1d4UkV6IB7dBP+6tHWHkVdkazDLh+ok+8XlMbRo7vx5Med",
-	"j+5CtgAJmlvqBkPPtxIG9k86D/tE3aLir4W+qa6qhNWPjurIDYHmh26TqQV5rGEkXyvimbQDKvACz82U",
-	"uSpryi7WBZyTtLEkE7hOfa7mjUUka0JmAiVGSBa74eYA13HyGrO9ONHALVBS95IGUJXdFZbpbCgf68J5",
-	"jG0AUjghiBsQKa7KICgFF4phAtQ01S1BQ4gnTy7ZDz9Ung1++MEJJzcY4W/ZBKsiGTeONa6QvNq3scFA",
-	"81XHwwnJUriCTBVIB9dIZ1yXSCR9ro76VQGl/hGGcb+0Hm54c7XT0UTSmzZhDWRzZ7oykYDPj73BwXRB",
-	"C7Bcr9keJvxaLJbUbEZxW7rfqlHUNiQIgyvQxhmW8XA0HOEoVYDEH6fB4XA0PPQ5PQWUjTGhZnFlep9p",
-	"99mRiuZ7/jYYCrpIg665H7JZKdB28+qFk2d3rVVda1WbHy9M20BfJLsGSdgO2n1RC42zSYZNRiMXSLo2",
-	"RT8ykj3wAQof9UegUdjK461yTXqYnqPlMHwOLaCmPvYlrCPpk/5Cq7RMWnl/DXA7falb5qu6oLFct1Ql",
-	"kq4Lde4boeoXx5YZvqpMQ8aNZZMjtlQlPfSN5KfeB/BbLXLhxqP7Pc6axjuk9FbznW9UpCi/0zHYeqd/",
-	"4ipdOJ9QG1TQTraULCG5rC1wvNFWR2Wenk652OErG61vnpC8hgAr1xlJqjmxBVjDjibPnXfoNPo5rcPk",
-	"mdzKWYoap4wlQQ26z8Q/92OhzZCDjWfkN19qzPOFSte3tAL1tQA5GOQuGHJWegwSnaWXZ8xBO09FaakK",
-	"Ge30BBHS+XkcTsLDLxj4+LRz965uwIkPOJLlZkaFKw7dS98OHt85j0dFdx7oWwUSTUL3Sp34onT6dTw5",
-	"9M0/LofubwXYSByeGO/zjH9Qp3oikO4hL9q/+8lPdh/YFxnu35XUAbt3tCYV9aOlCi0esndoxpqX1G2O",
-	"N1ACBlybr+kno9ED5a95/7LdJSNSE1PQ763XEwwV/IM6kZoT1qriGZ+ptyODSvH3OtXxCvfs9IxHcssO",
-	"+96QLrf8v5nQbllv86mGge+DmhJIeheOWaOTDjR8OPM9FN7D/dvx7f+L7chIgyMnon3TalE+aP2rEDRl",
-	"fPeUTrcyTTq8e1LzYhpnjO8xY/P1Jc07vs/xerpGcfLk+d2TN9863ITB8X3I2H0STLPuccWe14htgJJc",
-	"5Aba8/nLTfitA265bxoE8/OXmy9tZX7v1LcJdqoiRBcTx8SdL0hPXdxK/qtq2sO7LKDXkTUx4WopMqjS",
-	"LtRlegFZUImOAhQKyKiICJkhD9GNFH4G+4vf7582t+py+5VJ51hta1b1P+GsBxge30y5y990iPC9otSV",
-	"hw5nfxNXIHEH6s5sMdAxzXPQdVfek4EgN5+7oVdyL91Cdjw6ZHXOzfakqodFsn4WB+5hNc5g3qbPyyxb",
-	"7/fFhj+D/eDO908z3HWLdnh+vn2JXq67qY/C+J4tKZp27yP+1+1JR36Q8uIOAaLp+grqf6dkG2rWLj3g",
-	"1n32raoV8lGDeQcUv/sdejtGKMnsNIMYZ7I67VcNBOnsFFq/7mLv8Tbu1VilgzmXfIFijrygKHDGMy4T",
-	"0Ka1oL/2zZeb/wkAAP//",
+	"3Hx5c9u42fhXwfDXmchbSpZkO9nI05mfN5vsers5ajtNp2HeECIhCWsS4AKgZTXj7/7O8wDgJcpH4u3b",
+	"6R/JWBLO5z7xJUhkXkjBhNHB7EuwYjRlCv88o4b9ynNu8D/4JmU6UbwwXIpgFpyx30umjSaMJivCUyYM",
+	"NxuSU/h3yUjBFFlzkco1GcRKloaNlF9ypNzkeG8UiXMmDJEi25D1igliVoxoZgwXSw1/EEpgIslwZiSC",
+	"MGDXNC8yFswm43EY6GTFcgonzLngeZkHs0kYmE3BglnAhWFLpoKbm7C+0hnLKRdcLG+5VsYWhnB7nKRU",
+	"Cg7p7rOQipgV19WtR6RxB25W7SM3D3w47T3v+K7zataDgnOWSJFqUgrDs76DMpHq+5/t4NlDYMmM2pws",
+	"DFO7z2UkWVNuyJwtpGJEwRQulq1Nj+69500YFFTRnBlHoacpywtpmEg2f2Wb7WO8ppdMw3VhX6Lpgo3I",
+	"xYoRdgUA4SnhmqRM8SuWkoWSOUKw1EzBb1SkiONIXLJNSLTEhQpGDUuJI19SlPOM6xXsItyyCGIkYZoz",
+	"t1AkToVYwoSUpWWR8YQapgk3IzIBIE2PjsgV13yeMXJy/uL0lCQrqmgCF+0QfCBVytRwMj0Y6nIOjBkG",
+	"HC5rOTcIA0FzGNcAzhCg0wIzvf6ViaVZBbPp0VEIYPefJwBkY5iCNf/nYxRdTyfDKLp+9vLTn/8UVFjR",
+	"RgH3IFIU04UUmiFOfqCp4yD4lEhhmMA/aWHvzaXYL5ScZyz/828a8PTF3w4XmNN0yBtnv7SY1WWeU7UJ",
+	"ZsEJyWm2kCpnKelcklRAuKJZySxFGMqzYBYA4j3aUsk0EdKQnJrEYuvk3SmB0wLUR26d7vIzYq+N88WT",
+	"5nTFlmVGFWHXhWJacylItAW+KBghtrShIgEolkrMUDLSgs/c4WY/vXv16uCfP/7jzaunvzx9d/j3tydv",
+	"jy5ePzv68Sng0FBT6mB2CHLPcIMkcSquaMYrqqyx1FrfAX3G7eihHw0ozLnWXCyHKTW0De0YvoqBU9yY",
+	"O4E7l+mmD8KW/JD3lZLAwR8bKxRKFkyZDYkC2DEK2lsWEuSACmbBPp7x5tN/JiBLcSnkWgz9dTqkK4gb",
+	"QKr7DgA2CLOECoAYaDwviPb+eGjDNhbapdBlUUhlWNqGOAz5D4X4TVOs/UmxRTAL/t9+bdPs21/1/ju7",
+	"hJ3SVhNNcIJOt5vMSIUYboH7y/nbN2EH1pGIz+CUTubFZOBolkhFRJllxDJQuIX4vRCG0Eg4WQPk7uUa",
+	"yPybMHgl1ZynKRNfKUoTJbUeSsWXXHRl6FzJNWg6f3HUf1RIs2KKuCl9tPeisaafrAlVDGFCs0yua23K",
+	"tVvqEeXeQU08fWchii1KjRR8GyW1QPM4ZFTDVIMdYBpU1QNcMrBH0Nyw7tn3RoD9U2A/QbOXwL9fSQHc",
+	"rbGF/XJ5jCfM5JKsqMa/LY5BDgA9Ns/P015aQHHGrguWgE2EcobIBE3Q9NEwftQWF/Y+RDN1xZTd806h",
+	"4WDwSGjevrS1Kj34gBe492LwlJlchr1QRTy/o5tM0vRCyl+pWrKvxHRhVxkaKYeZX6eFcpBkEo5jfbGc",
+	"Xv8g080PG8P0/bQM1wRXhltQQaZPp5PDQzKHBR6PvycN/naQIUZKu/MdmN6GweMpiD4IxNuQjBGl50xd",
+	"8YS9F/SK8ozOs6/GqvUvhgvKM5a2UepdCtTcCpxw2ChEaOlMrkG9OIGCZIfuSS+mK+eEp1aKJwkrTD0J",
+	"yZnnbETQ6SMZNUwddzydrinu3S70sSqn5zHlQoNSXuIx4ezeI7tLAXQgi34MjBmmXAMcO8C2mGYCf4I7",
+	"LWim2Q6+4dryGIzTa26SFUuJXCxa8PtjAIHGCKnucDsMOhdGXrHOy1AbqdiwbBNwDY4LFG7WzwH7Zk41",
+	"8/brHMQGxTsPqt/cYL3boL17uX8D+M7dIfD6pHn92yG5G2wWqDaYtRuebySxdnAV91rwjKFmBonG0p1g",
+	"o0VRT6rMML/LvwVkbvOHQKsHHgioQspsuCiz7BZRV01xIRpGcBoyJcy8TcLtWOD3kpWMyIUVdxqDVmDD",
+	"L6Qi3PiV/9PFn72Fg8Gt8K/BXEP9dl5HCLc4MiUD+J8Lpm/haqs/+qb/G0izCZYHUOcWOB7JilAbQpeU",
+	"C3vlWTvOTdvyJrSWYleLREIuFlU43amjmVVG8V7olrxLkEZiWzAft+bmdEPWLMtgEgom663WbBSJOxkR",
+	"JtRbrxU3hokReSPNCnhrTXUkEDfpcRUZ7jBV3OEqjENhHBeDos1kBSwwrMLRfShyo/cbgWvE0oWUr6nY",
+	"+Lj/V1pqiho2xJB613QANqiyI2iNlQXhRtfec5VOsFH73VbFdpJlMh7X6xRMkUk+1n8Max1On9esdSEl",
+	"yanYVJvfZWo0wfNYVnkTIgMft5cKY7lGXjJBeLpHcpoyktv8gwMUWO+R6CalYhu+0P1JHw9UCpQTibhB",
+	"cTHRNuGxTZZ+7WGVRLuVNNspt2YGaNhKWd1rkXpGZyGXS7rnIjDa53u+jsPeC1qalVT8X5Y3voK9SlwC",
+	"cI1qdMt6coLLxtQEYdcFVwyJwdC8YPi3YHcan3XMOWyu4UKCI3LOlwLIA+X4Iwa1JjVnve/c9Ha+6sLl",
+	"cVirBmibndZUY3ALwWzacHPgCiuARwKEeWid0xT1hFRVGNTIXmVVrXzy7jQSjok1WStpQ6qKXclLGyBt",
+	"MdqHDx+GJw1IbCcD0ViuR6CVD5BgcJRSMzKIf2BUMQV6lGpy9uoFeT6ZWPHKFdNECkLJ4XjSSl8GdhKo",
+	"1iz/SxR4DEVBK+O2lTZDtqji7a9ZyukFjvlK9qiWGuaw1tC4xbZCQGZFjY9oN5fHZfv445w57Y7Tqd6a",
+	"9YjBn6MmH1RXInglgle6ix164fD4YSCAXtwFRDwK6o0QL684y9IqgEvTlMNgmr2zSQAO2EPjrbvXW8HI",
+	"Aia7CGMQ+pwNtxj36OmS+QeHXssxaE51svx3pdo6pNrIBH3Zinj/cv72DXG/kwGwzNPn48me5257A6dO",
+	"m7HE9oFsSm87txwGjvfSYPaxOkbo7/6pmiHnv7EEtdTPjGZm9UBgnxCgH/ZEEyr0mvVA21NoFwKxvIxt",
+	"dD8G7ZeZ1b/ikMQg8DbVD/jpXzHeWZQ53EVeBnA5mm7gFo3k/uWdYHBH6bu8p90H3l5YWXd49Iw4PiKp",
+	"TMqcCTMiMewSOztrwZlNFVxykYK/7MZHYhD38mNUjscHCYzGv1i8d0xiLys6q3LtkwciYVsrekFiV6xD",
+	"6H5dqxEewCNrNO1qLsEDuHXb5PmwdOsW+/j8a/cUr2r21iH6AJV9ul5Jze6T2vVn/NZMumG5vksyNmTZ",
+	"TXVNqhTdwOdaAXzps9NrzB6T30sJXq2x1V6KgbwG3496cmqD/+H6ZAsFu9gXMPvzxcU7YgeQRKasXa01",
+	"HodBTq9tUdLR8+dho0Rp3FO0VemvbVmpV1IZ4vQxME8PIx3Xvi8QBLtiMLSCXRswO3Pn9cW9FbB97c7G",
+	"M2DLVnId5FjHuozDSMTNzCmM2Uq62Il9ehjnC2mGC1mKFMblzKxkOoTvXOoYxWfDWcQ5fQFDHNgKYONp",
+	"WmF9N3lHbBbG16Gw+lNzCJHg6/kUYhySQrEFv2YpCo1I9Iu9uFu0da9qhrskv7d/kMDC2xTBmQ/MPVAV",
+	"WEnn5naUYljHZlKWcaRMOALb1pYJV0nZVzIK6/sYkhtE5orRS6ZmJJYFEzFZr3jGGpEmUvkLcxaBIy7I",
+	"oBKUS0m0UZQvV6byKACHeyGJVzRbDJtrWvnCIgHyqPSVpE4jJ5m0VQMwA3wLP7utoKth2zIG9r1Lhp7D",
+	"oHOLuJZc8sfosQnsV/c0C8IK+P5EvfQBpIjR0a8gEBvS9dTcKIE00qNtVOFvUYoE5mpiFF8urV8434D0",
+	"TygI/2wDfhUqX72iBevV464q7TbI1lf6EbVaGPC0nwDrcDx6rikZxHil0zSuTVVb0bjXFrgHi0kynT+n",
+	"36fP2NPFET2cHyTTdMLGi+f0+/mzpI8sbDXml51wFCjrffFpFQ6uQrwwKO6cgxbFvotdWUbop0ij+0wf",
+	"ULkedzbR6/LDbq0QgJDzLOMuqEU0FwnDIe8FvyaskMmqdaDJs+dHzw4Ono+fj4+ehsFCqpwaqxWfHga9",
+	"1cNN0sXqEoQTnjm0+L6dbn90JPEA2kWrr85pJ1QpbisX+qltZ5HYE90o6kpWVCxtXqdGUOpI0E04TW9d",
+	"z9LgP4YuAj08TeM9bx/4Iei1V7nt+hrtfR9oFTli2w1Ho8peEWDVbBKTnBY9xLvgWdtUwUDGG1uX/NJ9",
+	"edODXyw0vIPR3+seEnIOJM5vXKyJgZ309DfMQZw5lv8KgWj1Y9274GomNElLRefZxmagUrTovOrcJjsn",
+	"g/opBaw8z7RLesXqfY5dgtIt7AwT353w7fKLpz1S5CRb040mLC/M5riS9StqPZUlv2pBgqKU3bA2sX5s",
+	"+h1b2+b0+tT+ON72NSw8dx4rBrJtutvwualSLVm7VedSZoxivaUuk8QZTb0LI5HbCvA4CmCVKIgxWAio",
+	"nY7HTRcffm4rcvzmTj3uzmAhH1ZkUd16Jx03yu4fbPK5bgZrytc5Oi68otbMYD4PpV1Vnnxf4XkiNjZU",
+	"hNFFwq6xvgjLYwcWDiERZT4HK9PhIyT2emiAI+b3RuTU5uKlWlOVghiUDTKrZPGsdqJg00jgrn4H7Zpg",
+	"MmyY4YqkfMnNVpuFkyjXw6UcVhhLMdx5RtevmdYU69GqAUOeg8MDl3cdGG58gB0Vq2AWMJHIlIuljbXe",
+	"9AqxW9D7KALKM2tL9Veq5FFEUgj2drKqtiq1NQ4bdRCR4MZWTSKaMHdHRdqT8KWW9UCmNLtqQqJlJChJ",
+	"aJYxzDMTw7KsKruwFbdEsLW7XAe9jyYKLSh0dVnFTKmEk/Zw4FppWzIdSGF74/Bj27L7GIwnv/w4/duz",
+	"i+f/+Ovh6+///vSfPxy8OTqbvJi+Cm6Vl10R+fWiDH6x3j3NXAGCpR9n5Pwx4q2P7JvO0sOJ3tYiUO0D",
+	"e0h5RDPsuyKDypl9J7VZKnb+t1/tlBD8ENCj8w0KCTdT7/XF4Gn6KzO+Ha19hpe2lKimC6zEDMkliD4g",
+	"jrhiH3tU2Ihu4hZBjMNbWwTh3oUNd/du3qxjaloeteU+vXMDtatR0u1BFevdhwxiPFxMbIiWjNu0vksJ",
+	"yyxl2pwsmWsi3N74Z7kmmRRLS6o4vDqB5TGwROAbgDcXPjtPBmMrA4UUHdfuYHTUCwirMrbNTQ8Uj4Ce",
+	"Y4ct8uij7/fO2n0oYfOlYOmQCxSbITH0kommFe4StyLrszLz3og4rIvJVvBtcEwcNptx7ZIAVik6UUia",
+	"0v/vPo0SmfcLzv4dfckGtkBV2+ty3nV4YeDnw2nv2jldsjsuVPDElIq1WStYGVPo2f5+4/D7NKWjoj8L",
+	"ttuRr/aBIfeG20lKya/yimU0uVts8j4JiS5cUipuNueYybZisuAXcCDspcTc9Cvvj6vLzy59QkUqc8uX",
+	"wXY2zLYtDI0cugaGqgIgJPGJK+XA8MmM+PR339JxGAkQCXOaXGIrsnVjaWIwjYz78KRRHaUodshgcT21",
+	"FiYYCZHolMXKLNW2oZkbTc5/PhlOj54CmFd1kLJalOOOmlAdiUHMMUyMmNrzhsqcJTJ3mS0UIIBM2D0+",
+	"Jorl8oo7YZNxwSJhaxBQjbiIgmDXpnZ/FbNWdC3gacFtKYNg6xgLt3QEQshaJbYMAaQgwrImBqBQID37",
+	"PQC+B6m/fHgZ9IoJMJQ8BTrkYWMS1buQaDGIYx0CyXwTiQp9zSvhqJgUioMSAJsGMJ3JhGaAuHvezJ3v",
+	"hZSXfAd3+SskOAYdkfkGof6GXZvRb1iPMCIfEJOAV6uSFKNpJFJWIN1JQeKzt+8vXp68O/18/vL8/PTt",
+	"m8+v3p69PrmIZ4i+IS3NilwdAo1Un0c+d2BvG5L48+dzYDk23DXmmFARCSYStUHz+pcPL0MS02w5IylX",
+	"sAQTyYycTI+e/vTidbyHZi+gA25ydQTbw6q/6Vv27h1wbFeOBCz94ocXw5/PjybTGLy22O9mC0Qv2aZq",
+	"e6/YxYEXw5HAKZpmZm9EXqxKcclS97Mmg9gSCYyzNDIaw9m2vp3EIRmNRnseGVqzfJ6xNBJcEOxhH5EP",
+	"sPlWJSoZbKPq/OLt2cu/+KHxXiQaZ7biAI2Bgv5edqiecKENo65kCFvl7by6VX4HLmtypQX/K9tYj42L",
+	"hfRVOjRp+nsVb+SUC0O5AMUfBqXKGtpmyc2qnKOy8ePrP7jWJdPBVuVJzXX4ogF2cTU5AOSzNdXjd2/P",
+	"L8h+tWo8AzEFzIAQikSzXyAkimmZXTnRZ32pJ7rBD1VZnd24eh8BrA3w4ZB66wwAiAFrgdW5gNC5D+hq",
+	"fIm8BxAFM+IdD6SUmzgS/e5HygF5kXiJZqVtM+T44kJVtxDvKpSKq1IGS+oSBDgmGsggdvUS8d6I2LV9",
+	"3N8Hh2GPdmDWvwwwQKsrEpXZ5RxR1P02IocvO0ym3+982SEkSyaYogbrukHzrblme8et1yN4VY7qrgW6",
+	"qaqgCP2PPtKWEg7iB2+TySVqrFEkXknEmTBDLOZiNNczYiuqUnKxKdg5UhtJMg7rVOeqG3kjUQES7Hs8",
+	"VWyH631Yx9JrTAZxohg1DIMWL3AAVtTZIjI8G9DHprAaYztRxC0RxHWwP/YlD0AFF5KAg1+Xx6+YYiGc",
+	"PLkk333nNRv77jtLnFSDB7slE4yMRFwr1thnXCrdRoZDRdctDccFSdkVy2QBcLAl8dpWhEbCxaKAv3xC",
+	"y3X6avtLozvYiaudiiYSTrRxo1m2sKIr4wlz8R8ncMBdUJwZCt4W+qp8ucLCcrTb0r1GPUIlQ4IwuGJK",
+	"W8EyGY1HY/S6Cibgx1lwMBqPDlzMCg3KWphgR6LUvW8B9ckRD/OBuw2YgtbSwGvuhWRecpDd1LfRO3RX",
+	"XNWWVpX48f0GWwmZSLQFEjetrORFRTRWJmkyHY+JFEmVcI7EdmDMEu90PLUjbwnxz5D/69deuq2ZOpNr",
+	"b982YkNkLkuBhcYLyjMulpEYHF1fu36Oai/XQgE38sgEIGPwYKA3IrER0ZTrS4yaJjLPYUZqjYw6Q4B9",
+	"Ad1WC58DHZET95QNANMGfuxYhJVCQHBQEra1GbO9i06co2FLR2JwiHexUhHDH749Go7+RBNwlElmPWUU",
+	"ClQQcFqpkUAqYHEXGd1UQsQHNLnGwxgpUTJgoSpI7K0gopG2W0Ixg2Jd0wVrRIkrmrpkm0i4iGOhZFom",
+	"rAdC9hxV06wv0NKGqoYci4Rt9nH3qd8cMkTTtQdBRrUh00OykiU+9ROJD71PYG31KoSdZ7cGlNQdEIC5",
+	"rS4I1zGCLlirdaPxUtexLTnymEfp2XJlkxVLLiv1GHf6G7DepqdlIbbB3U4PggMkrfIP3q6JBBb/kCUz",
+	"mhxOn1vya3VcWJFoiYRLcZqCOJTaoBQJ2g9FfexPKNZD9jsPSd18qhKHP8h0c0tNdl8tto3B3pUDmZcu",
+	"AQKWjBM5I3CZmo/F4FI+LdMqzsY0y8dJOA0PPoFV6mICu3e1A46dNZisuu4urDiyb/20ktqt87iUzM4D",
+	"ffER6mlo36lCvEiVfp5MD1wVtg1w9Ndkdry6J9oZJNo9qSF7zMP2IS+av7vJT3Yf2GXq718e3sq07agR",
+	"L6pnC3yqakTeimxD6reUmhiv4zxgDXff05qOxw+kv7oDfrtcmac6Ro/MSa8nYMe5JzV4qo9JoxRGuzBK",
+	"02zzjD9olSn6pEtLo0RiSw67It02ttyraVS3WvcrPFU5qPukbDBDc1cSpUqN2IzFw5Hv8nA92L89ufbf",
+	"2BcGMJiOpw8k0V0J/IumuVNbNHVrKeiLNbd9qZU9YxuNrMld0W9dltB6ck8xNw2oGOvQujTZ3yp+3DbF",
+	"3AW+jU4/1ZUMNhnyjZTZKWS5hT53PvRBjbVxB66oRK5F6B8TiYSzTveOby1zaRp3TYRFYqtGZcv2/K/t",
+	"nwRcHFpR3jetEvn7jfcTccrk7imt9kqcdHD3pPptMZgxuceM7jtFOO/oPsfraXODydPnd0/uNmffhMHR",
+	"fcDYfjwLZ93jij3v9jSzLGhKdkLWHz/dhF9aEXr7TZ2G+fjp5lNTwLxzTl/lFPhKgXZiLwgDQ5eoz6zz",
+	"jXae7zKCuyxZr8FXO7a27NnFjkCyoFArsI4GDXl0XLDSh2UaLam2Rf0TMz+7/b7ZLJGX223xrWM1pakv",
+	"jIZZDxCDrvtrl13WAsLXklKbHlqY/ZVfsbpyvoFAizSHQdsOdk8EMtF9GAasN/smTOfZhYQK/7ZGGImj",
+	"8QGpYopkIGTP0zLOg8e1nO5ZlFm28U24kXAVEWy0HGGqrVEsUXfstt/12LNhFudA0kxL1+LjAtDt5oFZ",
+	"JxBQmFXoc/p0yVzgog4PYHYVrmUzANWDEz4jTwZsd+lDHYaswz2dNoQROanXsqs3OrAumQs72WIS29m8",
+	"mWEk/JKxwhv2MLnRzAXw5sYfQ/f5rj8xc2bp4psZrVmxUdMmrh42A0FVuYQ3Z0CRYx+WILI0tryt4siq",
+	"p6Nugag6Hlp1MOOqKGUybZaPWBNnu7rjYHTU6IRw3Q42/03Tzvup59tMENYVbZZxwvZLJFij+o0XGTfv",
+	"4eoyti8y7rvG/S24qmWnR3qd72B++yrB/7lSbAnBs3b/UK8UxOnqilXP0m4nfZWNBVFj/3ZlXD4HUaXV",
+	"9jFY43borbHHcG+rfF57sm+EhutkoFW2oMLbi72D29jwpFckORV0CbIacIEu/5xmVCTA4/WC7to3n27+",
+	"NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -16,6 +16,9 @@ Usage:
   routeapi token [flags]     print a session cookie for the configured secret (local use)
   routeapi apitoken new --id ID [--name NAME]
                              make a server-to-server API token and its settings entry
+  routeapi spool stats       print the spool's depth, oldest age and dead letters
+  routeapi spool dead        list the dead letters
+  routeapi spool replay      send the dead letters to Inngest again
   routeapi help              print this help
 `
 
@@ -35,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("serve takes no arguments, got %q: %w", strings.Join(rest, " "), errUsage)
 		}
 		return serve(ctx, getenv, stdout, stderr)
+	case "spool":
+		return spoolCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return token(rest, getenv, stdout, stderr)
 	case "apitoken":

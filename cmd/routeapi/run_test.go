@@ -130,6 +130,7 @@ func TestServe(t *testing.T) {
 		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
 			"ROUTEAPI_ADDR": addr, "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1",
 			"INNGEST_BASE_URL": "http://127.0.0.1:1", "ROUTEAPI_SETTINGS": settingsPath,
+			"ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"),
 		}), &out, &logs)
 	}()
 

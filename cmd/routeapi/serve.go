@@ -13,12 +13,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/dbsession"
-	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/user"
@@ -67,29 +67,39 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("sessions: %w", err)
 	}
 	defer closeSessions()
-	publisher, err := events.NewPublisher(events.PublisherConfig{
-		EventKey: cfg.InngestEventKey,
-		BaseURL:  cfg.InngestBaseURL,
-		Dev:      cfg.InngestDev,
-		Env:      cfg.InngestEnv,
-		Timeout:  cfg.PublishTimeout,
-		Logger:   log.With("component", "inngest"),
-	})
+	sp, err := openSpool(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("publisher: %w", err)
+		return err
 	}
+	defer func() {
+		if err := sp.Close(); err != nil {
+			log.Error("close spool", "err", err.Error())
+		}
+	}()
+	d, err := newDelivery(cfg, sp, log)
+	if err != nil {
+		return err
+	}
+	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
 		Sessions:       sessions,
 		Users:          user.FromClaims{IDClaim: cfg.Session.UserIDClaim},
-		Publisher:      publisher,
+		Publisher:      d.publisher,
+		Delivery:       d.state,
+		Observe:        d.metrics.Middleware,
+		Extra:          func(r chi.Router) { r.Handle("/metrics", d.metrics.Handler()) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
 	})
 	if err != nil {
 		return err
 	}
+	delivCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	delivered := make(chan struct{})
+	go func() { defer close(delivered); d.deliverer.Run(delivCtx) }()
+	defer func() { stopDelivery(); <-delivered }()
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -102,10 +112,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		WriteTimeout:      30*time.Second + cfg.PublishTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Not ctx: SIGTERM must let the requests in flight finish, not cancel them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "inngest", cfg.InngestBaseURL,
-		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String())
+		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String(),
+		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -117,13 +129,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	// Stop accepting and finish the requests in flight (each waits for its
+	// batch), then send what is still batched; the rest stays in the spool.
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("stopped")
+	d.batcher.Close()
+	stopDelivery()
+	<-delivered
+	if st, err := sp.Stats(shutdownCtx); err == nil {
+		log.Info("stopped", "spool_depth", st.Depth, "dead_letters", st.Dead)
+	} else {
+		log.Info("stopped")
+	}
 	return nil
 }
 

@@ -46,6 +46,28 @@ const (
 	SchemaPGAdapter = "pg-adapter"
 )
 
+// Delivery defaults (spool, batching, retries, circuit breaker).
+const (
+	DefaultSpoolDir         = "./data"
+	DefaultSpoolMaxEvents   = 100_000
+	DefaultBatchLinger      = 2 * time.Millisecond
+	DefaultBatchMaxEvents   = 100
+	DefaultBatchMaxBytes    = 1 << 20
+	DefaultRetryMinBackoff  = 250 * time.Millisecond
+	DefaultRetryMaxBackoff  = 30 * time.Second
+	DefaultBreakerThreshold = 5
+	DefaultBreakerCooldown  = time.Second
+	DefaultSpoolPoll        = 500 * time.Millisecond
+	// maxBatchEvents is the OSS Event API's limit per request.
+	maxBatchEvents = 5000
+)
+
+// Spool kinds (ROUTEAPI_SPOOL).
+const (
+	SpoolBolt     = "bolt"
+	SpoolPostgres = "postgres"
+)
+
 // Config is routeapi's whole configuration.
 type Config struct {
 	// Addr is the address the HTTP server listens on (ROUTEAPI_ADDR, or ":"+PORT).
@@ -54,7 +76,8 @@ type Config struct {
 	// Session is how sessions are read.
 	Session Session
 	// DatabaseURL is DATABASE_URL: the app's PostgreSQL, required when
-	// Session.Store is StoreDatabase. It may hold a password: never log it.
+	// Session.Store is StoreDatabase or Spool is SpoolPostgres. It may hold a
+	// password: never log it.
 	DatabaseURL string
 
 	// InngestEventKey is INNGEST_EVENT_KEY. It is a secret.
@@ -78,6 +101,29 @@ type Config struct {
 	// LogLevel and LogFormat configure the log (ROUTEAPI_LOG_LEVEL, ROUTEAPI_LOG_FORMAT).
 	LogLevel  string
 	LogFormat string
+
+	// Spool is ROUTEAPI_SPOOL: "bolt" (a file in SpoolDir, one process) or
+	// "postgres" (a table in DatabaseURL, shared by replicas).
+	Spool string
+	// SpoolDir is ROUTEAPI_SPOOL_DIR, where the bolt spool lives.
+	SpoolDir string
+	// SpoolMaxEvents is ROUTEAPI_SPOOL_MAX_EVENTS: waiting events beyond it are refused with 503.
+	SpoolMaxEvents int
+	// SpoolPoll is ROUTEAPI_SPOOL_POLL: how often the deliverer looks for due events.
+	SpoolPoll time.Duration
+	// BatchLinger, BatchMaxEvents and BatchMaxBytes bound one Event API
+	// request (ROUTEAPI_BATCH_LINGER, ROUTEAPI_BATCH_MAX_EVENTS, ROUTEAPI_BATCH_MAX_BYTES).
+	BatchLinger    time.Duration
+	BatchMaxEvents int
+	BatchMaxBytes  int
+	// RetryMinBackoff and RetryMaxBackoff bound the delay between deliveries
+	// of a spooled event (ROUTEAPI_RETRY_MIN_BACKOFF, ROUTEAPI_RETRY_MAX_BACKOFF).
+	RetryMinBackoff time.Duration
+	RetryMaxBackoff time.Duration
+	// BreakerThreshold consecutive failures open the circuit; it probes every
+	// BreakerCooldown (ROUTEAPI_BREAKER_THRESHOLD, ROUTEAPI_BREAKER_COOLDOWN).
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
 }
 
 // Session is the part of the configuration that reads sessions.
@@ -247,14 +293,6 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.Session = loadSession(getenv, bad)
 	c.DatabaseURL = get("DATABASE_URL")
-	if c.Session.Store == StoreDatabase {
-		if c.DatabaseURL == "" {
-			bad("DATABASE_URL", "required with ROUTEAPI_SESSION_STORE=database: the app's PostgreSQL URL")
-		} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			// The value may hold a password: never echo it.
-			bad("DATABASE_URL", "want a postgres:// or postgresql:// URL")
-		}
-	}
 
 	// Listen address.
 	if addr := get("ROUTEAPI_ADDR"); addr != "" {
@@ -345,6 +383,8 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("ROUTEAPI_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 
+	loadDelivery(&c, get, bad)
+
 	if len(errs) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
 	}
@@ -370,6 +410,74 @@ func validTableName(s string) bool {
 		}
 	}
 	return true
+}
+
+// loadDelivery reads the spool, batching, retry and breaker settings.
+func loadDelivery(c *Config, get func(string) string, bad func(name, format string, args ...any)) {
+	c.Spool = strings.ToLower(get("ROUTEAPI_SPOOL"))
+	switch c.Spool {
+	case "":
+		c.Spool = SpoolBolt
+	case SpoolBolt, SpoolPostgres:
+	default:
+		bad("ROUTEAPI_SPOOL", "want bolt or postgres, got %q", c.Spool)
+	}
+	c.SpoolDir = get("ROUTEAPI_SPOOL_DIR")
+	if c.SpoolDir == "" {
+		c.SpoolDir = DefaultSpoolDir
+	}
+	// DATABASE_URL serves database sessions and the PostgreSQL spool alike.
+	var users []string
+	if c.Session.Store == StoreDatabase {
+		users = append(users, "ROUTEAPI_SESSION_STORE=database")
+	}
+	if c.Spool == SpoolPostgres {
+		users = append(users, "ROUTEAPI_SPOOL=postgres")
+	}
+	if len(users) > 0 {
+		if c.DatabaseURL == "" {
+			bad("DATABASE_URL", "required with %s: a PostgreSQL URL", strings.Join(users, " and "))
+		} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			// The value may hold a password: never echo it.
+			bad("DATABASE_URL", "want a postgres:// or postgresql:// URL")
+		}
+	}
+	intVar := func(name string, def, lo, hi int) int {
+		raw := get(name)
+		if raw == "" {
+			return def
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			bad(name, "want a whole number from %d to %d, got %q", lo, hi, raw)
+			return def
+		}
+		return n
+	}
+	durVar := func(name string, def, lo, hi time.Duration) time.Duration {
+		raw := get(name)
+		if raw == "" {
+			return def
+		}
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < lo || d > hi {
+			bad(name, "want a duration from %s to %s, got %q", lo, hi, raw)
+			return def
+		}
+		return d
+	}
+	c.SpoolMaxEvents = intVar("ROUTEAPI_SPOOL_MAX_EVENTS", DefaultSpoolMaxEvents, 1, 1<<30)
+	c.SpoolPoll = durVar("ROUTEAPI_SPOOL_POLL", DefaultSpoolPoll, 10*time.Millisecond, time.Minute)
+	c.BatchLinger = durVar("ROUTEAPI_BATCH_LINGER", DefaultBatchLinger, 0, time.Second)
+	c.BatchMaxEvents = intVar("ROUTEAPI_BATCH_MAX_EVENTS", DefaultBatchMaxEvents, 1, maxBatchEvents)
+	c.BatchMaxBytes = intVar("ROUTEAPI_BATCH_MAX_BYTES", DefaultBatchMaxBytes, 1<<10, 64<<20)
+	c.RetryMinBackoff = durVar("ROUTEAPI_RETRY_MIN_BACKOFF", DefaultRetryMinBackoff, time.Millisecond, time.Hour)
+	c.RetryMaxBackoff = durVar("ROUTEAPI_RETRY_MAX_BACKOFF", DefaultRetryMaxBackoff, time.Millisecond, 24*time.Hour)
+	if c.RetryMaxBackoff < c.RetryMinBackoff {
+		bad("ROUTEAPI_RETRY_MAX_BACKOFF", "must not be below ROUTEAPI_RETRY_MIN_BACKOFF (%s)", c.RetryMinBackoff)
+	}
+	c.BreakerThreshold = intVar("ROUTEAPI_BREAKER_THRESHOLD", DefaultBreakerThreshold, 1, 1000)
+	c.BreakerCooldown = durVar("ROUTEAPI_BREAKER_COOLDOWN", DefaultBreakerCooldown, 10*time.Millisecond, time.Hour)
 }
 
 func validPort(p string) bool {

@@ -55,6 +55,18 @@ func TestLoadDefaults(t *testing.T) {
 		PublishTimeout:  2 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
+
+		Spool:            config.SpoolBolt,
+		SpoolDir:         "./data",
+		SpoolMaxEvents:   100_000,
+		SpoolPoll:        500 * time.Millisecond,
+		BatchLinger:      2 * time.Millisecond,
+		BatchMaxEvents:   100,
+		BatchMaxBytes:    1 << 20,
+		RetryMinBackoff:  250 * time.Millisecond,
+		RetryMaxBackoff:  30 * time.Second,
+		BreakerThreshold: 5,
+		BreakerCooldown:  time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Load(minimal) =\n%+v\nwant\n%+v", c, want)
@@ -326,5 +338,45 @@ func TestLoadSessionModes(t *testing.T) {
 	_, err := config.Load(env(with(minimal, "ROUTEAPI_SESSION_STORE", "database", "DATABASE_URL", "mysql://u:pw-hunter2@h/db")))
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("bad DATABASE_URL: %v, want an error without the password", err)
+	}
+}
+
+func TestLoadDelivery(t *testing.T) {
+	m := map[string]string{}
+	for k, v := range minimal {
+		m[k] = v
+	}
+	for k, v := range map[string]string{
+		"ROUTEAPI_SPOOL": "postgres", "DATABASE_URL": "postgres://app@127.0.0.1:5432/app",
+		"ROUTEAPI_SPOOL_MAX_EVENTS": "10", "ROUTEAPI_BATCH_LINGER": "0s", "ROUTEAPI_BATCH_MAX_EVENTS": "5000",
+		"ROUTEAPI_RETRY_MAX_BACKOFF": "1s", "ROUTEAPI_BREAKER_THRESHOLD": "1",
+	} {
+		m[k] = v
+	}
+	c := load(t, m)
+	if c.Spool != config.SpoolPostgres || c.DatabaseURL == "" || c.SpoolMaxEvents != 10 || c.BatchLinger != 0 ||
+		c.BatchMaxEvents != 5000 || c.RetryMaxBackoff != time.Second || c.BreakerThreshold != 1 {
+		t.Errorf("Load = %+v", c)
+	}
+
+	for name, bad := range map[string]map[string]string{
+		"ROUTEAPI_SPOOL":             {"ROUTEAPI_SPOOL": "redis"},
+		"DATABASE_URL":               {"ROUTEAPI_SPOOL": "postgres"},
+		"ROUTEAPI_SPOOL_MAX_EVENTS":  {"ROUTEAPI_SPOOL_MAX_EVENTS": "0"},
+		"ROUTEAPI_BATCH_MAX_EVENTS":  {"ROUTEAPI_BATCH_MAX_EVENTS": "5001"},
+		"ROUTEAPI_BATCH_LINGER":      {"ROUTEAPI_BATCH_LINGER": "soon"},
+		"ROUTEAPI_RETRY_MAX_BACKOFF": {"ROUTEAPI_RETRY_MIN_BACKOFF": "2s", "ROUTEAPI_RETRY_MAX_BACKOFF": "1s"},
+	} {
+		env := map[string]string{}
+		for k, v := range minimal {
+			env[k] = v
+		}
+		for k, v := range bad {
+			env[k] = v
+		}
+		_, err := config.Load(func(k string) string { return env[k] })
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: err = %v, want one naming %s", bad, err, name)
+		}
 	}
 }

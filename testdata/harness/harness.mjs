@@ -119,8 +119,9 @@ export async function startInngest() {
   return inngest;
 }
 
-export function settingsYAML({ event = "app/route.requested", enabled = true, maxBodyBytes = 262144 } = {}) {
-  return `route:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\npublic:\n  appName: node-tests\n`;
+export function settingsYAML({ event = "app/route.requested", enabled = true, maxBodyBytes = 262144, rateLimit } = {}) {
+  const limit = rateLimit ? `  rateLimit: {requests: ${rateLimit.requests}, per: ${rateLimit.per}}\n` : "";
+  return `route:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\n${limit}public:\n  appName: node-tests\n`;
 }
 
 /**

@@ -10,8 +10,10 @@ export type { components, operations, paths } from "./schema.js";
 export type RouteRequest = components["schemas"]["RouteRequest"];
 /** What `data` accepts: any JSON value but null. */
 export type RouteData = NonNullable<RouteRequest["data"]>;
-/** The 200 answer of `POST /api/route`. */
+/** The 200 answer of `POST /api/route`: Inngest accepted the event. */
 export type RouteResponse = components["schemas"]["RouteResponse"];
+/** The 202 answer of `POST /api/route`: Inngest was unavailable; the event is queued durably and will be delivered with its `eventId`. */
+export type RouteQueuedResponse = components["schemas"]["RouteQueuedResponse"];
 /** The event routeapi publishes to Inngest; type Inngest function handlers with it. */
 export type RouteEvent = components["schemas"]["RouteEvent"];
 /** `RouteEvent["data"]`: the request's data, the user, the public settings and the request id. */
@@ -47,12 +49,12 @@ export interface PostRouteOptions {
 }
 
 type PostRouteResponses = operations["postRoute"]["responses"];
-/** The success statuses of `POST /api/route` in the contract (today: 200). */
+/** The success statuses of `POST /api/route` in the contract (today: 200 published, 202 queued). */
 export type PostRouteSuccessStatus = Extract<keyof PostRouteResponses, 200 | 201 | 202 | 203 | 204 | 205 | 206>;
 type SuccessBody<S extends PostRouteSuccessStatus> =
   PostRouteResponses[S] extends { content: { "application/json": infer B } } ? B : undefined;
 
-/** A success answer, one variant per success status of the contract (200: Inngest accepted the event). */
+/** A success answer, one variant per success status of the contract (200: Inngest accepted the event; 202: queued). */
 export type PostRouteSuccess = {
   [S in PostRouteSuccessStatus]: {
     ok: true;
@@ -71,7 +73,7 @@ export interface PostRouteFailure {
   problem: Problem;
   /** The `X-Request-Id` of the answer; quote it when reporting a problem. */
   requestId: string | null;
-  /** Seconds from `Retry-After` (503), when present. */
+  /** Seconds from `Retry-After` (429, 503), when present. */
   retryAfter: number | undefined;
   response: Response;
 }

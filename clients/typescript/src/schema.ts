@@ -17,8 +17,14 @@ export interface paths {
          * Publish an event for the signed-in user
          * @description Resolves the caller's session (cookie or bearer token), builds a
          *     `RouteEvent` from the app settings, the user and the request's `data`,
-         *     and publishes it to Inngest. The route answers 200 only after Inngest
-         *     accepted the event.
+         *     and publishes it to Inngest. The route answers 200 once Inngest
+         *     accepted the event, and 202 once the event is durably queued: when
+         *     Inngest is unreachable, slower than the publish bound or failing
+         *     (5xx), the event is written to routeapi's spool (synced to disk or
+         *     committed) and delivered later with the same `eventId`. An event
+         *     answered with 200 or 202 is never lost. If Inngest refuses the event
+         *     (4xx), it is kept in the spool's dead letters for an operator to
+         *     replay, and the answer is 202 too.
          *
          *     Send an `Idempotency-Key` to make retries safe: the same user and key
          *     always produce the same `eventId`, and Inngest does not start functions
@@ -66,8 +72,13 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when valid settings are loaded, 503 otherwise (no settings
-         *     file has ever loaded successfully).
+         * @description Answers 200 when valid settings are loaded and the spool can be read,
+         *     503 otherwise (no settings file has ever loaded successfully, or the
+         *     spool, e.g. its PostgreSQL database, cannot be read). The answer also reports the
+         *     delivery state: the spool's depth, oldest age and dead letters, whether
+         *     the spool is draining (events waiting for delivery), and the Inngest
+         *     circuit breaker. A draining spool does not make the replica unready:
+         *     it keeps accepting requests while it delivers.
          */
         get: operations["getReadyz"];
         put?: never;
@@ -114,6 +125,71 @@ export interface components {
              * @example 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
              */
             eventId: string;
+        };
+        /** @description The answer when the event is durably queued for delivery. */
+        RouteQueuedResponse: {
+            /**
+             * @description Always the string `"true"`, as for 200.
+             * @example true
+             * @enum {string}
+             */
+            success: "true";
+            /**
+             * @description Always empty; Inngest has not given the event an id yet.
+             * @example []
+             */
+            ids: string[];
+            /**
+             * @description The id routeapi gave the event; it is delivered with this id.
+             * @example 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
+             */
+            eventId: string;
+            /**
+             * @description Always `true`.
+             * @example true
+             * @enum {boolean}
+             */
+            queued: true;
+        };
+        /** @description The readiness probe's answer, with the delivery state. */
+        Readiness: {
+            /**
+             * @example ready
+             * @enum {string}
+             */
+            status: "ready";
+            /**
+             * @description The Inngest circuit breaker: `open` while Inngest is known to be
+             *     down (requests go straight to the spool), `half-open` while a probe
+             *     is out.
+             * @example closed
+             * @enum {string}
+             */
+            circuit: "closed" | "open" | "half-open";
+            spool: components["schemas"]["SpoolStatus"];
+        };
+        /** @description The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas). */
+        SpoolStatus: {
+            /**
+             * @description Events are waiting for delivery (`depth` > 0).
+             * @example true
+             */
+            draining: boolean;
+            /**
+             * @description Events waiting for delivery.
+             * @example 12
+             */
+            depth: number;
+            /**
+             * @description How long the oldest waiting event has waited, in seconds (0 when none).
+             * @example 3.5
+             */
+            oldestAgeSeconds: number;
+            /**
+             * @description Events Inngest refused, kept for `routeapi spool replay`.
+             * @example 0
+             */
+            deadLetters: number;
         };
         /**
          * @description The event routeapi publishes to Inngest. Inngest functions triggered
@@ -204,7 +280,8 @@ export interface components {
              *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
              *     `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
-             *     `session-store-unavailable` or `internal`, prefixed with
+             *     `session-store-unavailable`, `spool-full`, `spool-unavailable` or
+             *     `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
              */
@@ -343,8 +420,8 @@ export interface components {
          * @description Try again later: the settings are unavailable, the route is switched
          *     off (`route.enabled: false`), the session database cannot be reached
          *     (database sessions; the session may well be valid), or Inngest is
-         *     unreachable, too slow or refused the event. Nothing was published unless Inngest accepted it
-         *     after the bound; retrying with the same `Idempotency-Key` is safe.
+         *     unavailable and the spool is full or cannot be written. Nothing was
+         *     queued; retrying with the same `Idempotency-Key` is safe.
          */
         ServiceUnavailable: {
             headers: {
@@ -427,6 +504,22 @@ export interface operations {
                     "application/json": components["schemas"]["RouteResponse"];
                 };
             };
+            /**
+             * @description Inngest did not accept the event at once (it is down, slow or
+             *     failing); the event is durably queued in the spool and will be
+             *     delivered with the same `eventId`.
+             */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteQueuedResponse"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -473,7 +566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             500: components["responses"]["InternalError"];

@@ -44,8 +44,8 @@ function assertProblem(res, status, kind) {
   assert.equal(res.problem.type, `urn:routeapi:problem:${kind}`);
   assert.equal(typeof res.problem.title, "string");
   assert.equal(res.problem.instance, `urn:routeapi:request:${res.requestId}`);
-  if (status === 503) {
-    assert.ok(res.retryAfter >= 1, `503 without Retry-After: ${res.response.headers.get("retry-after")}`);
+  if (status === 503 || status === 429) {
+    assert.ok(res.retryAfter >= 1, `${status} without Retry-After: ${res.response.headers.get("retry-after")}`);
   } else {
     assert.equal(res.retryAfter, undefined);
   }
@@ -133,14 +133,42 @@ test("503 route-disabled, with Retry-After", async () => {
   }
 });
 
-test("503 publish-failed when Inngest is unreachable, with Retry-After", async () => {
+test("202 queued when Inngest is unreachable; 503 spool-full once the spool is full", async () => {
   const closed = `http://127.0.0.1:${await freePort()}`;
-  const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms" } });
+  const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms", ROUTEAPI_SPOOL_MAX_EVENTS: "1" } });
   try {
-    const res = await createRouteClient({ baseUrl: down.url, headers: { cookie: `next-auth.session-token=${down.token()}` } })
-      .postRoute("data", { idempotencyKey: "down-1" });
-    assertProblem(res, 503, "publish-failed");
+    const client = createRouteClient({ baseUrl: down.url, headers: { cookie: `next-auth.session-token=${down.token()}` } });
+    const queued = await client.postRoute("data", { idempotencyKey: "down-1" });
+    assert.equal(queued.ok, true, `expected 202, got ${queued.status}: ${JSON.stringify(queued.problem)}`);
+    assert.equal(queued.status, 202);
+    assert.equal(queued.data.success, "true");
+    assert.equal(queued.data.queued, true);
+    assert.deepEqual(queued.data.ids, []);
+    assert.match(queued.data.eventId, /^\S+$/);
+
+    const full = await client.postRoute("data", { idempotencyKey: "down-2" });
+    assertProblem(full, 503, "spool-full");
   } finally {
     await down.stop();
+  }
+});
+
+test("429 rate-limited: the request over route.rateLimit, with Retry-After and RateLimit headers", async () => {
+  const limited = await startRouteAPI({ inngestURL: inngest.url, settings: settingsYAML({ rateLimit: { requests: 2, per: "1m" } }) });
+  try {
+    const client = createRouteClient({ baseUrl: limited.url, headers: { cookie: `next-auth.session-token=${limited.token()}` } });
+    for (let i = 0; i < 2; i++) {
+      const res = await client.postRoute(i);
+      assertSuccess(res);
+      assert.equal(res.response.headers.get("ratelimit-limit"), "2");
+      assert.equal(res.response.headers.get("ratelimit-remaining"), String(1 - i));
+    }
+    const res = await client.postRoute(3);
+    assertProblem(res, 429, "rate-limited");
+    assert.equal(res.response.headers.get("ratelimit-limit"), "2");
+    assert.equal(res.response.headers.get("ratelimit-remaining"), "0");
+    assert.match(res.response.headers.get("ratelimit-reset") ?? "", /^\d+$/);
+  } finally {
+    await limited.stop();
   }
 });

@@ -1,7 +1,7 @@
 // Must compile: how a front end and an Inngest function use the client.
 // test/types.test.mjs runs `tsc --noEmit` on it.
 import { createRouteClient, isProblem } from "../../src/index.js";
-import type { PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteResponse, User } from "../../src/index.js";
+import type { PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteQueuedResponse, RouteResponse, User } from "../../src/index.js";
 
 const client = createRouteClient({
   baseUrl: "http://127.0.0.1:3000",
@@ -26,6 +26,11 @@ export async function submit(): Promise<string> {
     const answer: RouteResponse = res.data;
     const success: "true" = answer.success;
     return `${success} ${answer.eventId} ${answer.ids.join(",")}`;
+  }
+  if (res.status === 202) {
+    const queued: RouteQueuedResponse = res.data;
+    const flag: true = queued.queued;
+    return `queued ${flag} ${queued.eventId}`;
   }
   return `success ${status}`;
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/config"
+	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/spool"
+)
+
+const spoolUsage = `Usage:
+  routeapi spool stats    print the spool's depth, oldest age and dead letters
+  routeapi spool dead     list the dead letters (events Inngest refused)
+  routeapi spool replay   move the dead letters back and send them to Inngest now
+
+The spool is the one serve uses (ROUTEAPI_SPOOL, ROUTEAPI_SPOOL_DIR or
+DATABASE_URL; the same environment as serve). The bolt spool is one file that
+one process holds at a time: stop routeapi first. The PostgreSQL spool works
+while replicas run.
+`
+
+// spoolCmd runs `routeapi spool ...`.
+func spoolCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		_, _ = fmt.Fprint(stderr, spoolUsage)
+		return fmt.Errorf("spool: want one of stats, dead, replay: %w", errUsage)
+	}
+	sub := args[0]
+	if sub != "stats" && sub != "dead" && sub != "replay" {
+		_, _ = fmt.Fprint(stderr, spoolUsage)
+		return fmt.Errorf("spool: unknown command %q: %w", sub, errUsage)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	sp, err := openSpool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sp.Close() }()
+
+	switch sub {
+	case "stats":
+		st, err := sp.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "spool: %s\ndepth: %d\noldest_age: %s\ndead_letters: %d\n",
+			cfg.Spool, st.Depth, st.OldestAge(time.Now()).Round(time.Millisecond), st.Dead)
+		return err
+	case "dead":
+		recs, err := sp.DeadLetters(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if _, err := fmt.Fprintf(stdout, "%s\t%s\t%s\n", r.EventID, r.EnqueuedAt.UTC().Format(time.RFC3339), r.LastError); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return replay(ctx, cfg, sp, stdout, stderr)
+}
+
+// replay moves the dead letters back to the waiting events and delivers what
+// is due, once; what Inngest does not take stays in the spool for serve.
+func replay(ctx context.Context, cfg config.Config, sp spool.Spool, stdout, stderr io.Writer) error {
+	n, err := sp.Replay(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	d, err := newDelivery(cfg, sp, log)
+	if err != nil {
+		return err
+	}
+	defer d.batcher.Close()
+	before, err := sp.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		more, err := d.deliverer.Once(ctx)
+		if err != nil {
+			return err
+		}
+		if !more || d.breaker.State() != delivery.Closed {
+			break
+		}
+	}
+	after, err := sp.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "replayed: %d\ndelivered: %d\nwaiting: %d\ndead_letters: %d\n",
+		n, max(before.Depth-after.Depth-(after.Dead-before.Dead), 0), after.Depth, after.Dead)
+	return err
+}

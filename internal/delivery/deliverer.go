@@ -1,0 +1,186 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/spool"
+)
+
+// DelivererConfig configures a Deliverer.
+type DelivererConfig struct {
+	// Batch is the most events sent in one request.
+	Batch int
+	// MaxBytes bounds one request's body (a single larger event goes alone).
+	MaxBytes int
+	// Poll is how often the spool is checked when nothing woke the deliverer
+	// (other replicas' events, retries coming due).
+	Poll time.Duration
+	// MinBackoff and MaxBackoff bound the delay before a retry; it doubles per
+	// attempt, with jitter.
+	MinBackoff, MaxBackoff time.Duration
+	// Lease is how long a claimed event is hidden from other deliverers; it
+	// must exceed the send timeout.
+	Lease time.Duration
+}
+
+// Deliverer drains the spool into Inngest. Events keep their id, so Inngest
+// deduplicates a redelivery.
+type Deliverer struct {
+	cfg     DelivererConfig
+	spool   spool.Spool
+	send    Sender
+	breaker *Breaker
+	metrics Metrics
+	log     *slog.Logger
+	wake    chan struct{}
+	now     func() time.Time
+}
+
+// NewDeliverer returns a deliverer; call Run.
+func NewDeliverer(cfg DelivererConfig, sp spool.Spool, s Sender, b *Breaker, m Metrics, log *slog.Logger) *Deliverer {
+	return &Deliverer{cfg: cfg, spool: sp, send: s, breaker: b, metrics: m, log: log, wake: make(chan struct{}, 1), now: time.Now}
+}
+
+// Wake makes the deliverer look at the spool now.
+func (d *Deliverer) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Poll)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			more, err := d.Once(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("spool delivery", "err", err.Error())
+			}
+			if !more {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Once claims one batch of due events and tries to deliver it, unless the
+// circuit breaker holds deliveries back. more reports that it should be
+// called again at once (it delivered a full batch).
+func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
+	// While the circuit is open, deliveries wait for its probe slot: the
+	// deliverer then probes for everyone (no hammering of a down Inngest).
+	if !d.breaker.Allow() {
+		return false, nil
+	}
+	now := d.now()
+	recs, err := d.spool.Claim(ctx, now, d.cfg.Batch, d.cfg.Lease)
+	if err != nil || len(recs) == 0 {
+		return false, err
+	}
+	answered := true
+	for _, chunk := range chunks(recs, d.cfg.MaxBytes) {
+		if !answered {
+			// Inngest failed on the previous chunk: the rest come due again
+			// after their lease, without another attempt now.
+			break
+		}
+		answered = d.deliver(ctx, chunk)
+	}
+	return answered && len(recs) == d.cfg.Batch, nil
+}
+
+// chunks splits recs into runs of at most maxBytes of events (0: no limit).
+func chunks(recs []spool.Record, maxBytes int) [][]spool.Record {
+	if maxBytes <= 0 {
+		return [][]spool.Record{recs}
+	}
+	var out [][]spool.Record
+	start, size := 0, 0
+	for i, r := range recs {
+		if i > start && size+len(r.Event)+1 > maxBytes {
+			out = append(out, recs[start:i])
+			start, size = i, 0
+		}
+		size += len(r.Event) + 1
+	}
+	return append(out, recs[start:])
+}
+
+// deliver sends recs and records the outcome; it reports whether Inngest answered.
+func (d *Deliverer) deliver(ctx context.Context, recs []spool.Record) bool {
+	evs := make([]json.RawMessage, len(recs))
+	seqs := make([]uint64, len(recs))
+	for i, r := range recs {
+		evs[i], seqs[i] = r.Event, r.Seq
+	}
+	start := time.Now()
+	_, err := d.send.Send(ctx, evs)
+	d.metrics.Sent(len(evs), time.Since(start), err)
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		d.breaker.Success()
+		if aerr := d.spool.Ack(bg, seqs); aerr != nil {
+			d.log.Error("spool ack (the events were delivered and will be sent again; Inngest deduplicates them by id)", "err", aerr.Error())
+			return false
+		}
+		d.metrics.Delivered(len(recs))
+		d.log.Info("spooled events delivered", "events", len(recs))
+		return true
+	case errors.Is(err, events.ErrRejected):
+		d.breaker.Success()
+		if len(recs) > 1 {
+			for _, r := range recs { // find the refused ones
+				d.deliver(ctx, []spool.Record{r})
+			}
+			return true
+		}
+		if berr := d.spool.Bury(bg, recs, err.Error()); berr != nil {
+			d.log.Error("spool bury", "err", berr.Error())
+			return false
+		}
+		d.metrics.DeadLettered(len(recs))
+		d.log.Error("Inngest refused a spooled event; it is in the dead letters (routeapi spool replay sends it again)",
+			"event_id", recs[0].EventID, "err", err.Error())
+		return true
+	}
+	d.breaker.Failure()
+	now := d.now()
+	for i := range recs {
+		recs[i].Attempts++
+		recs[i].NextAt = now.Add(d.backoff(recs[i].Attempts))
+		recs[i].LastError = err.Error()
+	}
+	if rerr := d.spool.Retry(bg, recs); rerr != nil {
+		d.log.Error("spool retry", "err", rerr.Error())
+	}
+	d.log.Warn("spooled events not delivered; retrying later", "events", len(recs), "attempts", recs[0].Attempts, "err", err.Error())
+	return false
+}
+
+// backoff is the delay before retry number attempts: MinBackoff doubled per
+// attempt, capped at MaxBackoff, with "equal jitter" (half fixed, half random).
+func (d *Deliverer) backoff(attempts int) time.Duration {
+	b := d.cfg.MinBackoff
+	for i := 1; i < attempts && b < d.cfg.MaxBackoff; i++ {
+		b *= 2
+	}
+	b = min(b, d.cfg.MaxBackoff)
+	half := b / 2
+	return half + rand.N(half+1) //nolint:gosec // G404: jitter needs no cryptographic randomness
+}

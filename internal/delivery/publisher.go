@@ -1,0 +1,105 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/spool"
+)
+
+// Metrics is what delivery reports; internal/metrics implements it.
+type Metrics interface {
+	Observer
+	// Spooled counts events written to the spool by why ("unavailable", "circuit-open", ...).
+	Spooled(reason string, n int)
+	// Delivered counts spooled events the deliverer got accepted.
+	Delivered(n int)
+	// DeadLettered counts events moved to the dead letters.
+	DeadLettered(n int)
+	// Circuit reports the breaker's state.
+	Circuit(s State)
+}
+
+// ErrNotQueued means Inngest did not take the event and the spool could not store it.
+var ErrNotQueued = errors.New("event could not be queued")
+
+// Receipt is the outcome of a publish the caller may report as success.
+type Receipt struct {
+	// IDs are Inngest's ids, when it accepted the event at once.
+	IDs []string
+	// Queued: the event is in the spool (or, if Inngest refused it, in the
+	// dead letters) and will be delivered later.
+	Queued bool
+}
+
+// Publisher publishes an event through the batcher and falls back to the
+// spool when Inngest is down, slow or failing. Every event it reports as
+// published or queued is either accepted by Inngest or durably stored.
+type Publisher struct {
+	Batcher *Batcher
+	Breaker *Breaker
+	Spool   spool.Spool
+	Metrics Metrics
+	Log     *slog.Logger
+	Timeout time.Duration
+	Wake    func()
+	Now     func() time.Time
+}
+
+// Publish publishes e. Errors: spool.ErrFull (the spool has no room),
+// ErrNotQueued (the spool failed), or an encoding error.
+func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error) {
+	enc, err := events.Encode(e)
+	if err != nil {
+		return Receipt{}, err
+	}
+	reason := "circuit-open"
+	if p.Breaker.Allow() {
+		// Only the publish bound cuts the wait short: a caller that goes away
+		// must not turn a send in flight into a spooled duplicate.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
+		id, err := p.Batcher.Submit(sctx, enc)
+		cancel()
+		switch {
+		case err == nil:
+			return Receipt{IDs: []string{id}}, nil
+		case errors.Is(err, events.ErrRejected):
+			rec := p.record(e.ID, enc)
+			if berr := p.Spool.Bury(context.WithoutCancel(ctx), []spool.Record{rec}, err.Error()); berr != nil {
+				return Receipt{}, fmt.Errorf("dead-letter event %s: %w", e.ID, berr)
+			}
+			p.Metrics.DeadLettered(1)
+			p.Log.Error("Inngest refused the event; it is in the dead letters (routeapi spool replay sends it again)",
+				"request_id", e.Data.RequestID, "event_id", e.ID, "err", err.Error())
+			return Receipt{Queued: true}, nil
+		case errors.Is(err, events.ErrTimeout):
+			reason = "timeout"
+		case errors.Is(err, ErrClosed):
+			reason = "shutting-down"
+		default:
+			reason = "unavailable"
+		}
+		p.Log.Warn("event not published at once; spooling it",
+			"request_id", e.Data.RequestID, "event_id", e.ID, "reason", reason, "err", err.Error())
+	}
+	if err := p.Spool.Put(context.WithoutCancel(ctx), []spool.Record{p.record(e.ID, enc)}); err != nil {
+		if errors.Is(err, spool.ErrFull) {
+			return Receipt{}, fmt.Errorf("spool event %s: %w", e.ID, err)
+		}
+		return Receipt{}, fmt.Errorf("spool event %s: %w: %w", e.ID, ErrNotQueued, err)
+	}
+	p.Metrics.Spooled(reason, 1)
+	if p.Wake != nil {
+		p.Wake()
+	}
+	return Receipt{Queued: true}, nil
+}
+
+func (p *Publisher) record(id string, enc []byte) spool.Record {
+	now := p.Now()
+	return spool.Record{EventID: id, Event: enc, EnqueuedAt: now, NextAt: now}
+}

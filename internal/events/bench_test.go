@@ -1,0 +1,56 @@
+package events_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/routeapi/routeapi/internal/events"
+)
+
+// BenchmarkBuild measures building one event (id, settings, user, data).
+func BenchmarkBuild(b *testing.B) {
+	data := json.RawMessage(`{"orderId":"ord_123","items":2}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode measures encoding one event for the Event API, by data size.
+func BenchmarkEncode(b *testing.B) {
+	for _, size := range []int{16, 1 << 10, 64 << 10} {
+		b.Run(fmt.Sprintf("data=%dB", size), func(b *testing.B) {
+			data := json.RawMessage(`"` + strings.Repeat("x", size) + `"`)
+			e, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := events.Encode(e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeBatch measures joining 100 encoded events into one request body.
+func BenchmarkEncodeBatch(b *testing.B) {
+	e, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`{"n":1}`)}, testNow)
+	one, _ := events.Encode(e)
+	batch := make([]json.RawMessage, 100)
+	for i := range batch {
+		batch[i] = one
+	}
+	b.SetBytes(int64(100 * len(one)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = events.EncodeBatch(batch)
+	}
+}

@@ -1,0 +1,226 @@
+package events
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inngest/inngestgo"
+)
+
+// dataSlot is where Encode splices the request's data into the encoded
+// event. A JSON string cannot contain it (its quotes would be escaped), so
+// its first occurrence is the event's own data.data.
+const dataSlot = `"data":{"data":0`
+
+// Encode turns e into the JSON object the Event API takes, through
+// inngestgo's event type (and its validation), so the wire shape is the
+// SDK's. e.Data.Data must be one valid JSON value, as the handler passes it
+// (decoded from the request body); it is copied in, not re-encoded, so the
+// cost does not grow with its size beyond a copy (white space outside
+// strings is removed).
+func Encode(e Event) (json.RawMessage, error) {
+	raw := []byte(e.Data.Data)
+	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
+		return nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
+	}
+	if bytes.ContainsAny(raw, " \t\r\n") {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
+		}
+		raw = b.Bytes()
+	}
+	id := e.ID
+	d := e.Data
+	d.Data = json.RawMessage("0")
+	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
+	if err := ge.Validate(); err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	out, err := json.Marshal(ge)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	at := bytes.Index(out, []byte(dataSlot))
+	if at < 0 {
+		return nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
+	}
+	at += len(dataSlot) - 1 // the "0"
+	res := make([]byte, 0, len(out)+len(raw))
+	res = append(res, out[:at]...)
+	res = append(res, raw...)
+	return append(res, out[at+1:]...), nil
+}
+
+// ClientConfig configures a Client. Nothing is read from the environment.
+type ClientConfig struct {
+	// EventKey is the Inngest event key (a secret; never logged).
+	EventKey string
+	// BaseURL is the Event API's base URL, e.g. https://inn.gs.
+	BaseURL string
+	// Dev selects the Inngest dev server (which accepts any key).
+	Dev bool
+	// Env is the Inngest branch environment, "" for none.
+	Env string
+	// Timeout bounds one request to the Event API.
+	Timeout time.Duration
+	// Transport is the HTTP transport, nil for a tuned default.
+	Transport http.RoundTripper
+}
+
+// Client sends batches of encoded events to the Event API in one bounded
+// attempt: no retries, no sleeps, the context honoured. Retrying is the
+// caller's job (the spool and its deliverer). It is safe for concurrent use.
+type Client struct {
+	endpoint string
+	key      string
+	env      string
+	timeout  time.Duration
+	http     *http.Client
+}
+
+// NewClient returns a Client for cfg.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if cfg.Timeout <= 0 {
+		return nil, errors.New("new event API client: timeout must be positive")
+	}
+	if cfg.BaseURL == "" {
+		return nil, errors.New("new event API client: base URL is required")
+	}
+	key := cfg.EventKey
+	if key == "" {
+		if !cfg.Dev {
+			return nil, errors.New("new event API client: an event key is required outside dev mode")
+		}
+		key = devEventKey
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		tr = t
+	}
+	return &Client{
+		endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/e/" + url.PathEscape(key),
+		key:      key,
+		env:      cfg.Env,
+		timeout:  cfg.Timeout,
+		http:     &http.Client{Transport: tr},
+	}, nil
+}
+
+// Send posts events (each an encoded event object) as one JSON array and
+// returns Inngest's ids, one per event in order. Errors wrap ErrRejected
+// (4xx, or a 2xx without one id per event), ErrUnavailable (transport error,
+// 5xx) or ErrTimeout (no answer within the timeout or ctx), and never contain
+// the event key.
+func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(EncodeBatch(events)))
+	if err != nil {
+		return nil, fmt.Errorf("send %d events: %s: %w", len(events), c.redact(err.Error()), ErrUnavailable)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "routeapi")
+	req.Header.Set("X-Inngest-Sdk", "go:routeapi")
+	req.Header.Set("X-Inngest-Event-Id-Seed", seed())
+	if c.env != "" {
+		req.Header.Set("X-Inngest-Env", c.env)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		kind := ErrUnavailable
+		if ctx.Err() != nil {
+			kind = ErrTimeout
+		}
+		return nil, fmt.Errorf("send %d events: %s: %w", len(events), c.redact(err.Error()), kind)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		kind := ErrUnavailable
+		if ctx.Err() != nil {
+			kind = ErrTimeout
+		}
+		return nil, fmt.Errorf("send %d events: read answer: %s: %w", len(events), c.redact(err.Error()), kind)
+	}
+	var answer struct {
+		IDs   []string `json:"ids"`
+		Error string   `json:"error"`
+	}
+	_ = json.Unmarshal(body, &answer) // a body that is not JSON leaves it empty
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrUnavailable)
+	case resp.StatusCode >= 300:
+		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrRejected)
+	}
+	if len(answer.IDs) != len(events) {
+		return nil, fmt.Errorf("send %d events: Inngest answered with %d ids: %w", len(events), len(answer.IDs), ErrRejected)
+	}
+	for _, id := range answer.IDs {
+		if id == "" {
+			return nil, fmt.Errorf("send %d events: Inngest answered with an empty id: %w", len(events), ErrRejected)
+		}
+	}
+	return answer.IDs, nil
+}
+
+// EncodeBatch joins encoded events into one JSON array.
+func EncodeBatch(events []json.RawMessage) []byte {
+	n := 2
+	for _, e := range events {
+		n += len(e) + 1
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, '[')
+	for i, e := range events {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e...)
+	}
+	return append(buf, ']')
+}
+
+// seed is the X-Inngest-Event-Id-Seed header the SDKs send: unix ms and 10
+// random bytes, from which Inngest derives its internal ids.
+func seed() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return strconv.FormatInt(time.Now().UnixMilli(), 10) + "," + base64.StdEncoding.EncodeToString(b)
+}
+
+// redact removes the event key from a message.
+func (c *Client) redact(msg string) string {
+	msg = strings.ReplaceAll(msg, c.key, "[event-key]")
+	return strings.ReplaceAll(msg, url.PathEscape(c.key), "[event-key]")
+}
+
+// Errors a send can end in. Each means Inngest has not (yet) accepted the
+// events.
+var (
+	// ErrUnavailable: Inngest is unreachable or answered 5xx.
+	ErrUnavailable = errors.New("inngest unavailable")
+	// ErrTimeout: Inngest did not answer in time. It may still accept the
+	// events later; a redelivery with the same ids is deduplicated.
+	ErrTimeout = errors.New("inngest did not answer in time")
+	// ErrRejected: Inngest refused the events (4xx) or answered without one id per event.
+	ErrRejected = errors.New("inngest rejected the event")
+)
+
+// devEventKey is what Inngest's SDKs send in dev mode without a key; the dev
+// server accepts any key.
+const devEventKey = "NO_EVENT_KEY_SET"

@@ -1,0 +1,158 @@
+// Package metrics holds routeapi's Prometheus metrics and serves them.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/spool"
+)
+
+// Metrics are routeapi's metrics, in their own registry.
+type Metrics struct {
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	publish      *prometheus.HistogramVec
+	batchSize    prometheus.Histogram
+	spooled      *prometheus.CounterVec
+	delivered    prometheus.Counter
+	deadLettered prometheus.Counter
+	circuit      prometheus.Gauge
+}
+
+var _ delivery.Metrics = (*Metrics)(nil)
+
+// New registers the metrics. stats (may be nil) is read at each scrape for
+// the spool gauges.
+func New(stats func(context.Context) (spool.Stats, error)) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "routeapi_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "routeapi_http_request_duration_seconds", Help: "HTTP request latency by route and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "routeapi_publish_duration_seconds", Help: "Event API request latency by outcome (ok, rejected, unavailable, timeout).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"outcome"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "routeapi_publish_batch_size", Help: "Events per Event API request.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 100},
+		}),
+		spooled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "routeapi_spooled_events_total", Help: "Events written to the spool, by reason (unavailable, timeout, circuit-open, shutting-down).",
+		}, []string{"reason"}),
+		delivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "routeapi_spool_delivered_events_total", Help: "Spooled events Inngest accepted.",
+		}),
+		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "routeapi_dead_lettered_events_total", Help: "Events Inngest refused (4xx), moved to the dead letters.",
+		}),
+		circuit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "routeapi_circuit_state", Help: "The Inngest circuit breaker: 0 closed, 1 open, 2 half-open.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.publish, m.batchSize, m.spooled, m.delivered, m.deadLettered, m.circuit,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if stats != nil {
+		m.reg.MustRegister(&spoolCollector{stats: stats})
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Middleware counts and times requests by chi route pattern.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "other"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+// Sent records one Event API request.
+func (m *Metrics) Sent(n int, d time.Duration, err error) {
+	outcome := "ok"
+	switch {
+	case err == nil:
+	case errors.Is(err, events.ErrRejected):
+		outcome = "rejected"
+	case errors.Is(err, events.ErrTimeout):
+		outcome = "timeout"
+	default:
+		outcome = "unavailable"
+	}
+	m.publish.WithLabelValues(outcome).Observe(d.Seconds())
+	m.batchSize.Observe(float64(n))
+}
+
+// Spooled counts events written to the spool.
+func (m *Metrics) Spooled(reason string, n int) { m.spooled.WithLabelValues(reason).Add(float64(n)) }
+
+// Delivered counts spooled events delivered.
+func (m *Metrics) Delivered(n int) { m.delivered.Add(float64(n)) }
+
+// DeadLettered counts events moved to the dead letters.
+func (m *Metrics) DeadLettered(n int) { m.deadLettered.Add(float64(n)) }
+
+// Circuit records the breaker's state.
+func (m *Metrics) Circuit(s delivery.State) { m.circuit.Set(float64(s)) }
+
+// spoolCollector reads the spool's stats at scrape time.
+type spoolCollector struct {
+	stats func(context.Context) (spool.Stats, error)
+}
+
+var (
+	depthDesc  = prometheus.NewDesc("routeapi_spool_depth", "Events waiting in the spool.", nil, nil)
+	oldestDesc = prometheus.NewDesc("routeapi_spool_oldest_age_seconds", "Age of the oldest event waiting in the spool (0 when empty).", nil, nil)
+	deadDesc   = prometheus.NewDesc("routeapi_spool_dead_letters", "Dead letters in the spool.", nil, nil)
+)
+
+func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- depthDesc
+	ch <- oldestDesc
+	ch <- deadDesc
+}
+
+func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(depthDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth))
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestAge(time.Now()).Seconds())
+	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(st.Dead))
+}

@@ -1,0 +1,340 @@
+package spool
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	pendingBucket = []byte("pending")
+	deadBucket    = []byte("dead")
+)
+
+// ErrLocked is returned by OpenBolt when another process holds the spool file.
+var ErrLocked = errors.New("spool file is in use by another process (a running routeapi?)")
+
+// Bolt is the embedded spool: one bbolt file, used by one process at a time.
+type Bolt struct {
+	db  *bolt.DB
+	max int
+
+	mu    sync.Mutex
+	depth int
+	dead  int
+}
+
+// BoltFile is the spool's file name inside its directory.
+const BoltFile = "spool.db"
+
+// OpenBolt opens (or creates) the spool in dir, holding at most max waiting
+// events (0: no limit). It waits at most lockWait for another process's lock.
+func OpenBolt(dir string, max int, lockWait time.Duration) (*Bolt, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	path := filepath.Join(dir, BoltFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	s := &Bolt{db: db, max: max}
+	err = db.Update(func(tx *bolt.Tx) error {
+		p, err := tx.CreateBucketIfNotExists(pendingBucket)
+		if err != nil {
+			return err
+		}
+		d, err := tx.CreateBucketIfNotExists(deadBucket)
+		if err != nil {
+			return err
+		}
+		s.depth, s.dead = p.Stats().KeyN, d.Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func key(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// Records are stored as 8 bytes of NextAt (unix ns, big endian) then JSON,
+// so Claim can skip records that are not due without decoding them.
+func encode(r Record) ([]byte, error) {
+	j, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append(binary.BigEndian.AppendUint64(nil, uint64(r.NextAt.UnixNano())), j...), nil
+}
+
+func decode(k, v []byte) (Record, error) {
+	var r Record
+	if len(v) < 8 {
+		return r, errors.New("spool record too short")
+	}
+	if err := json.Unmarshal(v[8:], &r); err != nil {
+		return r, err
+	}
+	r.Seq = binary.BigEndian.Uint64(k)
+	return r, nil
+}
+
+// Put stores recs, synced to disk before it returns (concurrent Puts share
+// one sync through bbolt's Batch).
+func (s *Bolt) Put(_ context.Context, recs []Record) error {
+	s.mu.Lock()
+	if s.max > 0 && s.depth+len(recs) > s.max {
+		s.mu.Unlock()
+		return ErrFull
+	}
+	s.depth += len(recs) // reserve the room
+	s.mu.Unlock()
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(pendingBucket)
+		for _, r := range recs {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			v, err := encode(r)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(key(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.mu.Lock()
+		s.depth -= len(recs)
+		s.mu.Unlock()
+		return fmt.Errorf("spool put: %w", err)
+	}
+	return nil
+}
+
+// Claim leases up to max due records.
+func (s *Bolt) Claim(_ context.Context, now time.Time, max int, lease time.Duration) ([]Record, error) {
+	var out []Record
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(pendingBucket)
+		c := b.Cursor()
+		due := uint64(now.UnixNano())
+		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
+			if len(v) < 8 || binary.BigEndian.Uint64(v) > due {
+				continue
+			}
+			r, err := decode(k, v)
+			if err != nil {
+				return fmt.Errorf("record %x: %w", k, err)
+			}
+			out = append(out, r)
+		}
+		for _, r := range out {
+			leased := r
+			leased.NextAt = now.Add(lease)
+			v, err := encode(leased)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(key(r.Seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spool claim: %w", err)
+	}
+	return out, nil
+}
+
+// Ack removes delivered records.
+func (s *Bolt) Ack(_ context.Context, seqs []uint64) error {
+	removed := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		removed = 0
+		b := tx.Bucket(pendingBucket)
+		for _, seq := range seqs {
+			if b.Get(key(seq)) == nil {
+				continue
+			}
+			if err := b.Delete(key(seq)); err != nil {
+				return err
+			}
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("spool ack: %w", err)
+	}
+	s.mu.Lock()
+	s.depth -= removed
+	s.mu.Unlock()
+	return nil
+}
+
+// Retry stores the records' new state.
+func (s *Bolt) Retry(_ context.Context, recs []Record) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(pendingBucket)
+		for _, r := range recs {
+			v, err := encode(r)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(key(r.Seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("spool retry: %w", err)
+	}
+	return nil
+}
+
+// Bury moves records to the dead letters.
+func (s *Bolt) Bury(_ context.Context, recs []Record, reason string) error {
+	moved := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		moved = 0
+		p, d := tx.Bucket(pendingBucket), tx.Bucket(deadBucket)
+		for _, r := range recs {
+			if r.Seq != 0 && p.Get(key(r.Seq)) != nil {
+				if err := p.Delete(key(r.Seq)); err != nil {
+					return err
+				}
+				moved++
+			}
+			seq, err := d.NextSequence()
+			if err != nil {
+				return err
+			}
+			r.LastError = reason
+			v, err := encode(r)
+			if err != nil {
+				return err
+			}
+			if err := d.Put(key(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("spool bury: %w", err)
+	}
+	s.mu.Lock()
+	s.depth -= moved
+	s.dead += len(recs)
+	s.mu.Unlock()
+	return nil
+}
+
+// Replay moves every dead letter back to the waiting events, due at now.
+func (s *Bolt) Replay(_ context.Context, now time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		p, d := tx.Bucket(pendingBucket), tx.Bucket(deadBucket)
+		c := d.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.First() {
+			r, err := decode(k, v)
+			if err != nil {
+				return fmt.Errorf("dead letter %x: %w", k, err)
+			}
+			r.Attempts, r.NextAt, r.LastError = 0, now, ""
+			seq, err := p.NextSequence()
+			if err != nil {
+				return err
+			}
+			enc, err := encode(r)
+			if err != nil {
+				return err
+			}
+			if err := p.Put(key(seq), enc); err != nil {
+				return err
+			}
+			if err := d.Delete(k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("spool replay: %w", err)
+	}
+	s.mu.Lock()
+	s.depth += n
+	s.dead -= n
+	s.mu.Unlock()
+	return n, nil
+}
+
+// DeadLetters lists up to max dead letters, oldest first.
+func (s *Bolt) DeadLetters(_ context.Context, max int) ([]Record, error) {
+	var out []Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(deadBucket).Cursor()
+		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
+			r, err := decode(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spool dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Stats reports depth, oldest and dead letters.
+func (s *Bolt) Stats(_ context.Context) (Stats, error) {
+	var st Stats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(pendingBucket).Cursor().First()
+		if k == nil {
+			return nil
+		}
+		r, err := decode(k, v)
+		if err != nil {
+			return err
+		}
+		st.Oldest = r.EnqueuedAt
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("spool stats: %w", err)
+	}
+	s.mu.Lock()
+	st.Depth, st.Dead = s.depth, s.dead
+	s.mu.Unlock()
+	return st, nil
+}
+
+// Close closes the file.
+func (s *Bolt) Close() error { return s.db.Close() }

@@ -1,0 +1,403 @@
+// Command loadbench is `make bench`'s load test. In one run it measures
+// routeapi (publishing to an instant Event API stand-in) and a no-op Go
+// handler under the same load from hey, with a session cookie minted by
+// next-auth itself, and prints req/s, p50, p99, peak RSS, CPU per request
+// and the ratio to the no-op. It checks that every 2xx produced exactly one
+// event at the stand-in.
+//
+//	go run ./scripts/loadbench -routeapi bin/routeapi -hey bin/hey
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/nextauthmint"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "noop" {
+		noop(os.Args[2])
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+// noop serves the no-op handler: read the body, answer a fixed 200.
+func noop(addr string) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"success":"true","ids":["01JD2Q7T9XK4M8V6ZB3N5R1C2F"],"eventId":"3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c"}`)
+	})
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, "noop:", err)
+		os.Exit(1)
+	}
+}
+
+// standIn is an Event API that accepts everything at once and counts event ids.
+type standIn struct {
+	mu  sync.Mutex
+	ids map[string]int
+}
+
+func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var evs []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
+		http.Error(w, `{"status":400,"error":"bad body"}`, http.StatusBadRequest)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"ids":[`)
+	s.mu.Lock()
+	for i, e := range evs {
+		s.ids[e.ID]++
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"01BENCH` + strconv.Itoa(i) + `"`)
+	}
+	s.mu.Unlock()
+	b.WriteString(`],"status":200}`)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (s *standIn) reset() (events, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.ids {
+		events++
+		if n > 1 {
+			dups++
+		}
+	}
+	s.ids = map[string]int{}
+	return events, dups
+}
+
+func (s *standIn) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ids)
+}
+
+type scenario struct {
+	target  string // "routeapi" or "no-op"
+	conns   int
+	payload int
+}
+
+type result struct {
+	scenario
+	requests    int
+	ok2xx       int
+	other       string
+	rps         float64
+	p50, p99    time.Duration
+	peakRSS     int64 // bytes
+	cpuPerReq   time.Duration
+	events      int
+	dups        int
+	eventsCheck string
+}
+
+var (
+	flagRouteAPI = flag.String("routeapi", "bin/routeapi", "the routeapi binary")
+	flagHey      = flag.String("hey", "bin/hey", "the hey binary (github.com/rakyll/hey)")
+	flagDuration = flag.Duration("duration", 5*time.Second, "how long each scenario runs")
+	flagQuick    = flag.Bool("quick", false, "only the 64-connection, 1 KiB scenario (a smoke test)")
+)
+
+func run() error {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "loadbench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	api := &standIn{ids: map[string]int{}}
+	apiLn, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = (&http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}).Serve(apiLn) }()
+
+	const secret = "loadbench-secret-0123456789abcdef"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	minted, err := nextauthmint.Run(ctx, nextauthmint.Request{Cases: []nextauthmint.Case{{
+		Name: "bench", Secret: secret, MaxAge: 3600,
+		Claims: map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada Lovelace"},
+	}}})
+	if err != nil {
+		return fmt.Errorf("mint a session with next-auth: %w", err)
+	}
+	cookie := minted.Cases[0].CookieHeader
+	settingsPath := filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(settingsPath, []byte("route:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n"), 0o600); err != nil {
+		return err
+	}
+
+	scenarios := []scenario{{"no-op", 64, 1 << 10}, {"routeapi", 64, 1 << 10}}
+	if !*flagQuick {
+		scenarios = append(scenarios,
+			scenario{"routeapi", 1, 1 << 10}, scenario{"routeapi", 256, 1 << 10},
+			scenario{"routeapi", 64, 64 << 10}, scenario{"routeapi", 64, 256 << 10},
+			scenario{"no-op", 64, 256 << 10})
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results []result
+	for i, sc := range scenarios {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		var cmd *exec.Cmd
+		if sc.target == "no-op" {
+			cmd = exec.CommandContext(context.Background(), self, "noop", addr) //nolint:gosec // G204: this program itself
+		} else {
+			cmd = exec.CommandContext(context.Background(), *flagRouteAPI, "serve") //nolint:gosec // G204: the binary under test, from the command line
+			cmd.Env = []string{
+				"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + secret,
+				"INNGEST_DEV=1", "INNGEST_BASE_URL=http://" + apiLn.Addr().String(),
+				"ROUTEAPI_SETTINGS=" + settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(dir, fmt.Sprintf("spool%d", i)),
+				"ROUTEAPI_LOG_LEVEL=warn",
+			}
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", sc.target, err)
+		}
+		r, err := measure(sc, addr, cookie, dir, cmd.Process.Pid, api)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if err != nil {
+			return fmt.Errorf("%s, %d connections, %d B: %w", sc.target, sc.conns, sc.payload, err)
+		}
+		results = append(results, r)
+	}
+	return report(results)
+}
+
+func measure(sc scenario, addr, cookie, dir string, pid int, api *standIn) (result, error) {
+	r := result{scenario: sc}
+	base := "http://" + addr
+	if err := waitReady(base); err != nil {
+		return r, err
+	}
+	body := filepath.Join(dir, "body.json")
+	data := `{"data":"` + strings.Repeat("x", max(sc.payload-len(`{"data":""}`), 1)) + `"}`
+	if err := os.WriteFile(body, []byte(data), 0o600); err != nil {
+		return r, err
+	}
+	api.reset()
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return r, err
+	}
+	out, err := exec.CommandContext(context.Background(), *flagHey, //nolint:gosec // G204: the load generator, from the command line
+		"-z", flagDuration.String(), "-c", strconv.Itoa(sc.conns), "-m", "POST",
+		"-T", "application/json", "-H", "Cookie: "+cookie, "-D", body, base+"/api/route").CombinedOutput()
+	if err != nil {
+		return r, fmt.Errorf("hey: %w\n%s", err, out)
+	}
+	cpu1, err := cpuTime(pid)
+	if err != nil {
+		return r, err
+	}
+	if err := parseHey(string(out), &r); err != nil {
+		return r, fmt.Errorf("%w\n%s", err, out)
+	}
+	if r.requests > 0 {
+		r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
+	}
+	r.peakRSS, err = peakRSS(pid)
+	if err != nil {
+		return r, err
+	}
+	if sc.target == "routeapi" {
+		// Every 2xx must have produced exactly one event (202s arrive once the spool drains).
+		deadline := time.Now().Add(10 * time.Second)
+		for api.count() < r.ok2xx && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		r.events, r.dups = api.reset()
+		switch {
+		case r.events == r.ok2xx && r.dups == 0:
+			r.eventsCheck = "ok"
+		default:
+			r.eventsCheck = fmt.Sprintf("MISMATCH: %d events (%d duplicated) for %d 2xx", r.events, r.dups, r.ok2xx)
+		}
+	} else {
+		r.eventsCheck = "n/a"
+	}
+	return r, nil
+}
+
+var (
+	reRPS    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reLat    = regexp.MustCompile(`(?m)^\s+(50|99)%+ in ([0-9.]+) secs`)
+	reStatus = regexp.MustCompile(`(?m)^\s+\[(\d+)\]\s+(\d+) responses`)
+)
+
+func parseHey(out string, r *result) error {
+	m := reRPS.FindStringSubmatch(out)
+	if m == nil {
+		return errors.New("no Requests/sec in hey's output")
+	}
+	r.rps, _ = strconv.ParseFloat(m[1], 64)
+	for _, m := range reLat.FindAllStringSubmatch(out, -1) {
+		secs, _ := strconv.ParseFloat(m[2], 64)
+		d := time.Duration(secs * float64(time.Second))
+		if m[1] == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
+	var other []string
+	for _, m := range reStatus.FindAllStringSubmatch(out, -1) {
+		code, _ := strconv.Atoi(m[1])
+		n, _ := strconv.Atoi(m[2])
+		r.requests += n
+		if code >= 200 && code < 300 {
+			r.ok2xx += n
+		} else {
+			other = append(other, fmt.Sprintf("%d×%d", n, code))
+		}
+	}
+	if strings.Contains(out, "Error distribution") {
+		other = append(other, "transport errors (see hey output)")
+	}
+	r.other = strings.Join(other, " ")
+	if r.requests == 0 {
+		return errors.New("hey reported no responses")
+	}
+	return nil
+}
+
+func report(results []result) error {
+	noop := map[int]float64{}
+	for _, r := range results {
+		if r.target == "no-op" {
+			noop[r.payload] = r.rps
+		}
+	}
+	fmt.Printf("\nload: hey, %s per scenario, GOMAXPROCS %d, %d CPUs, %s\n\n", *flagDuration, runtime.GOMAXPROCS(0), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Println("| target | conns | payload | req/s | p50 | p99 | peak RSS | CPU/req | vs no-op | non-2xx | events |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	failed := false
+	for _, r := range results {
+		ratio := "-"
+		if n, ok := noop[r.payload]; ok && r.target == "routeapi" && r.conns == 64 {
+			ratio = fmt.Sprintf("%.0f%%", 100*r.rps/n)
+		}
+		other := r.other
+		if other == "" {
+			other = "0"
+		}
+		fmt.Printf("| %s | %d | %s | %.0f | %s | %s | %.1f MiB | %s | %s | %s | %s |\n",
+			r.target, r.conns, size(r.payload), r.rps, ms(r.p50), ms(r.p99), float64(r.peakRSS)/(1<<20),
+			us(r.cpuPerReq), ratio, other, r.eventsCheck)
+		if r.eventsCheck != "ok" && r.eventsCheck != "n/a" || r.other != "" {
+			failed = true
+		}
+	}
+	if failed {
+		return errors.New("a scenario had non-2xx answers or lost/duplicated events")
+	}
+	return nil
+}
+
+func size(n int) string {
+	if n >= 1<<10 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+func freeAddr() (string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().String(), nil
+}
+
+func waitReady(base string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within 20s", base)
+}
+
+// cpuTime is the process's user+system CPU time (/proc/<pid>/stat).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / clkTck, nil
+}
+
+// peakRSS is the process's peak resident set (VmHWM).
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
