@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5/middleware"
 )
 
@@ -230,4 +231,37 @@ func oneJSONValue(next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(data))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// shrinkSafe reports whether shrinkBody may be used with spec: only while
+// RouteRequest's data accepts any non-null value. shrinkBody hides data's
+// value from the validator, so a schema that constrains data (a type, an
+// enum, properties, a pattern, …) must see the real value; NewServer then
+// validates bodies as sent.
+func shrinkSafe(spec *openapi3.T) bool {
+	path := spec.Paths.Find("/api/route")
+	if path == nil || path.Post == nil || path.Post.RequestBody == nil || path.Post.RequestBody.Value == nil {
+		return false
+	}
+	media := path.Post.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return false
+	}
+	data := media.Schema.Value.Properties["data"]
+	if data == nil || data.Value == nil {
+		return false
+	}
+	raw, err := json.Marshal(data.Value)
+	if err != nil {
+		return false
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return false
+	}
+	// What does not constrain the value: documentation and generator hints.
+	for _, k := range []string{"description", "example", "examples", "title", "x-go-type", "x-go-type-import"} {
+		delete(fields, k)
+	}
+	return len(fields) == 0
 }

@@ -89,6 +89,8 @@ type Server struct {
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
+	// shrink is shrinkBody while the contract allows it (shrinkSafe), else a pass-through.
+	shrink func(http.Handler) http.Handler
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -128,6 +130,10 @@ func NewServer(d Deps) (http.Handler, error) {
 		}
 	}
 	crossOrigin.SetDenyHandler(problemHandler(kindCrossOrigin, "Cross-origin requests are not allowed from this origin."))
+	s.shrink = shrinkBody
+	if !shrinkSafe(spec) {
+		s.shrink = func(next http.Handler) http.Handler { return next }
+	}
 	return s.routes(validator(spec, d.CookieNames), crossOrigin.Handler), nil
 }
 
@@ -158,7 +164,7 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 		// validator and the strict server (shrinkBody), the validator, then
 		// the single-JSON-value check the validator does not make (for
 		// bodies shrinkBody left as sent).
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), shrinkBody, validate, oneJSONValue},
+		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), s.shrink, validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},
