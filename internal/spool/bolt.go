@@ -82,6 +82,20 @@ func encode(r Record) ([]byte, error) {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(r.NextAt.UnixNano())), j...), nil
 }
 
+// appendRecord stores r under the bucket's next sequence number, so records
+// keep the order they were added in.
+func appendRecord(b *bolt.Bucket, r Record) error {
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	v, err := encode(r)
+	if err != nil {
+		return err
+	}
+	return b.Put(key(seq), v)
+}
+
 func decode(k, v []byte) (Record, error) {
 	var r Record
 	if len(v) < 8 {
@@ -107,15 +121,7 @@ func (s *Bolt) Put(_ context.Context, recs []Record) error {
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(pendingBucket)
 		for _, r := range recs {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			v, err := encode(r)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(key(seq), v); err != nil {
+			if err := appendRecord(b, r); err != nil {
 				return err
 			}
 		}
@@ -226,16 +232,8 @@ func (s *Bolt) Bury(_ context.Context, recs []Record, reason string) error {
 				}
 				moved++
 			}
-			seq, err := d.NextSequence()
-			if err != nil {
-				return err
-			}
 			r.LastError = reason
-			v, err := encode(r)
-			if err != nil {
-				return err
-			}
-			if err := d.Put(key(seq), v); err != nil {
+			if err := appendRecord(d, r); err != nil {
 				return err
 			}
 		}
@@ -264,15 +262,7 @@ func (s *Bolt) Replay(_ context.Context, now time.Time) (int, error) {
 				return fmt.Errorf("dead letter %x: %w", k, err)
 			}
 			r.Attempts, r.NextAt, r.LastError = 0, now, ""
-			seq, err := p.NextSequence()
-			if err != nil {
-				return err
-			}
-			enc, err := encode(r)
-			if err != nil {
-				return err
-			}
-			if err := p.Put(key(seq), enc); err != nil {
+			if err := appendRecord(p, r); err != nil {
 				return err
 			}
 			if err := d.Delete(k); err != nil {
