@@ -71,6 +71,7 @@ func TestDatabaseSessions(t *testing.T) {
 				{"unknown token", cookie(session.CookieName, "6b0c7a4e-6c55-4a55-9d53-000000000000"), 401, ""},
 				{"deleted user", cookie(session.CookieName, goneSession), 401, ""},
 				{"token too long", cookie(session.CookieName, strings.Repeat("a", 256)), 401, ""},
+				{"bearer token not UTF-8", request{body: `{"data":1}`, headers: bearer("abc\xff")}, 401, ""},
 			}
 			for _, tt := range tests {
 				rec := h.serve(t, tt.req)

@@ -29,10 +29,11 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)
 	}
-	u, limitKey, err := s.identify(ctx, set, cred)
+	id, err := s.identify(ctx, set, cred)
 	if err != nil {
 		return nil, err
 	}
+	u, limitKey := id.user, id.key
 	var rl gen.PostRoute200ResponseHeaders
 	if lim := set.Route.RateLimit; lim != nil {
 		res := s.limiter.Allow(ctx, limitKey, ratelimit.Rate{Requests: lim.Requests, Per: lim.Per})
@@ -47,6 +48,9 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	}
 
 	in := events.Request{Data: requestData(ctx, req.Body.Data), RequestID: requestIDFrom(ctx)}
+	if id.service {
+		in.IdempotencyScope = id.key // "apitoken:<id>": apart from user ids
+	}
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
@@ -67,26 +71,35 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: rl}, nil
 }
 
+// identity is who is acting in a request.
+type identity struct {
+	user user.User
+	// key names the identity apart from every other kind ("user:<id>",
+	// "apitoken:<id>"); it keys the rate limit.
+	key string
+	// service is true for an API token (a back end), false for a user session.
+	service bool
+}
+
 // identify says who is acting: a service identity for an API token (rk_...),
-// else the user of the session. The second result keys the rate limit; user
-// ids and API token ids cannot collide in it.
-func (s *Server) identify(ctx context.Context, set settings.Settings, cred session.Credential) (user.User, string, error) {
+// else the user of the session.
+func (s *Server) identify(ctx context.Context, set settings.Settings, cred session.Credential) (identity, error) {
 	if cred.Source == session.SourceBearer && apitoken.Is(cred.Token) {
 		id, err := apitoken.Lookup(set.APITokens, cred.Token)
 		if err != nil {
-			return user.User{}, "", fmt.Errorf("API token: %w", err)
+			return identity{}, fmt.Errorf("API token: %w", err)
 		}
-		return user.User{ID: id.ID, Name: id.Name}, "apitoken:" + id.ID, nil
+		return identity{user: user.User{ID: id.ID, Name: id.Name}, key: "apitoken:" + id.ID, service: true}, nil
 	}
 	sess, err := s.sessions.Resolve(ctx, cred)
 	if err != nil {
-		return user.User{}, "", fmt.Errorf("resolve session from %s: %w", cred.Source, err)
+		return identity{}, fmt.Errorf("resolve session from %s: %w", cred.Source, err)
 	}
 	u, err := s.users.FromSession(ctx, sess)
 	if err != nil {
-		return user.User{}, "", fmt.Errorf("resolve user: %w", err)
+		return identity{}, fmt.Errorf("resolve user: %w", err)
 	}
-	return u, "user:" + u.ID, nil
+	return identity{user: u, key: "user:" + u.ID}, nil
 }
 
 // GetHealthz answers while the process is up.

@@ -21,7 +21,7 @@ const boltLockWait = 2 * time.Second
 func openSpool(ctx context.Context, cfg config.Config) (spool.Spool, error) {
 	switch cfg.Spool {
 	case config.SpoolPostgres:
-		return spool.OpenPostgres(ctx, cfg.DatabaseURL, cfg.SpoolMaxEvents)
+		return spool.OpenPostgres(ctx, cfg.SpoolDatabaseURL, cfg.SpoolMaxEvents)
 	default:
 		return spool.OpenBolt(cfg.SpoolDir, cfg.SpoolMaxEvents, boltLockWait)
 	}

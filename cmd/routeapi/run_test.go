@@ -93,6 +93,8 @@ func TestTokenErrors(t *testing.T) {
 		"negative ttl":   {[]string{"--sub", "u", "--email", "e", "--ttl", "-1h"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
 		"no secret":      {[]string{"--sub", "u", "--email", "e"}, nil},
 		"stray argument": {[]string{"--sub", "u", "--email", "e", "extra"}, map[string]string{"NEXTAUTH_SECRET": "s"}},
+		"v5, database sessions, no secret": {[]string{"--v5", "--sub", "u", "--email", "e"},
+			map[string]string{"ROUTEAPI_SESSION_STORE": "database"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer

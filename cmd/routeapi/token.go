@@ -52,6 +52,9 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if *v5 {
 		// Auth.js encodes with the first secret; the salt is the cookie name.
 		cookie = session.CookieNamesFor(session.FormatV5, cfg.SecureCookies())[0]
+		if len(cfg.V5Secrets) == 0 {
+			return fmt.Errorf("token: --v5 needs AUTH_SECRET (or NEXTAUTH_SECRET, or ROUTEAPI_DEV=1): %w", errUsage)
+		}
 		tok, err = session.EncodeV5(cfg.V5Secrets[0], cookie, claims, *ttl, time.Now())
 	} else {
 		tok, err = session.Encode(cfg.Secret, claims, *ttl, time.Now())

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -76,9 +77,11 @@ type Config struct {
 	// Session is how sessions are read.
 	Session Session
 	// DatabaseURL is DATABASE_URL: the app's PostgreSQL, required when
-	// Session.Store is StoreDatabase or Spool is SpoolPostgres. It may hold a
-	// password: never log it.
+	// Session.Store is StoreDatabase. It may hold a password: never log it.
 	DatabaseURL string
+	// SpoolDatabaseURL is where the PostgreSQL spool lives:
+	// ROUTEAPI_SPOOL_DATABASE_URL, else DatabaseURL. Also a secret.
+	SpoolDatabaseURL string
 
 	// InngestEventKey is INNGEST_EVENT_KEY. It is a secret.
 	InngestEventKey string
@@ -426,21 +429,27 @@ func loadDelivery(c *Config, get func(string) string, bad func(name, format stri
 	if c.SpoolDir == "" {
 		c.SpoolDir = DefaultSpoolDir
 	}
-	// DATABASE_URL serves database sessions and the PostgreSQL spool alike.
-	var users []string
-	if c.Session.Store == StoreDatabase {
-		users = append(users, "ROUTEAPI_SESSION_STORE=database")
-	}
-	if c.Spool == SpoolPostgres {
-		users = append(users, "ROUTEAPI_SPOOL=postgres")
-	}
-	if len(users) > 0 {
-		if c.DatabaseURL == "" {
-			bad("DATABASE_URL", "required with %s: a PostgreSQL URL", strings.Join(users, " and "))
-		} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	// DATABASE_URL is the app's database (database sessions). The PostgreSQL
+	// spool writes, so it may have its own URL (ROUTEAPI_SPOOL_DATABASE_URL,
+	// e.g. a user with write rights or another database); else DATABASE_URL.
+	checkURL := func(name, value, usedBy string) {
+		if value == "" {
+			bad(name, "required with %s: a PostgreSQL URL", usedBy)
+		} else if u, err := url.Parse(value); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			// The value may hold a password: never echo it.
-			bad("DATABASE_URL", "want a postgres:// or postgresql:// URL")
+			bad(name, "want a postgres:// or postgresql:// URL")
 		}
+	}
+	if c.Session.Store == StoreDatabase {
+		checkURL("DATABASE_URL", c.DatabaseURL, "ROUTEAPI_SESSION_STORE=database")
+	}
+	c.SpoolDatabaseURL = cmp.Or(get("ROUTEAPI_SPOOL_DATABASE_URL"), c.DatabaseURL)
+	if c.Spool == SpoolPostgres {
+		name := "ROUTEAPI_SPOOL_DATABASE_URL"
+		if get(name) == "" {
+			name = "DATABASE_URL"
+		}
+		checkURL(name, c.SpoolDatabaseURL, "ROUTEAPI_SPOOL=postgres (ROUTEAPI_SPOOL_DATABASE_URL, else DATABASE_URL)")
 	}
 	intVar := func(name string, def, lo, hi int) int {
 		raw := get(name)

@@ -354,9 +354,18 @@ func TestLoadDelivery(t *testing.T) {
 		m[k] = v
 	}
 	c := load(t, m)
-	if c.Spool != config.SpoolPostgres || c.DatabaseURL == "" || c.SpoolMaxEvents != 10 || c.BatchLinger != 0 ||
+	if c.Spool != config.SpoolPostgres || c.SpoolDatabaseURL != "postgres://app@127.0.0.1:5432/app" || c.SpoolMaxEvents != 10 || c.BatchLinger != 0 ||
 		c.BatchMaxEvents != 5000 || c.RetryMaxBackoff != time.Second || c.BreakerThreshold != 1 {
 		t.Errorf("Load = %+v", c)
+	}
+	// The spool may have its own database, apart from the app's (read-only) one.
+	m["ROUTEAPI_SPOOL_DATABASE_URL"] = "postgres://spool@127.0.0.1:5432/spool"
+	if c := load(t, m); c.SpoolDatabaseURL != "postgres://spool@127.0.0.1:5432/spool" || c.DatabaseURL != "postgres://app@127.0.0.1:5432/app" {
+		t.Errorf("SpoolDatabaseURL %q, DatabaseURL %q", c.SpoolDatabaseURL, c.DatabaseURL)
+	}
+	delete(m, "DATABASE_URL")
+	if c := load(t, m); c.SpoolDatabaseURL != "postgres://spool@127.0.0.1:5432/spool" {
+		t.Errorf("SpoolDatabaseURL without DATABASE_URL: %q", c.SpoolDatabaseURL)
 	}
 
 	for name, bad := range map[string]map[string]string{

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -121,6 +122,12 @@ func (r *Resolver) Resolve(ctx context.Context, c session.Credential) (session.S
 	tok := c.Token
 	if tok == "" || len(tok) > maxTokenLen {
 		return session.Session{}, fmt.Errorf("session token of %d bytes: %w", len(tok), session.ErrMalformed)
+	}
+	// PostgreSQL refuses text that is not UTF-8 or holds NUL with an error,
+	// which would read as "database unavailable" (503): no session token the
+	// adapters write looks like that, so it is a malformed credential (401).
+	if !utf8.ValidString(tok) || strings.ContainsRune(tok, 0) {
+		return session.Session{}, fmt.Errorf("session token is not UTF-8 text: %w", session.ErrMalformed)
 	}
 	now := r.now()
 	key := sha256.Sum256([]byte(tok))

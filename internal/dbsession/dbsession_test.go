@@ -103,13 +103,15 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestMalformedTokensSkipTheDatabase: an empty or overlong token is refused before any query.
+// TestMalformedTokensSkipTheDatabase: an empty, overlong or non-UTF-8 token
+// (PostgreSQL would refuse it with an error that reads as "unavailable") is
+// refused before any query.
 func TestMalformedTokensSkipTheDatabase(t *testing.T) {
 	r, err := dbsession.New(dbsession.Config{DB: fakeDB{}, Schema: dbsession.SchemaPGAdapter})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tok := range []string{"", string(make([]byte, 256))} {
+	for _, tok := range []string{"", string(make([]byte, 256)), "abc\xff", "abc\x00def"} {
 		if _, err := r.Resolve(context.Background(), session.Credential{Token: tok}); !errors.Is(err, session.ErrMalformed) {
 			t.Errorf("token of %d bytes: %v, want ErrMalformed", len(tok), err)
 		}

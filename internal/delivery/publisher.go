@@ -66,10 +66,17 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 		cancel()
 		switch {
 		case err == nil:
-			return Receipt{IDs: []string{id}}, nil
+			ids := []string{}
+			if id != "" { // "" when Inngest accepted the event without naming its internal id
+				ids = append(ids, id)
+			}
+			return Receipt{IDs: ids}, nil
 		case errors.Is(err, events.ErrRejected):
 			rec := p.record(e.ID, enc)
-			if berr := p.Spool.Bury(context.WithoutCancel(ctx), []spool.Record{rec}, err.Error()); berr != nil {
+			bctx, cancel := spoolContext(ctx)
+			berr := p.Spool.Bury(bctx, []spool.Record{rec}, err.Error())
+			cancel()
+			if berr != nil {
 				return Receipt{}, fmt.Errorf("dead-letter event %s: %w", e.ID, berr)
 			}
 			p.Metrics.DeadLettered(1)
@@ -86,7 +93,9 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 		p.Log.Warn("event not published at once; spooling it",
 			"request_id", e.Data.RequestID, "event_id", e.ID, "reason", reason, "err", err.Error())
 	}
-	if err := p.Spool.Put(context.WithoutCancel(ctx), []spool.Record{p.record(e.ID, enc)}); err != nil {
+	pctx, cancel := spoolContext(ctx)
+	defer cancel()
+	if err := p.Spool.Put(pctx, []spool.Record{p.record(e.ID, enc)}); err != nil {
 		if errors.Is(err, spool.ErrFull) {
 			return Receipt{}, fmt.Errorf("spool event %s: %w", e.ID, err)
 		}
@@ -102,4 +111,15 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 func (p *Publisher) record(id string, enc []byte) spool.Record {
 	now := p.Now()
 	return spool.Record{EventID: id, Event: enc, EnqueuedAt: now, NextAt: now}
+}
+
+// spoolWriteBound bounds one spool write on the request path: a spool that
+// cannot answer in time (a PostgreSQL spool behind a dropped network) gives
+// the caller 503 instead of holding the request past the server's timeouts.
+const spoolWriteBound = 5 * time.Second
+
+// spoolContext is ctx without its cancellation (a caller that goes away must
+// not undo a write it may already have been promised) but with spoolWriteBound.
+func spoolContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), spoolWriteBound)
 }

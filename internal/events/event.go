@@ -3,6 +3,7 @@
 package events
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -43,6 +44,10 @@ type Request struct {
 	IdempotencyKey string
 	// RequestID identifies the HTTP request.
 	RequestID string
+	// IdempotencyScope is who the idempotency key belongs to; "" means the
+	// user's id. API tokens set their own scope ("apitoken:<id>"), so a user
+	// whose id happens to equal a token's id never shares its event ids.
+	IdempotencyScope string
 }
 
 // Build makes the event for a request by u under s, at now.
@@ -58,7 +63,7 @@ func Build(s settings.Settings, u user.User, req Request, now time.Time) (Event,
 		public = map[string]any{}
 	}
 	return Event{
-		ID:        EventID(u.ID, req.IdempotencyKey),
+		ID:        EventID(cmp.Or(req.IdempotencyScope, u.ID), req.IdempotencyKey),
 		Name:      s.Route.Event,
 		Timestamp: now.UnixMilli(),
 		Data: Data{

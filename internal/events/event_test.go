@@ -68,6 +68,26 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// TestBuildIdempotencyScope: an API token's events never share ids with a
+// user whose id equals the token's id; without a scope the user id keys them.
+func TestBuildIdempotencyScope(t *testing.T) {
+	build := func(scope string) string {
+		e, err := events.Build(testSettings, user.User{ID: "svc-billing"},
+			events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "k1", IdempotencyScope: scope}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	asUser, asToken := build(""), build("apitoken:svc-billing")
+	if asUser != events.EventID("svc-billing", "k1") {
+		t.Errorf("without a scope: id %s, want EventID(user id, key)", asUser)
+	}
+	if asToken == asUser || asToken != build("apitoken:svc-billing") {
+		t.Errorf("API token id %s: want stable and apart from the user's %s", asToken, asUser)
+	}
+}
+
 func TestBuildNilPublicIsAnEmptyObject(t *testing.T) {
 	s := testSettings
 	s.Public = nil

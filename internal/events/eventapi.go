@@ -162,20 +162,24 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, 
 	}
 	_ = json.Unmarshal(body, &answer) // a body that is not JSON leaves it empty
 	switch {
-	case resp.StatusCode >= 500:
+	case resp.StatusCode >= 500 || retryable(resp.StatusCode):
 		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrUnavailable)
 	case resp.StatusCode >= 300:
 		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrRejected)
 	}
 	if len(answer.IDs) != len(events) {
-		return nil, fmt.Errorf("send %d events: Inngest answered with %d ids: %w", len(events), len(answer.IDs), ErrRejected)
-	}
-	for _, id := range answer.IDs {
-		if id == "" {
-			return nil, fmt.Errorf("send %d events: Inngest answered with an empty id: %w", len(events), ErrRejected)
-		}
+		// A 2xx means Inngest has the events; only their internal ids are
+		// unknown. Refusing here would dead-letter accepted events.
+		return make([]string, len(events)), nil
 	}
 	return answer.IDs, nil
+}
+
+// retryable reports the 4xx answers that mean "not now" rather than "never":
+// request timeout, too early and rate limited. They are retried like a 5xx,
+// not dead-lettered.
+func retryable(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooEarly || status == http.StatusTooManyRequests
 }
 
 // EncodeBatch joins encoded events into one JSON array.

@@ -64,8 +64,9 @@ func TestClientErrors(t *testing.T) {
 		{"401 echoing the key", 401, `{"error":"key ` + key + ` not found"}`, events.ErrRejected},
 		{"500", 500, `{"error":"boom"}`, events.ErrUnavailable},
 		{"503 empty", 503, ``, events.ErrUnavailable},
-		{"200 without ids", 200, `{"ids":[]}`, events.ErrRejected},
-		{"200 not JSON", 200, `<html>`, events.ErrRejected},
+		{"408", 408, ``, events.ErrUnavailable},
+		{"425", 425, ``, events.ErrUnavailable},
+		{"429 rate limited", 429, `{"error":"slow down"}`, events.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -82,6 +83,20 @@ func TestClientErrors(t *testing.T) {
 				t.Errorf("error leaks the key: %v", err)
 			}
 		})
+	}
+
+	// A 2xx is accepted even when it does not name one id per event: the
+	// events are in Inngest, only their internal ids are unknown.
+	for _, body := range []string{`{"ids":[]}`, `<html>`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, body)
+		}))
+		c, _ := events.NewClient(events.ClientConfig{EventKey: key, BaseURL: srv.URL, Timeout: time.Second})
+		ids, err := c.Send(context.Background(), []json.RawMessage{json.RawMessage(`{"name":"x","data":{}}`)})
+		srv.Close()
+		if err != nil || len(ids) != 1 || ids[0] != "" {
+			t.Errorf("200 %s: Send = %q, %v; want one unknown id and no error", body, ids, err)
+		}
 	}
 
 	// Refused connection: unavailable, key redacted; a hung server: timeout, promptly.

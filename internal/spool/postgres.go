@@ -40,6 +40,10 @@ func OpenPostgres(ctx context.Context, url string, max int) (*Postgres, error) {
 	if err != nil {
 		return nil, errors.New("open postgres spool: DATABASE_URL is not a valid connection string") // the URL may hold a password
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A database behind a dropped network must fail a request, not hang it.
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres spool: %w", err)

@@ -31,10 +31,10 @@ export interface paths {
          *     again for an event id it saw in the last 24 hours.
          *
          *     When the settings set `route.rateLimit`, each identity (a user id or
-         *     an API token id) may make that many requests per window; every
-         *     answer past the session check carries `RateLimit-Limit`,
-         *     `RateLimit-Remaining` and `RateLimit-Reset`, and a request over the
-         *     limit gets 429 with `Retry-After`.
+         *     an API token id) may make that many requests per window; the 200,
+         *     202 and 429 answers carry `RateLimit-Limit`, `RateLimit-Remaining`
+         *     and `RateLimit-Reset`, and a request over the limit gets 429 with
+         *     `Retry-After`.
          */
         post: operations["postRoute"];
         delete?: never;
