@@ -14,6 +14,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/routeapi/routeapi/internal/jsonvalid"
 )
 
 type ctxKey int
@@ -222,7 +224,8 @@ type shrunkBody struct {
 }
 
 // shrinkBody keeps the cost of validation and decoding from growing with the
-// payload. A body that is one JSON object (json.Valid checks that it is
+// payload. A body that is one JSON object (jsonvalid.Valid, json.Valid's
+// verdict at several times its speed, checks that it is
 // exactly one value; topLevel splits it in one more fast scan) is shown to the validator and the strict server with
 // every top-level value but null replaced by 0: the schema (RouteRequest:
 // required, non-null data of any type, no other properties) gives exactly
@@ -232,7 +235,7 @@ type shrunkBody struct {
 func shrinkBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r.Context())
-		if st == nil || !st.hasBody || !json.Valid(st.body) {
+		if st == nil || !st.hasBody || !jsonvalid.Valid(st.body) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -303,7 +306,7 @@ func oneJSONValue(next http.Handler) http.Handler {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
 			return
 		}
-		if len(data) > 0 && !json.Valid(data) {
+		if len(data) > 0 && !jsonvalid.Valid(data) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON: it must hold exactly one JSON value."})
 			return
 		}
