@@ -44,3 +44,23 @@ func TestLoggerFromMatchesWith(t *testing.T) {
 		t.Fatal("a context without a request state should log nowhere")
 	}
 }
+
+// TestReadBody: bodies with and without a Content-Length hint, a wrong hint,
+// and one over the limit (limit+1 bytes come back, for the 413).
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("x", 3000)
+	for _, c := range []struct {
+		hint, limit int64
+		want        int
+	}{
+		{3000, 4000, 3000}, {-1, 4000, 3000}, {10, 4000, 3000}, {5000, 4000, 3000}, {3000, 100, 101}, {-1, 100, 101}, {0, 0, 1},
+	} {
+		got, err := readBody(strings.NewReader(body), c.hint, c.limit)
+		if err != nil || len(got) != c.want || string(got) != body[:c.want] {
+			t.Errorf("readBody(hint %d, limit %d) = %d bytes, %v; want %d bytes", c.hint, c.limit, len(got), err, c.want)
+		}
+	}
+	if got, err := readBody(strings.NewReader(""), 0, 10); err != nil || len(got) != 0 {
+		t.Errorf("empty body: %q, %v", got, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -194,11 +195,7 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 				writeProblem(w, r, tooLarge)
 				return
 			}
-			// Read into one buffer sized by Content-Length when it is sent
-			// (io.ReadAll would grow and copy a large body several times).
-			buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit)+1, 512)))
-			_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-			data := buf.Bytes()
+			data, err := readBody(r.Body, r.ContentLength, limit)
 			if err != nil {
 				writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
 				return
@@ -213,6 +210,33 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 			setBody(r, data)
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// readBody reads at most limit+1 bytes of body into one buffer sized by
+// the Content-Length hint when it is sent (-1 otherwise), so a body of the
+// announced size is read without growing or copying the buffer. (Neither
+// io.ReadAll nor bytes.Buffer.ReadFrom does that: ReadFrom wants 512 free
+// bytes before every read and doubles a buffer of exactly the right size.)
+func readBody(body io.Reader, hint, limit int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = min(hint, limit) + 1
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(body, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, fmt.Errorf("read request body: %w", err)
+		}
 	}
 }
 
