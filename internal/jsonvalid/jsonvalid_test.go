@@ -71,3 +71,17 @@ func BenchmarkValid(b *testing.B) {
 }
 
 func sizeName(n int) string { return strconv.Itoa(n>>10) + "KiB" }
+
+// TestEveryByteEveryLane puts each byte value at each position of a long
+// string (so the eight-bytes-at-a-time scan sees it in every lane).
+func TestEveryByteEveryLane(t *testing.T) {
+	for c := range 256 {
+		for pos := range 24 {
+			s := []byte(`"` + strings.Repeat("x", 24) + `"`)
+			s[1+pos] = byte(c)
+			if got, want := jsonvalid.Valid(s), json.Valid(s); got != want {
+				t.Fatalf("Valid(%q) = %v, json.Valid says %v", s, got, want)
+			}
+		}
+	}
+}
