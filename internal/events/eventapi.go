@@ -34,7 +34,7 @@ func Encode(e Event) (json.RawMessage, error) {
 	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
 		return nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
 	}
-	if bytes.ContainsAny(raw, " \t\r\n") {
+	if spaceOutsideStrings(raw) {
 		var b bytes.Buffer
 		if err := json.Compact(&b, raw); err != nil {
 			return nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
@@ -61,6 +61,27 @@ func Encode(e Event) (json.RawMessage, error) {
 	res = append(res, out[:at]...)
 	res = append(res, raw...)
 	return append(res, out[at+1:]...), nil
+}
+
+// spaceOutsideStrings reports whether the JSON value raw has white space
+// outside its strings, the only thing json.Compact would change: text with
+// spaces inside a string is copied as it is instead of going through
+// encoding/json's byte-by-byte scanner.
+func spaceOutsideStrings(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\r', '\n':
+			return true
+		case '"':
+			// Skip the string: to the next quote not escaped by a backslash.
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return false
 }
 
 // ClientConfig configures a Client. Nothing is read from the environment.
