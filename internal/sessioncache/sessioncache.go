@@ -4,9 +4,9 @@
 //
 // Only successful resolutions are cached: a token that fails (malformed,
 // tampered, expired, not yet valid) is decoded again on every request and
-// never served from the cache. An entry is keyed by a SHA-256 hash of the
-// credential's source, cookie name and whole token (the token itself is not
-// kept), and expires after the TTL or at the token's exp, whichever is
+// never served from the cache. An entry is keyed by the credential's source
+// and cookie name and a SHA-256 hash of the whole token (the token itself is
+// not kept), and expires after the TTL or at the token's exp, whichever is
 // first. The cache holds at most a fixed number of entries.
 package sessioncache
 
@@ -49,7 +49,7 @@ type Cache struct {
 	now  func() time.Time
 
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]entry
+	entries map[key]entry
 }
 
 type entry struct {
@@ -62,7 +62,7 @@ func New(next Resolver, cfg Config) (*Cache, error) {
 	if next == nil {
 		return nil, errors.New("session cache: no resolver")
 	}
-	c := &Cache{next: next, ttl: cfg.TTL, max: cfg.MaxEntries, now: cfg.Now, entries: map[[sha256.Size]byte]entry{}}
+	c := &Cache{next: next, ttl: cfg.TTL, max: cfg.MaxEntries, now: cfg.Now, entries: map[key]entry{}}
 	if c.max <= 0 {
 		c.max = DefaultMaxEntries
 	}
@@ -78,16 +78,16 @@ func (c *Cache) Resolve(ctx context.Context, cred session.Credential) (session.S
 	if c.ttl <= 0 {
 		return c.next.Resolve(ctx, cred)
 	}
-	key := keyOf(cred)
+	k := keyOf(cred)
 	now := c.now()
-	if s, ok := c.lookup(key, now); ok {
+	if s, ok := c.lookup(k, now); ok {
 		return s, nil
 	}
 	s, err := c.next.Resolve(ctx, cred)
 	if err != nil {
 		return s, err
 	}
-	c.store(key, s, now)
+	c.store(k, s, now)
 	return s, nil
 }
 
@@ -98,29 +98,27 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-// keyOf hashes everything that decides how a token is decoded: its source,
-// its cookie name (Auth.js v5 derives the key from it) and the whole token.
-func keyOf(cred session.Credential) [sha256.Size]byte {
-	h := sha256.New()
-	_, _ = h.Write([]byte{byte(len(cred.Source))})
-	_, _ = h.Write([]byte(cred.Source))
-	_, _ = h.Write([]byte{byte(len(cred.Cookie))})
-	_, _ = h.Write([]byte(cred.Cookie))
-	_, _ = h.Write([]byte(cred.Token))
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	return k
+// key is what decides how a token is decoded: its source, its cookie name
+// (Auth.js v5 derives the key from it) and the whole token, hashed.
+type key struct {
+	source session.Source
+	cookie string
+	token  [sha256.Size]byte
 }
 
-func (c *Cache) lookup(key [sha256.Size]byte, now time.Time) (session.Session, bool) {
+func keyOf(cred session.Credential) key {
+	return key{source: cred.Source, cookie: cred.Cookie, token: sha256.Sum256([]byte(cred.Token))}
+}
+
+func (c *Cache) lookup(k key, now time.Time) (session.Session, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	e, ok := c.entries[k]
 	if !ok {
 		return session.Session{}, false
 	}
 	if !now.Before(e.until) {
-		delete(c.entries, key)
+		delete(c.entries, k)
 		return session.Session{}, false
 	}
 	return e.s, true
@@ -128,7 +126,7 @@ func (c *Cache) lookup(key [sha256.Size]byte, now time.Time) (session.Session, b
 
 // store caches s until the TTL ends or s expires, whichever is first; a
 // session without an expiry, or already at or past it, is not cached.
-func (c *Cache) store(key [sha256.Size]byte, s session.Session, now time.Time) {
+func (c *Cache) store(k key, s session.Session, now time.Time) {
 	if s.ExpiresAt.IsZero() {
 		return
 	}
@@ -142,9 +140,9 @@ func (c *Cache) store(key [sha256.Size]byte, s session.Session, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
+		for old, e := range c.entries {
 			if !now.Before(e.until) {
-				delete(c.entries, k)
+				delete(c.entries, old)
 			}
 		}
 		// Still full of fresh entries: start over rather than scan on every store.
@@ -152,5 +150,5 @@ func (c *Cache) store(key [sha256.Size]byte, s session.Session, now time.Time) {
 			clear(c.entries)
 		}
 	}
-	c.entries[key] = entry{s: s, until: until}
+	c.entries[k] = entry{s: s, until: until}
 }
