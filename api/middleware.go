@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,20 +15,47 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/routeapi/routeapi/internal/jsonvalid"
 )
 
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	loggerKey
+	stateKey ctxKey = iota
 	credentialKey
-	shrunkKey
-	bodyKey
 )
 
 // maxRequestIDLen bounds a caller's X-Request-Id.
 const maxRequestIDLen = 128
+
+// reqState is what the middlewares of one request share. requestID puts it
+// into the context once (one context value, one request copy, instead of
+// one per middleware); the later middlewares fill it in.
+type reqState struct {
+	id  string
+	log *slog.Logger // the server's logger, without the request id; nil: discard
+	// body is the body as read by limitBody (valid once hasBody is set).
+	body    []byte
+	hasBody bool
+	// shrunk is set when shrinkBody shrank the body.
+	shrunk *shrunkBody
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey).(*reqState)
+	return st
+}
+
+// withState returns r's state, adding an empty one to r when it has none
+// (a middleware used without requestID, as in the validation benchmark).
+func withState(r *http.Request) (*http.Request, *reqState) {
+	if st := stateFrom(r.Context()); st != nil {
+		return r, st
+	}
+	st := &reqState{}
+	return r.WithContext(context.WithValue(r.Context(), stateKey, st)), st
+}
 
 // requestID takes the caller's X-Request-Id when it is 1 to 128 visible
 // ASCII characters and makes one otherwise. The id goes into the response
@@ -40,9 +68,8 @@ func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 				id = rand.Text()
 			}
 			w.Header().Set("X-Request-Id", id)
-			ctx := context.WithValue(r.Context(), requestIDKey, id)
-			ctx = context.WithValue(ctx, loggerKey, log.With("request_id", id))
-			next.ServeHTTP(w, r.WithContext(ctx))
+			st := &reqState{id: id, log: log}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey, st)))
 		})
 	}
 }
@@ -60,21 +87,66 @@ func validRequestID(id string) bool {
 }
 
 func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// loggerFrom returns the request's logger (with its request id).
-func loggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if st := stateFrom(ctx); st != nil {
+		return st.id
 	}
-	return slog.New(slog.DiscardHandler)
+	return ""
 }
 
-// accessLog logs one line per request, after it is answered.
+// loggerFrom returns the request's logger (with its request id). The id is
+// added when a line is written (idHandler), not up front: a request that
+// logs nothing at the configured level pays nothing for it.
+func loggerFrom(ctx context.Context) *slog.Logger {
+	st := stateFrom(ctx)
+	if st == nil || st.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	if st.id == "" {
+		return st.log
+	}
+	return slog.New(&idHandler{h: st.log.Handler(), id: st.id})
+}
+
+// idHandler writes what h writes with request_id as the first attribute of
+// the record, exactly as h.WithAttrs(request_id) would.
+type idHandler struct {
+	h  slog.Handler
+	id string
+}
+
+func (h *idHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *idHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	out.AddAttrs(slog.String("request_id", h.id))
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(a)
+		return true
+	})
+	if err := h.h.Handle(ctx, out); err != nil {
+		return fmt.Errorf("log with request id: %w", err)
+	}
+	return nil
+}
+
+func (h *idHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.h.WithAttrs(append([]slog.Attr{slog.String("request_id", h.id)}, as...))
+}
+
+func (h *idHandler) WithGroup(name string) slog.Handler {
+	return h.h.WithAttrs([]slog.Attr{slog.String("request_id", h.id)}).WithGroup(name)
+}
+
+// accessLog logs one line per request, after it is answered. When the
+// logger drops info lines (ROUTEAPI_LOG_LEVEL=warn or above) it does not
+// wrap the response writer or time the request at all.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := loggerFrom(r.Context())
+		if !log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
@@ -82,7 +154,7 @@ func accessLog(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		loggerFrom(r.Context()).Info("request",
+		log.Info("request",
 			"method", r.Method,
 			"path", r.URL.Path,
 			"status", status,
@@ -123,11 +195,7 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 				writeProblem(w, r, tooLarge)
 				return
 			}
-			// Read into one buffer sized by Content-Length when it is sent
-			// (io.ReadAll would grow and copy a large body several times).
-			buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, limit)+1, 512)))
-			_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-			data := buf.Bytes()
+			data, err := readBody(r.Body, r.ContentLength, limit)
 			if err != nil {
 				writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
 				return
@@ -137,10 +205,38 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 				return
 			}
 			_ = r.Body.Close()
-			r = r.WithContext(context.WithValue(r.Context(), bodyKey, data))
+			r, st := withState(r)
+			st.body, st.hasBody = data, true
 			setBody(r, data)
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// readBody reads at most limit+1 bytes of body into one buffer sized by
+// the Content-Length hint when it is sent (-1 otherwise), so a body of the
+// announced size is read without growing or copying the buffer. (Neither
+// io.ReadAll nor bytes.Buffer.ReadFrom does that: ReadFrom wants 512 free
+// bytes before every read and doubles a buffer of exactly the right size.)
+func readBody(body io.Reader, hint, limit int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = min(hint, limit) + 1
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(body, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, fmt.Errorf("read request body: %w", err)
+		}
 	}
 }
 
@@ -152,7 +248,8 @@ type shrunkBody struct {
 }
 
 // shrinkBody keeps the cost of validation and decoding from growing with the
-// payload. A body that is one JSON object (json.Valid checks that it is
+// payload. A body that is one JSON object (jsonvalid.Valid, json.Valid's
+// verdict at several times its speed, checks that it is
 // exactly one value; topLevel splits it in one more fast scan) is shown to the validator and the strict server with
 // every top-level value but null replaced by 0: the schema (RouteRequest:
 // required, non-null data of any type, no other properties) gives exactly
@@ -161,17 +258,19 @@ type shrunkBody struct {
 // (requestData). Any other body goes on as sent.
 func shrinkBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data, ok := r.Context().Value(bodyKey).([]byte)
-		if !ok || !json.Valid(data) {
+		st := stateFrom(r.Context())
+		if st == nil || !st.hasBody || !jsonvalid.Valid(st.body) {
 			next.ServeHTTP(w, r)
 			return
 		}
+		data := st.body
 		top, ok := topLevel(data)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		small := []byte{'{'}
+		small := make([]byte, 1, 64)
+		small[0] = '{'
 		for k, v := range top {
 			if len(small) > 1 {
 				small = append(small, ',')
@@ -185,7 +284,7 @@ func shrinkBody(next http.Handler) http.Handler {
 			}
 		}
 		small = append(small, '}')
-		r = r.WithContext(context.WithValue(r.Context(), shrunkKey, shrunkBody{original: data, data: top["data"]}))
+		st.shrunk = &shrunkBody{original: data, data: top["data"]}
 		setBody(r, small)
 		next.ServeHTTP(w, r)
 	})
@@ -194,15 +293,22 @@ func shrinkBody(next http.Handler) http.Handler {
 // requestData is the request's data value as sent: from shrinkBody when it
 // shrank the body, else decoded (the strict server's value).
 func requestData(ctx context.Context, decoded json.RawMessage) json.RawMessage {
-	if sb, ok := ctx.Value(shrunkKey).(shrunkBody); ok && sb.data != nil {
-		return sb.data
+	if st := stateFrom(ctx); st != nil && st.shrunk != nil && st.shrunk.data != nil {
+		return st.shrunk.data
 	}
 	return decoded
 }
 
+// bytesBody is a request body read from memory.
+type bytesBody struct{ bytes.Reader }
+
+func (*bytesBody) Close() error { return nil }
+
 // setBody makes data r's body (for Body and GetBody, which kin-openapi reads).
 func setBody(r *http.Request, data []byte) {
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	b := &bytesBody{}
+	b.Reset(data)
+	r.Body = b
 	r.ContentLength = int64(len(data))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 }
@@ -215,7 +321,7 @@ func setBody(r *http.Request, data []byte) {
 // shrank is already known to be exactly one JSON value.
 func oneJSONValue(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := r.Context().Value(shrunkKey).(shrunkBody); ok {
+		if st := stateFrom(r.Context()); st != nil && st.shrunk != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -224,7 +330,7 @@ func oneJSONValue(next http.Handler) http.Handler {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
 			return
 		}
-		if len(data) > 0 && !json.Valid(data) {
+		if len(data) > 0 && !jsonvalid.Valid(data) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON: it must hold exactly one JSON value."})
 			return
 		}

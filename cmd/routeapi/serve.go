@@ -20,6 +20,7 @@ import (
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/sessioncache"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/user"
 )
@@ -163,8 +164,15 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		if err != nil {
 			return nil, nil, err
 		}
-		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim)
-		return r, func() {}, nil
+		// Decoded sessions are cached for the same TTL as database sessions
+		// (only successes, never past the token's exp; see internal/sessioncache).
+		cached, err := sessioncache.New(r, sessioncache.Config{TTL: sc.CacheTTL})
+		if err != nil {
+			return nil, nil, fmt.Errorf("session cache: %w", err)
+		}
+		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim,
+			"cache_ttl", sc.CacheTTL.String())
+		return cached, func() {}, nil
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {

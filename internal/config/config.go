@@ -26,7 +26,7 @@ const (
 	DefaultDevInngestURL   = "http://127.0.0.1:8288"
 	DefaultCloudInngestURL = "https://inn.gs"
 	maxPublishTimeout      = time.Minute
-	// DefaultSessionCacheTTL is how long a database session stays cached in process.
+	// DefaultSessionCacheTTL is how long a resolved session stays cached in process.
 	DefaultSessionCacheTTL = 5 * time.Second
 	maxSessionCacheTTL     = time.Minute
 )
@@ -157,7 +157,8 @@ type Session struct {
 	// ROUTEAPI_DB_USER_TABLE, for apps that rename the tables (Prisma @@map);
 	// empty means the schema's default.
 	SessionTable, UserTable string
-	// CacheTTL is ROUTEAPI_SESSION_CACHE_TTL: how long a database session is cached (0: off).
+	// CacheTTL is ROUTEAPI_SESSION_CACHE_TTL: how long a resolved session
+	// (database or decoded JWT) is cached (0: off).
 	CacheTTL time.Duration
 }
 

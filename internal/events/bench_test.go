@@ -22,9 +22,13 @@ func BenchmarkBuild(b *testing.B) {
 
 // BenchmarkEncode measures encoding one event for the Event API, by data size.
 func BenchmarkEncode(b *testing.B) {
-	for _, size := range []int{16, 1 << 10, 64 << 10} {
-		b.Run(fmt.Sprintf("data=%dB", size), func(b *testing.B) {
-			data := json.RawMessage(`"` + strings.Repeat("x", size) + `"`)
+	for _, size := range []int{16, 1 << 10, 64 << 10, -64 << 10} {
+		name, data := fmt.Sprintf("data=%dB", size), json.RawMessage(`"`+strings.Repeat("x", max(size, 0))+`"`)
+		if size < 0 { // text: spaces inside the string
+			size = -size
+			name, data = fmt.Sprintf("text=%dB", size), json.RawMessage(`"`+strings.Repeat("lorem ipsum ", size/12)+`"`)
+		}
+		b.Run(name, func(b *testing.B) {
 			e, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
 			if err != nil {
 				b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,7 +35,7 @@ func Encode(e Event) (json.RawMessage, error) {
 	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
 		return nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
 	}
-	if bytes.ContainsAny(raw, " \t\r\n") {
+	if spaceOutsideStrings(raw) {
 		var b bytes.Buffer
 		if err := json.Compact(&b, raw); err != nil {
 			return nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
@@ -61,6 +62,43 @@ func Encode(e Event) (json.RawMessage, error) {
 	res = append(res, out[:at]...)
 	res = append(res, raw...)
 	return append(res, out[at+1:]...), nil
+}
+
+// spaceOutsideStrings reports whether the JSON value raw has white space
+// outside its strings, the only thing json.Compact would change: text with
+// spaces inside a string is copied as it is instead of going through
+// encoding/json's byte-by-byte scanner.
+func spaceOutsideStrings(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\r', '\n':
+			return true
+		case '"':
+			i = stringEnd(raw, i+1)
+		}
+	}
+	return false
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at i (len(raw) when there is none). It jumps from quote to
+// quote with bytes.IndexByte and looks at backslashes only before a quote.
+func stringEnd(raw []byte, i int) int {
+	for {
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			return len(raw)
+		}
+		q += i
+		bs := bytes.IndexByte(raw[i:q], '\\')
+		if bs < 0 {
+			return q
+		}
+		i += bs + 2 // past the backslash and the character it escapes
+		if i > len(raw) {
+			return len(raw)
+		}
+	}
 }
 
 // ClientConfig configures a Client. Nothing is read from the environment.
@@ -121,17 +159,21 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 }
 
 // Send posts events (each an encoded event object) as one JSON array and
-// returns Inngest's ids, one per event in order. Errors wrap ErrRejected
-// (4xx, or a 2xx without one id per event), ErrUnavailable (transport error,
-// 5xx) or ErrTimeout (no answer within the timeout or ctx), and never contain
-// the event key.
+// returns Inngest's ids, one per event in order ("" for each when a 2xx did
+// not name one id per event). Errors wrap ErrRejected (a 3xx or 4xx but 408,
+// 425 and 429), ErrUnavailable (transport error, 5xx, 408, 425, 429) or
+// ErrTimeout (no answer within the timeout or ctx), and never contain the
+// event key.
 func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(EncodeBatch(events)))
+	newBody, n := batchBody(events)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, newBody())
 	if err != nil {
 		return nil, fmt.Errorf("send %d events: %s: %w", len(events), c.redact(err.Error()), ErrUnavailable)
 	}
+	req.ContentLength = n
+	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "routeapi")
 	req.Header.Set("X-Inngest-Sdk", "go:routeapi")
@@ -181,6 +223,34 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, 
 func retryable(status int) bool {
 	return status == http.StatusRequestTimeout || status == http.StatusTooEarly || status == http.StatusTooManyRequests
 }
+
+// batchBody is EncodeBatch's JSON array without building it: body returns
+// a new reader that writes the events from where they are (net.Buffers:
+// one writev on a TCP connection) and n is its length.
+func batchBody(events []json.RawMessage) (body func() io.ReadCloser, n int64) {
+	bufs := make(net.Buffers, 0, 2*len(events)+1)
+	bufs = append(bufs, []byte{'['})
+	n = 2
+	for i, e := range events {
+		if i > 0 {
+			bufs = append(bufs, []byte{','})
+			n++
+		}
+		bufs = append(bufs, e)
+		n += int64(len(e))
+	}
+	bufs = append(bufs, []byte{']'})
+	return func() io.ReadCloser { return io.NopCloser(&buffersReader{bufs: append(net.Buffers(nil), bufs...)}) }, n
+}
+
+// buffersReader reads net.Buffers and hands them to a writer whole
+// (io.Copy uses WriteTo), so the transport does not copy them through its
+// own buffer.
+type buffersReader struct{ bufs net.Buffers }
+
+func (b *buffersReader) Read(p []byte) (int, error) { return b.bufs.Read(p) }
+
+func (b *buffersReader) WriteTo(w io.Writer) (int64, error) { return b.bufs.WriteTo(w) }
 
 // EncodeBatch joins encoded events into one JSON array.
 func EncodeBatch(events []json.RawMessage) []byte {
