@@ -26,10 +26,10 @@ import (
 // gate is a reverse proxy in front of the Inngest dev server that the test
 // can take down (its listener closed after the requests in flight finish,
 // so routeapi's next connection is refused, as with a stopped server) and
-// bring up again on the same address. The dev server v1.0.0 keeps events in
-// memory only, so stopping the process itself would erase the evidence the
-// test checks; the gate takes Inngest off the network instead. It counts
-// Event API requests and events.
+// bring up again on the same address, in front of the same or a new dev
+// server. routeapi only ever sees the gate's address, so the dev server
+// process can be stopped and a new one started (on another port) while the
+// gate is down. It counts Event API requests and events.
 type gate struct {
 	addr     string
 	target   *url.URL
@@ -55,7 +55,10 @@ func (g *gate) URL() string { return "http://" + g.addr }
 
 func (g *gate) up(t *testing.T) {
 	t.Helper()
-	proxy := httputil.NewSingleHostReverseProxy(g.target)
+	g.mu.Lock()
+	target := g.target
+	g.mu.Unlock()
+	proxy := httputil.NewSingleHostReverseProxy(target)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/e/") {
 			body, _ := io.ReadAll(r.Body)
@@ -79,6 +82,18 @@ func (g *gate) up(t *testing.T) {
 	g.srv = srv
 	g.mu.Unlock()
 	go func() { _ = srv.Serve(ln) }()
+}
+
+// retarget points the gate at another dev server; it applies at the next up.
+func (g *gate) retarget(t *testing.T, target string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	g.target = u
+	g.mu.Unlock()
 }
 
 func (g *gate) down(t *testing.T) {
@@ -141,11 +156,18 @@ func (d *inngestDev) allEvents(t *testing.T, name string) []receivedEvent {
 // checks that none is listed more than once.
 func checkExactlyOnce(t *testing.T, d *inngestDev, name string, want map[string]bool, timeout time.Duration) {
 	t.Helper()
+	checkExactlyOnceAcross(t, nil, d, name, want, timeout)
+}
+
+// checkExactlyOnceAcross is checkExactlyOnce for events that reached two dev
+// servers: earlier, what a stopped one had received, and d, the one running now.
+func checkExactlyOnceAcross(t *testing.T, earlier []receivedEvent, d *inngestDev, name string, want map[string]bool, timeout time.Duration) {
+	t.Helper()
 	var rows map[string]int
 	deadline := time.Now().Add(timeout)
 	for {
 		rows = map[string]int{}
-		for _, e := range d.allEvents(t, name) {
+		for _, e := range append(append([]receivedEvent(nil), earlier...), d.allEvents(t, name)...) {
 			rows[e.ID]++
 		}
 		missing := 0
@@ -238,7 +260,16 @@ func TestOutageUnderLoad(t *testing.T) {
 		}
 	}
 	phase(time.Second)
+	// Inngest goes away: the gate stops forwarding (after the requests in
+	// flight), then the dev server process itself is stopped. What it had
+	// received is read first: the dev server keeps events in memory only.
 	g.down(t)
+	var before []receivedEvent
+	waitFor(t, 20*time.Second, "the first dev server to list every event forwarded to it", func() bool {
+		before = inngest.allEvents(t, event)
+		return int64(len(before)) == g.events.Load()
+	})
+	inngest.proc.stop(t)
 	phase(2 * time.Second)
 	// While Inngest is down, readiness reports a draining spool.
 	var ready struct {
@@ -252,6 +283,9 @@ func TestOutageUnderLoad(t *testing.T) {
 	if !ready.Spool.Draining || ready.Spool.Depth == 0 {
 		t.Errorf("readyz during the outage: %+v, want a draining spool", ready)
 	}
+	// A new dev server comes up behind the same address.
+	inngest = startInngest(t)
+	g.retarget(t, inngest.URL)
 	g.up(t)
 	phase(time.Second)
 	stop.Store(true)
@@ -266,7 +300,10 @@ func TestOutageUnderLoad(t *testing.T) {
 			t.Errorf("%d requests answered %d", n, s)
 		}
 	}
-	checkExactlyOnce(t, inngest, event, acked, 60*time.Second)
+	if len(before) == 0 {
+		t.Error("the first dev server received no event before it was stopped")
+	}
+	checkExactlyOnceAcross(t, before, inngest, event, acked, 60*time.Second)
 	waitFor(t, 20*time.Second, "an empty spool", func() bool {
 		srv.do(t, http.MethodGet, "/readyz", "", nil).decode(t, &ready)
 		return ready.Spool.Depth == 0 && ready.Circuit == "closed"
