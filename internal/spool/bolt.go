@@ -89,6 +89,11 @@ func appendRecord(b *bolt.Bucket, r Record) error {
 	if err != nil {
 		return err
 	}
+	return putRecord(b, seq, r)
+}
+
+// putRecord stores r under seq, replacing what was there.
+func putRecord(b *bolt.Bucket, seq uint64, r Record) error {
 	v, err := encode(r)
 	if err != nil {
 		return err
@@ -156,11 +161,7 @@ func (s *Bolt) Claim(_ context.Context, now time.Time, max int, lease time.Durat
 		for _, r := range out {
 			leased := r
 			leased.NextAt = now.Add(lease)
-			v, err := encode(leased)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(key(r.Seq), v); err != nil {
+			if err := putRecord(b, r.Seq, leased); err != nil {
 				return err
 			}
 		}
@@ -203,11 +204,7 @@ func (s *Bolt) Retry(_ context.Context, recs []Record) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(pendingBucket)
 		for _, r := range recs {
-			v, err := encode(r)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(key(r.Seq), v); err != nil {
+			if err := putRecord(b, r.Seq, r); err != nil {
 				return err
 			}
 		}
