@@ -164,15 +164,10 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		if err != nil {
 			return nil, nil, err
 		}
-		// Decoded sessions are cached for the same TTL as database sessions
-		// (only successes, never past the token's exp; see internal/sessioncache).
-		cached, err := sessioncache.New(r, sessioncache.Config{TTL: sc.CacheTTL})
-		if err != nil {
-			return nil, nil, fmt.Errorf("session cache: %w", err)
-		}
 		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim,
 			"cache_ttl", sc.CacheTTL.String())
-		return cached, func() {}, nil
+		cached, err := withCache(r, sc.CacheTTL)
+		return cached, func() {}, err
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
@@ -185,7 +180,7 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		return nil, nil, fmt.Errorf("database pool: %w", err)
 	}
 	r, err := dbsession.New(dbsession.Config{
-		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable, CacheTTL: sc.CacheTTL,
+		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable,
 	})
 	if err != nil {
 		pool.Close()
@@ -201,7 +196,23 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	log.Info("sessions: database", "schema", sc.DBSchema, "host", pcfg.ConnConfig.Host, "database", pcfg.ConnConfig.Database,
 		"cache_ttl", sc.CacheTTL.String(), "format", sc.Format)
-	return r, pool.Close, nil
+	cached, err := withCache(r, sc.CacheTTL)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return cached, pool.Close, nil
+}
+
+// withCache puts the in-process session cache in front of r: decoded JWTs
+// and database rows alike are served from it for ttl (only successes, never
+// past the session's expiry; 0 turns it off; see internal/sessioncache).
+func withCache(r sessioncache.Resolver, ttl time.Duration) (api.SessionResolver, error) {
+	c, err := sessioncache.New(r, sessioncache.Config{TTL: ttl})
+	if err != nil {
+		return nil, fmt.Errorf("session cache: %w", err)
+	}
+	return c, nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -2,17 +2,15 @@
 // session cookie holds an opaque session token, looked up in the app's
 // PostgreSQL tables as the adapters write them (Prisma adapter or
 // @auth/pg-adapter; see shared/design/nextauth-sessions.md §3). Expired rows
-// are refused with no tolerance, as the libraries do. A short in-process
-// cache keeps most requests off the database.
+// are refused with no tolerance, as the libraries do. Caching is not done
+// here: the service puts internal/sessioncache in front of every resolver.
 package dbsession
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,9 +31,8 @@ const (
 
 // Limits.
 const (
-	maxTokenLen   = 255 // @auth/pg-adapter: VARCHAR(255)
-	queryTimeout  = 3 * time.Second
-	maxCacheItems = 10_000
+	maxTokenLen  = 255 // @auth/pg-adapter: VARCHAR(255)
+	queryTimeout = 3 * time.Second
 )
 
 // Querier is what the resolver needs from a database: pgxpool.Pool fits.
@@ -52,8 +49,6 @@ type Config struct {
 	// SessionTable and UserTable override the schema's table names (Prisma
 	// @@map); "" keeps the default. They may be schema-qualified ("app.sessions").
 	SessionTable, UserTable string
-	// CacheTTL is how long a found session is cached; 0 turns the cache off.
-	CacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -61,19 +56,10 @@ type Config struct {
 // Resolver implements the api's SessionResolver for database sessions.
 // It is safe for concurrent use.
 type Resolver struct {
-	db       Querier
-	query    string
-	utcWall  bool // expires is a timestamp without time zone holding UTC wall time
-	cacheTTL time.Duration
-	now      func() time.Time
-
-	mu    sync.Mutex
-	cache map[[sha256.Size]byte]cached
-}
-
-type cached struct {
-	s     session.Session
-	until time.Time
+	db      Querier
+	query   string
+	utcWall bool // expires is a timestamp without time zone holding UTC wall time
+	now     func() time.Time
 }
 
 // New returns a Resolver for cfg. It does not touch the database.
@@ -81,7 +67,7 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("database sessions: no database")
 	}
-	r := &Resolver{db: cfg.DB, cacheTTL: cfg.CacheTTL, now: cfg.Now, cache: map[[sha256.Size]byte]cached{}}
+	r := &Resolver{db: cfg.DB, now: cfg.Now}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -130,10 +116,6 @@ func (r *Resolver) Resolve(ctx context.Context, c session.Credential) (session.S
 		return session.Session{}, fmt.Errorf("session token is not UTF-8 text: %w", session.ErrMalformed)
 	}
 	now := r.now()
-	key := sha256.Sum256([]byte(tok))
-	if s, ok := r.cached(key, now); ok {
-		return s, nil
-	}
 	s, err := r.lookup(ctx, tok)
 	if err != nil {
 		return session.Session{}, err
@@ -142,7 +124,6 @@ func (r *Resolver) Resolve(ctx context.Context, c session.Credential) (session.S
 	if s.ExpiresAt.Before(now) {
 		return session.Session{}, fmt.Errorf("session row expired at %s: %w", s.ExpiresAt.UTC().Format(time.RFC3339), session.ErrExpired)
 	}
-	r.store(key, s, now)
 	return s, nil
 }
 
@@ -175,39 +156,4 @@ func (r *Resolver) lookup(ctx context.Context, tok string) (session.Session, err
 		s.ExpiresAt = time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC)
 	}
 	return s, nil
-}
-
-// cached returns a cached session that is still fresh and not expired.
-func (r *Resolver) cached(key [sha256.Size]byte, now time.Time) (session.Session, bool) {
-	if r.cacheTTL <= 0 {
-		return session.Session{}, false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, ok := r.cache[key]
-	if !ok || !now.Before(c.until) || c.s.ExpiresAt.Before(now) {
-		delete(r.cache, key)
-		return session.Session{}, false
-	}
-	return c.s, true
-}
-
-// store caches s for the TTL (never beyond its expiry).
-func (r *Resolver) store(key [sha256.Size]byte, s session.Session, now time.Time) {
-	if r.cacheTTL <= 0 {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.cache) >= maxCacheItems {
-		for k, c := range r.cache {
-			if !now.Before(c.until) {
-				delete(r.cache, k)
-			}
-		}
-		if len(r.cache) >= maxCacheItems {
-			clear(r.cache)
-		}
-	}
-	r.cache[key] = cached{s: s, until: now.Add(r.cacheTTL)}
 }

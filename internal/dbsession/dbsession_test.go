@@ -14,6 +14,7 @@ import (
 	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/pgtest"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/sessioncache"
 )
 
 // TestWithPostgres runs the resolver against one real PostgreSQL, one
@@ -63,7 +64,9 @@ func testTableOverride(t *testing.T, url string) {
 	}
 }
 
-// testCache: a cached session survives its row for at most the TTL; TTL 0 does not cache.
+// testCache: with the service's cache in front (internal/sessioncache), a
+// cached database session survives its row for at most the TTL; TTL 0 does
+// not cache.
 func testCache(t *testing.T, url string) {
 	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
 	id := db.AddUser(t, "Ada", "ada@example.com", "")
@@ -72,7 +75,11 @@ func testCache(t *testing.T, url string) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	for _, ttl := range []time.Duration{0, 5 * time.Second} {
 		tok := db.AddSession(t, id, time.Now().Add(time.Hour))
-		r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, CacheTTL: ttl, Now: clock})
+		dr, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := sessioncache.New(dr, sessioncache.Config{TTL: ttl, Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +138,11 @@ func BenchmarkResolve(b *testing.B) {
 	cred := session.Credential{Token: tok, Source: session.SourceCookie}
 	for _, ttl := range []time.Duration{0, 5 * time.Second} {
 		b.Run("cache="+ttl.String(), func(b *testing.B) {
-			r, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPrisma, CacheTTL: ttl})
+			dr, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPrisma})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := sessioncache.New(dr, sessioncache.Config{TTL: ttl})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,6 @@
-// Package sessioncache keeps decoded JWT sessions in process for a short
-// time, so that a busy caller's token is decrypted and checked once per TTL
-// instead of once per request.
+// Package sessioncache keeps resolved sessions (decoded JWTs, database
+// rows) in process for a short time, so that a busy caller's token is
+// decrypted or looked up once per TTL instead of once per request.
 //
 // Only successful resolutions are cached: a token that fails (malformed,
 // tampered, expired, not yet valid) is decoded again on every request and
