@@ -94,7 +94,7 @@ $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 
 test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
-	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/types.test.mjs
+	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/unexpected.test.mjs test/types.test.mjs
 
 test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }
