@@ -97,15 +97,15 @@ $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 
 test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
-	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/unexpected.test.mjs test/types.test.mjs
+	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/unexpected.test.mjs test/inngest-function.test.mjs test/types.test.mjs
 
 test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }
 	cd $(BROWSER_DIR) && $(NODE_TEST_ENV) TEST_OUTPUT_DIR=$(CURDIR)/test-output/browser \
 	  node --test --test-concurrency=1 --test-timeout=180000 swagger-ui.test.mjs
 
-test-nextjs: build $(INNGEST) $(NEXTJS_STAMP) ## A real Next.js 16 app (next build + start) rewriting /api/route to routeapi: beforeFiles wins over the old route file, a plain array does not
-	cd $(NEXTJS_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=900000 rewrite.test.mjs
+test-nextjs: build $(INNGEST) $(NEXTJS_STAMP) ## A real Next.js 16 app (next build + start): which rewrites of /api/route reach routeapi, and an Auth.js v5 secret rotation (next-auth 5.0.0-beta.32)
+	cd $(NEXTJS_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=900000 app.test.mjs
 
 $(NEXTJS_STAMP): $(NEXTJS_DIR)/package.json $(NEXTJS_DIR)/package-lock.json
 	cd $(NEXTJS_DIR) && npm ci --ignore-scripts --no-audit --no-fund

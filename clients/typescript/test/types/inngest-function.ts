@@ -15,11 +15,11 @@ export const inngest = new Inngest({
 
 export const onRoute = inngest.createFunction(
   { id: "on-route-requested", triggers: [routeRequested] },
-  async ({ event }) => {
+  async ({ event, step }) => {
     const userId: string = event.data.user.id; // from the session, never from the request body
     const payload: unknown = event.data.data; // the request's data, unchanged
     const requestId: string = event.data.requestId; // routeapi's X-Request-Id
     const settings: Record<string, unknown> = event.data.settings; // settings.yaml's public map
-    return { userId, payload, requestId, settings };
+    return step.run("handle", () => ({ userId, payload, requestId, settings }));
   },
 );
