@@ -21,13 +21,16 @@ CLIENT_DIR    := clients/typescript
 CLIENT_STAMP  := $(CLIENT_DIR)/node_modules/.installed
 BROWSER_DIR   := testdata/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed
+# A Next.js app with its old route file in place, rewriting /api/route to routeapi (make test-nextjs).
+NEXTJS_DIR    := testdata/nextjs
+NEXTJS_STAMP  := $(NEXTJS_DIR)/node_modules/.installed
 # The Node tests start these binaries (testdata/harness/harness.mjs).
 NODE_TEST_ENV := ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST)
 REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,10 +45,10 @@ build: ## Build bin/routeapi
 run: build $(INNGEST) ## Run routeapi (dev mode) with a local Inngest dev server; prints the docs URL and a cookie
 	ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) scripts/run-dev.sh
 
-test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-bench-smoke ## Run every test and gate (what CI runs)
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
-test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
+test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
 
 test-unit: ## Go unit and handler tests
 	$(GO) test -race -count=1 ./...
@@ -94,12 +97,19 @@ $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 
 test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
-	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/types.test.mjs
+	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/unexpected.test.mjs test/inngest-function.test.mjs test/types.test.mjs
 
 test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }
 	cd $(BROWSER_DIR) && $(NODE_TEST_ENV) TEST_OUTPUT_DIR=$(CURDIR)/test-output/browser \
 	  node --test --test-concurrency=1 --test-timeout=180000 swagger-ui.test.mjs
+
+test-nextjs: build $(INNGEST) $(NEXTJS_STAMP) ## A real Next.js 16 app (next build + start): which rewrites of /api/route reach routeapi, and an Auth.js v5 secret rotation (next-auth 5.0.0-beta.32)
+	cd $(NEXTJS_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=900000 app.test.mjs
+
+$(NEXTJS_STAMP): $(NEXTJS_DIR)/package.json $(NEXTJS_DIR)/package-lock.json
+	cd $(NEXTJS_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 	cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
@@ -114,4 +124,4 @@ $(MINT_STAMP): $(MINT_DIR)/package.json $(MINT_DIR)/package-lock.json
 	@touch $@
 
 clean: ## Remove build output and installed test dependencies
-	rm -rf $(BIN) $(MINT_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist $(BROWSER_DIR)/node_modules test-output
+	rm -rf $(BIN) $(MINT_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist $(BROWSER_DIR)/node_modules $(NEXTJS_DIR)/node_modules $(NEXTJS_DIR)/.next test-output

@@ -66,10 +66,21 @@ export type PostRouteSuccess = {
   };
 }[PostRouteSuccessStatus];
 
-/** routeapi (or something in front of it) refused the request. */
+/**
+ * routeapi (or something in front of it) refused the request, or answered
+ * something that is not the contract's answer for its status.
+ */
 export interface PostRouteFailure {
   ok: false;
+  /** The HTTP status; a 2xx when the answer's body was not the contract's success body. */
   status: number;
+  /**
+   * The problem routeapi sent; or, when the answer was not a problem document,
+   * one made by the client: `type: "about:blank"` for an error status (a
+   * proxy's HTML error page), {@link UNEXPECTED_RESPONSE} for a success status
+   * whose body is not the contract's success body (a captive portal's
+   * `200 text/html`, an empty 200, a JSON body without `eventId`).
+   */
   problem: Problem;
   /** The `X-Request-Id` of the answer; quote it when reporting a problem. */
   requestId: string | null;
@@ -83,8 +94,10 @@ export type PostRouteResult = PostRouteSuccess | PostRouteFailure;
 export interface RouteClient {
   /**
    * `POST /api/route`: publishes one event for the signed-in user. Resolves
-   * to a success or a typed problem; rejects only when no HTTP answer came
-   * (network error, abort).
+   * to a success (a success status of the contract with its JSON body) or a
+   * typed problem (anything else, including a 2xx whose body is not the
+   * contract's: {@link UNEXPECTED_RESPONSE}); rejects only when no HTTP
+   * answer came (network error, abort).
    */
   postRoute(data: RouteData, options?: PostRouteOptions): Promise<PostRouteResult>;
   /** The underlying openapi-fetch client, typed by the whole contract. */
@@ -101,16 +114,28 @@ export function createRouteClient(options: RouteClientOptions): RouteClient {
   return {
     raw,
     async postRoute(data, { idempotencyKey, headers, signal } = {}) {
-      const { data: body, error, response } = await raw.POST("/api/route", {
+      // parseAs "text": openapi-fetch's default JSON parsing rejects on a
+      // success answer that is not JSON (a captive portal's HTML page); the
+      // body is checked against the contract below instead.
+      const { data: text, error, response } = await raw.POST("/api/route", {
         body: { data },
         params: idempotencyKey === undefined ? {} : { header: { "Idempotency-Key": idempotencyKey } },
         headers,
         signal,
+        parseAs: "text",
       });
       const requestId = response.headers.get("X-Request-Id");
       if (response.ok) {
-        // openapi-fetch typed body as the union of the contract's success bodies.
-        return { ok: true, status: response.status, data: body, requestId, response } as PostRouteSuccess;
+        const success = toSuccess(response, text, requestId);
+        if (success !== undefined) return success;
+        return {
+          ok: false,
+          status: response.status,
+          problem: unexpectedResponse(response, text),
+          requestId,
+          retryAfter: retryAfter(response),
+          response,
+        };
       }
       return {
         ok: false,
@@ -121,6 +146,74 @@ export function createRouteClient(options: RouteClientOptions): RouteClient {
         response,
       };
     },
+  };
+}
+
+/**
+ * The problem `type` of a {@link PostRouteFailure} whose answer had a success
+ * status but not the contract's success body for it. The client makes it;
+ * routeapi never sends it: something in front of routeapi answered instead
+ * (a captive portal, a misrouted proxy or rewrite), and whether the event was
+ * published is unknown.
+ */
+export const UNEXPECTED_RESPONSE = "urn:routeapi:problem:unexpected-response";
+
+type JSONObject = Record<string, unknown>;
+
+// successBody checks, for each success status of the contract, that a parsed
+// JSON body is that status's body: every required member of its schema, with
+// its type and enum. Members the contract may add later are ignored (an
+// additive change must not break this client). The mapped type makes a
+// success status added to openapi.yaml a compile error here until it has a
+// check.
+const successBody: { [S in PostRouteSuccessStatus]: (b: JSONObject) => b is JSONObject & SuccessBody<S> } = {
+  // RouteResponse: required [success, ids, eventId].
+  200: (b): b is JSONObject & RouteResponse => b.success === "true" && isStringArray(b.ids) && typeof b.eventId === "string",
+  // RouteQueuedResponse: required [success, ids (maxItems 0), eventId, queued].
+  202: (b): b is JSONObject & RouteQueuedResponse =>
+    b.success === "true" && isStringArray(b.ids) && b.ids.length === 0 && typeof b.eventId === "string" && b.queued === true,
+};
+
+// toSuccess returns the success variant for a 2xx answer whose body is the
+// contract's success body for its status, and undefined for anything else:
+// a status the contract does not list, a media type other than JSON, a body
+// that is empty, not JSON, or missing a required member.
+function toSuccess(response: Response, text: string | undefined, requestId: string | null): PostRouteSuccess | undefined {
+  if (!(response.status in successBody) || !isJSONMediaType(response.headers.get("Content-Type"))) return undefined;
+  const status = response.status as PostRouteSuccessStatus;
+  let body: unknown;
+  try {
+    body = JSON.parse(text ?? "");
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const obj = body as JSONObject;
+  const isBody: (b: JSONObject) => boolean = successBody[status];
+  // The cast pairs status and data, which successBody[status] just checked.
+  return isBody(obj) ? ({ ok: true, status, data: obj, requestId, response } as PostRouteSuccess) : undefined;
+}
+
+// isJSONMediaType reports whether a Content-Type is application/json (any
+// parameters), the only media type of the contract's success bodies.
+function isJSONMediaType(contentType: string | null): boolean {
+  return contentType !== null && contentType.split(";")[0].trim().toLowerCase() === "application/json";
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+// unexpectedResponse is the problem for a success status whose body is not
+// the contract's success body; detail names what came (media type, size).
+function unexpectedResponse(response: Response, text: string | undefined): Problem {
+  const contentType = response.headers.get("Content-Type") ?? "no Content-Type";
+  const what = text === undefined || text === "" ? "an empty body" : `${text.length} characters of ${contentType}`;
+  return {
+    type: UNEXPECTED_RESPONSE,
+    title: "Unexpected response",
+    status: response.status,
+    detail: `HTTP ${response.status} with ${what}, not routeapi's answer for this status; something in front of routeapi may have answered, and whether the event was published is unknown.`,
   };
 }
 
