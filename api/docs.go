@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -97,7 +98,7 @@ var inlineBlock = regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style
 // out" and the spec are fetched from this origin (connect-src 'self').
 func docsCSP(ui http.Handler) (string, error) {
 	rec := httptest.NewRecorder()
-	ui.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/docs/", nil))
+	ui.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/docs/", nil))
 	if rec.Code != http.StatusOK {
 		return "", fmt.Errorf("docs: the Swagger UI page answers %d", rec.Code)
 	}
