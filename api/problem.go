@@ -36,6 +36,7 @@ var (
 	kindNotFound         = kind{"not-found", "Not found", http.StatusNotFound, 0}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, 0}
 	kindTooLarge         = kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge, 0}
+	kindHeaderTooLarge   = kind{"request-header-fields-too-large", "Request header fields too large", http.StatusRequestHeaderFieldsTooLarge, 0}
 	kindUnsupportedMedia = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, 0}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError, 0}
 	kindNoSettings       = kind{"settings-unavailable", "Settings unavailable", http.StatusServiceUnavailable, 5}

@@ -134,20 +134,22 @@ func NewServer(d Deps) (http.Handler, error) {
 	if !shrinkSafe(spec) {
 		s.shrink = func(next http.Handler) http.Handler { return next }
 	}
-	return s.routes(validator(spec, d.CookieNames), crossOrigin.Handler), nil
+	return s.routes(headValidation(validator(spec, d.CookieNames)), crossOrigin.Handler)
 }
 
 // routes is the whole HTTP surface in one place.
-func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) http.Handler {
+func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (http.Handler, error) {
 	r := chi.NewRouter()
 	if s.observe != nil {
 		r.Use(s.observe)
 	}
-	r.Use(requestID(s.log), accessLog, recoverer, crossOrigin)
+	r.Use(noSniff, requestID(s.log), accessLog, recoverer, limitHeaders(MaxHeaderBytes), crossOrigin, headAsGet)
 	r.NotFound(problemHandler(kindNotFound, "There is nothing at this path."))
-	r.MethodNotAllowed(problemHandler(kindMethodNotAllowed, "This path does not accept this method."))
+	r.MethodNotAllowed(methodNotAllowed)
 
-	mountDocs(r)
+	if err := mountDocs(r); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
 	if s.extra != nil {
 		s.extra(r)
 	}
@@ -169,7 +171,7 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},
 	})
-	return r
+	return r, nil
 }
 
 // maxBodyBytes is the body limit in force (the default while no settings are loaded).

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/delivery"
@@ -99,6 +101,11 @@ type options struct {
 	cookieNames []string
 	// store replaces settings when set (a real settings.Store, for reloads).
 	store api.SettingsSource
+	// observe and extra are Deps.Observe and Deps.Extra (metrics).
+	observe func(http.Handler) http.Handler
+	extra   func(chi.Router)
+	// now replaces the fixed clock (testNow) when set.
+	now func() time.Time
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -129,6 +136,10 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.store != nil {
 		set = o.store
 	}
+	now := o.now
+	if now == nil {
+		now = func() time.Time { return testNow }
+	}
 	logs := &bytes.Buffer{}
 	var sink io.Writer = &lockedWriter{w: logs}
 	if o.discardLogs {
@@ -143,7 +154,9 @@ func newHarness(t testing.TB, o options) *harness {
 		Delivery:       o.delivery,
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,
-		Now:            func() time.Time { return testNow },
+		Now:            now,
+		Observe:        o.observe,
+		Extra:          o.extra,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -178,7 +178,7 @@ type Problem struct {
 
 	// Type The kind of problem: `invalid-request`, `unauthenticated`,
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-	// `not-found`, `method-not-allowed`, `rate-limited`,
+	// `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
 	// `session-store-unavailable`, `spool-full`, `spool-unavailable` or
 	// `internal`, prefixed with
@@ -397,6 +397,11 @@ type InternalError = Problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
 type PayloadTooLarge = Problem
+
+// RequestHeaderFieldsTooLarge An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type RequestHeaderFieldsTooLarge = Problem
 
 // ServiceUnavailable An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
@@ -676,6 +681,8 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
+type RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse Problem
+
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
 }
@@ -892,6 +899,22 @@ func (response PostRoute429ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	return err
 }
 
+type PostRoute431ApplicationProblemPlusJSONResponse struct {
+	RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute431ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostRoute500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -948,6 +971,22 @@ func (response GetHealthz200JSONResponse) VisitGetHealthzResponse(w http.Respons
 	return err
 }
 
+type GetHealthz431ApplicationProblemPlusJSONResponse struct {
+	RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealthz431ApplicationProblemPlusJSONResponse) VisitGetHealthzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthz500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -981,6 +1020,22 @@ func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyz431ApplicationProblemPlusJSONResponse struct {
+	RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadyz431ApplicationProblemPlusJSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1158,118 +1213,125 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hx5cxu32fhXweyvM6bSJUVSkh1R05mf4tiJ0viopNSdev1mwV2QRLQLbACsKNaj7/7O8wDYi0sdttK3",
-	"0z/sEUmcz33ic5DIvJCCCaOD2edgxWjKFP55Tg37mefc4H/wTcp0onhhuBTBLDhnv5dMG00YTVaEp0wY",
-	"bjYkp/DvipGCKbLmIpVrMoiVLA0bKb/kSLnJ8d4oEhdMGCJFtiHrFRPErBjRzBgulhr+IJTARJLhzEgE",
-	"YcBuaF5kLJhNxuMw0MmK5RROmHPB8zIPZpMwMJuCBbOAC8OWTAW3t2F9pXOWUy64WN5xLbPiuudaii9X",
-	"hgi5HpHGublZtY/ZPOThtPeM4/vOqFkP2C9YIkWqSSkMz8jvpTSUKGZKJfSMSEEoOZweh+5nAKVgN4Y4",
-	"eBOuI0GzTK5ZSgbs95JmxEgSnzOjNsPThWEq3jsh0qyYWnPNGsusVzJzl7OrXFOe0XnGCF1SLu6GRhtp",
-	"By8egzM4Gp5sNyyMJGvKDZmzhVQMwKE2XCxbSDh68J63YVBQRXNmHCecpSwvpGEi2fyVbbaP8YZeMU2o",
-	"3ZdoumAjcrlihF0DSHhKuCYpU/yapWShZI7wLDVT8BsVKZJaJK7YJiRa4kIFo4alFdqKcp5xvYJdhFsW",
-	"gYysQnPmForEmRBLmJCytCwynlDDNOFmRCYApOnREbnmmgPWTi9enp2RZEUVTeCiHRwFUqVMDSfTg6Eu",
-	"5yAAwoDDZa2ECMJA0BzGNYAzBOi0wExvfmZiaVbBbHp0FALY/ecJANkYpmDN//kYRTfTyTCKbl68+vTn",
-	"PwUVVrRRwKWIFMV0IYVmiJPvaOo4FT4lUhgm8E9a2HtzKfYLJecZy//8mwY8ffa3wwXmNB3yxtmvLGZ1",
-	"medUbYJZcEpymi2kyllKOpckFRCuaVYySxGG8iyYBYB4j7ZUMk2ENCSnJrHYOn1/RuC0APWRW6e7/IzY",
-	"a+N88aw5XbFlmVFF2E2hmNZcChJtgS8KRogtbahIAIqlEjOUwLTgM3e42Q/vX78++Of3/3j7+vlPz98f",
-	"/v3d6bujyzcvjr5/Djg01JQ6mB2CfDXcIEmciWua8Yoqayy11ndAn3E7euhHAwpzrjUXy2FKDW1DO4av",
-	"YuAUN+Ze4M5luumDsCU/5H2lJHDwx8YKhZIFU2ZDogB2jIL2loUEOaCCWbCPZ7z99J8JyFJcCbkWQ3+d",
-	"DukK4gaQ6r4DgA3CLKECIAaa1QuivT8e2rCNhXYpdFkUUhmWtiEOQ/5DIX7bFGt/UmwRzIL/t1/bTvv2",
-	"V73/3i5hp7TVRBOcYFrYTWakQgy3wP3p4t3bsAPrSMTncEon82IycDRLpCKizDJiGSjcQvxeCENoJJys",
-	"AXL3cg1k/m0YvJZqztOUiS8UpYmSWg+l4ksuujJ0ruQaNJ2/OOo/KtDCIG5KH+29bKzpJ2tCFUOYeBPG",
-	"aVOu3VJPKPcOauLpOwtRbFFqpOC7KKkFmqchoxqmGuwA06CqHuCSgT2C5oZ1z743AuyfAfsJmr0C/v1C",
-	"CuBujS3sl8sTPGEml2RFNf5tcQxyAOixeX6e9tICijN2U7AEbCKUM0QmSakUS58M40dtcWHvQzRT10zZ",
-	"Pe8VGg4GT4Tm7Utbq9KDD3iBe28JT5nJZdgLVcTze7rJJE0vpfyZqiX7QkwXdpWhkXKY+XVaKAdJJuE4",
-	"1ufL6c13Mt18tzFMP0zLcE1wZbgFFWT6fDo5PCRzWODp+HvS4G8HGWKktDvfg+ltGDydguiDQLwNyRhR",
-	"esHUNU/YL7Uz9qVYtf7FcEF5xtI2Sr1LgZpbgbMPG4UILZ3JNagXJ1CQ7NA96cV05Zzw1ErxJGGFqSch",
-	"OfOcjQg6fSSjhqmTjqfTNcW924U+VuX0PKVcaFDKKzwmnN17ZPcpgA5k0Y+BMcOUa4BjB9gW00zgT3Cn",
-	"Bc0028E3XFseg3F6zU2yYimRi0ULfn8MINAYIdUd7oZB58LIK9Z5GWojFRuWbQKuwXGJws36OWDfzKlm",
-	"3n6dg9igeOdB9ZsbrHcbtPcv928A34U7BF6fNK9/NyR3g80C1QbNdsPzrSTWDq7iawueMdTMINFYuhNs",
-	"tCjqSZUZ5nf5t4DMbf4YaPXAAwFVSJkNF2WW3SHqGgEuYSUbTkOmhJl3SbgdC/xespIRubDiTmPQCmz4",
-	"hVQEw2q48n+6+LO3cDC4E/41mGuo383rCOEWR6ZkAP9zwfQdXG31R9/0fwNpNsHyCOrcAscTWRFqY0Oy",
-	"9sqzdjydtuVNaC3FrhaJhFwsqrC9U0czq4zivdAteZ8gjcS2YD5pzc3phqxZlsEkFEzWW63ZKBL3MiJM",
-	"qLdeK24MEyPyVpoV8Naa6kggbtKTKjLcYaq4w1UYh8I4LgZFm0mROlC+C0Vu9H4jcI1YupTyDRUbn1/4",
-	"QktNUcOGGFTvmg7ABlW6Aq2xsiDc6Np7BjGDzrJNy+y2KrazHpPxuF6nYIpM8rH+Y1jrcHpcs9allCSn",
-	"YlNtfp+p0QTPU1nlTYgMfNxeKozlGnnFBOHpHslpykhu8w9VComKSHSTX7ENX2jvvaEjixF9wIoHKgXK",
-	"iUQrNUO0TXhsk6Vfe1gl6+4kzXZqr5l1GrZSYw9apJ7RWcjlrx64CIz2+Z4v47BfBC3NSir+L8sbX8Be",
-	"JS4BuEY1umU9OcFlY2qCsJuCK4bEYGheMPxbsHuNzzrmHDbXcCHBEbngSwHkYVNrTxfUmtSc9Uvnpnfz",
-	"VRcuT8NaNUDb7LSmGoNbCGbThpsDV1gBPBIgzEPrnKaoJ6SqwqBG9iqrauXT92eRcEysyVpJG1JV7Fpe",
-	"2QBpi9E+fPgwPG1AYjsZiMZyPQKtfIAEg6OUmpFB/B2jiinQo1ST89cvyfFkYsUrV0y7JO540kpfBnYS",
-	"qNYs/0sUeAxFQSvjtpU2Q7ao4u1vWMrpJY75QvaolhrmsNbQuMW2QkBmRY2PaDeXx2X7+OOCOe2O06ne",
-	"mvWEwZ+jJh9UVyJ4JYJXuo8deuHw9GEggF7cBUQ8CuqNEC+vOcvSKoBL05TDYJq9t0kADthD46271zvB",
-	"yAImuwhjEPqcDbcY9+jpkvkHh17LMWhOdaoe7ku1dUi1kQn6vBXx/uni3VvificDYJnnx+PJnuduewOn",
-	"TpuxxPaBbEpvO7ccBo730mD2sTpG6O/+qZoh57+xBLXUj4xmZvVIYJ8SoB/2TBMq9Jr1QNtTaBcCsbyK",
-	"bXQ/Bu2XmdW/4pDEIPA21Q/46V8x3lmUOdxFXgVwOZpu4BaN5P7VvWBwR+m7vKfdR95eWFl3ePSCOD4i",
-	"qUzKnAkzIjHsEjs7a8GZTRVccZGCv+zGR2IQ9/JjVI7HBwmMxr9YvHdCYi8rOqty7ZMHImFbK3pBYles",
-	"Q+h+XasRHsEjazTtai7BA7h12+T5uHTrFvv4/Gv3FK9r9tYh+gCVfbpeSc0ektr1Z/zaTLphub5PMjZk",
-	"2W11TaoU3cDnWgF87rPTa8yeYG0UI9zYqjLFQF6D70c9ObXB/3h9soWCXewLmP3x8vI9sQNIIlPWrhAb",
-	"j8Mgpze2KOno+DhslCiNewrFKv21LSv1SipDnD4G5ulhpJPa9wWCYNcMhlawawNmZ+68vri3Arav3dl4",
-	"BmzZSq6DHOtYl3EYibiZOYUxW0kXO7FPD+N8Ic1wIUuRwricmZVMh/CdSx2j+Gw4izinL2CIA1sBbDxN",
-	"K6zvJu+IzcL4OhRWf2oOIRJ8PZ9CjENSKLbgNyxFoRGJfrEXd4u2HlTNcJ/k9/YPElh4lyI494G5R6oC",
-	"K+nc3I5SDOvYTMoyjpQJR2Db2jLhKin7SlNhfR9DcoPIXDF6xdSMxLJgIibrFc9YI9JEKn9hziJwxAUZ",
-	"VIJyKYk2imLpp/coAId7IYlXNFsMm2ta+cIiAfKo9MWPTiMnmbRVAzADfAs/u62gq2HbMgb2vU+GXsCg",
-	"C4u4llzyx+ixCexXDzQLwgr4/kS99AGkiNHRLyAQG9L11NwogTTSo21U4W9RigTmamIUXy6tXzjfgPRP",
-	"KAj/bAN+FSpfvaIF69XjrirtLsjWV/oetVoY8LSfAOtwPHquKRnEeKWzNK5NVVvRuNcWuAeLSTKdH9Nv",
-	"0xfs+eKIHs4Pkmk6YePFMf12/iLpIwtbjfl5JxwFynpffFqFg6sQLwyKO+egRbHvYleWEfop0ug+0wdU",
-	"rsedTfS6/LBbKwQg5DzLuAtqEc1FwnDIL4LfEFbIZNU60OTF8dGLg4Pj8fH46HkYLKTKqbFa8flh0Fs9",
-	"3CRdrC5BOOGZQ4vvu+n2e0cSj6BdtPrqnHZCleK2cqGf2nYWiT3TjaKuZEXF0uZ1agSljgTdhLP0zvUs",
-	"Df5j6CLQw7M03vP2gR+CXnuV266v0d73kVaRI7bdcDSq7BUBVs0mMclp0UO8C561TRUMZLy1dcmv3Je3",
-	"PfjFQsN7GP0X3UNCzoHE+Y2LNTGwk57+hjmIc8fyXyAQrX6seyRczYQmaanoPNvYDFSKFp1Xndtk52RQ",
-	"P6WAleeZdkmvWb3PiUtQuoWdYeKbJL5efvG0R4qcZmu60YTlhdmcVLJ+Ra2nsuTXLUhQlLIb1ibWj02/",
-	"Y2vbnN6c2R/H276GhefOY8VAtk13Gz43Vaola7fqXMqMUay31GWSOKOpd2EkclsBHkcBrBIFMQYLAbXT",
-	"8bjp4sPPbUWO39yrx90ZLOTDiiyqW++k40bZ/aNNPtfNYE35OkfHhVfUmhnM56G0q8qTHyo8T8XGhoow",
-	"ukjYDdYXYXnswMIhJKLM52BlOnyExF4PDXDE/N6InNlcvFRrqlIQg7JBZpUsntVOFGwaCdzV76BdG0yG",
-	"7TNckZQvudlqs3AS5Wa4lMMKYymGO8/p+g3TmmI9WjVgyHNweODyrgPDjQ+wo2IVzAImEplysbSx1tte",
-	"IXYHep9EQHlmban+SpU8iUgKwd5OVtVWpbbGYaMOIhLc2KpJRBPm7qhIexK+1LIeyJRmV01ItIwEJQnN",
-	"MoZ5ZmJYllVlF7bilgi2dpfroPfJRKEFha4ua1u+nLSHA9dK25LpQArbg4cf25bdx2A8+en76d9eXB7/",
-	"46+Hb779+/N/fnfw9uh88nL6OrhTXnZF5JeLMvjFevc0cwUIln6ckfPHiLc+sm86S48neluLQLUP7CHl",
-	"Ec2w74oMKmf2vdRmqdjF3362U0LwQ0CPzjcoJNxMvdcXg6fpz8z4drT2GV7ZUqKaLrASMyRXIPqAOOKK",
-	"fexRYSO6iVsEMQ7vbEuEexc23N27ebOOqWl51Jb79N4N1K6GTLcHVax3HzKI8XAxsSFaMm7T+i4lLLOU",
-	"aXO6ZK6JcHvjH+WaZFIsLani8OoElsfAEoFvAN5c+Ow8GYytDBRSdFy7g9FRLyCsytg2Nz1QPAJ6jh22",
-	"yKOPvn9x1u5jCZsvBUuHXKDYDImhV0w0rXCXuBVZn5WZ90bEYV1MtoJvg2PisNn0a5cEsErRiULSlP5/",
-	"92mUyLxfcPbv6Es2sAWq2l6X867DCwN/PZz2rp3TJbvnQgVPTKlYm7WClTGFnu3vNw6/T1M6KvqzYLsd",
-	"+WofGPJguJ2mlPwsr1lGk/vFJu+TkOjCJaXiZnOBmWwrJgt+CQfCXkrMTb/2/ri6+tWlT6hIZW75MtjO",
-	"htm2haGRQ9fAUFUAhCQ+daUcGD6ZEZ/+7ls6DiMBImFOkyvCsCEY3FiaGEwj4z48aVRHKYodMlhcT62F",
-	"CUZCJDplsTJLtW1p5kaTix9Ph9Oj5wDmVR2krBbluKMmVEdiEHMMEyOm9ryhMmeJzF1mCwUIIBN2j0+I",
-	"Yrm85k7YZFywSNgaBFQjLqKArdzVGRWzVnQt4GnBbSmDYOsYC7d0BELIWiW2DAGkIMKyJgagUCA9+z0A",
-	"vgepP314FfSKCTCUPAU65GFjEtW7kGgxiGMdAsl8E4kKfc0r4aiYFIqDEgCbBjCdyYRmgLgH3syd76WU",
-	"V3wHd/krJDgGHZH5BqH+lt2Y0W9YjzAiHxCTgFerkhSjaSRSViDdSUHi83e/XL46fX/268Wri4uzd29/",
-	"ff3u/M3pZTxD9A1paVbk+hBopPo88rkDe9uQxL/+egEsx4a7xpwQKiLBRKI2aF7/9OFVSGKaLWck5QqW",
-	"YCKZkdPp0fMfXr6J99DsBXTATa6PYHtY9Td9x969A07sypGApV9+93L448XRZBqD1xb73WyB6BXbVG3v",
-	"Fbs48GI4EjhF08zsjcjLVSmuWOp+1mQQWyKBcZZGRmM429a3kzgko9FozyNDa5bPM5ZGgguCPewj8gE2",
-	"36pEJYNtVF1cvjt/9Rc/NN6LROPMVhygMVDQ38sO1RMutGHUlQxhq7ydV7fK78BlTa604H9lG+uxcbGQ",
-	"vkqHJk1/r+KNnHJhKBeg+MOgVFlD2yy5WZVzVDZ+fP0H17pkOtiqPKm5Dl80wC6uJgeAfLamevz+3cUl",
-	"2a9WjWcgpoAZEEKRaPYLhEQxLbNrJ/qsL/VMN/ihKquzG1fvI4C1AT4cUm+dAQAxYC2wOhcQOvcBXY3P",
-	"kfcAomBGvOOBlHIbR6Lf/Ug5IC8Sr9CstG2GHF9cqOoW4l2FUnFVymBJXYIAx0QDGcSuXiLeGxG7to/7",
-	"++Aw7NEOzPqXAQZodUWiMrucI4q630bk8GWHyfTbnS87hGTJBFPUYF23f9pj76T1egSvylHdtUA3VRUU",
-	"of/RR9pSwkH84G0yuUSNNYrEa4k4E2aIxVyM5npGbEVVSi43BbtAaiNJxmGd6lx1I28kKkCCfY+niu1w",
-	"vQ/rWHqNySBOFKOGYdDiJQ7AijpbRIZnA/rYFFZjbCeKuCWCuA72x77kAajgUhJw8Ovy+BVTLISTJ1fk",
-	"m2+8ZmPffGOJk2rwYLdkgpGRiGvFGvuMS6XbyHCo6Lql4bggKbtmmSwADrYkXtuK0Ei4WBTwl09ouU5f",
-	"bX9pdAc7cbVT0UTCiTZuNMsWVnRlPGEu/uMEDrgLijNDwdtCX5UvV1hYjnZbuteoR6hkSBAG10xpK1gm",
-	"o/FojF5XwQT8OAsORuPRgYtZoUFZCxPsSJS6982hPjniYT5wtwFT0FoaeM29kMxLDrKb+jZ6h+6Kq9rS",
-	"qhI/vt9gKyETibZA4qaVlbysiMbKJE2m4zGRIqkSzpHYDoxZ4p2Op3bkHSH+GfJ//dpLtzVTZ3Lt7dtG",
-	"bIjMZSmw0HhBecbFMhKDo5sb189R7eVaKOBGHpkAZAweDPRGJDYimnJ9hVHTROY5zEitkVFnCLAvoNtq",
-	"4XOgI3LqnrIBYNrAjx2LsFIICA5KwrY2Y7Z30YlzNGzpSAwO8S5WKmL4w7dHw9GfaQKOMsmsp4xCgQoC",
-	"Tis1EkgFLO4io5tKiPiAJtd4GCMlSgYsVAWJvRVENNK9EcUMinVNF6wRJa5o6optIuEijoWSaZmwHgjZ",
-	"c1RNs75ASxuqGnIsErbZx92nfnPIEE3XHgQZ1YZMD8lKlvjUTyQ+9D61tdWrEHae9xpQUndAAOa2uiBc",
-	"xwi6YK3WjcaLYFb3TMfjMBIAWrjo4fS4YhfQixsSd9oawADsaVSILTfGndYDBz9apR0qc8Y+YrVkRuOm",
-	"rsKm2WhhJaGlDS7FWQpSUGqDwiNovw/1sT+PWA/Z77wfdfupyhd+J9PNHaXYfSXYNvR6X+pjXrq8Bxgw",
-	"TtKMwFNqvhGDS/lsTKsmG7MrHyfhNDz4BMaoCwXs3tUOOHFGYLLqermw4sg+8dPKZbfO4zIxOw/02Qem",
-	"p6F9ngrxIlX662R64IqvbVyjvxSz48w9084O0e4lDdljFbYPedn83U1+tvvALkH/8KrwVoJtR2l4Ub1W",
-	"4DNUI/JOZBtSP6HUxHgd3gEjuPuM1nQ8fiT91Y3v21XKPNUxOmJOaD0D8829pMFTfUIaFTDaRU+a1po3",
-	"hwet6kSfa2kpkkhsiV9Xm9vGlnssjepWx36Fpyr19JBMDSZm7sudVBkRm6h4PPJd+q0H+3fn1P4b28EA",
-	"BtPx9JEkuitvf9m0cmpDpu4oBX2x5rYdtTJjbH+RtbQr+q2rEVov7SnmpgEVY/lZlyb7O8RP2haYu8DX",
-	"0emnuoDB5kC+kjI79St30OfO9z2osabtwNWSyLUI/RsikXBG6d7JndUtTZuuibBIbJWmbJmc/7Vtk4CL",
-	"QyvK+6ZVIn+/8WwiTpncP6XVVYmTDu6fVD8pBjMmD5jRfZ4I5x095Hg93W0weXp8/+RuT/ZtGBw9BIzt",
-	"N7Nw1gOu2PNcTzO5gqZkJ1L98dNt+LkVmLff1NmXj59uPzUFzHvn61W+gC8QaOfzgjAwdIn6zPrcaOf5",
-	"5iK4y5L1Gny1P2urnV3ICCQLCrUCy2eSFUuu0F/BAh+WabSk2hb1D8z86Pb7arNEXm13w7eO1ZSmvh4a",
-	"Zj1CDLqmr112WQsIX0pKbXpoYfZnfs3qgvkGAi3SHAZtF9gDEchE9z0YsN7sUzCd1xYSKvyTGmEkjsYH",
-	"jVeCB0L2vCjjHHdcy+meRZllG997GwlXCMFGyxFm2Bo1EnWjbvs5jz0bXXGeOc20dJ09Lu7c7hmYdfz/",
-	"wqxCn8qnS+biFXVUAJOqcC0b+K/emfCJeDJguyse6uhjHeXpdB+MyGm9ll290Xh1xVy0ydaQ2IbmzQwD",
-	"4FeMFd6wh8mNHi6ANzf+GLrPd/2BmXNLF1/NaM1CjZo2cfWwGf+pqiS8OQOKHNuvBJGlsVVtFUdWrRx1",
-	"50PV6NAqfxlXtSiTabNqxJo420UdB6OjRgOEa3KwaW+adp5NvdhmgrAuZLOME7YfIMHS1K+8yLh5D1eO",
-	"sX2Rcd81Hm7BVZ06PdLrYgfz28cI/s+VYksInrfbhnqlIE5X16x6jXY716tsLIga+7er3vKphyqbto/B",
-	"GrdDb2k9RnlbVfPak30jIlznAK2yBRXeXuw93MZGJb0iyamgS5DVgAt0+ec0oyIBHq8XdNe+/XT7vwEA",
-	"AP//",
+	"3Hz7ctu4ufirYPjrTKQtJUuy5azl6czPSZyNd3Or7TQ7DXNCiIQkrCmAS4CW1Yyfp+/RJzvzfQB4E2XZ",
+	"iben0z+SsSRcv/sVX71ILlMpmNDKm3z1FozGLMM/z6lmr/mSa/wPvomZijKeai6FN/HO2e85U1oRRqMF",
+	"4TETmus1WVL4d8VIyjKy4iKWK9IJM5lr1s/ckv3MTg67/UBcMKGJFMmarBZMEL1gRDGtuZgr+INQAhNJ",
+	"gjMD4fkeu6HLNGHeZDgY+J6KFmxJ4YRLLvgyX3qToe/pdcq8iceFZnOWebe3fnmlc7akXHAxv+NaesFV",
+	"y7UyPl9oIuSqTyrn5npRP2b1kAej1jMOdp1RsRawX7BIiliRXGiekN9zqSnJmM4zoSZECkLJwejItz8D",
+	"KAW70cTCm3AVCJokcsVi0mG/5zQhWpLwnOls3TuZaZaF3WMi9YJlK65YZZnVQib2cmaVa8oTOk0YoXPK",
+	"xd3QqCNt/+lDcAZHw5Nth4WWZEW5JlM2kxkDcGRrLuY1JIzvveet76U0o0umLSecxWyZSs1EtP6FrTeP",
+	"8YZeMUWo2ZcoOmN9crlghF0DSHhMuCIxy/g1i8ksk0uEZ65YBr9RESOpBeKKrX2iJC6UMqpZXKAtzacJ",
+	"VwvYRdhlEcjIKnTJ7EKBOBNiDhNiFudpwiOqmSJc98kQgDQaj8k1VxywdnLx/OyMRAua0Qgu2sCRJ7OY",
+	"Zb3haL+n8ikIAN/jcFkjITzfE3QJ4yrA6QF0amCmN6+ZmOuFNxmNxz6A3X0eApC1Zhms+T+fguBmNOwF",
+	"wc3T089//pNXYEXpDLgUkZIxlUqhGOLkGY0tp8KnSArNBP5JU3NvLsVemslpwpZ//k0Bnr662+ECUxr3",
+	"eOXsVwazKl8uabb2Jt4JWdJkJrMli0njkqQAwjVNcmYoQlOeeBMPEO/QFkumiJCaLKmODLZO3p8ROC1A",
+	"vW/XaS4/IebaOF88qU7P2DxPaEbYTZoxpbgUJNgAX+D1EVtKUxEBFPNMTFAC05RP7OEmP71/+XL/7y9+",
+	"ffvy8OfD9wd/e3fybnz55un4xSHgUFOdK29yAPJVc40kcSauacILqiyxVFvfAn3CzeieGw0oXHKluJj3",
+	"YqppHdohfBUCp9gxO4E7lfG6DcKG/JD3s0wCB3+qrJBmMmWZXpPAgx0Dr75lKkEOZN7E28Mz3n7+zwRk",
+	"Lq6EXImeu06DdAWxA0hx3w7ABmEWUQEQA83qBFH3j4c2bGOgnQuVp6nMNIvrEIch/6EQv62KtT9lbOZN",
+	"vP+3V9pOe+ZXtffeLGGm1NVEFZxgWphNJqRADDfA/fni3Vu/AetAhOdwSivzQtKxNEtkRkSeJMQwkL+B",
+	"+K4PQ2ggrKwBcndyDWT+re+9lNmUxzET3yhKo0wq1ZMZn3PRlKHTTK5A07mLo/6jAi0MYqe00d7zyppu",
+	"siI0YwgTZ8JYbcqVXeoR5d5+STxtZyEZm+UKKfguSqqB5nHIqISpAjtAV6iqBbikY46guGbNs3f7gP0z",
+	"YD9Bk1Pg32+kAG7X2MB+Pj/GEyZyThZU4d8GxyAHgB6r5+dxKy2gOGM3KYvAJkI5Q2QU5VnG4kfD+Lgu",
+	"Lsx9iGLZNcvMnjuFhoXBI6F589LGqnTgA17gzlvCUyZy7rdCFfH8nq4TSeNLKV/TbM6+EdOpWaWnpewl",
+	"bp0aykGSSTiO8fmW9OaZjNfP1pqp+2kZrgiuDLeggowOR8ODAzKFBR6Pv4cV/raQIVpKs/MOTG/C4PEU",
+	"RBsEwk1IhohSqw1eoWR/yVkSq+9ErwVizyiL3gzX3I5shzcYbpB+eEB+4c92IjrhgqHrY7WS2Qhpunrz",
+	"w/F4//CxUb8/LFF/XrlAeYz7EsIuaD2+3bAFblrOGQr9VgAGAiFIOucvn5PD8Y9j8q9/jrt9clLB25C8",
+	"4c+A8KxuINM1CpFXl5fvrXwJhPOvLRyIYuhd+s7jTxPKRU+zG00O9oekoxjDRc5PT168Oe1ac+OCZdc8",
+	"Yh/KEMK3yiLjFfdmlCcsrtOmc4TR3swYjRawkY+oVYlcgVHkrqqdr95KtoVLzWNje0QRS3U5CYUwX7I+",
+	"wVAFSahm2XHDP286kC5YgJGBwlV/TG1WkW+neEw4u4sj7DJbGpBF7xvG9GKuAI4NYBv5xAT+BHea0USx",
+	"LUIAaAzGwzi14jpasJjI2awGvz8GEGhCk+IOO5i7fmFkZeNy95SWGevldQIuwXGJKtl452CVT6lizuua",
+	"Ai9TvHOn+M0OVtvdsN3L/RvAd2EPgdcn1evfDcntYDNANaHe7fB8K4nx3oqo8IwnDO1J0MMs3go2mqbl",
+	"pMJ5cLv8W0BmN38ItFrggYBKpUx6szxJ7hB1lbCsMJINpyFTwsy7JNyWBX7PWc6InBlxpzDUCp7nTGYE",
+	"g8G48n+6+DO3sDC4E/4lmEuo383rCOEaR8akA/9zwdQdXG30R9v0fwNpVsHyAOrcAMcjGTnZ2iQSzJUn",
+	"9SwQrcsb3/g3TS0SCDmbFckmq44mRhmFXd8uuUuQBmJTMB/X5i7pmqxYksAkFEwmxlKyUSB2MiJMKLde",
+	"ZVxrJvrkrdQL4K0VVYFA3MTHRT6jwVRhg6sweorZBwzlV1N5ZXpnG4rs6L1KugWxdCnlGyrWLiv2rW4F",
+	"1ayHqaCm6QBsUCTZ0BrLU8K1KmM+IGYwxGOSidutis1c3XAwKNdJwcpdDtQfw1oHo6OStS6lJEsq1sXm",
+	"u0yNKngey2moQqTjsk0ywwyElldMEB53yZLGjCxN1qxIfFIRiGbKNjRBN+ViDhh+wTwUYMUBlQLlBKKW",
+	"UCTKpOk2ydKt3StSzHeSZj0hXc2V9moJ3XstUs5oLGSzrvdcBEa7LOW3cdgHQXO9kBn/h+GNb2CvHJcA",
+	"XKMa3bCerOAykWBB2E3KM4bEoOkyZfi3YDuNzzJT4lfXsIHsPrngcwHkYRLCjxeKrfjrHxo3vZuvmnB5",
+	"HNYqAVpnpxVVGJJFMOs63Cy4/ALggQBh7hvnNEY9IbMieK9lq7IqVj55fxYIy8SKrDJpEgEZu5ZXJqxf",
+	"Y7SPHz/2TiqQ2Exho7FcjkArHyDB4Ci5YqQTPmM0YxnoUarI+cvn5Gg4NOKVZ0zZ0oPBsJZ098wkUK3J",
+	"8i+B5zAUeLU88UayF9miyBK9YTGnlzjmG9mjWKq3hLV62i62EbjUC6pdHqa6PC7bxh8XzGp3nE7VxqxH",
+	"DFmOq3xQXInglQheaRc7tMLh8YOXAL2wCYiw75UbIV4wYlmkHWgccxhMk/cmdcUBe2i8Nfd6J5iJfNm4",
+	"uOe7TCM3GHfoaZL5R4tewzFoTjVqdXYliBukWslfft3I0/x88e4tsb/b4NvRYNh13G1uYNVpNQJeP5BJ",
+	"RG9WRPie5b3Ym3wqjuG7u38uZsjpbyxCLfWK0UQvHgjsEwL0w54oQoVasRZoOwptQiCUV6HJSYWg/RK9",
+	"+EfokxAE3rr4AT/9I8Q7i3wJd5FXHlyOxmu4RaUk5WonGOxR2i7vaPeBtxdG1h2MnxLLRySWUb5kQvdJ",
+	"CLuE1s6acWYSXFdcxOAv2/GB6ISt/Bjkg8F+BKPxLxZ2j0noZEVjVa5cyktEbGNFJ0jMimXix61rNMID",
+	"eGSFpl3JJXgAu26dPB9WJLDBPq5qoHmKlyV7Kx99gMI+XS2kYvcpSHBn/N76D82WapdkrMiy2+KaNMvo",
+	"Gj6XCuBrm51eYvYYK/oY4drUQmYM5DX4ftSRUx38D9cnGyjYxr6XRfgfB5BIxqxe1zgY+N6S3phSuvHR",
+	"kV8prBu0lDcW+mtTVqqFzDSx+hiYp4WRjkvfFwiCXTMYWsCuDpitFR/lxZ0VsHntxsYTYMtaSQjIsYZ1",
+	"GfqBCKv5fhizkSo0E9v0MM7fkVGC2ULq3kzmIoYPS6YXMu7Bd7YmAiVsxZ/EZdtiijiwFuPGA9ci/3by",
+	"lvAtjC+jZeWn6hAiwR10ufHQJ2nGZvyGxShXAtEuGcNmNeK9ynR2KQdnIiEN+nfpinMXu3ugtjDC0M5t",
+	"6E2/DN/ELOFIvHAEtqlQI55FeVvNNazvwkx2EJlmjF6xbEJCmTIRktWCJ6wSjCKFSzFlAfjqgnQKWTqX",
+	"ROmMYk2zczoAh12fhAuazHrVNY0IYoEAkZW7ql6rtKNEmnIYmAHuh5td1+HFsE0xBPvuErMXMOjCIK4m",
+	"utwxWswG89U9LQe/AL47USt9ACliAPUbCMREfYskalnbq6VDW7/A3ywXEcxVRGd8Pjeu43QNCiKioB+S",
+	"NbheqJ/VgqasVdXbcsu7IFte6QUqPt/jcTsBlhF7dG5j0gnxSmdxWFqzplS3W5fJ+7NhNJoe0R/jp+xw",
+	"NqYH0/1oFA/ZYHZEf5w+jdrIwpQZf90KR4HqwFVVFxHjIgoMg8LGOWia7tnwlmGEdorUqs06Aq3scGdy",
+	"wTaFbNfyAQhLniTcxr2I4iIyifAPgt8QlspoUTvQ8OnR+On+/tHgaDA+9L2ZzJZUG8V5eOC1lsVXSRfL",
+	"phBOeGbf4Ptuun1hSeIBtIuGYZn2jmiWcVOX0U5tW6sYnqhKtWK0oGJuUj8lgmJLgnbCWXzneoYGf+3Z",
+	"IHXvLA67zoRwQ9CxL9Lf5TXq+z7QcLLEth2OOstbRYBRs1FIljRtId4ZT+rWDMY63pqC+1P75W0LfrGC",
+	"dgejf1AtJGR9TJxfuVgVA1vp6a+Ypji3LP8NAtHox7L5x5ZVKBLnGZ0ma5OkitHoc6pzk+ysDGqnFDAE",
+	"HdPO6TUr9zm2OUy7sDVMXPfP98svHrdIkZNkRdeKsGWq18eFrF9Q48zM+XUNEhSl7JrVifVT1TXZ2HZJ",
+	"b87Mj4NNd8TAc+uxQiDbqkcOn6sq1ZC1XXUqZcIoVvaoPIqs0dS6MBK5aW0IAw9WCbwQ44mA2tFgUI0C",
+	"wM91RY7f7NTj9gwG8n5BFsWtt9JxpZ/kwSafbdMx1n6ZxuPCKWrFNKb8UNoVdff3FZ4nYm2iSRiAJOwG",
+	"S5Cw7rtj4OATkS+nYGVafPjEXA8NcMR8t0/OTLpeZiuaxSAGZYXMClk8Kf0s2DQQuKvbQdlqrwT7wnhG",
+	"Yj7neqN/yEqUm95c9gqMxRgRPaerN0wpivV1xYAeX4JPBJe3rUV2vIetQgtv4jERyZiLuQnH3rYKsTvQ",
+	"+ygCyjFrTfUXquRRRJIP9na0KLbKlTEOK6USgeDalAMjmjC9R0XckhOmhvVAplTbxXyiZCAoiWiSMExF",
+	"E82SpKjMMKXkRLCVvVwDvY8mCg0oVHFZ08topT0cuFTahkw7UpjmUvxYt+w+eYPhzy9Gf316efTrLwdv",
+	"fvzb4d+f7b8dnw+fj156d8rLpoj8dlEGv5gAAE1sjYKhH2vk/DHirY3sq87Sw4nelCtQ5WJ/SHmu5JN0",
+	"Cmf2vVR6nrGLv742U3zwQzJTQQpCws5U3bYwPY1fM+36LOtnODXVRiVdYLGmT65A9AFxhGUdKh4VNqLr",
+	"sEYQA//Oflu4d2oi4q2bV0udqpZHabmPdm6Qbes0tnvQjLXuQzohHi4kJopLBnVa36aEZRIzpU/mzHbH",
+	"bm78Sq5IIsXckCoOL05geAwsEfgG4M2FS+CTzsDIQCFFw7Xb749bAWFUxqa56YDiENBybL9GHm30/cFa",
+	"uw8lbD4XLO5xgWLTJ5peMVG1wm1uVyRtVuayNWgO62I+FnwbHBP61W52sySAVYpGoJLG9P/bT/1ILtsF",
+	"Z/uOrqoDe/uK7VU+bTq8MPDLwah17SWdsx0XSnmk84zVWctbaJ2qyd5e5fB7NKb9tD1Rtt2RL/aBIfeG",
+	"20lMyWt5zRIa7RabvE1CogsX5RnX6wtMdhsxmfJLOBA2CWP6+qXzx7OrLzbDQkUsl4Yvvc2EmamX72nZ",
+	"s505RZGAT8ITW+2B4ZMJcRnytqVDPxAgEqY0uiIMO93BjaWRxkwz7sOjSgFVRrELAEv/qbEwwUgIRKNy",
+	"ViaxMr36XCty8eqkNxofApgXZZCyWJTjjopQFYhOyDFMjJjqOkNlyiK5tMkvFCCATNg9PCYZW8prboVN",
+	"wgULhClTQDViIwr4RkFxxowZK7oU8DTlptpBsFWItV0qACFkrBJTqQBSEGFZEgNQKJCe+R4A34LUnz+e",
+	"eq1iAgwlR4EWedhxR9U2JBoM4liLQDJdB6JAX/VKOCokacZBCYBNA5hOZEQTQNw9b2bP91zKK76Fu9wV",
+	"IhyDjojt7XjLbnT/NyxZ6JOPiEnAq1FJGaNxIGKWIt1JQcLzdx8uT0/en325OL24OHv39svLd+dvTi7D",
+	"CaKvR3O9INcHQCPF577LHZjb+iT88uUCWI71to05JlQEgokoW6N5/fPHU5+ENJlPSMwzWIKJaEJORuPD",
+	"n56/Cbto9gI64CbXY9geVv1N3bF364Bjs3IgYOnnz573Xl2Mh6MQvLbQ7WZqSK/YunjPoWAXC14MRwKn",
+	"KJrobp88X+TiisX2Z0U6oSESGGdopD+As218Owx90u/3uw4ZSrHlNGFxILgg+DhDn3yEzTeKVUlnE1UX",
+	"l+/OT//ihobdQFTObMQBGgMp/T1vUD3hQmlGbVURvgFh5pVvQGzBZUmuNOW/sLXx2LiYSVfIQ6Oqv1fw",
+	"xpJyoSkXoPh9L8+SiraZc73Ip6hs3PjyD65UzpS3UZxSch0+1YEdT1UOAPlsTPXw/buLS7JXrBpOQEwB",
+	"MyCEAlFtKfBJxpRMrq3oM77UE1Xhh6LyzmxcPPwB1gb4cEi9ZQYAxICxwMpcgG/dB3Q1vgbOAwi8CXGO",
+	"B1LKbRiIdvcj5oC8QJyiWWn6Z0vRiosrwvFtkaLWIdxWXBUGwtU/GOKHM2PmgXRCW2MRdvvEbOYSAS5a",
+	"jMxdD9W6VrZOww6znikaAyZEh2+YDEc/ujdMAtF8xMQncyZYhm+nFI/YdI9r76TwooTVXuuJwgylLbvw",
+	"3a8u9oYlOibXnMg5qjD7vAtGYZDjgEeROmZsVUC00T6HRd5MkdYmumqoukMDUT49UmQVaEu3JXbtHVd6",
+	"7EjCTQkvW3YngcCGPKLZje3Rk7kmdehXCMNGORymwl97z02tXe9ynbLeO3PXCRFSCT6bhX1yQlKK4o/q",
+	"QLhr/3R6WYDg1enJixL4K7ouTkGxgOPYAvZgMDYnN3KpiK2Y9DYiLDxJErmC876UyD9C97D2jtGlmhBT",
+	"ABcTOOoFcj6JEg4YLCmieC2gQsLga5n1zXC1B+sY2RGSThhljGqGAaTnOAALIE3NXyAsr65To703k3bc",
+	"oDYsEy+hq1ABwF9KorN1pZthwTLmw8mjK/LDD87KYD/8YAQFVZqh3VeXz1oGIiyNnNBlvwo7g/R6GV3V",
+	"rA0uSMyuWSJTgIPpYFCmgDcQNi4Iss4lF+1zAsr8UnmCwKqOrUo/EFbNcK1YMjNqJOERs7E4K/zBdcs4",
+	"0xQ8X4wb8PkC+wCQfeJupXykkOee712zTBkhP+wP+gP0gFMm4MeJt98f9Pdt/BCN+1KwYwOpVK0Pm7XJ",
+	"dAfzjr0NmOXG6sNrdn0yzTn2MLu3Oiy6C4FW1xyFKnDtIRvJMWCpqnLgupYhviyIxnHbaDAgUkRF8j8Q",
+	"m0FKQ7yjwciMvCPdMkHRWz4p1eykVYlcOV+jEqcjU5kLrAufUZ5wMQ9EZ3xzY9tvir1sxwvcyCETgIyB",
+	"nI5ai8hEp2OurjCCHcnlEmbExuArszXYxtHsjHH56D45se9lOfnkTDaEVYaA4KCwzfsJmHmfNWJOFb8m",
+	"EJ0DvItRSBiKcm8wwNGfKBKDcE5M1AKFAhVEpiCBJJAKeD9pQteFEHFilys8jJYSJQPWFVPREtDV0j5E",
+	"xzTKaUVnrBKxL2jqiq0DYaO/aSbjPGItEDLnKHqcXT2d0jSryLFAmN4se5/yYTNNFF05ECRUaTI6IAuZ",
+	"43tigfjY+p7fRmuJ33hDsENJ2bACmNtoWrENPugO1zptKs8OGr04Ggz8QABo4aIHo6OCXUDRrUnY6EIB",
+	"Y7ylryQ03Bg2OkUs/ErdXJiW5qW8OdMKN7XVTtW+GCMJDW1wKc5ikIJSaRQeXv0Ruk/tOd1yyF7jkbrb",
+	"z0Xu9pmM13dUzrdVzJsw+K401DS3OSiwHa2k6YPXWn2ICpdymbFaCT1muj4N/ZG//xkcAxuW2b6rGXBs",
+	"DfJo0Yw4wIp9845Yra6gdh6bFdt6oK8uSTDyzRt4iBeZxV+Go31bK29iTO2Vsw3H+omydoiyz/XIFgu9",
+	"fsjL6u928pPtB7bFEvcv4q8lO7dU8qfFkyguW9gn70SyJuU7bVWMl6E2cEiab/WNBoMH0l/5TsFmUTmP",
+	"VYgGtxVaT8B8s8/18Fgdk0o1krKRrKq15uzbTq2Y1OW9aookEBvi15ZS17FlX2SkqvbAQoGnIg14n6wZ",
+	"Jsl25bGK7JRJGj0c+TYV2oL9u/Ob/43dewCD0WD0QBLdVkNxWbVySkOmbAAGfbHipnu4MGNMO5ixtAv6",
+	"LStDas95ZsxOAyrGUsAmTbY39B/XLTB7ge+j089lMYnJR30nZTZqie6gz63PsVBtTNuOreuRK+G7J18C",
+	"YY3S7vGdlUZVm66KsEBslAltmJz/tV2ugIsDI8rbphUif6/yNitOGe6eUmuCxUn7uyeV7xbCjOE9ZjTf",
+	"QMN54/scr6UZESaPjnZPbrbQw7z9e8Dkrte9bn1vfB9U1B/3w1n3AFPLC03VZBmao43Mw6fPt/7XWqLF",
+	"fFNm0z59vv1cFVLvrb9Y+BOu4KOen/V8T9M56kTjt6Ot6PrJ4C5z1mo0lj6xqV63ET+QTigYUyyHihYs",
+	"ukKfBwu2WIKpl0CEGLoq2tZMeNQ6kAlH14ObWFdpR9g+GXyIufY+V7cR9jLNgNg/+69/HvX3+6Ou6XHC",
+	"+npFVB4tMIkQRnmWkN5ZaIp7VnOmSa+nUh5v8R9+YvqVhcx3G2HyavOphhoAq7rDVeLDrAcIfduRuM0K",
+	"raHr/5Jx6tRfo+PX/JqV7R4VcjW0Y+nVtDnek1yZaD54hO+64VtHjedEIircmzF+IMaD/crj7R0hW55M",
+	"sqEOXMtq61meJGvXXB4IW8bD+vM+5ocrFT5lJ3r9vZquiUfZWAZNlLStazZrUu94mTQiJqle+K4Qhc6Z",
+	"jfCUcRQsCYBrmfBw8ZCKKyMhHba9XqeM15ZxsUbvTJ+clGuZ1SudhVfMxudMBZTp2F9PMH1zxVjqXCGY",
+	"XGlSBHhz7Y6hqlLF9rw+UKjYREkg7i1UtkiIc0OL3y0gqqVNJT/g6n41SlfUFTmjE8wt7GkUROba1IEW",
+	"kqRofip7hYrWoFrB2KCo3hqOqnVWxhDdLIPa748rLUO2LcgUitC48YL2xSbj+WXpp2FWv/6qDxZzf+dF",
+	"BtV72AKmzYsM2q5xfzu76G1rkboXWwSOeeHjv8J0qQnv83qzXqv0xunZNSseN9+ssMhM1I9q87etmXRJ",
+	"piKHvYdhObtDa0MLxvNrvSrKsU4l9l9m3o1JBIZWfbH3xpCwNgUq0SUVdA46BvCJwZ0pTaiIQDaVC9pr",
+	"336+/d8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

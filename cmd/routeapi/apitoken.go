@@ -12,9 +12,11 @@ import (
 // new server-to-server token once, and the settings line that accepts it
 // (only the token's SHA-256 is stored).
 func apitokenCmd(args []string, stdout, stderr io.Writer) error {
-	usage := func() {
-		_, _ = fmt.Fprintln(stderr, "Usage: routeapi apitoken new --id ID [--name NAME]")
-		_, _ = fmt.Fprintln(stderr, "Prints a new API token (shown once) and the apiTokens entry to add to the settings file.")
+	const usageText = "Usage: routeapi apitoken new --id ID [--name NAME]\n" +
+		"Prints a new API token (shown once) and the apiTokens entry to add to the settings file.\n"
+	usage := func() { _, _ = io.WriteString(stderr, usageText) }
+	if asksHelp(args) {
+		return printHelp(stdout, usageText)
 	}
 	if len(args) == 0 || args[0] != "new" {
 		usage()
@@ -23,9 +25,9 @@ func apitokenCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("routeapi apitoken new", stderr)
 	id := fs.String("id", "", "the identity the token acts as (the event's user.id), required")
 	name := fs.String("name", "", "a display name for the identity (the event's user.name)")
-	fs.Usage = func() { usage(); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("apitoken: %w", errUsage)
+	fs.Usage = func() { _, _ = io.WriteString(fs.Output(), usageText); fs.PrintDefaults() }
+	if err := parseFlags(fs, args[1:], stdout, stderr); err != nil {
+		return err
 	}
 	*id, *name = strings.TrimSpace(*id), strings.TrimSpace(*name)
 	if *id == "" || fs.NArg() > 0 {

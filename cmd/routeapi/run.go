@@ -19,21 +19,41 @@ Usage:
   routeapi spool stats       print the spool's depth, oldest age and dead letters
   routeapi spool dead        list the dead letters
   routeapi spool replay      send the dead letters to Inngest again
-  routeapi help              print this help
+  routeapi help [command]    print this help, or a command's (also: routeapi <command> --help)
+`
+
+const serveUsage = `Usage: routeapi serve
+
+Runs the HTTP service until SIGINT or SIGTERM (SIGHUP reloads the settings).
+It takes no flags: it is configured by the environment (NEXTAUTH_SECRET or
+AUTH_SECRET, INNGEST_EVENT_KEY or INNGEST_DEV, ROUTEAPI_*; see the README's
+configuration table).
 `
 
 // errUsage marks an error in how routeapi was called.
 var errUsage = errors.New("usage")
 
 // run is the whole program; main only calls it, so tests can run it with
-// their own arguments, environment and output.
+// their own arguments, environment and output. Help asked for, for any
+// command, is success; an unknown command or flag is an errUsage error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := runCommand(ctx, args, getenv, stdout, stderr); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil
+}
+
+// runCommand runs the command args name.
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string(nil)
 	if len(args) > 1 {
 		cmd, rest = args[1], args[2:]
 	}
 	switch cmd {
 	case "serve":
+		if asksHelp(rest) {
+			return printHelp(stdout, serveUsage)
+		}
 		if len(rest) > 0 {
 			return fmt.Errorf("serve takes no arguments, got %q: %w", strings.Join(rest, " "), errUsage)
 		}
@@ -44,7 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return token(rest, getenv, stdout, stderr)
 	case "apitoken":
 		return apitokenCmd(rest, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
+		if cmd == "help" && len(rest) == 1 && rest[0] != "help" { // routeapi help token
+			return runCommand(ctx, []string{args[0], rest[0], "--help"}, getenv, stdout, stderr)
+		}
 		_, err := io.WriteString(stdout, usage)
 		return err
 	}

@@ -90,7 +90,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Publisher:      d.publisher,
 		Delivery:       d.state,
 		Observe:        d.metrics.Middleware,
-		Extra:          func(r chi.Router) { r.Handle("/metrics", d.metrics.Handler()) },
+		Extra:          func(r chi.Router) { r.Get("/metrics", d.metrics.Handler().ServeHTTP) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
 	})
@@ -112,7 +112,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30*time.Second + cfg.PublishTimeout,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Above api.MaxHeaderBytes, so that a head between the two gets
+		// routeapi's 431 problem rather than net/http's plain text.
+		MaxHeaderBytes: api.ServerMaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// Not ctx: SIGTERM must let the requests in flight finish, not cancel them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/config"
@@ -24,6 +25,9 @@ while replicas run.
 
 // spoolCmd runs `routeapi spool ...`.
 func spoolCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if asksHelp(args) || (len(args) == 2 && slices.Contains([]string{"stats", "dead", "replay"}, args[0]) && asksHelp(args[1:])) {
+		return printHelp(stdout, spoolUsage)
+	}
 	if len(args) != 1 {
 		_, _ = fmt.Fprint(stderr, spoolUsage)
 		return fmt.Errorf("spool: want one of stats, dead, replay: %w", errUsage)

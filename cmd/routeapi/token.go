@@ -22,12 +22,12 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	raw := fs.Bool("raw", false, "print only the token (for Authorization: Bearer and Swagger UI's Authorize)")
 	v5 := fs.Bool("v5", false, "an Auth.js v5 cookie (authjs.session-token, AUTH_SECRET) instead of next-auth v4")
 	fs.Usage = func() {
-		_, _ = fmt.Fprintln(stderr, "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw] [--v5]")
-		_, _ = fmt.Fprintln(stderr, "Prints a session cookie (name=value) signed with NEXTAUTH_SECRET (or the ROUTEAPI_DEV secret).")
+		_, _ = fmt.Fprintln(fs.Output(), "Usage: routeapi token --sub ID --email E [--name N] [--picture URL] [--ttl 1h] [--raw] [--v5]")
+		_, _ = fmt.Fprintln(fs.Output(), "Prints a session cookie (name=value) signed with NEXTAUTH_SECRET (or the ROUTEAPI_DEV secret).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("token: %w", errUsage)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if *sub == "" || *email == "" || fs.NArg() > 0 {
 		fs.Usage()

@@ -95,8 +95,10 @@ type Config struct {
 
 	// SettingsPath is ROUTEAPI_SETTINGS, the app settings file.
 	SettingsPath string
-	// TrustedOrigins are extra origins (ROUTEAPI_TRUSTED_ORIGINS) allowed to
-	// make cross-origin requests from a browser.
+	// TrustedOrigins are the origins whose browser requests the cross-origin
+	// check lets through whatever Host says: the app's own (the origins of
+	// NEXTAUTH_URL and AUTH_URL, see appOrigins), then the extra ones in
+	// ROUTEAPI_TRUSTED_ORIGINS.
 	TrustedOrigins []string
 	// PublishTimeout bounds how long a request waits for Inngest (ROUTEAPI_PUBLISH_TIMEOUT).
 	PublishTimeout time.Duration
@@ -349,9 +351,10 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("INNGEST_EVENT_KEY", "contains characters an event key cannot have")
 	}
 
+	c.TrustedOrigins = appOrigins(getenv, bad)
 	for _, o := range strings.Split(get("ROUTEAPI_TRUSTED_ORIGINS"), ",") {
 		o = strings.TrimSpace(o)
-		if o == "" {
+		if o == "" || contains(c.TrustedOrigins, o) {
 			continue
 		}
 		if err := checkOrigin(o); err != nil {

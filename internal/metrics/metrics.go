@@ -16,6 +16,7 @@ import (
 
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/httpmethod"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -80,7 +81,10 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Middleware counts and times requests by chi route pattern.
+// Middleware counts and times requests by chi route pattern, method and
+// status. Every label value comes from a bounded set: the route is a pattern
+// of the router ("other" for a path no route matches), the method one of
+// httpmethod.Known or "other", the status one routeapi answers with.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -94,8 +98,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		method := httpmethod.Label(r.Method)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,15 +54,30 @@ func Spec() (*openapi3.T, error) {
 // outside the spec's operations (404, 405) must still be Problem documents.
 // Responses outside the contract that are not errors (/docs, /openapi.json)
 // are not checked. req's body is not read.
+//
+// Every response must carry X-Content-Type-Options: nosniff, and every 405
+// an Allow field (RFC 9110 §15.5.6). A response to HEAD is checked as the
+// response to GET that it stands for, without its body (RFC 9110 §9.3.2).
 func CheckResponse(req *http.Request, status int, header http.Header, body []byte) error {
 	d, r, err := load()
 	if err != nil {
 		return fmt.Errorf("load spec: %w", err)
 	}
+	if got := header.Get("X-Content-Type-Options"); got != "nosniff" {
+		return fmt.Errorf("status %d: X-Content-Type-Options %q, want nosniff", status, got)
+	}
+	if status == http.StatusMethodNotAllowed && len(header.Values("Allow")) == 0 {
+		return errors.New("status 405 without an Allow field (RFC 9110 §15.5.6)")
+	}
 	if status >= 400 {
 		if ct := header.Get("Content-Type"); ct != "application/problem+json" {
 			return fmt.Errorf("status %d: Content-Type %q, want application/problem+json", status, ct)
 		}
+	}
+	head := req.Method == http.MethodHead
+	if head {
+		req = req.Clone(req.Context())
+		req.Method = http.MethodGet
 	}
 	route, params, err := r.FindRoute(req)
 	if err != nil {
@@ -70,6 +86,9 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 				return fmt.Errorf("status %d for %s %s, which is not in the spec", status, req.Method, req.URL.Path)
 			}
 			return nil // docs and spec files are outside the contract
+		}
+		if head {
+			return nil // no body to check
 		}
 		var v any
 		if err := json.Unmarshal(body, &v); err != nil {
@@ -88,7 +107,7 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 		Status:  status,
 		Header:  header,
 		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: head},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		return fmt.Errorf("response %d does not match openapi.yaml: %w", status, err)

@@ -1,10 +1,13 @@
 // Swagger UI (/docs/) of the built routeapi in Debian's Chromium, driven by
 // playwright-core: the page shows POST /api/route, "Try it out" + "Execute"
 // get a 200 from the real route (publishing to a real Inngest dev server),
-// and the page loads nothing from outside localhost. Run by `make test-browser`.
+// and the page loads nothing from outside localhost. The page works under
+// its Content-Security-Policy with no violation reported, and another site
+// cannot frame it. Run by `make test-browser`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -42,9 +45,26 @@ async function withBrowser(fn) {
   const requests = [];
   context.on("request", (r) => requests.push(r));
   context.setDefaultTimeout(30_000);
+  // Every CSP violation the pages report (securitypolicyviolation events),
+  // and every console message about the policy.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  const consoleCSP = [];
+  context.on("console", (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) consoleCSP.push(m.text());
+  });
   try {
     const page = context.pages()[0] ?? await context.newPage();
-    await fn({ context, page, requests });
+    await fn({ context, page, requests, consoleCSP });
+    for (const frame of page.frames()) {
+      const violations = await frame.evaluate(() => window.__cspViolations ?? []).catch(() => []);
+      assert.deepEqual(violations, [], `${frame.url()} reported CSP violations`);
+    }
+    assert.deepEqual(consoleCSP, [], "the console reported CSP problems");
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -59,6 +79,20 @@ function assertOnlyLocal(requests) {
     return !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
   });
   assert.deepEqual(outside, [], "the page loaded something from outside localhost");
+}
+
+// assertDocsHeaders: the docs page came with its CSP (no 'unsafe-inline',
+// no 'unsafe-eval') and may not be framed.
+async function assertDocsHeaders(requests) {
+  const page = requests.find((r) => new URL(r.url()).pathname === "/docs/" && r.resourceType() === "document");
+  assert.ok(page, "no request for /docs/");
+  const headers = (await page.response()).headers();
+  const csp = headers["content-security-policy"] ?? "";
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /default-src 'none'/);
+  assert.doesNotMatch(csp, /unsafe-/);
+  assert.equal(headers["x-frame-options"], "DENY");
+  assert.equal(headers["x-content-type-options"], "nosniff");
 }
 
 // tryItOut opens POST /api/route on the loaded docs page, executes it and
@@ -80,6 +114,7 @@ async function tryItOut(page, requests, screenshot) {
   const responseBody = (await op.locator(".live-responses-table .response-col_description pre").first().innerText()).trim();
   await page.screenshot({ path: join(OUT, screenshot), fullPage: true });
   assertOnlyLocal(requests);
+  await assertDocsHeaders(requests);
   return { request, shown, responseBody };
 }
 
@@ -120,4 +155,29 @@ test("Swagger UI: Authorize with the token as bearerAuth, then Try it out gets a
     const [event] = await inngest.waitEvent(EVENT, JSON.parse(responseBody).eventId);
     assert.equal(event.data.user.id, "browser-bearer-user");
   });
+});
+
+test("Swagger UI: another site cannot frame the console", async () => {
+  // A page on another origin (another loopback port) frames /docs/.
+  const framer = createServer((_, res) => {
+    res.setHeader("content-type", "text/html");
+    res.end(`<!DOCTYPE html><iframe src="${api.url}/docs/" width="800" height="600"></iframe>`);
+  });
+  await new Promise((resolve) => framer.listen(0, "127.0.0.1", resolve));
+  try {
+    await withBrowser(async ({ page, consoleCSP }) => {
+      const refused = page.waitForEvent("requestfailed", (r) => r.url() === `${api.url}/docs/`);
+      await page.goto(`http://127.0.0.1:${framer.address().port}/`);
+      assert.equal((await refused).failure()?.errorText, "net::ERR_BLOCKED_BY_RESPONSE");
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      assert.ok(frame, "no iframe");
+      assert.equal(await frame.locator("#swagger-ui").count(), 0, `the framed console rendered (frame URL ${frame.url()})`);
+      // The refusal is the expected CSP report; nothing else may be.
+      const framing = consoleCSP.filter((m) => m.includes("frame-ancestors 'none'"));
+      assert.ok(framing.length > 0, `no frame-ancestors refusal reported: ${consoleCSP}`);
+      consoleCSP.splice(0, consoleCSP.length, ...consoleCSP.filter((m) => !framing.includes(m)));
+    });
+  } finally {
+    framer.close();
+  }
 });

@@ -53,6 +53,10 @@ export interface paths {
         /**
          * Liveness probe
          * @description Answers 200 while the process is up. It checks nothing else.
+         *
+         *     `HEAD /healthz` is answered like this GET (the same status and
+         *     header fields) without a body (RFC 9110 §9.3.2), for probes such as
+         *     `curl -I` and `wget --spider`.
          */
         get: operations["getHealthz"];
         put?: never;
@@ -79,6 +83,9 @@ export interface paths {
          *     the spool is draining (events waiting for delivery), and the Inngest
          *     circuit breaker. A draining spool does not make the replica unready:
          *     it keeps accepting requests while it delivers.
+         *
+         *     `HEAD /readyz` is answered like this GET (the same status and header
+         *     fields) without a body (RFC 9110 §9.3.2).
          */
         get: operations["getReadyz"];
         put?: never;
@@ -278,7 +285,7 @@ export interface components {
             /**
              * @description The kind of problem: `invalid-request`, `unauthenticated`,
              *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-             *     `not-found`, `method-not-allowed`, `rate-limited`,
+             *     `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
              *     `session-store-unavailable`, `spool-full`, `spool-unavailable` or
              *     `internal`, prefixed with
@@ -383,6 +390,19 @@ export interface components {
         };
         /** @description The body is not `application/json`. */
         UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request line and header fields together are larger than 65536
+         *     bytes (RFC 6585 §5). A head over 1 MiB is refused by the HTTP server
+         *     before routeapi sees it, with a plain-text 431 (see the README).
+         */
+        RequestHeaderFieldsTooLarge: {
             headers: {
                 [name: string]: unknown;
             };
@@ -528,6 +548,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -550,6 +571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -571,6 +593,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

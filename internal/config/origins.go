@@ -1,0 +1,65 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"strings"
+)
+
+// appOrigins returns the origins of the app's own URLs, NEXTAUTH_URL (next-auth
+// v4) and AUTH_URL (Auth.js v5), those that are set, without duplicates. A
+// browser on the app's pages calls routeapi through the app's rewrite of
+// /api/route, and the rewriting proxy replaces Host; http.CrossOriginProtection
+// then sees the app's Origin beside a foreign Host and refuses the request
+// from a browser that sends no Sec-Fetch-Site, unless the origin is trusted.
+// An unset or invalid URL adds nothing (an invalid one is reported through bad).
+func appOrigins(getenv func(string) string, bad func(name, format string, args ...any)) []string {
+	var out []string
+	for _, name := range []string{"NEXTAUTH_URL", "AUTH_URL"} {
+		raw := strings.TrimSpace(getenv(name))
+		if raw == "" {
+			continue
+		}
+		o, ok := originOf(raw)
+		if !ok {
+			if name != "NEXTAUTH_URL" { // loadSession reports NEXTAUTH_URL
+				bad(name, "want an absolute http(s) URL, got %q", raw)
+			}
+			continue
+		}
+		if !contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// originOf is the origin of an absolute http(s) URL as a browser serialises
+// it in the Origin header (RFC 6454 §6.2; the URL Standard): the scheme and
+// host in lower case, the port only when it is not the scheme's default, no
+// path.
+func originOf(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
+	return u.Scheme + "://" + host, true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

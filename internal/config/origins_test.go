@@ -1,0 +1,42 @@
+package config_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/routeapi/routeapi/internal/config"
+)
+
+// TestAppOriginsTrusted: the origins of NEXTAUTH_URL and AUTH_URL, as a
+// browser writes them in Origin, are trusted before ROUTEAPI_TRUSTED_ORIGINS.
+func TestAppOriginsTrusted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"none", minimal, nil},
+		{"NEXTAUTH_URL with a path", with(minimal, "NEXTAUTH_URL", "https://App.Example.com/api/auth"), []string{"https://app.example.com"}},
+		{"default https port", with(minimal, "NEXTAUTH_URL", "https://app.example.com:443/"), []string{"https://app.example.com"}},
+		{"default http port", with(minimal, "NEXTAUTH_URL", "http://app.internal:80"), []string{"http://app.internal"}},
+		{"other port", with(minimal, "NEXTAUTH_URL", "http://192.168.1.20:3000"), []string{"http://192.168.1.20:3000"}},
+		{"IPv6", with(minimal, "AUTH_URL", "http://[::1]:3000/api/auth"), []string{"http://[::1]:3000"}},
+		{"AUTH_URL", with(minimal, "AUTH_URL", "https://v5.example.com/api/auth"), []string{"https://v5.example.com"}},
+		{"both, the same origin once", with(minimal, "NEXTAUTH_URL", "https://app.example.com", "AUTH_URL", "https://app.example.com/api/auth"),
+			[]string{"https://app.example.com"}},
+		{"both and extra ones", with(minimal, "NEXTAUTH_URL", "http://web:3000", "AUTH_URL", "https://a.example",
+			"ROUTEAPI_TRUSTED_ORIGINS", "https://b.example,http://web:3000"),
+			[]string{"http://web:3000", "https://a.example", "https://b.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := load(t, tc.env).TrustedOrigins; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("TrustedOrigins = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"/api/auth", "app.example.com", "ftp://app.example.com", "https://user:pw@app.example.com"} {
+		if c, err := config.Load(env(with(minimal, "AUTH_URL", bad))); err == nil {
+			t.Errorf("AUTH_URL %q accepted (trusted %q); want an error", bad, c.TrustedOrigins)
+		}
+	}
+}
