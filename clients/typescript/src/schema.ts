@@ -456,12 +456,14 @@ export interface components {
          */
         RateLimitLimit: number;
         /**
-         * @description Requests left in the current window for this identity. Sent only with a rate limit.
+         * @description Requests this identity may make right now. Sent only with a rate limit.
          * @example 42
          */
         RateLimitRemaining: number;
         /**
-         * @description Seconds until the current window ends. Sent only with a rate limit.
+         * @description Seconds until quota returns: on a 429, until the next request is
+         *     allowed (equal to `Retry-After`); otherwise until the whole limit is
+         *     available again. Sent only with a rate limit.
          * @example 37
          */
         RateLimitReset: number;
