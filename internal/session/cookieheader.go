@@ -25,8 +25,10 @@ import (
 // the parser that produced it decodes values.
 type cookiePair struct{ name, value string }
 
-// cookieParser turns a (joined) Cookie header into its pairs, in order.
-type cookieParser func(header string) []cookiePair
+// cookieParser turns a (joined) Cookie header into its pairs, in order,
+// keeping only the pairs whose name keep accepts (nil keeps all); the others
+// are skipped before their values are decoded.
+type cookieParser func(header string, keep func(name string) bool) []cookiePair
 
 // readers are the ways a Next.js app reads cookies, each a parser and a
 // duplicate rule (keepLast: the last pair of a name wins, else the first).
@@ -51,6 +53,9 @@ var (
 // "; " as Node's http joins repeated Cookie headers before an app sees them.
 func cookieHeader(r *http.Request) string {
 	lines := r.Header.Values("Cookie")
+	if len(lines) == 1 {
+		return strings.Trim(lines[0], " \t")
+	}
 	trimmed := make([]string, len(lines))
 	for i, l := range lines {
 		trimmed[i] = strings.Trim(l, " \t")
@@ -63,13 +68,17 @@ func cookieHeader(r *http.Request) string {
 // the next "="), name and value trimmed of spaces and tabs, one pair of
 // double quotes around the value removed, and the value %XX-decoded when it
 // holds a "%" and decodes (else kept as sent).
-func parseCookie07(s string) []cookiePair { return parseJSHTTPCookie(s, true) }
+func parseCookie07(s string, keep func(string) bool) []cookiePair {
+	return parseJSHTTPCookie(s, true, keep)
+}
 
 // parseCookie1 mirrors @auth/core 0.41's vendored cookie parse (cookie 1.x):
 // parseCookie07 without the removal of quotes.
-func parseCookie1(s string) []cookiePair { return parseJSHTTPCookie(s, false) }
+func parseCookie1(s string, keep func(string) bool) []cookiePair {
+	return parseJSHTTPCookie(s, false, keep)
+}
 
-func parseJSHTTPCookie(s string, unquote bool) []cookiePair {
+func parseJSHTTPCookie(s string, unquote bool, keep func(string) bool) []cookiePair {
 	var out []cookiePair
 	n := len(s)
 	if n < 2 {
@@ -91,6 +100,10 @@ func parseJSHTTPCookie(s string, unquote bool) []cookiePair {
 		}
 		ks := skipOWS(s, index, eq)
 		ke := trimOWSEnd(s, eq, ks)
+		if keep != nil && !keep(s[ks:ke]) {
+			index = end + 1
+			continue
+		}
 		vs := skipOWS(s, eq+1, end)
 		ve := trimOWSEnd(s, end, vs)
 		if unquote && ve-vs >= 1 && s[vs] == '"' && s[ve-1] == '"' {
@@ -171,7 +184,7 @@ func decodeURIComponent(s string) (string, bool) {
 // name with the value "true", the name and value not trimmed nor unquoted,
 // the value passed through decodeURIComponent and the pair dropped when that
 // throws.
-func parseEdgeCookies(s string) []cookiePair {
+func parseEdgeCookies(s string, keep func(string) bool) []cookiePair {
 	var out []cookiePair
 	for i, part := range strings.Split(s, ";") {
 		if i > 0 {
@@ -181,6 +194,9 @@ func parseEdgeCookies(s string) []cookiePair {
 			continue
 		}
 		name, value, ok := strings.Cut(part, "=")
+		if keep != nil && !keep(name) {
+			continue
+		}
 		if !ok {
 			out = append(out, cookiePair{name: part, value: "true"})
 			continue
@@ -201,10 +217,10 @@ type jar struct {
 	values map[string]string
 }
 
-// read applies rd's parser and duplicate rule to header.
-func (rd reader) read(header string) jar {
+// read applies rd's parser (with keep) and duplicate rule to header.
+func (rd reader) read(header string, keep func(string) bool) jar {
 	j := jar{values: map[string]string{}}
-	for _, p := range rd.parse(header) {
+	for _, p := range rd.parse(header, keep) {
 		if _, seen := j.values[p.name]; seen {
 			if rd.keepLast {
 				j.values[p.name] = p.value
@@ -215,4 +231,17 @@ func (rd reader) read(header string) jar {
 		j.values[p.name] = p.value
 	}
 	return j
+}
+
+// equal reports whether j and o hold the same cookies in the same order.
+func (j jar) equal(o jar) bool {
+	if len(j.names) != len(o.names) {
+		return false
+	}
+	for i, n := range j.names {
+		if o.names[i] != n || o.values[n] != j.values[n] {
+			return false
+		}
+	}
+	return true
 }

@@ -87,16 +87,21 @@ func CookieNamesFor(f Format, secure bool) []string {
 // with it, as SessionStore's prefix match, without reading it.
 func HasCookie(r *http.Request, names []string) bool {
 	h := cookieHeader(r)
-	for _, rd := range []reader{pagesRouter, appRouter} {
-		for _, p := range rd.parse(h) {
-			for _, n := range names {
-				if strings.HasPrefix(p.name, n) {
-					return true
-				}
+	keep := sessionPrefixes(names)
+	return len(parseCookie07(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0
+}
+
+// sessionPrefixes accepts the cookie names next-auth's SessionStore reads
+// under one of names: those that start with it.
+func sessionPrefixes(names []string) func(string) bool {
+	return func(cookie string) bool {
+		for _, n := range names {
+			if strings.HasPrefix(cookie, n) {
+				return true
 			}
 		}
+		return false
 	}
-	return false
 }
 
 // chunkIndex returns i when cookie is "<name>.<i>", the name of chunk i
@@ -142,9 +147,18 @@ func HasBearer(r *http.Request) bool {
 //   - One cookie name sent twice with different values is ErrAmbiguous.
 func Extract(r *http.Request, names []string) (Credential, error) {
 	h := cookieHeader(r)
-	all := parseCookie1(h)
-	pages := extractWith(r, h, all, names, pagesRouter)
-	app := extractWith(r, h, all, names, appRouter)
+	keep := sessionPrefixes(names)
+	all := parseCookie1(h, keep) // the session cookies, values as sent (quotes kept)
+	if len(all) > 4*maxChunks {
+		return Credential{}, fmt.Errorf("%d session cookies: %w", len(all), ErrMalformed)
+	}
+	v5 := authjs.read(h, keep)
+	pagesJar, appJar := pagesRouter.read(h, keep), appRouter.read(h, keep)
+	pages := extractWith(r, all, names, pagesJar, v5)
+	app := pages
+	if !pagesJar.equal(appJar) {
+		app = extractWith(r, all, names, appJar, v5)
+	}
 	if !pages.same(app) {
 		return Credential{}, fmt.Errorf("the pages router reads %s, the App Router reads %s: %w", pages, app, ErrAmbiguous)
 	}
@@ -175,22 +189,16 @@ func (e extraction) String() string {
 	return "cookie " + e.cred.Cookie
 }
 
-// extractWith reads r with v4 names read by v4 (a Next.js router's reading)
-// and v5 names by @auth/core's.
-func extractWith(r *http.Request, header string, all []cookiePair, names []string, v4 reader) extraction {
-	jars := map[string]jar{}
+// extractWith reads r with v4 names looked up in v4 (a Next.js router's
+// reading of the header) and v5 names in v5 (@auth/core's).
+func extractWith(r *http.Request, all []cookiePair, names []string, v4, v5 jar) extraction {
 	for _, name := range names {
 		if err := checkDuplicates(all, name); err != nil {
 			return extraction{err: err}
 		}
-		rd := v4
+		j := v4
 		if IsV5Cookie(name) {
-			rd = authjs
-		}
-		j, ok := jars[rd.name]
-		if !ok {
-			j = rd.read(header)
-			jars[rd.name] = j
+			j = v5
 		}
 		tok, found, err := storeValue(j, name)
 		if err != nil {
@@ -281,7 +289,15 @@ func storeValue(j jar, name string) (string, bool, error) {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
+	n := 0
+	for _, i := range idx {
+		n += len(chunks[i])
+	}
+	if n > maxTokenBytes {
+		return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, i := range idx {
 		b.WriteString(chunks[i])
 		if b.Len() > maxTokenBytes {
