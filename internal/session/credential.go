@@ -244,7 +244,7 @@ func checkDuplicates(all []cookiePair, name string) error {
 			continue
 		}
 		if v, dup := seen[p.name]; dup && v != p.value {
-			return fmt.Errorf("cookie %s sent twice with different values: %w", p.name, ErrAmbiguous)
+			return fmt.Errorf("cookie %s sent twice with different values: %w", logName(p.name), ErrAmbiguous)
 		}
 		seen[p.name] = p.value
 	}
@@ -283,7 +283,7 @@ func storeValue(j jar, name string) (string, bool, error) {
 	for _, n := range parts {
 		i, ok := chunkIndex(n, name)
 		if !ok {
-			return "", true, fmt.Errorf("cookie %s beside other cookies of that name (next-auth joins them into no valid token): %w", n, ErrMalformed)
+			return "", true, fmt.Errorf("cookie %s beside other cookies of that name (next-auth joins them into no valid token): %w", logName(n), ErrMalformed)
 		}
 		chunks[i] = j.values[n]
 		idx = append(idx, i)
@@ -324,4 +324,13 @@ func bearerToken(r *http.Request) (string, bool) {
 		return "", true
 	}
 	return f[1], true
+}
+
+// logName is a cookie name as an error may show it: the caller chooses it,
+// so it is quoted and cut to 80 bytes.
+func logName(n string) string {
+	if len(n) > 80 {
+		n = n[:80] + "..."
+	}
+	return strconv.Quote(n)
 }
