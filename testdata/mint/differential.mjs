@@ -131,12 +131,25 @@ async function verdicts() {
   const corpus = JSON.parse(data);
   if (corpus.now !== NOW) fail(`corpus.now is ${corpus.now}, this script's clock is ${NOW}`);
   const entries = [];
-  for (const e of corpus.entries) {
-    const v = { id: e.id, readers: await readings(e, e.authorization) };
-    if (e.normalizedAuthorization !== undefined) v.normalizedBearer = await readings(e, e.normalizedAuthorization);
+  const expand = (str) =>
+    str === undefined ? undefined : str.replace(/\{([A-Za-z0-9.]+)\}/g, (_, k) => {
+      if (!(k in corpus.tokens)) fail(`unknown token {${k}}`);
+      return corpus.tokens[k];
+    });
+  for (const raw of corpus.entries) {
+    const e = { cookie: raw.cookie.map(expand) };
+    const v = { id: raw.id, readers: await readings(e, expand(raw.authorization)) };
+    if (raw.normalizedAuthorization !== undefined) v.normalizedBearer = await readings(e, expand(raw.normalizedAuthorization));
     entries.push(v);
   }
-  process.stdout.write(JSON.stringify({ versions, now: NOW, entries }, null, 1) + "\n");
+  process.stdout.write(lines({ versions, now: NOW }, entries));
+}
+
+// lines writes head's fields, then "entries" with one entry per line (diffs
+// stay readable).
+function lines(head, entries) {
+  const top = JSON.stringify(head, null, 1).replace(/\n}$/, "");
+  return `${top},\n "entries": [\n${entries.map((e) => "  " + JSON.stringify(e)).join(",\n")}\n ]\n}\n`;
 }
 
 // ---- corpus ------------------------------------------------------------
@@ -162,7 +175,10 @@ function chunks(token, name, v5) {
 }
 
 async function generate() {
-  const t = {
+  // Tokens are minted once and stored in corpus.tokens; header sets refer to
+  // them as {name} (chunks as {name.0}, {name.1}, …; percent-encoded as
+  // {name.pct}), which keeps the corpus readable and small.
+  const tokens = {
     alice: await mintV4("alice"),
     ivan: await mintV4("ivan"),
     carol: await mintV4("carol", { pad: 6000 }),
@@ -173,11 +189,22 @@ async function generate() {
     carol5: await mintV5("carol5", N5, { pad: 6000 }),
     dora5s: await mintV5("dora5s", S5),
   };
-  const c4 = chunks(t.carol, N4, false);
-  const c5 = chunks(t.carol5, N5, true);
+  const t = Object.fromEntries(Object.keys(tokens).map((k) => [k, `{${k}}`]));
+  const chunkRefs = (k, cookieName, isV5) =>
+    chunks(tokens[k], cookieName, isV5).map(([n, v], i) => {
+      tokens[`${k}.${i}`] = v;
+      return [n, `{${k}.${i}}`];
+    });
+  const c4 = chunkRefs("carol", N4, false);
+  const c5 = chunkRefs("carol5", N5, true);
   if (c4.length !== 3 || c5.length !== 3) fail(`expected 3 chunks, got ${c4.length} and ${c5.length}`);
   const kv = (pairs) => pairs.map(([n, v]) => `${n}=${v}`).join("; ");
-  const pct = (tok) => tok.replaceAll(".", "%2E").replace(/^e/, "%65");
+  // pct: the token with "." (and its first letter) percent-encoded.
+  const pct = (ref) => {
+    const k = ref.slice(1, -1);
+    tokens[`${k}.pct`] = tokens[k].replaceAll(".", "%2E").replace(/^e/, "%65");
+    return `{${k}.pct}`;
+  };
   const entries = [];
   const add = (id, cookie, authorization, extra = {}) => {
     const e = { id, cookie: cookie == null ? [] : Array.isArray(cookie) ? cookie : [cookie] };
@@ -311,15 +338,59 @@ async function generate() {
   add("unrelated cookie + bearer", "theme=dark", bearer(t.ivan));
   add("v5 cookie + v4 bearer", `${N5}=${t.alice5}`, bearer(t.ivan));
 
+  // Generated: every ordered pair of these cookie fragments, without and
+  // with a bearer token of another user.
+  const fragments = [
+    ["v4 alice", `${N4}=${t.alice}`],
+    ["v4 ivan", `${N4}=${t.ivan}`],
+    ["v4 empty", `${N4}=`],
+    ["v4 quoted alice", `${N4}="${t.alice}"`],
+    ["v4 chunks", kv(c4)],
+    ["v4 chunk .1 only", kv([c4[1]])],
+    ["v4 alice as .0", `${N4}.0=${t.alice}`],
+    ["v4 garbage", `${N4}=garbage`],
+    ["v4 percent-encoded alice", `${N4}=${pct(t.alice)}`],
+    ["v5 alice", `${N5}=${t.alice5}`],
+    ["v5 empty", `${N5}=`],
+    ["__Secure- v4 dora", `${S4}=${t.dora}`],
+    ["__Secure- v5 dora", `${S5}=${t.dora5s}`],
+    ["theme", "theme=dark"],
+  ];
+  // Two single-cookie fragments of one name whose values differ as the
+  // libraries decode them (%XX decoded when it decodes; quotes kept).
+  const dupName = (a, b) => {
+    if (a.includes(";") || b.includes(";")) return undefined;
+    const [na, va] = a.split(/=(.*)/s);
+    const [nb, vb] = b.split(/=(.*)/s);
+    const value = (v) => {
+      const x = v.replace(/\{([A-Za-z0-9.]+)\}/g, (_, k) => tokens[k]);
+      try {
+        return decodeURIComponent(x);
+      } catch {
+        return x;
+      }
+    };
+    return na === nb && value(va) !== value(vb) ? [na] : undefined;
+  };
+  for (const [ai, a] of fragments) {
+    for (const [bi, b] of fragments) {
+      if (ai === bi) continue;
+      const dups = dupName(a, b);
+      const extra = dups ? { duplicates: dups } : {};
+      add(`pair: ${ai} + ${bi}`, `${a}; ${b}`, undefined, extra);
+      add(`pair: ${ai} + ${bi} + bearer ivan5/ivan`, `${a}; ${b}`, bearer(bi.startsWith("v5") || ai.startsWith("v5") ? t.ivan5 : t.ivan), extra);
+    }
+  }
+
   const ids = new Set();
   for (const e of entries) {
     if (ids.has(e.id)) fail(`duplicate id ${e.id}`);
     ids.add(e.id);
   }
-  process.stdout.write(JSON.stringify({
+  process.stdout.write(lines({
     comment: "Generated by testdata/mint/differential.mjs generate; see testdata/sessions/README.md.",
-    versions, now: NOW, v4Secret: V4_SECRET, v5Secret: V5_SECRET, entries,
-  }, null, 1) + "\n");
+    versions, now: NOW, v4Secret: V4_SECRET, v5Secret: V5_SECRET, tokens,
+  }, entries));
 }
 
 const mode = process.argv[2];
