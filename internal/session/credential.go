@@ -231,12 +231,11 @@ func extractWith(r *http.Request, all []cookiePair, names []string, v4, v5 jar) 
 }
 
 // checkDuplicates refuses pairs (a Cookie header split with its values kept
-// as sent) that carry one session cookie name (a name starting with name)
-// twice with different values: after a
-// cookie-domain change a browser sends a host-only and a Domain= cookie side
-// by side, the pages router and Auth.js keep the first and the App Router the
-// last, so who is signed in depends on the reader. The same value twice is
-// not ambiguous.
+// as sent, %XX decoded) that carry one session cookie name (a name starting
+// with name) twice with different values: after a cookie-domain change a
+// browser sends a host-only and a Domain= cookie side by side, the pages
+// router and Auth.js keep the first and the App Router the last, so who is
+// signed in depends on the reader. The same value twice is not ambiguous.
 func checkDuplicates(all []cookiePair, name string) error {
 	seen := map[string]string{}
 	for _, p := range all {
@@ -300,9 +299,6 @@ func storeValue(j jar, name string) (string, bool, error) {
 	b.Grow(n)
 	for _, i := range idx {
 		b.WriteString(chunks[i])
-		if b.Len() > maxTokenBytes {
-			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
-		}
 	}
 	return b.String(), true, nil
 }
