@@ -188,7 +188,7 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		return nil, nil, fmt.Errorf("database pool: %w", err)
 	}
 	r, err := dbsession.New(dbsession.Config{
-		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable,
+		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable, PGSchema: pu.Schema,
 	})
 	if err != nil {
 		pool.Close()

@@ -78,7 +78,7 @@ func testPrismaURL(t *testing.T, url string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma})
+		r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma, PGSchema: pu.Schema})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +92,20 @@ func testPrismaURL(t *testing.T, url string) {
 			}
 		}
 		pool.Close()
+	}
+	// The qualified names alone find the tables (PgBouncer in transaction
+	// mode may hand the query a connection whose search_path was not set).
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma, PGSchema: "authSchema"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie}); err != nil || s.Subject != id {
+		t.Errorf("qualified tables, default search_path: %+v, %v", s, err)
 	}
 }
 
