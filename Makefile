@@ -30,7 +30,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: sessions-corpus sessions-verdicts help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,13 @@ bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bound
 
 test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
+
+sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new tokens from the real libraries), then its verdicts
+	cd $(MINT_DIR) && node differential.mjs generate > ../sessions/corpus.json
+	$(MAKE) --no-print-directory sessions-verdicts
+
+sessions-verdicts: $(MINT_STAMP) ## Recompute testdata/sessions/verdicts.json with the real next-auth and @auth/core (review the diff)
+	cd $(MINT_DIR) && node differential.mjs verdicts < ../sessions/corpus.json > ../sessions/verdicts.json
 
 $(HEY):
 	@mkdir -p $(BIN)

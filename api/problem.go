@@ -85,6 +85,8 @@ func toProblem(err error) *problemError {
 		return p(kindUnauthenticated, "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token.")
 	case errors.Is(err, session.ErrExpired):
 		return p(kindUnauthenticated, "The session has expired. Sign in again.")
+	case errors.Is(err, session.ErrAmbiguous):
+		return p(kindUnauthenticated, "The request carries session cookies that name different sessions (the same cookie twice with different values, or cookies next-auth reads differently by router); who is signed in is ambiguous. Sign out and in again.")
 	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrInvalid), errors.Is(err, user.ErrNoID):
 		return p(kindUnauthenticated, "The session is invalid. Sign in again.")
 	case errors.Is(err, apitoken.ErrUnknown):

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,69 @@ func TestSessionModesArriveInInngest(t *testing.T) {
 				t.Errorf("the %s reached the %s server's log", name, server)
 			}
 		}
+	}
+}
+
+// TestPrismaDatabaseURL: the app's own DATABASE_URL, Prisma's parameters and
+// all (the tables in the schema it names), serves database sessions and the
+// PostgreSQL spool; it used to start and then answer 503 to every request
+// (FATAL: unrecognized configuration parameter "schema"). A parameter that
+// cannot be honoured stops the start, naming it.
+func TestPrismaDatabaseURL(t *testing.T) {
+	inngest := startInngest(t)
+	pg := pgtest.Start(t)
+	admin := authdbtest.Setup(t, pg.URL, authdbtest.Prisma) // public: a decoy the URL's schema must not read
+	admin.Exec(t, `CREATE SCHEMA "appSchema"`)
+	db := authdbtest.Setup(t, pg.URL+"&schema=appSchema", authdbtest.Prisma)
+	dbUser := db.AddUser(t, "Grace Hopper", "grace@example.com", "")
+	dbToken := db.AddSession(t, dbUser, time.Now().Add(30*24*time.Hour))
+
+	event := "e2e/prisma-url." + randomSuffix()
+	for i, params := range []string{
+		"&schema=appSchema&connection_limit=5&pool_timeout=10",
+		"&schema=appSchema&pgbouncer=true&connect_timeout=10&socket_timeout=5",
+	} {
+		t.Run(params, func(t *testing.T) {
+			srv := startRouteAPI(t, settingsYAML(event, true, 262144), map[string]string{"INNGEST_BASE_URL": inngest.URL,
+				"ROUTEAPI_SESSION_STORE": "database", "DATABASE_URL": pg.URL + params, "ROUTEAPI_DB_SCHEMA": "prisma",
+				"NEXTAUTH_SECRET": "", "ROUTEAPI_SPOOL": "postgres"})
+			resp := srv.post(t, `{"data":"prisma"}`, http.Header{"Cookie": {"next-auth.session-token=" + dbToken}})
+			if resp.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.Status, resp.Body)
+			}
+			var body routeResponse
+			resp.decode(t, &body)
+			found := false
+			for _, ev := range inngest.waitEvents(t, event, i+1) {
+				var data eventData
+				if err := json.Unmarshal(ev.Data, &data); err != nil {
+					t.Fatal(err)
+				}
+				if ev.ID == body.EventID && data.User["id"] == dbUser {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("event %s for %s not received", body.EventID, dbUser)
+			}
+			if strings.Contains(srv.proc.logs.String(), "unrecognized configuration parameter") {
+				t.Errorf("a Prisma parameter reached PostgreSQL:\n%s", srv.proc.logs.String())
+			}
+		})
+	}
+	var spoolInSchema bool
+	if err := admin.Pool.QueryRow(t.Context(), `SELECT to_regclass('"appSchema".routeapi_spool') IS NOT NULL`).Scan(&spoolInSchema); err != nil || !spoolInSchema {
+		t.Errorf("the spool table is not in the URL's schema: %v", err)
+	}
+
+	cmd := exec.Command(binary(t, "ROUTEAPI_BIN"))
+	cmd.Env = []string{"INNGEST_DEV=1", "ROUTEAPI_ADDR=127.0.0.1:0", "ROUTEAPI_SESSION_STORE=database",
+		"DATABASE_URL=" + strings.Replace(pg.URL, "app@", "app:pw-hunter2@", 1) + "&schema=appSchema&sslidentity=client.p12&sslpassword=x"}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("started with sslidentity, which cannot be honoured")
+	}
+	if !strings.Contains(string(out), "DATABASE_URL") || !strings.Contains(string(out), "sslidentity") || strings.Contains(string(out), "hunter2") {
+		t.Errorf("want a refusal naming DATABASE_URL and sslidentity, without the password; got:\n%s", out)
 	}
 }

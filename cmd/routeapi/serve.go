@@ -19,6 +19,7 @@ import (
 	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/dbsession"
+	"github.com/routeapi/routeapi/internal/pgurl"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/sessioncache"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -172,18 +173,25 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		cached, err := withCache(r, sc.CacheTTL)
 		return cached, func() {}, err
 	}
-	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pu, err := pgurl.Parse(cfg.DatabaseURL)
 	if err != nil {
-		// pgx's message may quote the URL, password included: keep it out.
-		return nil, nil, errors.New("DATABASE_URL: not a valid PostgreSQL connection URL")
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	pcfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	if len(pu.Dropped) > 0 {
+		log.Warn("DATABASE_URL: parameters not used by routeapi", "dropped", pu.Dropped)
+	}
+	pcfg := pu.Pool
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		// The URL's connect_timeout is honoured; else 3 s (each lookup is
+		// bounded by its own query timeout anyway).
+		pcfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("database pool: %w", err)
 	}
 	r, err := dbsession.New(dbsession.Config{
-		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable,
+		DB: pool, Schema: sc.DBSchema, SessionTable: sc.SessionTable, UserTable: sc.UserTable, PGSchema: pu.Schema,
 	})
 	if err != nil {
 		pool.Close()
@@ -197,7 +205,7 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 		log.Error("session database not usable at start-up; database sessions answer 503 until it is", "err", err,
 			"schema", sc.DBSchema)
 	}
-	log.Info("sessions: database", "schema", sc.DBSchema, "host", pcfg.ConnConfig.Host, "database", pcfg.ConnConfig.Database,
+	log.Info("sessions: database", "schema", sc.DBSchema, "search_path", pu.Schema, "pgbouncer", pu.PgBouncer, "max_conns", pcfg.MaxConns, "host", pcfg.ConnConfig.Host, "database", pcfg.ConnConfig.Database,
 		"cache_ttl", sc.CacheTTL.String(), "format", sc.Format)
 	cached, err := withCache(r, sc.CacheTTL)
 	if err != nil {

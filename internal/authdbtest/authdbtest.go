@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
 // Schemas, as ROUTEAPI_DB_SCHEMA names them.
@@ -30,7 +31,7 @@ type DB struct {
 	Schema string
 }
 
-// Setup connects to url and creates schema's tables from testdata/sql/<schema>.sql.
+// Setup connects to url (Prisma's parameters allowed, see internal/pgurl) and creates schema's tables from testdata/sql/<schema>.sql.
 // The pool is closed when the test ends.
 func Setup(tb testing.TB, url, schema string) *DB {
 	tb.Helper()
@@ -43,7 +44,13 @@ func Setup(tb testing.TB, url, schema string) *DB {
 		tb.Fatalf("authdbtest: %v", err)
 	}
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
+	// The app's URL, read as routeapi reads it: ?schema=… (Prisma) puts the
+	// tables in that schema.
+	pu, err := pgurl.Parse(url)
+	if err != nil {
+		tb.Fatalf("authdbtest: %v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pu.Pool)
 	if err != nil {
 		tb.Fatalf("authdbtest: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
 // DevSecret is the session secret used with ROUTEAPI_DEV=1 when neither
@@ -442,6 +444,10 @@ func loadDelivery(c *Config, get func(string) string, bad func(name, format stri
 		} else if u, err := url.Parse(value); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			// The value may hold a password: never echo it.
 			bad(name, "want a postgres:// or postgresql:// URL")
+		} else if _, err := pgurl.Parse(value); err != nil {
+			// Prisma's parameters are read as Prisma reads them; what cannot
+			// be honoured is refused here, naming the parameter (never the URL).
+			bad(name, "%v", err)
 		}
 	}
 	if c.Session.Store == StoreDatabase {

@@ -206,6 +206,12 @@ func TestLoadErrors(t *testing.T) {
 		{"session store", with(minimal, "ROUTEAPI_SESSION_STORE", "redis"), []string{"ROUTEAPI_SESSION_STORE"}},
 		{"database store without URL", with(minimal, "ROUTEAPI_SESSION_STORE", "database"), []string{"DATABASE_URL"}},
 		{"database URL not postgres", with(minimal, "ROUTEAPI_SESSION_STORE", "database", "DATABASE_URL", "mysql://u:s3cret@h/db"), []string{"DATABASE_URL"}},
+		{"database URL with a Prisma parameter that cannot be honoured", with(minimal, "ROUTEAPI_SESSION_STORE", "database",
+			"DATABASE_URL", "postgres://u:s3cret@h/db?schema=public&sslidentity=client.p12"), []string{"DATABASE_URL", "sslidentity"}},
+		{"database URL with a bad Prisma value", with(minimal, "ROUTEAPI_SESSION_STORE", "database",
+			"DATABASE_URL", "postgres://u:s3cret@h/db?connection_limit=0"), []string{"DATABASE_URL", "connection_limit"}},
+		{"spool URL (DATABASE_URL) with a bad Prisma value", with(minimal, "ROUTEAPI_SPOOL", "postgres",
+			"DATABASE_URL", "postgres://u:s3cret@h/db?pgbouncer=yes"), []string{"DATABASE_URL", "pgbouncer"}},
 		{"db schema", with(minimal, "ROUTEAPI_DB_SCHEMA", "drizzle"), []string{"ROUTEAPI_DB_SCHEMA"}},
 		{"session table with a quote", with(minimal, "ROUTEAPI_DB_SESSION_TABLE", `x"; drop table users; --`), []string{"ROUTEAPI_DB_SESSION_TABLE"}},
 		{"user table with three parts", with(minimal, "ROUTEAPI_DB_USER_TABLE", "a.b.c"), []string{"ROUTEAPI_DB_USER_TABLE"}},
@@ -333,6 +339,12 @@ func TestLoadSessionModes(t *testing.T) {
 	if c.DatabaseURL != "postgres://app:pw@db:5432/app" || s.Store != config.StoreDatabase || s.DBSchema != config.SchemaPGAdapter ||
 		s.SessionTable != "auth.sessions" || s.UserTable != "auth_users" || s.CacheTTL != 0 || s.UserIDClaim != "uid" {
 		t.Errorf("database config: %+v, DatabaseURL %q", s, c.DatabaseURL)
+	}
+	// A Prisma app's own URL is accepted as it is (internal/pgurl reads it).
+	prisma := "postgres://app:pw@db:5432/app?schema=public&connection_limit=5&pool_timeout=10&pgbouncer=true&sslmode=require&sslaccept=strict"
+	c = load(t, map[string]string{"INNGEST_EVENT_KEY": "k", "ROUTEAPI_SESSION_STORE": "database", "ROUTEAPI_SPOOL": "postgres", "DATABASE_URL": prisma})
+	if c.DatabaseURL != prisma || c.SpoolDatabaseURL != prisma {
+		t.Errorf("Prisma URL: DatabaseURL %q, SpoolDatabaseURL %q", c.DatabaseURL, c.SpoolDatabaseURL)
 	}
 	// A bad DATABASE_URL is named but never echoed (it may hold a password).
 	_, err := config.Load(env(with(minimal, "ROUTEAPI_SESSION_STORE", "database", "DATABASE_URL", "mysql://u:pw-hunter2@h/db")))

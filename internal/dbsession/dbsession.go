@@ -49,6 +49,12 @@ type Config struct {
 	// SessionTable and UserTable override the schema's table names (Prisma
 	// @@map); "" keeps the default. They may be schema-qualified ("app.sessions").
 	SessionTable, UserTable string
+	// PGSchema is the PostgreSQL schema the tables live in when their names
+	// are not qualified: the ?schema= of a Prisma app's DATABASE_URL
+	// (pgurl.Config.Schema). "" leaves them to the search_path. Qualifying
+	// them does not depend on the connection's search_path, which PgBouncer
+	// in transaction mode does not keep.
+	PGSchema string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -85,6 +91,15 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if cfg.UserTable != "" {
 		users = cfg.UserTable
+	}
+	if cfg.PGSchema != "" {
+		qualify := func(t string) string {
+			if strings.Contains(t, ".") {
+				return t
+			}
+			return cfg.PGSchema + "." + t
+		}
+		sessions, users = qualify(sessions), qualify(users)
 	}
 	// The same query for both schemas: the adapters agree on the column names
 	// ("sessionToken", "userId", expires; id, name, email, image). Ids are

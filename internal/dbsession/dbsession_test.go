@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/internal/authdbtest"
 	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/pgurl"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/sessioncache"
 )
@@ -30,6 +32,7 @@ func TestWithPostgres(t *testing.T) {
 		"table override": testTableOverride,
 		"cache":          testCache,
 		"check":          testCheck,
+		"prisma url":     testPrismaURL,
 	} {
 		t.Run(name, func(t *testing.T) {
 			db := "t_" + strings.ReplaceAll(name, " ", "_")
@@ -38,6 +41,71 @@ func TestWithPostgres(t *testing.T) {
 			}
 			run(t, strings.Replace(srv.URL, "/postgres?", "/"+db+"?", 1))
 		})
+	}
+}
+
+// testPrismaURL: a Prisma app's own DATABASE_URL, with the tables in the
+// schema it names and Prisma's pool parameters, reaches the session (it was
+// FATAL: unrecognized configuration parameter "schema", so 503 for ever).
+func testPrismaURL(t *testing.T, url string) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA "authSchema"`); err != nil {
+		t.Fatal(err)
+	}
+	db := authdbtest.Setup(t, url+"&schema=authSchema", authdbtest.Prisma)
+	id := db.AddUser(t, "Ada", "ada@example.com", "")
+	tok := db.AddSession(t, id, time.Now().Add(time.Hour))
+	var inSchema bool
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('"authSchema"."Session"') IS NOT NULL AND to_regclass('public."Session"') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+		t.Fatalf("the tables are not (only) in the URL's schema: %v", err)
+	}
+	for _, params := range []string{
+		"&schema=authSchema",
+		"&schema=authSchema&connection_limit=5&pool_timeout=10",
+		"&schema=authSchema&pgbouncer=true",
+		"&schema=authSchema&connect_timeout=10&socket_timeout=5&statement_cache_size=0&application_name=web",
+	} {
+		pu, err := pgurl.Parse(url + params)
+		if err != nil {
+			t.Fatalf("%s: %v", params, err)
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pu.Pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma, PGSchema: pu.Schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Check(ctx); err != nil {
+			t.Errorf("%s: Check: %v", params, err)
+		}
+		for range 2 {
+			s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie})
+			if err != nil || s.Subject != id {
+				t.Errorf("%s: Resolve = %+v, %v; want user %s", params, s, err, id)
+			}
+		}
+		pool.Close()
+	}
+	// The qualified names alone find the tables (PgBouncer in transaction
+	// mode may hand the query a connection whose search_path was not set).
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma, PGSchema: "authSchema"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie}); err != nil || s.Subject != id {
+		t.Errorf("qualified tables, default search_path: %+v, %v", s, err)
 	}
 }
 

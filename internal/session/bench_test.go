@@ -2,6 +2,8 @@ package session_test
 
 import (
 	"context"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +48,30 @@ func BenchmarkResolveV5(b *testing.B) {
 		if _, err := r.Resolve(context.Background(), cred); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkExtract measures reading the credential off a request as a
+// browser sends it: the session cookie (plain, or 3 chunks) among the app's
+// other cookies, every session cookie name of the auto format. Extract reads
+// the header as the pages router, the App Router and Auth.js each would.
+func BenchmarkExtract(b *testing.B) {
+	tok := strings.Repeat("x", 600) + "." + strings.Repeat("y", 200)
+	others := "next-auth.csrf-token=" + strings.Repeat("c", 130) + "; next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; theme=dark"
+	for name, cookie := range map[string]string{
+		"plain":   others + "; next-auth.session-token=" + tok,
+		"chunked": others + "; next-auth.session-token.0=" + strings.Repeat("a", 3933) + "; next-auth.session-token.1=" + strings.Repeat("b", 3933) + "; next-auth.session-token.2=" + tok,
+	} {
+		b.Run(name, func(b *testing.B) {
+			r := httptest.NewRequest("POST", "/api/route", nil)
+			r.Header.Set("Cookie", cookie)
+			names := session.CookieNamesFor(session.FormatAuto, false)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := session.Extract(r, names); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -82,23 +82,30 @@ func CookieNamesFor(f Format, secure bool) []string {
 	return []string{v5[0], v4[0], v5[1], v4[1]}
 }
 
-// HasCookie reports whether r carries a session cookie (plain or chunked)
-// under one of names, without reading it.
+// HasCookie reports whether r carries a cookie that next-auth would read
+// as (part of) a session cookie under one of names: one whose name starts
+// with it, as SessionStore's prefix match, without reading it.
 func HasCookie(r *http.Request, names []string) bool {
-	for _, c := range r.Cookies() {
+	h := cookieHeader(r)
+	keep := sessionPrefixes(names)
+	return len(parseCookie07(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0
+}
+
+// sessionPrefixes accepts the cookie names next-auth's SessionStore reads
+// under one of names: those that start with it.
+func sessionPrefixes(names []string) func(string) bool {
+	return func(cookie string) bool {
 		for _, n := range names {
-			if c.Name == n {
-				return true
-			}
-			if _, ok := chunkIndex(c.Name, n); ok {
+			if strings.HasPrefix(cookie, n) {
 				return true
 			}
 		}
+		return false
 	}
-	return false
 }
 
-// chunkIndex returns i when cookie is "<name>.<i>", the name of chunk i.
+// chunkIndex returns i when cookie is "<name>.<i>", the name of chunk i
+// (i in canonical decimal form).
 func chunkIndex(cookie, name string) (int, bool) {
 	suffix, ok := strings.CutPrefix(cookie, name+".")
 	if !ok {
@@ -121,96 +128,205 @@ func HasBearer(r *http.Request) bool {
 	return ok && tok != ""
 }
 
-// Extract returns the session credential of r. Cookies come first, in the
-// order of names, as next-auth's getToken does; a bearer token is used only
-// when no session cookie is present. Chunked cookies (<name>.0, <name>.1, ...)
-// are reassembled in numeric order and win over a stale unchunked cookie.
+// Extract returns the session credential of r the way next-auth's getToken
+// reads it (next-auth 4.24 src/jwt/index.ts, @auth/core 0.41 src/jwt.ts):
+//
+//   - The Cookie header is parsed as the app parses it (see cookieheader.go).
+//     For a v4 name both Next.js readings are made, the pages router's and
+//     the App Router's; when they differ the result is ErrAmbiguous.
+//   - The session cookie under a name is what SessionStore makes of every
+//     cookie whose name starts with it: empty values add nothing, one
+//     non-empty cookie is the token whatever its suffix, several are joined
+//     in numeric order when they are all chunks "<name>.<n>", and a plain
+//     cookie beside chunks (which next-auth joins into no valid token) is
+//     ErrMalformed.
+//   - names are tried in order; the first that holds a value wins (getToken
+//     reads one name; routeapi also reads the other, see CookieNamesFor).
+//   - Only when no name holds a value is "Authorization: Bearer <token>"
+//     read; an empty cookie (as a sign-out leaves it) is no cookie.
+//   - One cookie name sent twice with different values is ErrAmbiguous.
 func Extract(r *http.Request, names []string) (Credential, error) {
-	cookies := r.Cookies()
-	for _, name := range names {
-		tok, found, err := cookieToken(cookies, name)
-		if err != nil {
-			return Credential{}, fmt.Errorf("cookie %s: %w", name, err)
-		}
-		if found {
-			return Credential{Token: tok, Source: SourceCookie, Cookie: name}, nil
-		}
+	h := cookieHeader(r)
+	keep := sessionPrefixes(names)
+	all := parseCookie1(h, keep) // the session cookies, values as sent (quotes kept)
+	if len(all) > 4*maxChunks {
+		return Credential{}, fmt.Errorf("%d session cookies: %w", len(all), ErrMalformed)
 	}
-	if tok, ok := bearerToken(r); ok {
-		if tok == "" {
-			return Credential{}, fmt.Errorf("authorization header: %w", ErrMalformed)
-		}
-		if len(tok) > maxTokenBytes {
-			return Credential{}, fmt.Errorf("authorization header: token too large: %w", ErrMalformed)
-		}
-		return Credential{Token: tok, Source: SourceBearer}, nil
+	v5 := authjs.read(h, keep)
+	pagesJar, appJar := pagesRouter.read(h, keep), appRouter.read(h, keep)
+	pages := extractWith(r, all, names, pagesJar, v5)
+	app := pages
+	if !pagesJar.equal(appJar) {
+		app = extractWith(r, all, names, appJar, v5)
 	}
-	return Credential{}, ErrNoCredential
+	if !pages.same(app) {
+		return Credential{}, fmt.Errorf("the pages router reads %s, the App Router reads %s: %w", pages, app, ErrAmbiguous)
+	}
+	return pages.cred, pages.err
 }
 
-// cookieToken finds the token stored under name, plain or chunked.
-func cookieToken(cookies []*http.Cookie, name string) (string, bool, error) {
-	var plain *http.Cookie
-	chunks := map[int]string{}
-	for _, c := range cookies {
-		if c.Name == name {
-			if plain == nil {
-				plain = c
-			}
+// extraction is one reading of a request: a credential or why there is none.
+type extraction struct {
+	cred Credential
+	err  error
+}
+
+func (e extraction) same(o extraction) bool {
+	if e.err != nil || o.err != nil {
+		return e.err != nil && o.err != nil && e.err.Error() == o.err.Error()
+	}
+	return e.cred == o.cred
+}
+
+// String describes the reading without the token.
+func (e extraction) String() string {
+	switch {
+	case e.err != nil:
+		return "no session (" + e.err.Error() + ")"
+	case e.cred.Source == SourceBearer:
+		return "the bearer token"
+	}
+	return "cookie " + e.cred.Cookie
+}
+
+// extractWith reads r with v4 names looked up in v4 (a Next.js router's
+// reading of the header) and v5 names in v5 (@auth/core's).
+func extractWith(r *http.Request, all []cookiePair, names []string, v4, v5 jar) extraction {
+	for _, name := range names {
+		if err := checkDuplicates(all, name); err != nil {
+			return extraction{err: err}
+		}
+		j := v4
+		if IsV5Cookie(name) {
+			j = v5
+		}
+		tok, found, err := storeValue(j, name)
+		if err != nil {
+			return extraction{err: fmt.Errorf("cookie %s: %w", name, err)}
+		}
+		if found {
+			return extraction{cred: Credential{Token: tok, Source: SourceCookie, Cookie: name}}
+		}
+	}
+	tok, ok := bearerToken(r)
+	if !ok {
+		return extraction{err: ErrNoCredential}
+	}
+	if tok == "" {
+		return extraction{err: fmt.Errorf("authorization header: empty bearer token: %w", ErrMalformed)}
+	}
+	if len(tok) > maxTokenBytes {
+		return extraction{err: fmt.Errorf("authorization header: token too large: %w", ErrMalformed)}
+	}
+	if strings.Contains(tok, "%") {
+		// getToken passes the bearer token through decodeURIComponent and
+		// gives up when that throws.
+		d, ok := decodeURIComponent(tok)
+		if !ok {
+			return extraction{err: fmt.Errorf("authorization header: bad percent-encoding: %w", ErrMalformed)}
+		}
+		tok = d
+	}
+	return extraction{cred: Credential{Token: tok, Source: SourceBearer}}
+}
+
+// checkDuplicates refuses pairs (a Cookie header split with its values kept
+// as sent, %XX decoded) that carry one session cookie name (a name starting
+// with name) twice with different values: after a cookie-domain change a
+// browser sends a host-only and a Domain= cookie side by side, the pages
+// router and Auth.js keep the first and the App Router the last, so who is
+// signed in depends on the reader. The same value twice is not ambiguous.
+func checkDuplicates(all []cookiePair, name string) error {
+	seen := map[string]string{}
+	for _, p := range all {
+		if !strings.HasPrefix(p.name, name) {
 			continue
 		}
-		i, ok := chunkIndex(c.Name, name)
-		if !ok {
-			continue // not one of ours, e.g. a cookie named like ours plus a word
+		if v, dup := seen[p.name]; dup && v != p.value {
+			return fmt.Errorf("cookie %s sent twice with different values: %w", logName(p.name), ErrAmbiguous)
 		}
-		if _, dup := chunks[i]; dup {
-			return "", true, fmt.Errorf("chunk %d sent twice: %w", i, ErrMalformed)
-		}
-		if len(chunks) >= maxChunks {
-			return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
-		}
-		chunks[i] = c.Value
+		seen[p.name] = p.value
 	}
-	if len(chunks) == 0 {
-		if plain == nil {
-			return "", false, nil
+	return nil
+}
+
+// storeValue is next-auth's SessionStore value for the cookie name: every
+// cookie of j whose name starts with name, joined. Cookies with empty values
+// add nothing (Auth.js skips them; next-auth v4 joins ""). One non-empty
+// cookie is the value whatever its name; several must all be chunks
+// "<name>.<n>" and are joined in numeric order (SessionStore sorts by
+// parseInt of the name's last dot-separated part); anything else would be
+// joined by next-auth into a string that is no token, and is ErrMalformed.
+func storeValue(j jar, name string) (string, bool, error) {
+	var parts []string // names with non-empty values
+	for _, n := range j.names {
+		if strings.HasPrefix(n, name) && j.values[n] != "" {
+			parts = append(parts, n)
 		}
-		if plain.Value == "" {
-			return "", true, fmt.Errorf("empty value: %w", ErrMalformed)
-		}
-		if len(plain.Value) > maxTokenBytes {
+	}
+	switch len(parts) {
+	case 0:
+		return "", false, nil
+	case 1:
+		v := j.values[parts[0]]
+		if len(v) > maxTokenBytes {
 			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
 		}
-		return plain.Value, true, nil
+		return v, true, nil
 	}
-	idx := make([]int, 0, len(chunks))
-	for i := range chunks {
+	if len(parts) > maxChunks {
+		return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
+	}
+	chunks := make(map[int]string, len(parts))
+	idx := make([]int, 0, len(parts))
+	for _, n := range parts {
+		i, ok := chunkIndex(n, name)
+		if !ok {
+			return "", true, fmt.Errorf("cookie %s beside other cookies of that name (next-auth joins them into no valid token): %w", logName(n), ErrMalformed)
+		}
+		chunks[i] = j.values[n]
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	var b strings.Builder
-	for want, i := range idx {
-		if i != want {
-			return "", true, fmt.Errorf("chunk %d missing: %w", want, ErrMalformed)
-		}
-		b.WriteString(chunks[i])
-		if b.Len() > maxTokenBytes {
-			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
-		}
+	n := 0
+	for _, i := range idx {
+		n += len(chunks[i])
 	}
-	if b.Len() == 0 {
-		return "", true, fmt.Errorf("empty chunks: %w", ErrMalformed)
+	if n > maxTokenBytes {
+		return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, i := range idx {
+		b.WriteString(chunks[i])
 	}
 	return b.String(), true, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>" header
 // and whether the header uses the Bearer scheme at all.
+//
+// getToken takes the second space-separated word after an exact "Bearer";
+// routeapi reads the scheme in any case (RFC 9110 §11.1: schemes are
+// case-insensitive) and allows several spaces or tabs before the token, as
+// RFC 9110 §11.4's 1*SP and its OWS; words after the token are ignored, as
+// getToken ignores them.
 func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, tok, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	f := strings.Fields(r.Header.Get("Authorization"))
+	if len(f) == 0 || !strings.EqualFold(f[0], "Bearer") {
 		return "", false
 	}
-	return strings.TrimSpace(tok), true
+	if len(f) == 1 {
+		return "", true
+	}
+	return f[1], true
+}
+
+// logName is a cookie name as an error may show it: the caller chooses it,
+// so it is quoted and cut to 80 bytes.
+func logName(n string) string {
+	if len(n) > 80 {
+		n = n[:80] + "..."
+	}
+	return strconv.Quote(n)
 }

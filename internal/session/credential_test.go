@@ -22,8 +22,13 @@ type cookie struct{ name, value string }
 
 func request(auth string, cookies ...cookie) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/api/route", nil)
-	for _, c := range cookies {
-		r.AddCookie(&http.Cookie{Name: c.name, Value: c.value})
+	// The header is written as given (AddCookie would drop quotes).
+	pairs := make([]string, len(cookies))
+	for i, c := range cookies {
+		pairs[i] = c.name + "=" + c.value
+	}
+	if len(pairs) > 0 {
+		r.Header.Set("Cookie", strings.Join(pairs, "; "))
 	}
 	if auth != "" {
 		r.Header.Set("Authorization", auth)
@@ -60,14 +65,27 @@ func TestExtract(t *testing.T) {
 			want: session.Credential{Token: "abcde", Source: session.SourceCookie, Cookie: plain}},
 		{name: "chunks out of order", cookies: []cookie{{plain + ".2", "e"}, {plain + ".0", "ab"}, {plain + ".1", "cd"}},
 			want: session.Credential{Token: "abcde", Source: session.SourceCookie, Cookie: plain}},
-		{name: "chunks win over a stale plain cookie", cookies: []cookie{{plain, "stale"}, {plain + ".0", "ab"}, {plain + ".1", "cd"}},
+		// next-auth's SessionStore joins every cookie whose name starts with
+		// the session cookie's: a plain cookie beside chunks is no token.
+		{name: "a plain cookie beside chunks", cookies: []cookie{{plain, "stale"}, {plain + ".0", "ab"}, {plain + ".1", "cd"}},
+			wantErr: session.ErrMalformed, wantErrMsg: "beside other cookies"},
+		{name: "a plain cookie after the chunks", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".1", "cd"}, {plain, "stale"}},
+			wantErr: session.ErrMalformed, wantErrMsg: "beside other cookies"},
+		{name: "an empty plain cookie beside chunks adds nothing", cookies: []cookie{{plain, ""}, {plain + ".0", "ab"}, {plain + ".1", "cd"}},
 			want: session.Credential{Token: "abcd", Source: session.SourceCookie, Cookie: plain}},
-		{name: "stale plain cookie after the chunks", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".1", "cd"}, {plain, "stale"}},
-			want: session.Credential{Token: "abcd", Source: session.SourceCookie, Cookie: plain}},
-		{name: "first of two plain cookies", cookies: []cookie{{plain, "first"}, {plain, "second"}},
-			want: session.Credential{Token: "first", Source: session.SourceCookie, Cookie: plain}},
-		{name: "cookies that only look like chunks are ignored",
-			cookies: []cookie{{plain + ".foo", "x"}, {plain + ".01", "x"}, {plain + ".-1", "x"}, {plain + ".+1", "x"}, {plain + "x.0", "x"}, {plain, "tok"}},
+		{name: "two plain cookies with different values are ambiguous", cookies: []cookie{{plain, "first"}, {plain, "second"}},
+			wantErr: session.ErrAmbiguous, wantErrMsg: "sent twice with different values"},
+		{name: "two plain cookies with the same value", cookies: []cookie{{plain, "same"}, {plain, "same"}},
+			want: session.Credential{Token: "same", Source: session.SourceCookie, Cookie: plain}},
+		{name: "an empty and a non-empty plain cookie are ambiguous", cookies: []cookie{{plain, ""}, {plain, "tok"}},
+			wantErr: session.ErrAmbiguous},
+		{name: "cookies that only start like ours join in (next-auth's prefix match)",
+			cookies: []cookie{{plain + ".foo", "x"}, {plain, "tok"}}, wantErr: session.ErrMalformed},
+		{name: "one cookie that only starts like ours is the token",
+			cookies: []cookie{{plain + "x", "tok"}},
+			want:    session.Credential{Token: "tok", Source: session.SourceCookie, Cookie: plain}},
+		{name: "empty cookies that only start like ours add nothing",
+			cookies: []cookie{{plain + ".foo", ""}, {plain + ".-1", ""}, {plain, "tok"}},
 			want:    session.Credential{Token: "tok", Source: session.SourceCookie, Cookie: plain}},
 		{name: "expected name first (insecure)", cookies: []cookie{{secure, "sec"}, {plain, "pln"}},
 			want: session.Credential{Token: "pln", Source: session.SourceCookie, Cookie: plain}},
@@ -81,6 +99,14 @@ func TestExtract(t *testing.T) {
 			want: session.Credential{Token: "tok", Source: session.SourceBearer}},
 		{name: "bearer scheme in any case, spaces trimmed", auth: "bEaReR   tok  ", cookies: []cookie{{"other", "x"}},
 			want: session.Credential{Token: "tok", Source: session.SourceBearer}},
+		{name: "empty cookie (a sign-out) falls through to the bearer", auth: "Bearer tok", cookies: []cookie{{plain, ""}},
+			want: session.Credential{Token: "tok", Source: session.SourceBearer}},
+		{name: "empty chunks fall through to the bearer", auth: "Bearer tok", cookies: []cookie{{plain + ".0", ""}, {plain + ".1", ""}},
+			want: session.Credential{Token: "tok", Source: session.SourceBearer}},
+		{name: "bearer percent-decoded as getToken does", auth: "Bearer a%2Eb",
+			want: session.Credential{Token: "a.b", Source: session.SourceBearer}},
+		{name: "bearer: words after the token are ignored, as getToken does", auth: "Bearer tok more",
+			want: session.Credential{Token: "tok", Source: session.SourceBearer}},
 
 		{name: "no credential", wantErr: session.ErrNoCredential},
 		{name: "unrelated cookies only", cookies: []cookie{{"theme", "dark"}, {"next-auth.csrf-token", "x"}}, wantErr: session.ErrNoCredential},
@@ -88,14 +114,23 @@ func TestExtract(t *testing.T) {
 		{name: "Bearer with an empty token", auth: "Bearer ", wantErr: session.ErrMalformed},
 		{name: "Bearer without a token", auth: "Bearer", wantErr: session.ErrMalformed},
 		{name: "bearer too large", auth: "Bearer " + big, wantErr: session.ErrMalformed},
-		{name: "chunk gap", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".2", "cd"}}, wantErr: session.ErrMalformed, wantErrMsg: "chunk 1 missing"},
-		{name: "chunk 0 missing", cookies: []cookie{{plain + ".1", "ab"}, {plain + ".2", "cd"}}, wantErr: session.ErrMalformed, wantErrMsg: "chunk 0 missing"},
-		{name: "duplicate chunk", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".0", "ab"}, {plain + ".1", "cd"}}, wantErr: session.ErrMalformed, wantErrMsg: "sent twice"},
-		{name: "empty plain cookie", cookies: []cookie{{plain, ""}}, wantErr: session.ErrMalformed},
-		{name: "empty chunks", cookies: []cookie{{plain + ".0", ""}, {plain + ".1", ""}}, wantErr: session.ErrMalformed},
+		// A gap is joined as next-auth joins it; the result does not decode.
+		{name: "chunk gap", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".2", "cd"}},
+			want: session.Credential{Token: "abcd", Source: session.SourceCookie, Cookie: plain}},
+		{name: "duplicate chunk, same value", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".0", "ab"}, {plain + ".1", "cd"}},
+			want: session.Credential{Token: "abcd", Source: session.SourceCookie, Cookie: plain}},
+		{name: "duplicate chunk, different values", cookies: []cookie{{plain + ".0", "ab"}, {plain + ".0", "xy"}, {plain + ".1", "cd"}},
+			wantErr: session.ErrAmbiguous, wantErrMsg: "sent twice"},
+		{name: "empty plain cookie", cookies: []cookie{{plain, ""}}, wantErr: session.ErrNoCredential},
+		{name: "empty chunks", cookies: []cookie{{plain + ".0", ""}, {plain + ".1", ""}}, wantErr: session.ErrNoCredential},
+		{name: "quoted value: the pages router strips the quotes, the App Router does not", cookies: []cookie{{plain, `"tok"`}},
+			wantErr: session.ErrAmbiguous, wantErrMsg: "App Router"},
+		{name: "bearer with bad percent-encoding", auth: "Bearer a%ZZ", wantErr: session.ErrMalformed},
 		{name: "plain cookie too large", cookies: []cookie{{plain, big}}, wantErr: session.ErrMalformed},
 		{name: "chunks too large together", cookies: []cookie{{plain + ".0", half}, {plain + ".1", half}}, wantErr: session.ErrMalformed},
-		{name: "broken cookie is not bypassed by a bearer", auth: "Bearer tok", cookies: []cookie{{plain + ".1", "x"}}, wantErr: session.ErrMalformed},
+		{name: "broken cookie is not bypassed by a bearer", auth: "Bearer tok", cookies: []cookie{{plain, "x"}, {plain + ".1", "y"}}, wantErr: session.ErrMalformed},
+		{name: "a lone chunk is the token (decoding decides), not bypassed by a bearer", auth: "Bearer tok", cookies: []cookie{{plain + ".1", "x"}},
+			want: session.Credential{Token: "x", Source: session.SourceCookie, Cookie: plain}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

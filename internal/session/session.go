@@ -30,6 +30,12 @@ var (
 	// ErrUnavailable means the session store (the app's database) could not
 	// be asked. The session may well be valid: this is not a 401.
 	ErrUnavailable = errors.New("session store unavailable")
+	// ErrAmbiguous means the request carries session cookies from which the
+	// app's own next-auth could read different users (or a user and no one):
+	// one cookie name twice with different values, or a header that next-auth
+	// v4 reads differently under the pages router and the App Router.
+	// routeapi never guesses: it is a 401.
+	ErrAmbiguous = errors.New("ambiguous session cookies")
 )
 
 // ClockTolerance is the leeway next-auth and Auth.js allow on exp and nbf.

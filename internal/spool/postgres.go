@@ -2,12 +2,13 @@ package spool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
 // schema creates the spool table. The event is kept as text, byte for byte
@@ -36,10 +37,13 @@ type Postgres struct {
 // OpenPostgres connects to url, creates the table if needed and returns a
 // spool holding at most max waiting events (0: no limit).
 func OpenPostgres(ctx context.Context, url string, max int) (*Postgres, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	// The same parser as the session store's: the URL may be a Prisma app's
+	// DATABASE_URL (?schema=…: the spool table goes in that schema).
+	pu, err := pgurl.Parse(url)
 	if err != nil {
-		return nil, errors.New("open postgres spool: DATABASE_URL is not a valid connection string") // the URL may hold a password
+		return nil, fmt.Errorf("open postgres spool: %w", err) // names a parameter, never the URL (it may hold a password)
 	}
+	cfg := pu.Pool
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// A database behind a dropped network must fail a request, not hang it.
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/routeapi/routeapi/internal/pgtest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
@@ -149,6 +151,39 @@ func TestPostgres(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// The PostgreSQL spool on a Prisma app's DATABASE_URL: Prisma's parameters
+// are read as Prisma reads them, and the table goes in the URL's schema.
+func TestPostgresPrismaURL(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"`); err != nil {
+		t.Fatal(err)
+	}
+	for _, params := range []string{"&schema=app&connection_limit=4&pool_timeout=10", "&schema=App2&pgbouncer=true"} {
+		t.Run(params, func(t *testing.T) {
+			exercise(t, func(max int) spool.Spool {
+				s, err := spool.OpenPostgres(ctx, pg.URL+params, max)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+	var inSchema bool
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.routeapi_spool') IS NOT NULL AND to_regclass('"App2".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+		t.Fatalf("the spool table is not (only) in the URL's schema: %v", err)
+	}
+	if _, err := spool.OpenPostgres(ctx, pg.URL+"&sslidentity=client.p12", 0); err == nil || !strings.Contains(err.Error(), "sslidentity") {
+		t.Errorf("sslidentity: %v, want a refusal naming it", err)
+	}
 }
 
 // Two spools on one database never claim the same record.
