@@ -296,7 +296,29 @@ type RouteQueuedResponseSuccess string
 type RouteRequest struct {
 	// Data Any JSON value except null (string, number, boolean, object or
 	// array). It is forwarded to the event unchanged: the same JSON
-	// value, numbers with all their digits.
+	// value, numbers spelled as sent. Inngest decodes events with Go's
+	// encoding/json (numbers as 64-bit floats), so routeapi accepts
+	// only values that decoding keeps, and refuses the rest with 400
+	// and a pointer to the member:
+	//
+	// - strings (member names too) must be UTF-8, and a `\uD800`-`\uDFFF`
+	//   escape must be half of a surrogate pair (Inngest would store
+	//   U+FFFD instead); `\u0000` is fine;
+	// - member names must be unique within an object (Inngest would keep
+	//   the last);
+	// - a number must have exactly the value of the 64-bit float it
+	//   decodes to: within ±1.7976931348623157e308 (Inngest refuses the
+	//   event otherwise), not a non-zero number that underflows to 0,
+	//   and no more digits than the float keeps (integers beyond ±2^53
+	//   such as 9007199254740993, decimals of more than 15 to 17
+	//   significant digits). `1.0`, `1E2` and `-0` are kept as sent;
+	//   every number JavaScript's `JSON.stringify` writes is accepted.
+	//   Send longer numbers as strings;
+	// - arrays and objects may nest at most 512 deep.
+	//
+	// The whole event (this data with the user, the public settings and
+	// the envelope) must fit the settings' `inngest.maxEventBytes`
+	// (413 otherwise).
 	//
 	//
 	// Example: data
@@ -706,7 +728,14 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+type UnsupportedMediaTypeResponseHeaders struct {
+	AcceptEncoding *string
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type PostRouteRequestObject struct {
 	Params PostRouteParams
@@ -855,10 +884,13 @@ type PostRoute415ApplicationProblemPlusJSONResponse struct {
 func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1158,118 +1190,132 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hx5cxu32fhXweyvM6bSJUVSkh1R05mf4tiJ0viopNSdev1mwV2QRLQLbACsKNaj7/7O8wDYi0sdttK3",
-	"0z/sEUmcz33ic5DIvJCCCaOD2edgxWjKFP55Tg37mefc4H/wTcp0onhhuBTBLDhnv5dMG00YTVaEp0wY",
-	"bjYkp/DvipGCKbLmIpVrMoiVLA0bKb/kSLnJ8d4oEhdMGCJFtiHrFRPErBjRzBgulhr+IJTARJLhzEgE",
-	"YcBuaF5kLJhNxuMw0MmK5RROmHPB8zIPZpMwMJuCBbOAC8OWTAW3t2F9pXOWUy64WN5xLbPiuudaii9X",
-	"hgi5HpHGublZtY/ZPOThtPeM4/vOqFkP2C9YIkWqSSkMz8jvpTSUKGZKJfSMSEEoOZweh+5nAKVgN4Y4",
-	"eBOuI0GzTK5ZSgbs95JmxEgSnzOjNsPThWEq3jsh0qyYWnPNGsusVzJzl7OrXFOe0XnGCF1SLu6GRhtp",
-	"By8egzM4Gp5sNyyMJGvKDZmzhVQMwKE2XCxbSDh68J63YVBQRXNmHCecpSwvpGEi2fyVbbaP8YZeMU2o",
-	"3ZdoumAjcrlihF0DSHhKuCYpU/yapWShZI7wLDVT8BsVKZJaJK7YJiRa4kIFo4alFdqKcp5xvYJdhFsW",
-	"gYysQnPmForEmRBLmJCytCwynlDDNOFmRCYApOnREbnmmgPWTi9enp2RZEUVTeCiHRwFUqVMDSfTg6Eu",
-	"5yAAwoDDZa2ECMJA0BzGNYAzBOi0wExvfmZiaVbBbHp0FALY/ecJANkYpmDN//kYRTfTyTCKbl68+vTn",
-	"PwUVVrRRwKWIFMV0IYVmiJPvaOo4FT4lUhgm8E9a2HtzKfYLJecZy//8mwY8ffa3wwXmNB3yxtmvLGZ1",
-	"medUbYJZcEpymi2kyllKOpckFRCuaVYySxGG8iyYBYB4j7ZUMk2ENCSnJrHYOn1/RuC0APWRW6e7/IzY",
-	"a+N88aw5XbFlmVFF2E2hmNZcChJtgS8KRogtbahIAIqlEjOUwLTgM3e42Q/vX78++Of3/3j7+vlPz98f",
-	"/v3d6bujyzcvjr5/Djg01JQ6mB2CfDXcIEmciWua8Yoqayy11ndAn3E7euhHAwpzrjUXy2FKDW1DO4av",
-	"YuAUN+Ze4M5luumDsCU/5H2lJHDwx8YKhZIFU2ZDogB2jIL2loUEOaCCWbCPZ7z99J8JyFJcCbkWQ3+d",
-	"DukK4gaQ6r4DgA3CLKECIAaa1QuivT8e2rCNhXYpdFkUUhmWtiEOQ/5DIX7bFGt/UmwRzIL/t1/bTvv2",
-	"V73/3i5hp7TVRBOcYFrYTWakQgy3wP3p4t3bsAPrSMTncEon82IycDRLpCKizDJiGSjcQvxeCENoJJys",
-	"AXL3cg1k/m0YvJZqztOUiS8UpYmSWg+l4ksuujJ0ruQaNJ2/OOo/KtDCIG5KH+29bKzpJ2tCFUOYeBPG",
-	"aVOu3VJPKPcOauLpOwtRbFFqpOC7KKkFmqchoxqmGuwA06CqHuCSgT2C5oZ1z743AuyfAfsJmr0C/v1C",
-	"CuBujS3sl8sTPGEml2RFNf5tcQxyAOixeX6e9tICijN2U7AEbCKUM0QmSakUS58M40dtcWHvQzRT10zZ",
-	"Pe8VGg4GT4Tm7Utbq9KDD3iBe28JT5nJZdgLVcTze7rJJE0vpfyZqiX7QkwXdpWhkXKY+XVaKAdJJuE4",
-	"1ufL6c13Mt18tzFMP0zLcE1wZbgFFWT6fDo5PCRzWODp+HvS4G8HGWKktDvfg+ltGDydguiDQLwNyRhR",
-	"esHUNU/YL7Uz9qVYtf7FcEF5xtI2Sr1LgZpbgbMPG4UILZ3JNagXJ1CQ7NA96cV05Zzw1ErxJGGFqSch",
-	"OfOcjQg6fSSjhqmTjqfTNcW924U+VuX0PKVcaFDKKzwmnN17ZPcpgA5k0Y+BMcOUa4BjB9gW00zgT3Cn",
-	"Bc0028E3XFseg3F6zU2yYimRi0ULfn8MINAYIdUd7oZB58LIK9Z5GWojFRuWbQKuwXGJws36OWDfzKlm",
-	"3n6dg9igeOdB9ZsbrHcbtPcv928A34U7BF6fNK9/NyR3g80C1QbNdsPzrSTWDq7iawueMdTMINFYuhNs",
-	"tCjqSZUZ5nf5t4DMbf4YaPXAAwFVSJkNF2WW3SHqGgEuYSUbTkOmhJl3SbgdC/xespIRubDiTmPQCmz4",
-	"hVQEw2q48n+6+LO3cDC4E/41mGuo383rCOEWR6ZkAP9zwfQdXG31R9/0fwNpNsHyCOrcAscTWRFqY0Oy",
-	"9sqzdjydtuVNaC3FrhaJhFwsqrC9U0czq4zivdAteZ8gjcS2YD5pzc3phqxZlsEkFEzWW63ZKBL3MiJM",
-	"qLdeK24MEyPyVpoV8Naa6kggbtKTKjLcYaq4w1UYh8I4LgZFm0mROlC+C0Vu9H4jcI1YupTyDRUbn1/4",
-	"QktNUcOGGFTvmg7ABlW6Aq2xsiDc6Np7BjGDzrJNy+y2KrazHpPxuF6nYIpM8rH+Y1jrcHpcs9allCSn",
-	"YlNtfp+p0QTPU1nlTYgMfNxeKozlGnnFBOHpHslpykhu8w9VComKSHSTX7ENX2jvvaEjixF9wIoHKgXK",
-	"iUQrNUO0TXhsk6Vfe1gl6+4kzXZqr5l1GrZSYw9apJ7RWcjlrx64CIz2+Z4v47BfBC3NSir+L8sbX8Be",
-	"JS4BuEY1umU9OcFlY2qCsJuCK4bEYGheMPxbsHuNzzrmHDbXcCHBEbngSwHkYVNrTxfUmtSc9Uvnpnfz",
-	"VRcuT8NaNUDb7LSmGoNbCGbThpsDV1gBPBIgzEPrnKaoJ6SqwqBG9iqrauXT92eRcEysyVpJG1JV7Fpe",
-	"2QBpi9E+fPgwPG1AYjsZiMZyPQKtfIAEg6OUmpFB/B2jiinQo1ST89cvyfFkYsUrV0y7JO540kpfBnYS",
-	"qNYs/0sUeAxFQSvjtpU2Q7ao4u1vWMrpJY75QvaolhrmsNbQuMW2QkBmRY2PaDeXx2X7+OOCOe2O06ne",
-	"mvWEwZ+jJh9UVyJ4JYJXuo8deuHw9GEggF7cBUQ8CuqNEC+vOcvSKoBL05TDYJq9t0kADthD46271zvB",
-	"yAImuwhjEPqcDbcY9+jpkvkHh17LMWhOdaoe7ku1dUi1kQn6vBXx/uni3VvificDYJnnx+PJnuduewOn",
-	"TpuxxPaBbEpvO7ccBo730mD2sTpG6O/+qZoh57+xBLXUj4xmZvVIYJ8SoB/2TBMq9Jr1QNtTaBcCsbyK",
-	"bXQ/Bu2XmdW/4pDEIPA21Q/46V8x3lmUOdxFXgVwOZpu4BaN5P7VvWBwR+m7vKfdR95eWFl3ePSCOD4i",
-	"qUzKnAkzIjHsEjs7a8GZTRVccZGCv+zGR2IQ9/JjVI7HBwmMxr9YvHdCYi8rOqty7ZMHImFbK3pBYles",
-	"Q+h+XasRHsEjazTtai7BA7h12+T5uHTrFvv4/Gv3FK9r9tYh+gCVfbpeSc0ektr1Z/zaTLphub5PMjZk",
-	"2W11TaoU3cDnWgF87rPTa8yeYG0UI9zYqjLFQF6D70c9ObXB/3h9soWCXewLmP3x8vI9sQNIIlPWrhAb",
-	"j8Mgpze2KOno+DhslCiNewrFKv21LSv1SipDnD4G5ulhpJPa9wWCYNcMhlawawNmZ+68vri3Arav3dl4",
-	"BmzZSq6DHOtYl3EYibiZOYUxW0kXO7FPD+N8Ic1wIUuRwricmZVMh/CdSx2j+Gw4izinL2CIA1sBbDxN",
-	"K6zvJu+IzcL4OhRWf2oOIRJ8PZ9CjENSKLbgNyxFoRGJfrEXd4u2HlTNcJ/k9/YPElh4lyI494G5R6oC",
-	"K+nc3I5SDOvYTMoyjpQJR2Db2jLhKin7SlNhfR9DcoPIXDF6xdSMxLJgIibrFc9YI9JEKn9hziJwxAUZ",
-	"VIJyKYk2imLpp/coAId7IYlXNFsMm2ta+cIiAfKo9MWPTiMnmbRVAzADfAs/u62gq2HbMgb2vU+GXsCg",
-	"C4u4llzyx+ixCexXDzQLwgr4/kS99AGkiNHRLyAQG9L11NwogTTSo21U4W9RigTmamIUXy6tXzjfgPRP",
-	"KAj/bAN+FSpfvaIF69XjrirtLsjWV/oetVoY8LSfAOtwPHquKRnEeKWzNK5NVVvRuNcWuAeLSTKdH9Nv",
-	"0xfs+eKIHs4Pkmk6YePFMf12/iLpIwtbjfl5JxwFynpffFqFg6sQLwyKO+egRbHvYleWEfop0ug+0wdU",
-	"rsedTfS6/LBbKwQg5DzLuAtqEc1FwnDIL4LfEFbIZNU60OTF8dGLg4Pj8fH46HkYLKTKqbFa8flh0Fs9",
-	"3CRdrC5BOOGZQ4vvu+n2e0cSj6BdtPrqnHZCleK2cqGf2nYWiT3TjaKuZEXF0uZ1agSljgTdhLP0zvUs",
-	"Df5j6CLQw7M03vP2gR+CXnuV266v0d73kVaRI7bdcDSq7BUBVs0mMclp0UO8C561TRUMZLy1dcmv3Je3",
-	"PfjFQsN7GP0X3UNCzoHE+Y2LNTGwk57+hjmIc8fyXyAQrX6seyRczYQmaanoPNvYDFSKFp1Xndtk52RQ",
-	"P6WAleeZdkmvWb3PiUtQuoWdYeKbJL5efvG0R4qcZmu60YTlhdmcVLJ+Ra2nsuTXLUhQlLIb1ibWj02/",
-	"Y2vbnN6c2R/H276GhefOY8VAtk13Gz43Vaola7fqXMqMUay31GWSOKOpd2EkclsBHkcBrBIFMQYLAbXT",
-	"8bjp4sPPbUWO39yrx90ZLOTDiiyqW++k40bZ/aNNPtfNYE35OkfHhVfUmhnM56G0q8qTHyo8T8XGhoow",
-	"ukjYDdYXYXnswMIhJKLM52BlOnyExF4PDXDE/N6InNlcvFRrqlIQg7JBZpUsntVOFGwaCdzV76BdG0yG",
-	"7TNckZQvudlqs3AS5Wa4lMMKYymGO8/p+g3TmmI9WjVgyHNweODyrgPDjQ+wo2IVzAImEplysbSx1tte",
-	"IXYHep9EQHlmban+SpU8iUgKwd5OVtVWpbbGYaMOIhLc2KpJRBPm7qhIexK+1LIeyJRmV01ItIwEJQnN",
-	"MoZ5ZmJYllVlF7bilgi2dpfroPfJRKEFha4ua1u+nLSHA9dK25LpQArbg4cf25bdx2A8+en76d9eXB7/",
-	"46+Hb779+/N/fnfw9uh88nL6OrhTXnZF5JeLMvjFevc0cwUIln6ckfPHiLc+sm86S48neluLQLUP7CHl",
-	"Ec2w74oMKmf2vdRmqdjF3362U0LwQ0CPzjcoJNxMvdcXg6fpz8z4drT2GV7ZUqKaLrASMyRXIPqAOOKK",
-	"fexRYSO6iVsEMQ7vbEuEexc23N27ebOOqWl51Jb79N4N1K6GTLcHVax3HzKI8XAxsSFaMm7T+i4lLLOU",
-	"aXO6ZK6JcHvjH+WaZFIsLani8OoElsfAEoFvAN5c+Ow8GYytDBRSdFy7g9FRLyCsytg2Nz1QPAJ6jh22",
-	"yKOPvn9x1u5jCZsvBUuHXKDYDImhV0w0rXCXuBVZn5WZ90bEYV1MtoJvg2PisNn0a5cEsErRiULSlP5/",
-	"92mUyLxfcPbv6Es2sAWq2l6X867DCwN/PZz2rp3TJbvnQgVPTKlYm7WClTGFnu3vNw6/T1M6KvqzYLsd",
-	"+WofGPJguJ2mlPwsr1lGk/vFJu+TkOjCJaXiZnOBmWwrJgt+CQfCXkrMTb/2/ri6+tWlT6hIZW75MtjO",
-	"htm2haGRQ9fAUFUAhCQ+daUcGD6ZEZ/+7ls6DiMBImFOkyvCsCEY3FiaGEwj4z48aVRHKYodMlhcT62F",
-	"CUZCJDplsTJLtW1p5kaTix9Ph9Oj5wDmVR2krBbluKMmVEdiEHMMEyOm9ryhMmeJzF1mCwUIIBN2j0+I",
-	"Yrm85k7YZFywSNgaBFQjLqKArdzVGRWzVnQt4GnBbSmDYOsYC7d0BELIWiW2DAGkIMKyJgagUCA9+z0A",
-	"vgepP314FfSKCTCUPAU65GFjEtW7kGgxiGMdAsl8E4kKfc0r4aiYFIqDEgCbBjCdyYRmgLgH3syd76WU",
-	"V3wHd/krJDgGHZH5BqH+lt2Y0W9YjzAiHxCTgFerkhSjaSRSViDdSUHi83e/XL46fX/268Wri4uzd29/",
-	"ff3u/M3pZTxD9A1paVbk+hBopPo88rkDe9uQxL/+egEsx4a7xpwQKiLBRKI2aF7/9OFVSGKaLWck5QqW",
-	"YCKZkdPp0fMfXr6J99DsBXTATa6PYHtY9Td9x969A07sypGApV9+93L448XRZBqD1xb73WyB6BXbVG3v",
-	"Fbs48GI4EjhF08zsjcjLVSmuWOp+1mQQWyKBcZZGRmM429a3kzgko9FozyNDa5bPM5ZGgguCPewj8gE2",
-	"36pEJYNtVF1cvjt/9Rc/NN6LROPMVhygMVDQ38sO1RMutGHUlQxhq7ydV7fK78BlTa604H9lG+uxcbGQ",
-	"vkqHJk1/r+KNnHJhKBeg+MOgVFlD2yy5WZVzVDZ+fP0H17pkOtiqPKm5Dl80wC6uJgeAfLamevz+3cUl",
-	"2a9WjWcgpoAZEEKRaPYLhEQxLbNrJ/qsL/VMN/ihKquzG1fvI4C1AT4cUm+dAQAxYC2wOhcQOvcBXY3P",
-	"kfcAomBGvOOBlHIbR6Lf/Ug5IC8Sr9CstG2GHF9cqOoW4l2FUnFVymBJXYIAx0QDGcSuXiLeGxG7to/7",
-	"++Aw7NEOzPqXAQZodUWiMrucI4q630bk8GWHyfTbnS87hGTJBFPUYF23f9pj76T1egSvylHdtUA3VRUU",
-	"of/RR9pSwkH84G0yuUSNNYrEa4k4E2aIxVyM5npGbEVVSi43BbtAaiNJxmGd6lx1I28kKkCCfY+niu1w",
-	"vQ/rWHqNySBOFKOGYdDiJQ7AijpbRIZnA/rYFFZjbCeKuCWCuA72x77kAajgUhJw8Ovy+BVTLISTJ1fk",
-	"m2+8ZmPffGOJk2rwYLdkgpGRiGvFGvuMS6XbyHCo6Lql4bggKbtmmSwADrYkXtuK0Ei4WBTwl09ouU5f",
-	"bX9pdAc7cbVT0UTCiTZuNMsWVnRlPGEu/uMEDrgLijNDwdtCX5UvV1hYjnZbuteoR6hkSBAG10xpK1gm",
-	"o/FojF5XwQT8OAsORuPRgYtZoUFZCxPsSJS6982hPjniYT5wtwFT0FoaeM29kMxLDrKb+jZ6h+6Kq9rS",
-	"qhI/vt9gKyETibZA4qaVlbysiMbKJE2m4zGRIqkSzpHYDoxZ4p2Op3bkHSH+GfJ//dpLtzVTZ3Lt7dtG",
-	"bIjMZSmw0HhBecbFMhKDo5sb189R7eVaKOBGHpkAZAweDPRGJDYimnJ9hVHTROY5zEitkVFnCLAvoNtq",
-	"4XOgI3LqnrIBYNrAjx2LsFIICA5KwrY2Y7Z30YlzNGzpSAwO8S5WKmL4w7dHw9GfaQKOMsmsp4xCgQoC",
-	"Tis1EkgFLO4io5tKiPiAJtd4GCMlSgYsVAWJvRVENNK9EcUMinVNF6wRJa5o6optIuEijoWSaZmwHgjZ",
-	"c1RNs75ASxuqGnIsErbZx92nfnPIEE3XHgQZ1YZMD8lKlvjUTyQ+9D61tdWrEHae9xpQUndAAOa2uiBc",
-	"xwi6YK3WjcaLYFb3TMfjMBIAWrjo4fS4YhfQixsSd9oawADsaVSILTfGndYDBz9apR0qc8Y+YrVkRuOm",
-	"rsKm2WhhJaGlDS7FWQpSUGqDwiNovw/1sT+PWA/Z77wfdfupyhd+J9PNHaXYfSXYNvR6X+pjXrq8Bxgw",
-	"TtKMwFNqvhGDS/lsTKsmG7MrHyfhNDz4BMaoCwXs3tUOOHFGYLLqermw4sg+8dPKZbfO4zIxOw/02Qem",
-	"p6F9ngrxIlX662R64IqvbVyjvxSz48w9084O0e4lDdljFbYPedn83U1+tvvALkH/8KrwVoJtR2l4Ub1W",
-	"4DNUI/JOZBtSP6HUxHgd3gEjuPuM1nQ8fiT91Y3v21XKPNUxOmJOaD0D8829pMFTfUIaFTDaRU+a1po3",
-	"hwet6kSfa2kpkkhsiV9Xm9vGlnssjepWx36Fpyr19JBMDSZm7sudVBkRm6h4PPJd+q0H+3fn1P4b28EA",
-	"BtPx9JEkuitvf9m0cmpDpu4oBX2x5rYdtTJjbH+RtbQr+q2rEVov7SnmpgEVY/lZlyb7O8RP2haYu8DX",
-	"0emnuoDB5kC+kjI79St30OfO9z2osabtwNWSyLUI/RsikXBG6d7JndUtTZuuibBIbJWmbJmc/7Vtk4CL",
-	"QyvK+6ZVIn+/8WwiTpncP6XVVYmTDu6fVD8pBjMmD5jRfZ4I5x095Hg93W0weXp8/+RuT/ZtGBw9BIzt",
-	"N7Nw1gOu2PNcTzO5gqZkJ1L98dNt+LkVmLff1NmXj59uPzUFzHvn61W+gC8QaOfzgjAwdIn6zPrcaOf5",
-	"5iK4y5L1Gny1P2urnV3ICCQLCrUCy2eSFUuu0F/BAh+WabSk2hb1D8z86Pb7arNEXm13w7eO1ZSmvh4a",
-	"Zj1CDLqmr112WQsIX0pKbXpoYfZnfs3qgvkGAi3SHAZtF9gDEchE9z0YsN7sUzCd1xYSKvyTGmEkjsYH",
-	"jVeCB0L2vCjjHHdcy+meRZllG997GwlXCMFGyxFm2Bo1EnWjbvs5jz0bXXGeOc20dJ09Lu7c7hmYdfz/",
-	"wqxCn8qnS+biFXVUAJOqcC0b+K/emfCJeDJguyse6uhjHeXpdB+MyGm9ll290Xh1xVy0ydaQ2IbmzQwD",
-	"4FeMFd6wh8mNHi6ANzf+GLrPd/2BmXNLF1/NaM1CjZo2cfWwGf+pqiS8OQOKHNuvBJGlsVVtFUdWrRx1",
-	"50PV6NAqfxlXtSiTabNqxJo420UdB6OjRgOEa3KwaW+adp5NvdhmgrAuZLOME7YfIMHS1K+8yLh5D1eO",
-	"sX2Rcd81Hm7BVZ06PdLrYgfz28cI/s+VYksInrfbhnqlIE5X16x6jXY716tsLIga+7er3vKphyqbto/B",
-	"GrdDb2k9RnlbVfPak30jIlznAK2yBRXeXuw93MZGJb0iyamgS5DVgAt0+ec0oyIBHq8XdNe+/XT7vwEA",
-	"AP//",
+	"3HzrbttImuirFHgWiDRDKZJsJbGMBY47HXenp3OZ2NkMNsw2S2RJqjFVxWYVLauDAOdpzv7eV5hHOU9y",
+	"8H1fFS8S5Us6MzvYHwksqa7f/Vqfg0Svc62EsiaYfQ5WgqeiwD/fcSt+lmtp8T/4JhUmKWRupVbBLHgn",
+	"fi2FsYYJnqyYTIWy0m7ZmsO/K8FyUbCNVKnesF5c6NKKYeGXHBZuctwfRupCKMu0yrZssxKK2ZVgRlgr",
+	"1dLAH4wzmMgynBmpIAzEDV/nmQhm49EoDEyyEmsOJ1xLJdflOpiNw8BucxHMAqmsWIoi+PIlrK/0Tqy5",
+	"VFItb7mWXUnTca1CLleWKb0Zssa5pV21j9k85PGk84yju85oRAfYL0SiVWpYqazM2K+ltpwVwpaFMjOm",
+	"FePseHISup8BlErcWObgzaSJFM8yvREp64lfS54xq1n8TthiOzhbWFHE/VOm7UoUG2lEY5nNSmfucrTK",
+	"NZcZn2eC8SWX6nZotJF29PQhOIOj4ckOw8JqtuHSsrlY6EIAOIqtVMsWEqb33vNLGOS84GthHSe8TMU6",
+	"11aoZPsnsd0/xit+JQzjtC8zfCGG7HIlmLgGkMiUScNSUchrkbJFodcIz9KIAn7jKkVSi9SV2IbMaFwo",
+	"F9yKtEJbXs4zaVawi3LLIpCRVfhauIUi9VKpJUxIRVrmmUy4FYZJO2RjANJkOmXX0kjA2tnF85cvWbLi",
+	"BU/gojs4CnSRimIwnhwNTDkHARAGEi5LEiIIA8XXMK4BnAFApwVmfvOzUEu7CmaT6TQEsPvPYwCytaKA",
+	"Nf/jYxTdTMaDKLp5+uLTH/8lqLBibAFcikgphMm1MgJx8h1PHafCp0QrKxT+yXO6t9TqcV7oeSbWf/yr",
+	"ATx99rfDBeY8HcjG2a8Is6Zcr3mxDWbBGVvzbKGLtUjZziVZBYRrnpWCKMJymQWzABDv0ZZqYZjSlq25",
+	"TQhbZ29fMjgtQH3o1tldfsbo2jhfPWpOL8SyzHjBxE1eCGOkVizaA18UDBFbxnKVABTLQs1QAvNcztzh",
+	"Zj+8PT8/+vfv//L6/MlPT94e/9ubszfTy1dPp98/ARxabksTzI5BvlppkSReqmueyYoqayy11ndAn0ka",
+	"PfCjAYVraYxUy0HKLW9DO4avYuAUN+ZO4M51uu2CMJEf8n5RaODgj40V8kLnorBbFgWwYxS0t8w1yIEi",
+	"mAWP8YxfPv1zArJUV0pv1MBfZ4d0FXMDWHXfHsAGYZZwBRADzeoFUf/vD23YhqBdKlPmuS6sSNsQhyH/",
+	"pBD/0hRr/1KIRTAL/tfj2nZ6TL+ax29pCZrSVhNNcIJpQZvMWIUYScD96eLN63AH1pGK38EpncyLWc/R",
+	"LNMFU2WWMWKgcA/x/ZCtdJYaxiOFKGZeR2x0mQFEFqURsIyxoDyTFVdLsA6MEKy16RB3OI1UTKj++Gno",
+	"kBczUAYGb7IW67ko+iGsyL2AAx7zwhQUzZcwONfFXKapUF8pv5NCGzPQhVxKtSu454XegHr10EalyxWa",
+	"NcxN6SL45401/WTDeCEQEd5ucipcGrfUNxS2RzXFdp3FISu9g3xboPk2tFvD1IDxYRuk3AFc1qMjGGnF",
+	"7tn7Q8D+SyAbxbMXQElfSQHSrbGH/XJ5iifM9JKtOJEl4RiED9Bj8/wy7aQFlKHiJhcJGGJI8UwnSVkU",
+	"Iv1mGJ+2ZRTdhxlRXIuC9rxTUjkYfCM071+aTFkPPuAF6V00PGWml2EnVBHPb/k20zy91PpnXizFV2I6",
+	"p1UGVutB5tdpoRzEp4bjkKO55jff6XT73dYKcz/VJg3DleEWXLHJk8n4+JjNYYFvx9/jBn87yDCrNe18",
+	"B6b3YfDttFIXBOJ9SMYo1G3t2Vh0iU2keqAaapcEFHmIf6HjktTuPHk7ggl1LTKdi5BxgyIlUlZ7zdTf",
+	"O4ukH+A0L2BrOo7TJBeiuJaJeF+7pF9LZuRlDRZcZiJt05hXmmi/FIInK9goRPSZTG8AMk7C1RDqJL3K",
+	"RZMpqZUkEbltglUxK9diyND1ZRm3ojjd8fd2HRLvfKKnWbl+31JQNUgXUYBn937pXRppB7LozcGYQSoN",
+	"wHEH2ER6QuFPcKcFz4w4wMjSENPDOLORNlmJlOnFogW/vw8g0Dpi1R1uh8HOhZF5yYUboOU1KNsEXIPj",
+	"EqUteXvAaHNuhLfi5yDHON65V/3mBpvDZv3dy/0DwHfhDkGGZ/P6t0PyMNgIqCRrDsPztWbkDVRiaSEz",
+	"gaYCiFiRHgQbz/OGLPN2od/lHwIyt/lDoNUBDwRUrnU2WJRZdouoa4T5nOjGaciUMPM2CXdggV9LUQqm",
+	"FyTuDIbuwJNZ6IJhcBFX/mcXf3QLB4Nb4V+DuYb67byOEG5xZMp68L9UwtzC1aQ/uqb/A0izCZYHUOce",
+	"OL6RWVNsKTBNV561swq8LW/IVtnTIpHSi0WVvHDqaEbKKO6Hbsm7BKmzjlqC+bQ1d823bCOyDCahYCLv",
+	"uWajSN3JiDCh3npTSGuFGrLX2q6AtzbcRApxk55W8fEdpop3uAqjcRjNxtBwMzVUpwsOociNftwI3yOW",
+	"LrV+xdXWZ1m+0lIruBUDTC3smg7ABlXSBq2xMmfSmtqdX6ANK41LTh22KvZzP+PRqF4nFwUbr0fm78Na",
+	"x5OTmrUutWZrrrbV5neZGk3wfCs3oQmRns9e6AIj2lZfCcVk2mdrngq2pixMlUjjKlK7KcCY4inGu5Po",
+	"WWNeA7DigcqBciLVSlAxQ2mffbL0aw+qlOWtpNlOcDZzb4NWgvBei9QzdhZyWbx7LgKjfdbr6zjsveKl",
+	"XelC/ka88RXsVeISgGtUo3vWkxNcFONTTNzkshBIDJavc4F/K3Gn8VlH3sPmGi4wOmQXcqmAPCjB+O2i",
+	"bOOas97v3PR2vtqFy7dhrRqgbXbaONe48robcHPgCiuARwqEeUjOaYp6QhdVMNjqTmVVrXz29iU44MjE",
+	"hm0KTYHlQlzrK4rYthjtw4cPg7MGJPZTomgs1yPQygdICDhKaQTrxd8JXogC9Cg37N35c3YyHpN4lYUw",
+	"LpU9GreSuAFNAtWarf81CjyGoqCVd9xLHiJbVFmHVyKV/BLHfCV7VEsN1rDWwLrF9mJSdsWtj+s3l8dl",
+	"u/jjQjjtjtO52Zv1DaNR0yYfVFdieCWGV7qLHTrh8O3jUgC9eBcQcchSkWS8wNx7suKFEZZKF5zKeX95",
+	"PnjGej9dvHkNq+DHEEnt2WR6wv72n8+GYzK1wPXjLH5OtDB4oRKdSrWMI9Vb/ibzkM2LkP2///N/+zPm",
+	"oQCb6xRzNMzREKNZrFdR89/+czwdTofjJ/09HjrDsE+11T4LxV7bxnVZzM5GGxfc9ggBcdGgHpAIurQg",
+	"i9tc5Fe+g2kqNOKBz6XI0ipez9NUwkF59pYSTRJ4A03jXUy+UYItYLILKAehzwtK4idP/LsQ+OCYh+QR",
+	"Gqs7lTV3pXN37tTINn7eS3AgmbjfCYVPTkbjvpeddANnrDRDx+0DUdp4v34hDJxkS4PZx+oYob/7p2qG",
+	"nv9VJGgD/Ch4ZlcPBPYZEoN4ZBhXZiM6oO35f4/e9FVMyZwYbIvMrn6LQxaDOtlWP+Cn32K8syrXcBd9",
+	"FcDleLqFWzQKSK7uBIM7StflvWR44O0VaZLj6VPPFCzVSbkWyg5ZDLvEzopdSJewvJIqZXrhx0eqF3dK",
+	"u6gcjY4SGI1/ibh/ymIviXdWlcbnilQi9lb0YppWrDMmfl2SFQ/gkQ0azjWX4AHcum3yfFhKf499fI5/",
+	"9xTnNXubED2syvrfrLQR9ykf8Gf8vdUaVqzNXXqnIcu+VNfkRcG38LlWr5+7vKAas6dYfyeYtCSiCwHa",
+	"ECQz9+TUBv/DtfUeCg6xL2D2x8vLt4wGgIpoS32sh1jzGyp8m56chI0yuFFHMWJlHezLSrPShWXO2gHm",
+	"6WCk0zqyAAQhrgUMrWDXBszB+oz64t7G2r/2zsYzYMtWAQfIsR3bPQ4jFTcT5TBmL8dGE7usHJyvtB0s",
+	"dKlSGLcWdqXTAXznKgVQfDZccZzTFY7Fga30AJ6mlTRxkw9EvmF8HWisPzWHMA2etM8YxyHLC7GQNyJF",
+	"oRGpbrEX7xYG3qti5i7J761LJLDwNkXwzoc9H6gKSNK5uTtKMawjX6nIJFImHEHsa8tEFknZVf4M6/sI",
+	"nRvE5oXgV6KYsVjnQoHdJjPRiOOxyhubi0il8HevEpRLzYwtOJYXe38NcNgPWbzi2WLQXJPki4gUyKPS",
+	"F9g6jZxkmopEYAZYnX52W0FXw/ZlDOx7lwy9gEEXhLiWXPLH6LAJ6Kt7mgVhBXx/ok76AFLE2PNXEAgF",
+	"zCuTvi6zrZPRwwp/i1IlMNcwW8jlkrzu+Rakf8JB+Gdb8FpR+ZoVz0WnHneVj7dBtr7S96jVwkCm3QRY",
+	"JzswLpCyXoxXepnGtalKVbP9tsA9WoyTyfyEP0ufiieLKT+eHyWTdCxGixP+bP406SILqvj9fBCOCmW9",
+	"L3Cugu1VAB0GxTvn4Hn+2EUGiRG6KdKaLtMHVK7HHaXRXfbdrRUCENYyy6QLGTIjVSJwyHslb5jIdbJq",
+	"HWj89GT69OjoZHQymj4Jg4Uu1tySVnxyHHRWqDdJF4uJEE545pDwfTvdfu9I4gG0i1ZfXTGQ8KKQVKjS",
+	"TW0HCxEfmUbhoCv9ayModSToJrxMb12PaPAvAxffH7xM4763D/wQjIlUlQP1Ndr7PtAqcsR2GI62KDtF",
+	"AKnZJGZrnncQ70JmbVMFw0Svqfb9hfvySwd+sZj1DkZ/bzpIyDmQOL9xsSYGDtLTnzHD886x/FcIRNKP",
+	"dcDBVaQYlpYFn2dbyu+laNF51blPdk4GdVMKWHmeaZf8WtT7nLr0r1vYGSa+Eef3yy+ZdkiRs2zDt4aJ",
+	"dW63p5WsX3HyVJbyugUJjlJ2K9rE+rHpd+xtu+Y3L+nH0b6vQfA8eKwYyLbpbsPnpkolsnarzrXOBMei",
+	"KFMmiTOaOhdGIqcugzgKYJUoiDEUC6idjEZNFx9+bity/OZOPe7OQJAPK7Kobn2QjhutHQ82+VzHDJny",
+	"dQZUKq+oMUxYuELnql7tvsLzTG0pVETF1OIGq7ewBLtHcAiZKtdzsDIdPkJG10MDHDHfH7KXVOmgiw0v",
+	"UhCDukFmlSye1U4UbOpKuP0OhplcZJlIfRVdbaz46KSvsQBG+kE/MpESLuKIQVTW8ytxw54cD+bSskWm",
+	"uTV97EXaUa8mUtjhhacwJMlxJ4DwlRC5CTE9TZVwxhsgrlvpeDSKFPzMqzibuzUVjc8iFamBI0vDevSt",
+	"ry3Xus/WpcH8tgvl0lpxFJXfPxuN4gH+dX5+HkeKMWESnotqChjBoIk4M2VR6CW3guVcFqzXrodH1wrm",
+	"v//j+fn590wqYwVP+6e4z2g0GmFefCGVOIXTtg7pNyuV/LUUeGupQGg4AtjZCyAGW2GxMje2jytyh11a",
+	"bQUiUtzwxGZbHEh053RqE2VMWljMY97qmT/A3/5rPHx68vTJydH46PjZk8nRePpUHI2e1edpIAxhh1RY",
+	"tQH2Q0pgMKXV4DdRaH9CJAAs/l1gLtdqNgphAcCM0pQITuVSujQwRVLxsEgtrOcMKcPmYqtVyv72X5P/",
+	"mB7BEqZMVkCVJ6PR0/HJyWR6/PR4dHJyhGF/ueaZASDgDrj0eArbj5/iXLlUciETrqzbvj9k8Xg4As94",
+	"/GIS4wHjwSjGUpArYGHHQqfu/sXWX/Infs0vUAKAtQRsOCQSlYttjKUWwgBJeAt0CCtgHifTagm0UbOY",
+	"o23CM0gCKokl8jBYaaAAH9yytTaWTccTlgqRD4E1Lqs2TMJPDzXjA0pvI9WsvXXstJC2ZfI8OlRuG6ne",
+	"8fioQRW7kQFnudwMlnpQaYYUk1bv+OaVMIZjmXM1YCDXuS5QzLtuQjc+wO7AVTALWtLK9wHuGEu3qJFv",
+	"Ygh5Jmm5GJXJ+k1MnxD8+mRVbUXMqJvVbJGSlorxUR1gBQZS8V7ZDicVD7ZLs0MUBHqkOEt4lgmsFmJW",
+	"ZFlVPEeNHEyJjbvcDnq/mclFoDCsFj62LJSzKivSRefAEbpW1E+OH9se5MdgNP7p+8mfn16e/OVPx6+e",
+	"/duTf//u6PX03fj55Dy41S7bNcW+3mSCXyiKyDNXRkb045ypv48Z1UX2zaDMw4meKsq48QkEpDxmBPYQ",
+	"s14lZN5qY5eFuPjzzzQlZGbFwV6fbxnPMj/T9LtyfTz9WVjfWt0+wwsyVtpKKQ1JPgNxxBX70FFhI76N",
+	"WwQxCm9tsYd755RW69y8WY3a9HDqCMHkzg2KQ48LuD1A53Ttw3oxHi5mlApiozatHzL2dZYKY8+WwjXE",
+	"72/8o96gNiJSxeHVCYjHwOOBbwDeUvkaK9YbkQxUWu2EkI6G005AkLbbd2s9UDwCOo4dtsiji77fO6/6",
+	"oYQtl0qkA6m8fuRXQjW9fVd+o7Iub3bdmXmDdbFkBqwCHBOHzQcsaEkA617+naf8f7tPw0SvuwVn946+",
+	"8A7beavtTTnfDazBwF+OJ51rr/lS3HGhXCa2LESbtYKVtbmZPX7cOPxjnvJh3p1tPxwwrPaBIfeG21nK",
+	"2c/6WmQ8uVtsyi4JiaGipCyk3V5gPRKJyVxewoHwXQCsMDr3cb/i6heXpuUq1Wviy2A/607dcAOrB64v",
+	"rqrjCll85gryMEw7Y76IqWvpOIwUiIQ5T66YwMctwMbmCRqoHPeRSaPGteBVxQvj5MmCkRCpneYG7AFG",
+	"5w2M8YsfzwaT6RMA86o2HqtFJe4IFmukerHEdBRiqu8NlblItG/5RQECyITd41NWiLW+lk7YZFKJSFEl",
+	"GaoRF7nEZ0mqMxaCvPVawPNcUkGaEpvY95kBRaBVQsVkIAURljUxAIUC6dH3APgOpP704UXQKSbAUPIU",
+	"6JCH/a7cHEIiYRDHOgSy+TZSFfqaV8JRMcsLCUoAbBrAdKYTngHi7nkzd77nWl/JA9zlr5DgGAx4zMl5",
+	"fC1u7PCvWFU2ZB8Qk+S58oLSZZFKRY50pxWL3715f/ni7O3LXy5eXFy8fPP6l/M3716dXcYzRN+Al3bF",
+	"ro+BRqrPQ5+jpNuGLP7llwtgOTE4NOaUcYVxiWKL5vVPH16ELObZcsZSWcASQiUzdjaZPvnh+au4j2Yv",
+	"oANucj2F7WHVv5pb9u4ccEorRwqWfv7d88GPF9PxJGZgafjdyJm6EtvqCZeKXRx4Me0BnGJ4ZvtD9nxV",
+	"qiuRup8N68VEJDCOaIT80L1vx3HIhsNh3yPDGLGeZyKNlFQM32MZsg+w+V4/Aevto+ri8s27F//qh8Z9",
+	"cv7cmUkcoDGQ81/LHar3QQ+iSHz2hebVz74cwGVNrjyXfxJb8tikWmhfa8mTpr9X8caaS2W5VKD4w6As",
+	"soa2WUq7KueobPz4+g9pTClMsFc/WHMdvs6DzcFNDgD5TKZ6/PbNxSV7XK0az0BMATO4eEiz6ytkhTA6",
+	"u3aij3ypR6bBD1VxNG1cvfUD1gb4cEi9daYRxABZYHXOMXTuA7oanyPvAUTBjHnHAynlSxypbvcjlSmG",
+	"DF6gWUnd6xJfD6rqo+JD5a5xVTJFpK5BgGNCk/ViV5cV94eM1vb5RZ+Egj3aCSD/CEQPra5IVWaXc0RR",
+	"91PkH18pGk+eHXylKGRLoUTBLXbnVJGI09ZLSLJqKnDXAt1UVWqF/kcf0U+ZBPGDt8n0EjXWMFLnGnGm",
+	"7ACLKgVfmxmjutiUXW5zQTEhlmQS1qnOVb8PEakKkGDf46liGm4ewzpErzHrxUkhuBUYtHiOA7Aumoo5",
+	"8WxAH9ucNMZ+QloSEcR1UjH2pVUYONIMHPy6yWklChHCyZMr9oc/eM0m/vAHIk5uwIPdkwlWRyquFWvs",
+	"M7uVbmODQcE3LQ0nFUsFxpsADlRta6iuH1u+reuq9Ilz94CEoV8aj044cXVQ0UTKiTZpjcgWJLoymQgX",
+	"/3ECB9yFQgrLwdtCX1UuV9gehHZb2m/UPVUyJAiDa1EYEizj4Wg4Qq8rFwp+nAVHw9HwyMWs0KCshQn2",
+	"lWvT+X5elxzxMO+524ApSJYGXrMfsnkp3XMuLXRXXNWWVpX48V1je4lfCsnXAknaVvXDZUU0JJMMm4xG",
+	"TKukKmyJ1H5gjIh3MprQyFtSiTPk//rlst0Ge5PpjbdvG7EhNtelwnaRBZeZVMtI9aY3N64rr9rLNcLB",
+	"jTwyAcgYPOiZrUoo85JKc4XZmUSv1zAjJSOjzkRid9duw5yvtRiyM/csGwCTAj80FmFVICAkKAl6MQOr",
+	"ShasI/juV+kd411IKmL4w7+6AUd/ZBg4yiwjTxmFAlcMnFZuNZAKWNx5xreVEPEBTWnwMFbrKqTssJtc",
+	"Kb3JRLoEk6U+d5+churdOduoe3pBhwVV6vJDuB2mUFzOyb3r5YPrFFmnjJzIjMDmRv9ugnu+jy5dxwB1",
+	"4bPOh94k6s8ixanGtCOZUz1pVD3RwJbCGnY8GvnKt/0HjZyXQtmdsL5+81mKVtQcS+u6wuZus/GRz1dV",
+	"tfmM7xb0Y4Kwo5eBEl5+pSmiDjMMoGz34r9Wu6cqhUWNbPhCNBKJlTi4EttIuWBxXui0TEQHcdOxq7yi",
+	"r+E1lhcNFRQp6rZ1pFg/fWiZ4RtPvRk3lk2O2UqX+OJgpD50vvi51ywY7rwy2uOsbkEEpttrQ3Qtm+g9",
+	"t3onGw+TktkwGY3CSAFXwEWPJyeVpAOTZsvinb5CsN07OgVjEqTxTu9f7NHuM9OVJUpvaRJOJyeeFJud",
+	"jqTEiK2lVi9TUGDaWOSAoP1M5cfuUpN6yOOdZyy/fKpKSr7T6faWXqiuHiiKmt+VHZ+XLjXeTI+Bk9t8",
+	"qg6X8gn7VlMUJuA/jsNJePQJ/AgXxTm8Kw04dfZ7stoNUMCKJDLa5U6t87hc7cEDffY5hUlIr2QiXnSR",
+	"/jKeHLnuJwpJdVfr7/jhj4wzIY17W0t3GPTtQ142f3eTHx0+sKvhun9bVqsG40BvVl69X+SLGIbsDWiK",
+	"+iXHJsbryBz4L7uveU5GowfSX/3yTFfjlKG8rhNaj8Dydm9rydScskaRpHGBr6ah7T2ZXquA3afJWjZA",
+	"pPbEr0uLtrHl3mzlpvVkToWnKmt4nyQb5tTuSntVySzKMT0c+S5z2oH929Oh/xP7sQEGk9HkgSR6qLTr",
+	"smmg1jZo/aQD6IuNpPcgKguUGnzJSaro95R1PvhbCDcNqBgrlHdpsvuJltO28ewu8Pvo9FNd40bpq99J",
+	"mTsljrfQ58EHtrglr6Tnyg31RoX+Ea9IOX+if3prAWTTHG8iLFJ71Yt73sL/2HcLABfHJMq7plUi/3Hj",
+	"9WacMr57SutZA5x0dPek+pFRmDG+x4zdBwtx3vQ+x+toL4fJk5O7J+8+ivIlDKb3AWP7FU2cdY8rdryX",
+	"18yLoSm5k2T4+OlL+LmVU6Fv6sTZx09fPjUFzFvnple+gK/taKdigzCwfIn6jMIlaOf5/lO4y1J0Gnx1",
+	"KIIaYly0DyQLCrUcKyyTlUiu0F+pPM7hnkX9g7A/uv1+t1mir/afo2kdqylNfcsMzHqAGHR9wYfsshYQ",
+	"vpaU2vTQwuzP8lrUPVUNBBLSHAapUfieCBRq90E2sN7oLbad544SrvybVmGkpqNGPRrrKd3xpJuLueBa",
+	"Tvcsyizb+scvIuVqWMRwOcTkaKO8pX4po/2eVp8CYy6owjOjXfOnSxm028pmO6Gb3K5CX4XBl8KFmuqA",
+	"DubD4VqUs6keevI1FKwnDher1IHjOkC306A2ZGf1WrR6ozf3SrhAIZX/0Isi2xnmLqhqkzQqTG60+QK8",
+	"pfXHMF2+6w/CviO6+N2M1qyxqWkTVw+bobuqwMWbM6DIsUNXMV1aKkisOLLq9qub46peuFbl0qgqIxpP",
+	"mgU/ZOLs1+McDaeNHjnXB0cVCzzdeb39Yp8JwroGkRgnbL8Aht0Lv/Mio+Y9XCXN/kVGXde4vwVXNXN2",
+	"SK+LA8xPrwH9tyvFlhB81+4s7ZSCOL24FtWj+Ptp+uLaF1Hj367wzmeNqkToYwzWuB06u68whNtqrKpK",
+	"/xvB/Dp9S8oWVHh7sbdwGwooe0Wy5opjhTbHimaesjnPuEqAx+sF3bW/fPry/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
