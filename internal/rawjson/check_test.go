@@ -285,3 +285,30 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestCheckEveryByteEveryLane puts each byte value at each position of a
+// long string (so the eight-bytes-at-a-time scan sees it in every lane):
+// invalid JSON exactly when json.Valid says so, a lone byte of 0x80 or more
+// breaks RuleUTF8, and every other byte is accepted.
+func TestCheckEveryByteEveryLane(t *testing.T) {
+	for c := range 256 {
+		for pos := range 24 {
+			s := []byte(`"` + strings.Repeat("x", 24) + `"`)
+			s[1+pos] = byte(c)
+			_, err := rawjson.Check(s, depth)
+			var p *rawjson.Problem
+			switch {
+			case !json.Valid(s):
+				if !errors.Is(err, rawjson.ErrInvalid) {
+					t.Fatalf("Check(%q) = %v, want ErrInvalid", s, err)
+				}
+			case c >= 0x80:
+				if !errors.As(err, &p) || p.Rule != rawjson.RuleUTF8 {
+					t.Fatalf("Check(%q) = %v, want %s", s, err, rawjson.RuleUTF8)
+				}
+			case err != nil:
+				t.Fatalf("Check(%q) = %v", s, err)
+			}
+		}
+	}
+}

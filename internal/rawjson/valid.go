@@ -61,7 +61,9 @@ func special(w uint64) bool {
 // specialOrHigh is special, or any byte of w is 0x80 or above (the start or
 // continuation of a UTF-8 sequence, which Check decodes).
 func specialOrHigh(w uint64) bool {
-	return w&highs != 0 || special(w)
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	return ((w-0x20*ones)&^w|w|(q-ones)&^q|(b-ones)&^b)&highs != 0
 }
 
 func word(d []byte, i int) uint64 { return binary.LittleEndian.Uint64(d[i:]) }
