@@ -57,7 +57,7 @@ test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real
 	cd e2e && ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST) $(GO) test -count=1 -timeout 10m ./...
 
 bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bounded load test: routeapi vs a no-op handler (BENCH_DURATION per scenario)
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/jsonvalid ./internal/events ./api
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/rawjson ./internal/events ./api
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration $(BENCH_DURATION)
 
 test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)

@@ -21,6 +21,10 @@ func FuzzPostRoute(f *testing.F) {
 	f.Add(`{"data":{"a":[1,2,3]}}`, "application/json", good[:len(good)-2], "")
 	f.Add("\x00\xff", "application/json", "a.b.c.d.e", "Bearer a.b.c.d.e")
 	f.Add(`{"data":"\ud800"}`, "application/JSON", "", "bearer "+good)
+	f.Add(`{"data":{"n":[1e400,9007199254740993],"k":1,"k":2}}`, "application/json", good, "")
+	f.Add("{\"data\":\"caf\xe9\"}", "application/json; charset=iso-8859-1", good, "")
+	f.Add(`{"data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`, "application/json", good, "")
+	f.Add(`{"data":"\ud83d\ude00","data":1}`, "application/json", good, "")
 	f.Fuzz(func(t *testing.T, body, contentType, cookie, authorization string) {
 		h := newHarness(t, options{discardLogs: true})
 		req := httptest.NewRequest(http.MethodPost, "/api/route", strings.NewReader(body))

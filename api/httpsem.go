@@ -79,7 +79,7 @@ func headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			rctx := chi.RouteContext(r.Context())
-			if path := routePath(r); !rctx.Routes.Match(chi.NewRouteContext(), http.MethodHead, path) {
+			if path := chiRoutePath(r); !rctx.Routes.Match(chi.NewRouteContext(), http.MethodHead, path) {
 				rctx.RouteMethod = http.MethodGet
 				rctx.RoutePath = path
 			}
@@ -88,8 +88,8 @@ func headAsGet(next http.Handler) http.Handler {
 	})
 }
 
-// routePath is the path chi routes r by.
-func routePath(r *http.Request) string {
+// chiRoutePath is the path chi routes r by.
+func chiRoutePath(r *http.Request) string {
 	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePath != "" {
 		return rctx.RoutePath
 	}
@@ -106,7 +106,7 @@ func allowed(r *http.Request) []string {
 	if rctx == nil || rctx.Routes == nil {
 		return nil
 	}
-	path := routePath(r)
+	path := chiRoutePath(r)
 	var out []string
 	for _, m := range httpmethod.Known {
 		ok := rctx.Routes.Match(chi.NewRouteContext(), m, path)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +12,9 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/routeapi/routeapi/internal/jsonvalid"
+	"github.com/routeapi/routeapi/internal/rawjson"
 )
 
 type ctxKey int
@@ -38,8 +36,8 @@ type reqState struct {
 	// body is the body as read by limitBody (valid once hasBody is set).
 	body    []byte
 	hasBody bool
-	// shrunk is set when shrinkBody shrank the body.
-	shrunk *shrunkBody
+	// route is POST /api/route's body as fenceRouteBody checked it.
+	route *routeBody
 }
 
 func stateFrom(ctx context.Context) *reqState {
@@ -240,65 +238,6 @@ func readBody(body io.Reader, hint, limit int64) ([]byte, error) {
 	}
 }
 
-// shrunkBody is what shrinkBody took out of a request's body: the original
-// body and its top-level data value (nil when it has none).
-type shrunkBody struct {
-	original []byte
-	data     json.RawMessage
-}
-
-// shrinkBody keeps the cost of validation and decoding from growing with the
-// payload. A body that is one JSON object (jsonvalid.Valid, json.Valid's
-// verdict at several times its speed, checks that it is
-// exactly one value; topLevel splits it in one more fast scan) is shown to the validator and the strict server with
-// every top-level value but null replaced by 0: the schema (RouteRequest:
-// required, non-null data of any type, no other properties) gives exactly
-// the same verdict and field errors, and neither kin-openapi nor the strict
-// server decodes a large data value again. PostRoute takes data from here
-// (requestData). Any other body goes on as sent.
-func shrinkBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := stateFrom(r.Context())
-		if st == nil || !st.hasBody || !jsonvalid.Valid(st.body) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		data := st.body
-		top, ok := topLevel(data)
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		small := make([]byte, 1, 64)
-		small[0] = '{'
-		for k, v := range top {
-			if len(small) > 1 {
-				small = append(small, ',')
-			}
-			key, _ := json.Marshal(k)
-			small = append(small, key...)
-			if string(v) == "null" {
-				small = append(small, ":null"...)
-			} else {
-				small = append(small, ":0"...)
-			}
-		}
-		small = append(small, '}')
-		st.shrunk = &shrunkBody{original: data, data: top["data"]}
-		setBody(r, small)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// requestData is the request's data value as sent: from shrinkBody when it
-// shrank the body, else decoded (the strict server's value).
-func requestData(ctx context.Context, decoded json.RawMessage) json.RawMessage {
-	if st := stateFrom(ctx); st != nil && st.shrunk != nil && st.shrunk.data != nil {
-		return st.shrunk.data
-	}
-	return decoded
-}
-
 // bytesBody is a request body read from memory.
 type bytesBody struct{ bytes.Reader }
 
@@ -317,11 +256,11 @@ func setBody(r *http.Request, data []byte) {
 // anything but white space after the first. The validator and the strict
 // server both decode with json.Decoder, which stops after the first value
 // and would let `{"data":1} trailing` through. It runs after the validator,
-// so a request without a credential still gets 401 first. A body shrinkBody
-// shrank is already known to be exactly one JSON value.
+// so a request without a credential still gets 401 first. A body
+// fenceRouteBody checked is already known to be exactly one JSON value.
 func oneJSONValue(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if st := stateFrom(r.Context()); st != nil && st.shrunk != nil {
+		if st := stateFrom(r.Context()); st != nil && st.route != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -330,44 +269,11 @@ func oneJSONValue(next http.Handler) http.Handler {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
 			return
 		}
-		if len(data) > 0 && !jsonvalid.Valid(data) {
+		if len(data) > 0 && !rawjson.Valid(data) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON: it must hold exactly one JSON value."})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(data))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// shrinkSafe reports whether shrinkBody may be used with spec: only while
-// RouteRequest's data accepts any non-null value. shrinkBody hides data's
-// value from the validator, so a schema that constrains data (a type, an
-// enum, properties, a pattern, …) must see the real value; NewServer then
-// validates bodies as sent.
-func shrinkSafe(spec *openapi3.T) bool {
-	path := spec.Paths.Find("/api/route")
-	if path == nil || path.Post == nil || path.Post.RequestBody == nil || path.Post.RequestBody.Value == nil {
-		return false
-	}
-	media := path.Post.RequestBody.Value.Content.Get("application/json")
-	if media == nil || media.Schema == nil || media.Schema.Value == nil {
-		return false
-	}
-	data := media.Schema.Value.Properties["data"]
-	if data == nil || data.Value == nil {
-		return false
-	}
-	raw, err := json.Marshal(data.Value)
-	if err != nil {
-		return false
-	}
-	var fields map[string]any
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return false
-	}
-	// What does not constrain the value: documentation and generator hints.
-	for _, k := range []string{"description", "example", "examples", "title", "x-go-type", "x-go-type-import"} {
-		delete(fields, k)
-	}
-	return len(fields) == 0
 }

@@ -47,7 +47,11 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 		rl = gen.PostRoute200ResponseHeaders{RateLimitLimit: &res.Limit, RateLimitRemaining: &res.Remaining, RateLimitReset: &res.Reset}
 	}
 
-	in := events.Request{Data: requestData(ctx, req.Body.Data), RequestID: requestIDFrom(ctx)}
+	data, err := routeData(ctx, req.Body.Data)
+	if err != nil {
+		return nil, err
+	}
+	in := events.Request{Data: data, RequestID: requestIDFrom(ctx)}
 	if id.service {
 		in.IdempotencyScope = id.key // "apitoken:<id>": apart from user ids
 	}
@@ -57,6 +61,9 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	ev, err := events.Build(set, u, in, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
+	}
+	if err := checkEventSize(set, ev); err != nil {
+		return nil, err
 	}
 	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {

@@ -89,8 +89,8 @@ type Server struct {
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
-	// shrink is shrinkBody while the contract allows it (shrinkSafe), else a pass-through.
-	shrink func(http.Handler) http.Handler
+	// fence is fenceRouteBody, shrinking data while the contract allows it (shrinkSafe).
+	fence func(http.Handler) http.Handler
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -130,10 +130,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		}
 	}
 	crossOrigin.SetDenyHandler(problemHandler(kindCrossOrigin, "Cross-origin requests are not allowed from this origin."))
-	s.shrink = shrinkBody
-	if !shrinkSafe(spec) {
-		s.shrink = func(next http.Handler) http.Handler { return next }
-	}
+	s.fence = fenceRouteBody(shrinkSafe(spec))
 	return s.routes(headValidation(validator(spec, d.CookieNames)), crossOrigin.Handler)
 }
 
@@ -162,16 +159,22 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: body limit, the body shrunk for the
-		// validator and the strict server (shrinkBody), the validator, then
-		// the single-JSON-value check the validator does not make (for
-		// bodies shrinkBody left as sent).
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), s.shrink, validate, oneJSONValue},
+		// Per operation, first to last: content coding and charset, body
+		// limit, POST /api/route's body check (and data shrunk for the
+		// validator and the strict server, fenceRouteBody), the validator,
+		// then the single-JSON-value check the validator does not make (for
+		// bodies the fence did not check).
+		Middlewares: s.bodyMiddlewares(validate),
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},
 	})
 	return r, nil
+}
+
+// bodyMiddlewares are the middlewares of every operation, in the order they run.
+func (s *Server) bodyMiddlewares(validate func(http.Handler) http.Handler) []gen.MiddlewareFunc {
+	return []gen.MiddlewareFunc{contentCoding, limitBody(s.maxBodyBytes), s.fence, validate, oneJSONValue}
 }
 
 // maxBodyBytes is the body limit in force (the default while no settings are loaded).

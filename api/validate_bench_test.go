@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/session"
 )
 
 // BenchmarkValidation measures the request checks alone, as mounted for
-// POST /api/route: body limit, shrinkBody, the kin-openapi validator
+// POST /api/route: content coding, body limit, fenceRouteBody, the kin-openapi validator
 // (content type, credential present, Idempotency-Key, body schema) and the
 // one-JSON-value check, by payload size.
 func BenchmarkValidation(b *testing.B) {
@@ -22,7 +24,9 @@ func BenchmarkValidation(b *testing.B) {
 	}
 	validate := validator(spec, session.CookieNames(false))
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	h := limitBody(func() int64 { return 1 << 20 })(shrinkBody(validate(oneJSONValue(ok))))
+	r := chi.NewRouter()
+	r.With(contentCoding, limitBody(func() int64 { return 1 << 20 }), fenceRouteBody(true), validate, oneJSONValue).Post(routePath, ok)
+	var h http.Handler = r
 	for _, size := range []int{16, 1 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("data=%dB", size), func(b *testing.B) {
 			body := `{"data":"` + strings.Repeat("x", size) + `"}`

@@ -213,9 +213,10 @@ type routeAPI struct {
 	proc         *process
 }
 
-// settingsYAML writes a settings file for event name.
+// settingsYAML writes a settings file for event name, with the dev
+// server's event size limit (3 MiB), under which maxBody fits.
 func settingsYAML(event string, enabled bool, maxBody int) string {
-	return fmt.Sprintf("route:\n  enabled: %v\n  event: %s\n  maxBodyBytes: %d\npublic:\n  appName: e2e\n  plan: free\n", enabled, event, maxBody)
+	return fmt.Sprintf("inngest:\n  maxEventBytes: 3145728\nroute:\n  enabled: %v\n  event: %s\n  maxBodyBytes: %d\npublic:\n  appName: e2e\n  plan: free\n", enabled, event, maxBody)
 }
 
 // startRouteAPI starts routeapi with env on top of a minimal environment

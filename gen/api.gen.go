@@ -296,7 +296,29 @@ type RouteQueuedResponseSuccess string
 type RouteRequest struct {
 	// Data Any JSON value except null (string, number, boolean, object or
 	// array). It is forwarded to the event unchanged: the same JSON
-	// value, numbers with all their digits.
+	// value, numbers spelled as sent. Inngest decodes events with Go's
+	// encoding/json (numbers as 64-bit floats), so routeapi accepts
+	// only values that decoding keeps, and refuses the rest with 400
+	// and a pointer to the member:
+	//
+	// - strings (member names too) must be UTF-8, and a `\uD800`-`\uDFFF`
+	//   escape must be half of a surrogate pair (Inngest would store
+	//   U+FFFD instead); `\u0000` is fine;
+	// - member names must be unique within an object (Inngest would keep
+	//   the last);
+	// - a number must have exactly the value of the 64-bit float it
+	//   decodes to: within ±1.7976931348623157e308 (Inngest refuses the
+	//   event otherwise), not a non-zero number that underflows to 0,
+	//   and no more digits than the float keeps (integers beyond ±2^53
+	//   such as 9007199254740993, decimals of more than 15 to 17
+	//   significant digits). `1.0`, `1E2` and `-0` are kept as sent;
+	//   every number JavaScript's `JSON.stringify` writes is accepted.
+	//   Send longer numbers as strings;
+	// - arrays and objects may nest at most 512 deep.
+	//
+	// The whole event (this data with the user, the public settings and
+	// the envelope) must fit the settings' `inngest.maxEventBytes`
+	// (413 otherwise).
 	//
 	//
 	// Example: data
@@ -713,7 +735,14 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+type UnsupportedMediaTypeResponseHeaders struct {
+	AcceptEncoding *string
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type PostRouteRequestObject struct {
 	Params PostRouteParams
@@ -862,10 +891,13 @@ type PostRoute415ApplicationProblemPlusJSONResponse struct {
 func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1213,126 +1245,141 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hz7cts2uvirYPjbmUhdSpFkK6nl2ZmfkzqN2+aytrvpbJhTQiQkoSYBlgAtazN+nn2PfbIz3weAN1GW",
-	"nbh7dvaPZCwJ1+9+xWcvkmkmBRNaebPP3orRmOX45znV7Ceeco3/wTcxU1HOM82l8GbeOfu9YEorwmi0",
-	"IjxmQnO9ISmFf1eMZCwnay5iuSa9MJeFZsPcLTnM7eSwPwzEBROaSJFsyHrFBNErRhTTmoulgj8IJTCR",
-	"JDgzEJ7vsRuaZgnzZuPRyPdUtGIphROmXPC0SL3Z2Pf0JmPezONCsyXLvdtbv7rSOUspF1ws77iWXnHV",
-	"ca2cL1eaCLkektq5uV41j1k/5OGk84yjfWdUrAPsFyySIlakEJon5PdCakpypotcqBmRglByODny7c8A",
-	"SsFuNLHwJlwFgiaJXLOY9NjvBU2IliQ8ZzrfDE4WmuVh/5hIvWL5mitWW2a9kom9nFnlmvKEzhNG6JJy",
-	"cTc0mkg7eP4QnMHR8GS7YaElWVOuyZwtZM4AHPmGi2UDCdN773nrexnNacq05YSzmKWZ1ExEmx/ZZvsY",
-	"b+gVU4SafYmiCzYklytG2DWAhMeEKxKznF+zmCxymSI8C8Vy+I2KGEktEFds4xMlcaGMUc3iEm1ZMU+4",
-	"WsEuwi6LQEZWoSmzCwXiTIglTIhZXGQJj6hminA9JGMA0mQ6JddcccDaycXLszMSrWhOI7hoC0eezGOW",
-	"D8aTg4Eq5iAAfI/DZY2E8HxP0BTG1YAzAOg0wExvfmJiqVfebDKd+gB293kMQNaa5bDm/3wMgpvJeBAE",
-	"N89PP/35T16JFaVz4FJESs5UJoViiJMXNLacCp8iKTQT+CfNzL25FE+zXM4Tlv75NwV4+uxuhwvMaTzg",
-	"tbNfGcyqIk1pvvFm3glJabKQecpi0rokKYFwTZOCGYrQlCfezAPEO7TFkikipCYp1ZHB1sn7MwKnBagP",
-	"7Trt5WfEXBvniyf16TlbFgnNCbvJcqYUl4IEW+ALvCFiS2kqIoBikYsZSmCa8Zk93Oz7969eHfz9u1/e",
-	"vnr2w7P3h397d/Juevnm+fS7Z4BDTXWhvNkhyFfNNZLEmbimCS+pssJSY30L9Bk3owduNKAw5UpxsRzE",
-	"VNMmtEP4KgROsWP2Ancu400XhA35Ie/nuQQO/lhbIctlxnK9IYEHOwZec8tMghzIvZn3FM94++k/E5CF",
-	"uBJyLQbuOi3SFcQOIOV9ewAbhFlEBUAMNKsTRP0/HtqwjYF2IVSRZTLXLG5CHIb8h0L8ti7W/pSzhTfz",
-	"/t/TynZ6an5VT9+bJcyUppqogxNMC7PJjJSI4Qa4P1y8e+u3YB2I8BxOaWVeSHqWZonMiSiShBgG8rcQ",
-	"3/dhCA2ElTVA7k6ugcy/9b1XMp/zOGbiC0VplEulBjLnSy7aMnSeyzVoOndx1H9UoIVB7JQu2ntZW9NN",
-	"VoTmDGHiTBirTbmySz2i3DuoiKfrLCRni0IhBd9FSQ3QPA4ZVTBVYAfoGlV1AJf0zBEU16x99v4QsH8G",
-	"7Cdocgr8+4UUwO0aW9gvlsd4wkQuyYoq/NvgGOQA0GP9/DzupAUUZ+wmYxHYRChniIyiIs9Z/GgYnzbF",
-	"hbkPUSy/ZrnZc6/QsDB4JDRvX9pYlQ58wAvceUt4ykQu/U6oIp7f000iaXwp5U80X7IvxHRmVhloKQeJ",
-	"W6eBcpBkEo5jfL6U3ryQ8ebFRjN1Py3DFcGV4RZUkMmzyfjwkMxhgcfj73GNvy1kiJbS7LwH09sweDwF",
-	"0QWBcBuSIaLUaoPXKNlfcZbE6ivRa4E4MMpisMA1dyPb4Q2GG6Q/OyQ/8hd7EZ1wwdD1sVrJbIQ0Xb/5",
-	"s+n04Nljo/5gXKH+vHaB6hj3JYR90Hp8u2EH3LRcMhT6nQAMBEKQ9M5fvSTPpt9Oyb/+Oe0PyUkNb2Py",
-	"hr8AwrO6gcw3KEReX16+t/IlEM6/tnAgiqF36TuPP0soFwPNbjQ5PBiTnmIMFzk/PfnuzWnfmhsXLL/m",
-	"Efu5CiF8qSwyXvFgQXnC4iZtOkcY7c2c0WgFG/mIWpXINRhF7qra+eqdZFu61Dw2tkcUsUxXk1AI85QN",
-	"CYYqSEI1y49b/nnbgXTBAowMlK76Y2qzmnw7xWPC2V0cYZ/Z0oIset8wZhBzBXBsAdvIJybwJ7jTgiaK",
-	"7RACQGMwHsapNdfRisVELhYN+P0xgEATmpR32MPczQsjKxuXe6C0zNmgaBJwBY5LVMnGOwerfE4Vc17X",
-	"HHiZ4p175W92sNrthu1f7t8Avgt7CLw+qV//bkjuBpsBqgn17obnW0mM91ZGhRc8YWhPgh5m8U6w0Syr",
-	"JpXOg9vl3wIyu/lDoNUBDwRUJmUyWBRJcoeoq4VlhZFsOA2ZEmbeJeF2LPB7wQpG5MKIO4WhVvA8FzIn",
-	"GAzGlf/TxZ+5hYXBnfCvwFxB/W5eRwg3ODImPfifC6bu4GqjP7qm/xtIsw6WB1DnFjgeycjJNyaRYK48",
-	"a2aBaFPe+Ma/aWuRQMjFokw2WXU0M8oo7Pt2yX2CNBDbgvm4MTelG7JmSQKTUDCZGEvFRoHYy4gwodp6",
-	"nXOtmRiSt1KvgLfWVAUCcRMfl/mMFlOFLa7C6ClmHzCUX0/lVemdXSiyo5/W0i2IpUsp31CxcVmxL3Ur",
-	"qGYDTAW1TQdggzLJhtZYkRGuVRXzATGDIR6TTNxtVWzn6sajUbVOBlZuOlJ/DGsdTo4q1rqUkqRUbMrN",
-	"95kadfA8ltNQh0jPZZtkjhkILa+YIDzuk5TGjKQma1YmPqkIRDtlG5qgm3IxBwy/YB4KsOKASoFyAtFI",
-	"KBJl0nTbZOnWHpQp5jtJs5mQrudKB42E7r0WqWa0FrJZ13suAqNdlvLLOOxnQQu9kjn/h+GNL2CvApcA",
-	"XKMa3bKerOAykWBB2E3Gc4bEoGmaMfxbsL3GZ5Up8etr2ED2kFzwpQDyMAnhxwvF1vz1n1s3vZuv2nB5",
-	"HNaqANpkpzVVGJJFMOsm3Cy4/BLggQBh7hvnNEY9IfMyeK9lp7IqVz55fxYIy8SKrHNpEgE5u5ZXJqzf",
-	"YLQPHz4MTmqQ2E5ho7FcjUArHyDB4CiFYqQXvmA0ZznoUarI+auX5Gg8NuKV50zZ0oPRuJF098wkUK1J",
-	"+pfAcxgKvEaeeCvZi2xRZonesJjTSxzzhexRLjVIYa2BtottBS71imqXh6kvj8t28ccFs9odp1O1NesR",
-	"Q5bTOh+UVyJ4JYJX2scOnXB4/OAlQC9sAyIcetVGiBeMWJZpBxrHHAbT5L1JXXHAHhpv7b3eCWYiXzYu",
-	"7vku08gNxh162mT+waLXcAyaU61anX0J4hap1vKXn7fyND9cvHtL7O82+HY0Gvcdd5sbWHVaj4A3D2QS",
-	"0dsVEb5neS/2Zh/LY/ju7p/KGXL+G4tQS71mNNGrBwL7hAD9sCeKUKHWrAPajkLbEAjlVWhyUiFov0Sv",
-	"/hH6JASBtyl/wE//CPHOokjhLvLKg8vReAO3qJWkXO0Fgz1K1+Ud7T7w9sLIusPpc2L5iMQyKlIm9JCE",
-	"sEto7awFZybBdcVFDP6yHR+IXtjJj0ExGh1EMBr/YmH/mIROVrRW5cqlvETEtlZ0gsSsWCV+3LpGIzyA",
-	"R9Zo2lVcggew6zbJ82FFAlvs46oG2qd4VbG38tEHKO3T9Uoqdp+CBHfGr63/0CxV+yRjTZbdltekeU43",
-	"8LlSAJ+77PQKs8dY0ccI16YWMmcgr8H3o46cmuB/uD7ZQsEu9r0sw/84gEQyZs26xtHI91J6Y0rppkdH",
-	"fq2wbtRR3ljqr21ZqVYy18TqY2CeDkY6rnxfIAh2zWBoCbsmYHZWfFQXd1bA9rVbG8+ALRslISDHWtZl",
-	"6AcirOf7YcxWqtBM7NLDOH9PRglmC6kHC1mIGD6kTK9kPIDvbE0EStiaP4nLdsUUcWAjxo0HbkT+7eQd",
-	"4VsYX0XLqk/1IUSCO+hy46FPspwt+A2LUa4Eolsyhu1qxHuV6exTDs5EQhr079IV5y5290BtYYShndvS",
-	"m34VvolZwpF44QhsW6FGPI+KrpprWN+FmewgMs8ZvWL5jIQyYyIk6xVPWC0YRUqXYs4C8NUF6ZWydCmJ",
-	"0jnFmmbndAAO+z4JVzRZDOprGhHEAgEiq3BVvVZpR4k05TAwA9wPN7upw8th22II9t0nZi9g0IVBXEN0",
-	"uWN0mA3mq3taDn4JfHeiTvoAUsQA6hcQiIn6lknUqrZXS4e2YYm/RSEimKuIzvlyaVzH+QYURERBPyQb",
-	"cL1QP6sVzVinqrfllndBtrrSd6j4fI/H3QRYRezRuY1JL8QrncVhZc2aUt1+UyYfLMbRZH5Ev42fs2eL",
-	"KT2cH0STeMxGiyP67fx51EUWpsz48044ClQHrqq6jBiXUWAYFLbOQbPsqQ1vGUbopkituqwj0MoOdyYX",
-	"bFPIdi0fgJDyJOE27kUUF5FJhP8s+A1hmYxWjQONnx9Nnx8cHI2ORtNnvreQeUq1UZzPDr3Osvg66WLZ",
-	"FMIJz+wbfN9Nt99ZkngA7aJhWKW9I5rn3NRldFPbziqGJ6pWrRitqFia1E+FoNiSoJ1wFt+5nqHBXwY2",
-	"SD04i8O+MyHcEHTsy/R3dY3mvg80nCyx7YajzotOEWDUbBSSlGYdxLvgSdOawVjHW1Nwf2q/vO3AL1bQ",
-	"7mH0n1UHCVkfE+fXLlbHwE56+iumKc4ty3+BQDT6sWr+sWUVisRFTufJxiSpYjT6nOrcJjsrg7opBQxB",
-	"x7RLes2qfY5tDtMubA0T1/3z9fKLxx1S5CRZ040iLM305riU9StqnJklv25AgqKU3bAmsX6suyZb26b0",
-	"5sz8ONp2Rww8dx4rBLKte+Twua5SDVnbVedSJoxiZY8qosgaTZ0LI5Gb1oYw8GCVwAsxngionYxG9SgA",
-	"/NxU5PjNXj1uz2Ag75dkUd56Jx3X+kkebPLZNh1j7VdpPC6colZMY8oPpV1Zd39f4XkiNiaahAFIwm6w",
-	"BAnrvnsGDj4RRToHK9PiwyfmemiAI+b7Q3Jm0vUyX9M8BjEoa2RWyuJZ5WfBpoHAXd0OylZ7JdgXxnMS",
-	"8yXXW/1DVqLcDJZyUGIsxojoOV2/YUpRrK8rBwx4Cj4RXN62FtnxHrYKrbyZx0QkYy6WJhx72ynE7kDv",
-	"owgox6wN1V+qkkcRST7Y29Gq3KpQxjislUoEgmtTDoxowvQeFXFHTpga1gOZUm8X84mSgaAkoknCMBVN",
-	"NEuSsjLDlJITwdb2ci30PpooNKBQ5WVNL6OV9nDgSmkbMu1JYZpL8WPTsvvojcY/fDf56/PLo19+PHzz",
-	"7d+e/f3Fwdvp+fjl5JV3p7xsi8gvF2XwiwkA0MTWKBj6sUbOHyPeusi+7iw9nOhNuQJVLvaHlOdKPkmv",
-	"dGbfS6WXObv4609mig9+SG4qSEFI2Jmq3xWmp/FPTLs+y+YZTk21UUUXWKzpkysQfUAcYVWHikeFjegm",
-	"bBDEyL+z3xbunZmIeOfm9VKnuuVRWe6TvRvkuzqN7R40Z537kF6IhwuJieKSUZPWdylhmcRM6ZMls92x",
-	"2xu/lmuSSLE0pIrDyxMYHgNLBL4BeHPhEvikNzIyUEjRcu0OhtNOQBiVsW1uOqA4BHQc22+QRxd9/2yt",
-	"3YcSNl8KFg+4QLHpE02vmKhb4Ta3K5IuKzPtDJrDupiPBd8Gx4R+vZvdLAlglaIVqKQx/f/20zCSabfg",
-	"7N7RVXVgb1+5vSrmbYcXBv56OOlcO6VLtudCGY90kbMma3krrTM1e/q0dvinNKbDrDtRttuRL/eBIfeG",
-	"20lMyU/ymiU02i82eZeERBcuKnKuNxeY7DZiMuOXcCBsEsb09Svnj+dXv9oMCxWxTA1fetsJM1MvP9By",
-	"YDtzyiIBn4QnttoDwycz4jLkXUuHfiBAJMxpdEUYdrqDG0sjjZlm3IdHtQKqnGIXAJb+U2NhgpEQiFbl",
-	"rExiZXr1uVbk4vXJYDJ9BmBeVUHKclGOOypCVSB6IccwMWKq7wyVOYtkapNfKEAAmbB7eExylsprboVN",
-	"wgULhClTQDViIwr4RkF5xpwZK7oS8DTjptpBsHWItV0qACFkrBJTqQBSEGFZEQNQKJCe+R4A34HUHz6c",
-	"ep1iAgwlR4EWedhxR9UuJBoM4liLQDLfBKJEX/1KOCokWc5BCYBNA5hOZEQTQNw9b2bP91LKK76Du9wV",
-	"IhyDjojt7XjLbvTwNyxZGJIPiEnAq1FJOaNxIGKWId1JQcLzdz9fnp68P/v14vTi4uzd219fvTt/c3IZ",
-	"zhB9A1roFbk+BBopPw9d7sDc1ifhr79eAMuxwa4xx4SKQDAR5Rs0r3/4cOqTkCbLGYl5DkswEc3IyWT6",
-	"7PuXb8I+mr2ADrjJ9RS2h1V/U3fs3Tng2KwcCFj65YuXg9cX0/EkBK8tdLuZGtIrtinfcyjZxYIXw5HA",
-	"KYomuj8kL1eFuGKx/VmRXmiIBMYZGhmO4Gxb345DnwyHw75DhlIsnScsDgQXBB9nGJKXdlGHL2d+0ix7",
-	"ompYgd/wl3RmoJtmemN9yUgWaIUoQudI3qZR3BB0WWKkTTKSxv1jQgOBjT7uynOmeMxIBDdVWKIE1CwM",
-	"+whN9BpkFAIq5osFy5nQ1qdUPixu6obIBxzRLr0lvW3Cu7h8d376Fzc07AeihgEj3NC0yejvRYuHCRdK",
-	"M2prpPBFCzOvetFiB2VWzEcz/iPbGP+Ti4V0ZUk0qnuvJaenlAtNuQAzxveKPKnpziXXq2KOqtONr/7g",
-	"ShVMeVulNpUMwYdHsH+rzs+gbYzjEb5/d3FJnparhjMQuiU5BKLeIOGTnCmZXFtBbjzDBh2VdYRm4/IZ",
-	"E7CdwCNFXqzyGUAGxp6sMhu+dYbQcfocOH8m8GbEuVFI97dhILqdqZgD8gJxikay6QauFAUurpCqapUb",
-	"4a5SsTAQrprDUCicGfMopBfaipGwPyRmM5fWcLFvZKZm4Nk15vVaVqX1s9G0MQFHfJFlPPnWvcgSiPaT",
-	"LD5ZMsFyfAmmfJKnf9x49YWXBbn2Wk8U5lttEYnvfnWRRCw4MpnzRC5RIdvHajCmhBwH4gSpY8HWJURb",
-	"zYBYss4U6WwJrAfeezQQ1UMqZY6EdvSOYg/ica1jkCTcFCSztD9zUkezG9txKAtNmtCvEYaN2ThMhb8M",
-	"XprKwcHlJmODd+auMyKkEnyxCIfkhGQUhTnVgXDX/v70sgTB69OT7yrgr+mmPAXFcpRjC9jD0dSc3Mil",
-	"MlJkkvWIsPAkSeQazvtKIv8IPcBKQkZTNSOmnC8mcNQL5HwSJRwwWFFE+fZBjYTBczTrm+HqKaxjZEdI",
-	"emGUM6oZhsNe4gAs5zQVjIGwvLrJjC2ynYI0ioCEVRopdPU2APhLSXS+qfVmrFjOfDh5dEW++cbZTOyb",
-	"b4ygoEoztGKb8lnLQISVyRa6XF5pNZHBIKfrhu3EBYnZNUtkBnAw/RjKlCMHwkY5Qda5VKl9HEGZX2oP",
-	"KljVsdOECYRVM1wrliyMGkl4xGxk0Qp/cERzzjQFPx6jIHy5wq4GZJ+4XyuGKeW553vXLFdGyI+Ho+EI",
-	"/fmMCfhx5h0MR8MDGw1FV6US7NgOK1XnM21dMt3BvGdvA05GTeX3fTIvOHZku5dHLLpLgdbUHKUqcM0u",
-	"W6k+YKm6cuC6ke++LInGcdtkNCJSRGUpQyC2Q66GeCejiRl5R/JohqK3eiCr3ResErl2nlMt6kjmshBY",
-	"5b6gPOFiGYje9ObGNhOVe9n+HbiRQyYAGcNSPbURkYm1x1xdYTw+kmkKM2Jjvla5J2xKaff5uOz6kJzY",
-	"17+cfHIGKMIqR0BwUNjmNQisI1i0Img1Ly0QvUO8i1FIGFhzL0rA0Z8oEoNwTkwMBoUCFURmIIEkkAr4",
-	"cllCN6UQcWKXKzyMlhIlA1ZJU9ERntbSPqvHNMppRResln8oaeqKbQJhY9lZLuMiYh0QMucoO7ZddaDS",
-	"NK/JsUCYTjN7n+qZNk0UXTsQJFRpMjkkK1ng62iB+ND5OuFWo4zfehGxR0nVfgOY22rBse1K6Nw3+oZq",
-	"jygavTgZjfxAAGjhooeTo5JdQNFtSNjqqQHXoqNLJjTcGLb6Xiz8Kt1cmpbm3b8l0wo3tbVb9S4fIwkN",
-	"bXApzmKQglJpFB5e80m9j90Z6mrI09aTe7efykz0Cxlv7ugD6Kr/N0H9fUm1eWEzamA7WkkzBB+8/qwW",
-	"LuXyfI2GAMzbfRz7E//gEzgGNsi0e1cz4Nga5NGqHT+BFYfmVbRGlUTjPDbHt/NAn13KY+KbF/0QLzKP",
-	"fx1PDmzlv4mYddcBt8IET5S1Q5R17WSHhd485GX9dzv5ye4D29KP+7ckNFK3O/oSsvKBF5f7HJJ3ItmQ",
-	"6tW5OsarwCE4JO2XByej0QPpr3p1YbtEnscqRIPbCq0nYL7Zx4d4rI5JrbZK2bhc3Vpz9m2vURrrsngN",
-	"RRKILfFrC8Ob2LLvS1LVeC6ixFOZ1LxPDhBTfvuycmWuzaTAHo58m9jtwP7d2dr/xl5EgMFkNHkgie6q",
-	"CLmsWzmVIVO1M4O+WHPTC12aMaa5zVjaJf1WdS6Nx0lzZqcBFWNhY5smu58nOG5aYPYCX0enn6rSGJNd",
-	"+0rKbFVG3UGfOx+XodqYtj1bpSTXwncP2ATCGqX94zvrpuo2XR1hgdgqetoyOf9re3YBF4dGlHdNK0X+",
-	"09pLszhlvH9Ko6UXJx3sn1S9wggzxveY0X7RDedN73O8jtZKmDw52j+5/SAAzDu4B0zueqvs1vem90FF",
-	"86lCnHUPMHW8N1VP/aE52sqjfPx0639upI3MN1Vu8OOn2091IfXe+oulP+HKV5rZZs/3NF2iTjR+O9qK",
-	"rjsO7rJknUZj5RObWnwb8QPphIIxw+KuaMWiK/R5sPyMJZhICkSIoauyCc+ER60DmXB0PbiJdVV2hO36",
-	"wWelG6+N9VthL9PaiN3A//rn0fBgOOmbji3sFlBEFdEKUyJhVOQJGZyFplRpvWSaDAYq4/EO/+F7pl9b",
-	"yHy1ESavth+eaACwrjtcXwHMeoDQt/2Vu6zQBrr+LxmnSf0NOv6JX7OqeaVGroZ2LL2aps17kisT7eeb",
-	"8JU6fLmp9ThKRIV7AccPxHR0UHuKvidkxwNQNtSBa1ltvSiSZONa5QNhi5LYcDnEbHetXqnqq2++vtM3",
-	"8Sgby6CJkrYRz2ZNmv07s1bEJNMr35XV0CWzEZ4qjoIFDnAtEx4un4VxRTGkx3ZXH1Xx2iou1uoEGpKT",
-	"ai2zeq1P8orZ+Jyp5zLvD2xmmL65YixzrhBMrrVcAry5dsdQdaliO3gfKFRsoiQQ9xYqOyTEuaHFrxYQ",
-	"9UKtih9wdb8epSurpJzRCeYWdmgKIgttqlpLSVK2clWdT2WjU6P8bVTWoo0n9aoxY4huF3UdDKe1Bijb",
-	"5GTKXmjceg/8Ypvx/KqQ1TCr33yjCFPEX3mRUf0ethxr+yKjrmvc384uO/U6pO7FDoFj3iv5rzBdGsL7",
-	"vNl62Cm9cXp+zcqn2rfrRXIT9aPa/G0rQF2SqcxhP8WwnN2hsz0H4/mNzhvlWKcW+68y78YkAkOrudh7",
-	"Y0hYmwKVaEoFXYKOAXxicGdOEyoikE3Vgvbat59u/zcAAP//",
+	"3H3rbhtHmuirFHgWMDnTpElKlC0KCxzFkRJn4tgjyevBur3pYneRrFGzqtNVLYoxDJynOfN7XyGPcp7k",
+	"4Pu+qr6QTV0czexgfiQQybp+92v5cyfWq0wroazpTD93loInIsc/L7gVP8qVtPg/+CYRJs5lZqVWnWnn",
+	"QvxSCGMNEzxeMpkIZaXdsBWH/64Fy0TO1lIles26Ua4LKwa5X3KQu8lRbxCqS6Es0yrdsPVSKGaXghlh",
+	"rVQLA38wzmAiS3FmqDpBR9zyVZaKznQ0HAYdEy/FisMJV1LJVbHqTEdBx24y0Zl2pLJiIfLOly9BdaUL",
+	"seJSSbW441p2KU3LtXK5WFqm9HrAaueWdtk8Zv2Qh+PWMw7vO6MRLWC/FLFWiWGFsjJlvxTacpYLW+TK",
+	"TJlWjLPD8XHgfgZQKnFrmYM3kyZUPE31WiSsK34peMqsZtGFsPmmfzq3Io96J0zbpcjX0ojaMuulTt3l",
+	"aJUbLlM+SwXjCy7V3dBoIu3gxWNwBkfDk+2HhdVszaVlMzHXuQBw5BupFg0kTB6855egk/Gcr4R1nPA6",
+	"EatMW6HizZ/EZvcYb/i1MIzTvszwuRiwq6Vg4gZAIhMmDUtELm9Ewua5XiE8CyNy+I2rBEktVNdiEzCj",
+	"caFMcCuSEm1ZMUulWcIuyi2LQEZW4SvhFgrVa6UWMCERSZGlMuZWGCbtgI0ASOPJhN1IIwFrp5evXr9m",
+	"8ZLnPIaLbuGoo/NE5P3R+KBvihkIgKAj4bIkITpBR/EVjKsBpw/QaYCZ3/4o1MIuO9PxZBIA2P3nEQDZ",
+	"WpHDmv/1MQxvx6N+GN6+OPv0x3/rlFgxNgcuRaTkwmRaGYE4+YYnjlPhU6yVFQr/5BndW2r1PMv1LBWr",
+	"P/7VAJ4++9vhAjOe9GXt7NeEWVOsVjzfdKadU7bi6VznK5GwrUuyEgg3PC0EUYTlMu1MO4B4j7ZEC8OU",
+	"tmzFbUzYOn33msFpAeoDt8728lNG18b56ll9ei4WRcpzJm6zXBgjtWLhDvjCzgCxZSxXMUCxyNUUJTDP",
+	"5NQdbvrdu/Pzg//89i8/nR/9cPTu8D/enr6dXL15Mfn2CHBouS1MZ3oI8tVKiyTxWt3wVJZUWWGpsb4D",
+	"+lTS6L4fDShcSWOkWvQTbnkT2hF8FQGnuDH3Anemk00bhIn8kPfzXAMHf6ytkOU6E7ndsLADO4ad5paZ",
+	"BjmQd6ad53jGL5/+OQFZqGul16rvr7NFuoq5Aay8bxdggzCLuQKIgWb1gqj394c2bEPQLpQpskznViRN",
+	"iMOQf1KIf6mLtX/Lxbwz7fyv55Xt9Jx+Nc/f0RI0pakm6uAE04I2mbISMZKA+8Pl25+CLViHKrqAUzqZ",
+	"F7Guo1mmc6aKNGXEQMEO4nsBW+o0MYyHClHMvI5Y6yIFiMwLI2AZY0F5xkuuFmAdGCFYY9MB7nASqohQ",
+	"/fHTwCEvYqAMDN5kJVYzkfcCWJF7AQc85oUpKJovQedc5zOZJEJ9pfyOc21MX+dyIdW24J7leg3q1UMb",
+	"lS5XaNYwN6WN4F/V1vSTDeO5QER4u8mpcGncUk8obA8qim07i0NWcg/5NkDzNLRbwdSA8WFrpNwCXNal",
+	"IxhpxfbZewPA/msgG8XTM6Ckr6QA6dbYwX6xOMETpnrBlpzIknAMwgfosX5+mbTSAspQcZuJGAwxpHim",
+	"47jIc5E8GcYnTRlF92FG5Dcipz3vlVQOBk+E5t1LkynrwQe8IL2LhqdM9SJohSri+R3fpJonV1r/yPOF",
+	"+EpMZ7RK32rdT/06DZSD+NRwHHI0V/z2G51svtlYYR6m2qRhuDLcgis2PhqPDg/ZDBZ4Ov4e1fjbQYZZ",
+	"rWnnezC9C4On00ptEIh2IRmhULeVZ2PRJTah6oJqqFwSUOQB/oWOS1y58+TtCCbUjUh1JgLGDYqUUFnt",
+	"NVNv5yySfoDTnMHWdBynSZx6+h5VzbkUaWJ+J705rPZJe/XnuOZ+6vOEBMOJCo8O2Z/kN/dSXiqVQJA4",
+	"NUkbIZPVr380mRwcPTUtHowqWryoXaA6xkMp8z5oPb31tAduVi8EaqFWAIYKIci6F+ev2NHk5YT99rdJ",
+	"b8BOa3gbsTfyG6A+p6zYbIPk+v3V1Tsn8ELlowwODswI9LEDH/fIUi5V34pbyw4PRmRIwSIXZ6ffvjnr",
+	"Oaq9FPmNjMX7KpDytcKRYgP9OZepSJq06U09tLpzweMlbBQgak2q18DP/qolX7eSbRlYkAkZQ3EsMlsX",
+	"BopZuRIDhgEblnIr8pOtKMW2G+1DJhgfKQMWT6leawIXBQee3UdT7rOjtiCLMQgY00+kAThuAZsEplD4",
+	"E9xpzlMj9ggBoDEYD+PMWtp4KRKm5/MG/P4+gECbnpV3uIe5mxdGVqbAQx/9hX7RJOAKHFdoI1CMAtTD",
+	"jBvhfc8Z8DLHO3fL39xgs98ZvX+5fwD4Lt0hyF2qX/9uSO4HGwGVNOR+eP6kGfmwpTKdy1SggQuGgUj2",
+	"go1nWU0De2/G7/IPAZnb/DHQaoEHAirTOu3PizS9Q9TVgtPO4MBpyJQw8y4Jt2eBXwpRCKbnJO4MBpzB",
+	"/57rnGFIHFf+Zxd/dAsHgzvhX4G5gvrdvI4QbnBkwrrwf6mEuYOrSX+0Tf8HkGYdLI+gzh1wPJGRk28o",
+	"nUJXnjZzYbwpb8jC3tEiodLzeZlyc+poSsoo6gVuyfsEqbPpG4L5pDF3xTdsLdIUJqFgophPxUahupcR",
+	"YUK19TqX1go1YD9puwTeWnMTKsRNclJmdbaYKtriKowhYw4GExr1hGaV5NqHIjf6eS3phFi60voNVxuf",
+	"G/xat4Jb0ceE2LbpAGxQphrRGisyJq2pglBz9LykcSnV/VbFbsZyNBxW62Rg5a6G5u/DWofj44q1rrRm",
+	"K6425eb3mRp18DyV01CHSNfn3HSOeRirr4ViMumxFU8EW1HusEz/chWq7cR1RFFA44MgGA/CbBxgxQOV",
+	"A+WEqpFWZYaSlbtk6dful4n2O0mzmZavZ4z7jbT2gxapZmwt5HLPD1wERvtc7ddx2HvFC7vUufyVeOMr",
+	"2KvAJQDXqEZ3rCcnuCgyrZi4zWQukBgsX2UC/1biXuOzyhcF9TVcOH/ALuVCAXlQWvzpYsM1f/391k3v",
+	"5qttuDwNa1UAbbLT2gV0ylhRDW4OXEEJ8FCBMA/IOU1QT+i8TGFY3aqsypVP370OlWNiw9a5pnRILm70",
+	"NeUZGoz24cOH/mkNEruJfDSWqxFo5QMkBBylMIJ1o28Ez0UOepQbdnH+ih2PRiReZS6MK8AYjhqlBx2a",
+	"BKo1Xf172PEYCjuNbPlOyhvZosyVvRGJ5Fc45ivZo1yqv4K1+tYtthNJtUtufTaqvjwu28Yfl8Jpd5zO",
+	"zc6sJ4yhTup8UF6J4ZUYXuk+dmiFw9NHUwF60TYgooAlIk55jhUj8ZLnRlgquHEq5/3Vef8l6/5w+fYn",
+	"WAU/BkhqL8eTY/bb314ORmRqgevHWfSKaKF/pmKdSLWIQtVd/CqzgM3ygP2///N/e9MqWJWIWCeYWWSO",
+	"hhjNorgYUvNvfxtNBpPB6Ki3w0OnGPYpt9plochr26gq5traaO1SMh4hIC5q1AMSQRcWZHGTi/zK9zBN",
+	"iUY8MMaDyywTTxIJB+XpO0qPSuANNI23MflWCYorujRIJ/DZbEn85Il/GwIfHPOQPEJjdase7L4ihK07",
+	"1XLkn3fSckgm7ncX2jwejnpedtINnLFST3g0D0TFDrtVN0HHSbakM/1YHiPwd/9UztCzv4oYbYDvBU/t",
+	"8pHAPkViEM8M48qsRQu0Pf/v0Ju+jigFGYFtkdrlr1HAIlAnm/IH/PRrhHdWxQruoq87cDmebOAWtbKn",
+	"63vB4I7SdnkvGR55e0Wa5HDywjMFS3RcrISyAxbBLpGzYufSpdmvpUqYnvvxoepGrdIuLIbDgxhG418i",
+	"6p2wyEvirVWl8RlOFYudFb2YphWrPJ9fl2TFI3hkjYZzxSV4ALdukzwfV4iywz6+MmX7FOcVe5sAPazS",
+	"+l8vtREPKXrxZ/y9NUZWrMx9eqcmy76U1+R5zjfwuVKvn9u8oAqzJ1g1Kpi0JKJzAdoQJDP35NQE/+O1",
+	"9Q4K9rHvVZlcwQGgIppSH6t4VvyWyjUnx8dBrXhz2FJCW1oHu7LSLHVumbN2gHlaGOmkiiwAQYgbAUNL",
+	"2DUBs7eqqLq4t7F2r7218RTYslF2BHJsy3aPglBF9fIOGLOTGaaJbVYOzr8nXwezlbb9uS5UAh9Wwi51",
+	"0ofvXAkMStiat47LtkVscWAjg4AHbuRV3OQ9wXEYX8Uiq0/1IUyDs+1LIaKAZbmYy1uRoFwJVbtkjLYr",
+	"Xh9UCnafcvAGKNJgcJeuuPCR0UdqCxKGbu6W3gyq4FgiUonEC0cQuwo1lnlctNX1w/o+iOcGsVku+LXI",
+	"pyzSmVBg2slU1EJ9rHTYZiJUCfzdLWXpQjNjc451896lAxz2AhYteTrv19ckESRCBSKr8JXjTmnHqabq",
+	"J5gBhqmf3dTh5bBdMQT73idmL2HQJSGuIbr8MVrMBvrqgZZDUALfn6iVPoAUMTz9FQRCMfXS6q/qx6sq",
+	"i0GJv3mhYphrmM3lYkGO+WwDCiLmoB/SDTi2qJ/NkmeiVdW7kt67IFtd6VtUfEFHJu0EWOVDMHSQsG6E",
+	"V3qdRJU1S+XgvaZMPpiP4vHsmL9MXoij+YQfzg7icTISw/kxfzl7EbeRBZWyf94LR4XqwFful/H4MsYO",
+	"g6Ktc/Ase+6Ch8QI7RRpTZt1BFrZ444y7S5B79YKAAgrmabSRRWZkSqmMoP3St4ykel42TjQ6MXx5MXB",
+	"wfHweDg5Cjpzna+4JcV5dNhpbb2oky5WySGc8MwB4ftuuv3WkcQjaBcNw6qoIOZ5LqnqpZ3a9taIPDO1",
+	"ilhX09pEUOJI0E14ndy5HtHgX/ouBdB/nUQ9b0L4IRg2KYsLqms0932k4eSIbT8cbV60igBSs3HEVjxr",
+	"Id65TJvWDEaSfqKmjjP35ZcW/GKV9j2M/t60kJDzMXF+7WJ1DOylpz9jEujCsfxXCETSj1VMwhWtGJYU",
+	"OZ+lG0oBJmj0edW5S3ZOBrVTChiCnmkX/EZU+5y4DLFb2BkmvsPs98svmbRIkdN0zTeGiVVmNyelrF9y",
+	"cmYW8qYBCY5SdiOaxPqx7prsbLvit6/px+GuO0Lw3HusCMi27pHD57pKJbJ2q860TgXHuilTxLEzmloX",
+	"RiKn9pko7MAqYSfCaC2gdjwc1qMA8HNTkeM39+pxdwaCfFCSRXnrvXRc61l6tMnnWsHI2q+SpFJ5RY2R",
+	"xNxV8JeFmA8VnqdqQ9Ek6hIQt1jghb0FXYJDwFSxmoGV6fARMLoeGuCI+d6AvaZiCJ2veZ6AGNQ1Mitl",
+	"8bTys2BT15vgdzDMZCJNReLLQytjxQcwfRkGMNJ3+pkJlXBBSYyzsq5fiRt2dNifScvmqebW9LDJbku9",
+	"mlBh6yKewpAkx50AwtdCZCbADDYVyxlvgLg2vMPhMFTwMy9Dce7W1A0xDVWo+o4sDevSt75pQuseWxUG",
+	"U+Au2ktrRWFYfPtyOIz6+Nf5+XkUKsaEiXkmyilgBIMm4swUea4X3AqWcZmzbrPRA10rmP/+j+fn598y",
+	"qYwVPOmd4D7D4XCIqfO5VOIETts4pN+sUPKXQuCtpQKh4Qhgay+AGGyFVfjc2B6uyB12abUliEhxy2Ob",
+	"UpEl0Z3TqXWUMWlhMY95q6f+AL/992jw4vjF0fHB6ODw5dH4YDR5IQ6GL6vz1BCGsEMqLPtbewHlOJjS",
+	"qv+ryLU/IRIAVrXPMd1rNRsGsABgRmnKFSdyIV2mmIKteFikFtZ1hpRhM7HRKmG//ff4vyYHsIQp4iVQ",
+	"5fFw+GJ0fDyeHL44HB4fH2BmQK54agAIuAMuPZrA9qMXOFculJzLmCvrtu8NWDQaDMEzHp2NIzxg1B9G",
+	"WC1yDSzsWOjE3T/f+Ev+wG/4JUoAsJaADQdEonK+ibAaQxggCW+BDmAFTPWkWi2ANioWc7RNeAZJQLXe",
+	"RB4GixEU4INbttLGsslozBIhsgGwxlXZX0z46aJmfERNeajqReWOnebSNkyeZ/vqyEPVPRwd1KhiOzLg",
+	"LJfb/kL3S82QYF7rgq/fCGM4VkmXA/pylekcxbxrk3XjO9j2uuxMOw1p5Rtct4ylO9TIkxhCnkkaLkZp",
+	"sj6J6ROAXx8vy62IGXW94C1U0lKXCaoDLNJAKt6p7OGk4sF2qbc+g0APFWcxT1OBBUXMijQt6+uoQ4kp",
+	"sXaX20Lvk5lcBArDKuFji1w5q7IkXXQOHKFrRQ8l4MemB/mxMxz98O34zy+ujv/yp8M3L//j6D+/Ofhp",
+	"cjF6NT7v3GmXbZtiX28ywS8UaOSpqzQj+nHO1N/HjGoj+3pQ5vFET0Vn3PgcA1KeL9xn3VLIvNPGLnJx",
+	"+ecfaUrAzJLn1AfA09TPNL22dCBPfhTWvxnQPMMZGStNpZQEJJ+BOKKqmwCPChvxTdQgiGFw59sRcO+M",
+	"Mm+tm9cLVuseThUhGN+7Qb7v1Qy3B+ictn1YN8LDRYyyRWzYpPV9xr5OE2Hs6UK4lx52N/5er1EbEani",
+	"8PIExGPg8cA3AG+pfBkW6w5JBiqttkJIB4NJKyBI2+26tR4oHgEtxw4a5NFG3++dV/1YwpYLJZK+VF4/",
+	"8muh6t6+q9BRaZs3u2pNzsG6WFUDVgGOiYL6yyy0JIB1J0XPE/6/3adBrFftgrN9R1+bh33q5fammG0H",
+	"1mDgz4fj1rVXfCHuuVAmY1vkoslanaW1mZk+f147/HOe8EHWnpDfHzAs94EhD4bbacLZj/pGpDy+X2zK",
+	"NgmJoaK4yKXdXGLJEonJTF7BgfDBCyxCOvdxv/z6Z5fJ5SrRK+LLzm5inrqe+lb3XcNnWeoVsOjU1exh",
+	"mHbKfJ1T29JRECoQCTMeXzOBr7aAjc1jNFA57iPjWhlszsuiGMbJkwUjIVRb/Q/Y3I7OGxjjl9+f9seT",
+	"IwDzsjIey0Ul7ggWa6i6kcR0FGKq5w2VmYi172VHAQLIhN2jE5aLlb6RTtikUolQUbEZqhEXucT3dsoz",
+	"5oK89UrA80xSzZoS68g3UAJFoFVC9WYgBRGWFTEAhQLp0fcA+Bak/vDhrNMqJsBQ8hTokIeN3NzsQyJh",
+	"EMc6BLLZJlQl+upXwlERy3IJSgBsGsB0qmOeAuIeeDN3vldaX8s93OWvEOMYDHi4Dr2fxK0d/BULzwbs",
+	"A2KSPFeeU7osVInIkO60YtHF2/dXZ6fvXv98eXZ5+frtTz+fv714c3oVTRF9fV7YJbs5BBopPw98jpJu",
+	"G7Do558vgeVEf9+YE8YVxiXyDZrXP3w4C1jE08WUJTKHJYSKp+x0PDn67tWbqIdmL6ADbnIzge1h1b+a",
+	"O/ZuHXBCK4cKln71zav+95eT0ThiYGn43ciZuhab8m2ikl0ceDHtAZxieGp7A/ZqWahrkbifDetGRCQw",
+	"jmiE/NCdb0dRwAaDQc8jwxixmqUiCZVUDB8aGrBXblGPL29+8ix7ZmpYgd/wl9WUoLvKrIvbsFgXaIUY",
+	"xmfGOZKCEb2xslDUUtEDhj54qLBd0195JoxMBIvhpgaL7ICaFbGPssyuQUYhoBI5n4scW5cpahSgr4zV",
+	"n+wDjthuoGDdXcK7vHp7cfbvfmjUI1fWHYeEG5o2Gf+l2OJhH8Ih/sLXmWhe9TrTHsqsmI9n8k9iQ/6n",
+	"VHPti0t5XPdeS05fcakslwrMmKBT5GlNdy6kXRYzVJ1+fPWHNKYQprNTMFnJEHxEC7tw6/wM2oYcj+jd",
+	"28sr9rxcNZqC0C3JIVT1NreA5cLo9MYJcvIMG3RUVoPTxuWTXGA7gUeKvFjlTYEMyJ6sMqiBc4bQcfoc",
+	"en8m7EyZd6OQ7r9EoWp3phKZYADkDI1kemSiUhS4OEVgahVi0b6C3yhUvmqMKBTOjPla1o1cZVrUGzDa",
+	"zKdPfY4NmamZ4PLt1d0tq9L52WjaUGIDXxcbjV/618VCtf28WMAWQokcXzWrAi0njRfMZNlW4a71zGBd",
+	"hytWC/yvPmOBhY0U0Ur1AhWye3gNY9fIcRyjaCJUc7EuIbrV0u1DXa2N3fUEX5eHqnoUrMzF8pYXALCT",
+	"/KTW981SSW0lYtWbeqljxa3rG9eFZU3o1wjDxWw8pqK/9H3N79UmE/23dNcpU9ooOZ9HA3bKMo7CnNtQ",
+	"+Wt/d3ZVguD7s9NvK+CveVV3y7Hs7cQB9nA4oZOTXCojRVQUhAiLTtNUr+G85xr5R9k+VvQKvjJTRkXZ",
+	"CYOjUrSRxakEDFYUUT6pUyNh8BxpfRpunsM6JDsi1o3iXHArMBz2CgdgUT5VEofK8eomI1tkt9SBFIF7",
+	"4Qjd18jX9WFIUjObb2oddkuRiwBOHl+zP/zB20ziD38gQcGNFWjFNuWz1aGKKpMt8jUDpdXE+v2crxu2",
+	"k1QsERjJBDhQqbehphJ8JcNpxbIkw725Y+iX2js9TnXsNWFC5dSMtEakc1IjqYyFiyw64Q+OaC6F5eDH",
+	"YxRELpbYm4bsk/RqRXelPO8EnRuRGxLyo8FwMER/PhMKfpx2DgbDwYGLhqKrUgl2fNRAm9YnR9tkuod5",
+	"190GnIyayu8FbFZI9wJWA92lQGtqjlIV+JbFnZICSvZUykHaRl3NVUk0ntvGwyHTKi5LpkK1G3Il4h0P",
+	"xzTyjiT1FEVv9djj9usOJtVr7znVoo5spguFvUpzLlOpFqHqTm5vXUtouZfrwoQbeWQCkDEs1TUbFVNO",
+	"L5HmGvN+sV6tYEZC5muV48bWwu1uTV/FM2Cn7iVLL5+8AYqwyhEQEhQ2PTKE9Upz1pLW8at0D/EupJAw",
+	"sOYfKoKjPzMsAeGcUgwGhQJXTGcggTSQCvhyWco3pRDxYlcaPIzVukxWOOzG10qvU5EswBiuzt0jd7R8",
+	"qtPWKurO6LBg1rjMI26HyTmXzXRPIfq0DQliyvWK1AjsrC3fJyGVRZeuoss69/UM+55xAx1Ekp61pAnL",
+	"V+DK90HYQljDDodDX1O5+wac838pbxhU16+/xNLIx6Byb0vIuM1GBz4TWjaGML7dTYKp55ZGGkql+pUm",
+	"iDrMXXHVklmw2r3uKyyqWMPnopaiLsXBtdiEyqUhslwnRSxaiJuOXWasfQG5sTyvqaBQUau3I8XqtVjL",
+	"DF976k25sWx8yJa6wEdaQ/Wh9ZHknU7VYOth5i5nVf8rMN1OD6zrF8a4TKNxt/aWM5k04+EwCBVwBVz0",
+	"cHxcSjqwUTYs2mpqBa+wpU01IkEabTWeRh7t3qwqvQJ6fphwOj72pFhvsyUlRmwttXqdgALTxiIHdJov",
+	"+35sL2Kqhjzfevn3y6eyWOkbnWzuaMRra8CjfMx9dRezwhVd1BOvnaD5uicu5UtBGh15WNrxcRSMg4NP",
+	"4NO5+OD+XWnAifOl4uV26AtWJJHRLKRrnMdVAew90GefrRoH9LAw4kXnyc+j8YFrvaNgZ3uryFaE55lx",
+	"JqRxXrluca6ah7yq/+4mP9t/YFcd+PCewEZ1z57GwKx88s2XxwzYW9AU1eO3dYxXMV/wJbcfQB4Ph4+k",
+	"v+rZo7auPUMVA05oPQPL2z1HKBNzwmrlt8aFVOuGtndNuo3uCZ+AbdgAodoRvy7h3sSWe+aam8Z7TSWe",
+	"ynz0Q9K3mK29L6Fapkkpe/l45LucfAv27060/ys+BgAwGA/HjyTRfUWDV3UDtbJBq/dEQF+sJT1GUlqg",
+	"1F1OTlJJvyes9Y30XLhpQMVY+75Nk+3vA500jWd3gd9Hp5+q6klKjP5Oytwqnr2DPve+7sYteSVdV8iq",
+	"1yrwL8iFyvkTvZM7S2vr5ngdYaHaqYvd8Rb+ZR/NAFwckihvm1aK/Oe1B+9xyuj+KY03NXDSwf2TqneZ",
+	"YcboATO233jFeZOHHK/lbQOYPD6+f/L2izww7+ABMLnrsdAvQWfyEFQ0Hy/GWQ8AU8uDj/WsLZqjWymw",
+	"j5++BJ8bGT/6pkrrfvz05VNdSL1zrn7pT/jKo2ahQCfoWL5AnUghF7QVfQM13GUhWo3GKpxB7VouWAvS",
+	"CQVjhvW/8VLE1+jzlF4rei4RRh3LPm2KbDvfP5XoekgKU1Z2hGsMxSK/xnOfva2IZeMBg+PBwWDco6Ze",
+	"bCgzvuwyVFFc5Cnrv3a1kuuFsKzfN5lM9vgP3wn7vYPM7zbC9PXuy08NANZ1h289g1mPEPquBX+fFdpA",
+	"1/8k4zSpv0HHP8obUfU31siVaMfRK/X1P5Bchdp+PxGficWnE7deJ4u58k/QBaGaDGu1oayrdMsLjC5K",
+	"hWs5bT0v0nTj36oJlasnE4PFAAsVaqVm1cM2zefvehRKdGEonhrterVdwqvZ4jndCnZldhn4iii+EC44",
+	"V4XAsDYFrkWR/fJdNl/PxLpif+FYFWqvQppbzaIDdlqtRavXWumvhQutUikePQC0mWLmjSqoyQaBybWu",
+	"fIC3tP4Ypi5V3CMPjxQqLscVqgcLlT0S4oJo8XcLiHqNXcUPuHpQD7CWBW7e6ARzC5v4FdOFpYLkUpKU",
+	"3b5Vc2zZC9uoXByWZYSjcb3gjwzR3Xq8g8Gk1iPr+mCpYoknW/8syeUu4wVVDTIxa9B8JBCz+7/zIsP6",
+	"PVwl3e5Fhm3XeLidXTZzt0jdyz0Chx4M+5cwXRrC+6LZnd4qvXF6fiPKfzFmt9Qnv/GNGPi3K971+cGy",
+	"/OA5huXcDq0dnBisbzRnlu1DtbRNVTRBJhEYWs3F3pEh4WwKVKIrrjh2eXDsiuAJm/GUqxhkU7Wgu/aX",
+	"T1/+fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

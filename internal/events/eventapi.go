@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/inngest/inngestgo"
+
+	"github.com/routeapi/routeapi/internal/rawjson"
 )
 
 // dataSlot is where Encode splices the request's data into the encoded
@@ -31,74 +33,54 @@ const dataSlot = `"data":{"data":0`
 // cost does not grow with its size beyond a copy (white space outside
 // strings is removed).
 func Encode(e Event) (json.RawMessage, error) {
-	raw := []byte(e.Data.Data)
-	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
-		return nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
-	}
-	if spaceOutsideStrings(raw) {
-		var b bytes.Buffer
-		if err := json.Compact(&b, raw); err != nil {
-			return nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
-		}
-		raw = b.Bytes()
-	}
-	id := e.ID
-	d := e.Data
-	d.Data = json.RawMessage("0")
-	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
-	if err := ge.Validate(); err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-	}
-	out, err := json.Marshal(ge)
+	out, at, raw, err := encodeParts(e)
 	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+		return nil, err
 	}
-	at := bytes.Index(out, []byte(dataSlot))
-	if at < 0 {
-		return nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
-	}
-	at += len(dataSlot) - 1 // the "0"
 	res := make([]byte, 0, len(out)+len(raw))
 	res = append(res, out[:at]...)
 	res = append(res, raw...)
 	return append(res, out[at+1:]...), nil
 }
 
-// spaceOutsideStrings reports whether the JSON value raw has white space
-// outside its strings, the only thing json.Compact would change: text with
-// spaces inside a string is copied as it is instead of going through
-// encoding/json's byte-by-byte scanner.
-func spaceOutsideStrings(raw []byte) bool {
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case ' ', '\t', '\r', '\n':
-			return true
-		case '"':
-			i = stringEnd(raw, i+1)
-		}
+// Size is len(Encode(e)) without building the encoded event: what Inngest
+// compares with its event size limit (consts.AbsoluteMaxEventSize, checked
+// on each event's bytes as sent).
+func Size(e Event) (int, error) {
+	out, _, raw, err := encodeParts(e)
+	if err != nil {
+		return 0, err
 	}
-	return false
+	return len(out) - 1 + len(raw), nil
 }
 
-// stringEnd returns the index of the quote that closes the string whose
-// contents start at i (len(raw) when there is none). It jumps from quote to
-// quote with bytes.IndexByte and looks at backslashes only before a quote.
-func stringEnd(raw []byte, i int) int {
-	for {
-		q := bytes.IndexByte(raw[i:], '"')
-		if q < 0 {
-			return len(raw)
-		}
-		q += i
-		bs := bytes.IndexByte(raw[i:q], '\\')
-		if bs < 0 {
-			return q
-		}
-		i += bs + 2 // past the backslash and the character it escapes
-		if i > len(raw) {
-			return len(raw)
-		}
+// encodeParts encodes e with data 0 (out, whose "0" is at out[at]) and
+// returns e's data compacted (raw), to be put in its place.
+func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
+	raw = []byte(e.Data.Data)
+	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
+		return nil, 0, nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
 	}
+	raw, err = rawjson.Compact(raw)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
+	}
+	id := e.ID
+	d := e.Data
+	d.Data = json.RawMessage("0")
+	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
+	if err := ge.Validate(); err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	out, err = json.Marshal(ge)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	at = bytes.Index(out, []byte(dataSlot))
+	if at < 0 {
+		return nil, 0, nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
+	}
+	return out, at + len(dataSlot) - 1, raw, nil
 }
 
 // ClientConfig configures a Client. Nothing is read from the environment.

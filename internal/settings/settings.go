@@ -4,7 +4,6 @@ package settings
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,11 +18,20 @@ import (
 // Defaults applied when the file leaves a value out.
 const (
 	DefaultEvent = "app/route.requested"
-	// DefaultMaxBodyBytes is Inngest's free-plan event size limit (256 KiB).
+	// DefaultMaxBodyBytes is the body limit in force while no settings are
+	// loaded. Loaded settings that leave route.maxBodyBytes out get the
+	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor).
 	DefaultMaxBodyBytes = 256 << 10
 	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB).
 	MaxMaxBodyBytes = 3 << 20
-	maxEventNameLen = 255
+	// DefaultMaxEventBytes is Inngest Cloud's event size limit on its free
+	// plan (256 KiB; https://www.inngest.com/docs/usage-limits/inngest).
+	DefaultMaxEventBytes = 256 << 10
+	// MaxMaxEventBytes is the largest event the Inngest server accepts:
+	// consts.AbsoluteMaxEventSize (3 MiB) in github.com/inngest/inngest,
+	// checked on each event's bytes as sent ("Event is over the max size").
+	MaxMaxEventBytes = 3 << 20
+	maxEventNameLen  = 255
 	// Bounds of route.rateLimit.
 	maxRateRequests = 1_000_000
 	minRatePer      = time.Second
@@ -39,6 +47,27 @@ type Settings struct {
 	// APITokens are the server-to-server tokens accepted, by hash. Removing
 	// one revokes it at the next reload.
 	APITokens []apitoken.Entry
+	// Inngest describes the Event API events are sent to.
+	Inngest Inngest
+}
+
+// Inngest describes the Event API routeapi publishes to.
+type Inngest struct {
+	// MaxEventBytes is the largest encoded event (the whole event object as
+	// sent: id, name, ts, data with the request's data, user, public
+	// settings and request id) the Event API accepts; a request whose event
+	// would be larger gets 413. 256 KiB on Inngest Cloud's free plan, 3 MiB
+	// on its paid plans and in the open-source server.
+	MaxEventBytes int64
+}
+
+// EventLimit is MaxEventBytes, or DefaultMaxEventBytes when it is 0 (settings
+// built in code rather than parsed).
+func (i Inngest) EventLimit() int64 {
+	if i.MaxEventBytes > 0 {
+		return i.MaxEventBytes
+	}
+	return DefaultMaxEventBytes
 }
 
 // RateLimit allows Requests per identity in each window of length Per.
@@ -70,6 +99,9 @@ type file struct {
 			Per      string `yaml:"per"`
 		} `yaml:"rateLimit"`
 	} `yaml:"route"`
+	Inngest struct {
+		MaxEventBytes *int64 `yaml:"maxEventBytes"`
+	} `yaml:"inngest"`
 	Public    map[string]any `yaml:"public"`
 	APITokens []struct {
 		ID     string `yaml:"id"`
@@ -97,11 +129,16 @@ func Parse(data []byte) (Settings, error) {
 	if f.Route.Event != nil {
 		s.Route.Event = strings.TrimSpace(*f.Route.Event)
 	}
-	if f.Route.MaxBodyBytes != nil {
-		s.Route.MaxBodyBytes = *f.Route.MaxBodyBytes
-	}
 	if s.Public == nil {
 		s.Public = map[string]any{}
+	}
+	s.Inngest.MaxEventBytes = DefaultMaxEventBytes
+	if f.Inngest.MaxEventBytes != nil {
+		s.Inngest.MaxEventBytes = *f.Inngest.MaxEventBytes
+	}
+	s.Route.MaxBodyBytes = min(DefaultMaxBodyBytes, MaxBodyFor(s))
+	if f.Route.MaxBodyBytes != nil {
+		s.Route.MaxBodyBytes = *f.Route.MaxBodyBytes
 	}
 	if rl := f.Route.RateLimit; rl != nil {
 		per, err := time.ParseDuration(rl.Per)
@@ -134,8 +171,20 @@ func (s Settings) Validate() error {
 	case strings.HasPrefix(ev, "inngest/"):
 		return errors.New("settings: route.event: names starting with inngest/ are reserved by Inngest")
 	}
-	if n := s.Route.MaxBodyBytes; n < 1 || n > MaxMaxBodyBytes {
-		return fmt.Errorf("settings: route.maxBodyBytes: want 1 to %d (Inngest's largest event), got %d", MaxMaxBodyBytes, n)
+	if n := s.Inngest.MaxEventBytes; n < 1 || n > MaxMaxEventBytes {
+		return fmt.Errorf("settings: inngest.maxEventBytes: want 1 to %d (the Inngest server's largest event), got %d", MaxMaxEventBytes, n)
+	}
+	if err := checkPublic(s.Public); err != nil {
+		return err
+	}
+	fit := MaxBodyFor(s)
+	if fit < minBodyBytes {
+		return fmt.Errorf("settings: public: the event's envelope with these public settings is %d bytes, which leaves no room for data under inngest.maxEventBytes (%d): every event would be too large for Inngest",
+			EnvelopeBytes(s), s.Inngest.MaxEventBytes)
+	}
+	if n := s.Route.MaxBodyBytes; n < 1 || n > fit {
+		return fmt.Errorf("settings: route.maxBodyBytes: want 1 to %d, got %d: a larger body cannot fit an event of inngest.maxEventBytes (%d) with its envelope of %d bytes (id, name, ts, user, public settings, request id)",
+			fit, n, s.Inngest.MaxEventBytes, EnvelopeBytes(s))
 	}
 	if rl := s.Route.RateLimit; rl != nil {
 		if rl.Requests < 1 || rl.Requests > maxRateRequests {
@@ -157,9 +206,6 @@ func (s Settings) Validate() error {
 			return fmt.Errorf("settings: apiTokens[%d].sha256: the same hash appears twice", i)
 		}
 		ids[t.ID], hashes[t.Hash] = true, true
-	}
-	if _, err := json.Marshal(s.Public); err != nil {
-		return fmt.Errorf("settings: public: not representable as JSON: %w", err)
 	}
 	return nil
 }

@@ -17,9 +17,13 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	// The default body limit leaves room for the envelope of the smallest
+	// event (154 bytes with the default name and empty public settings)
+	// under the default event limit of 256 KiB.
 	defaults := settings.Settings{
-		Route:  settings.Route{Enabled: true, Event: "app/route.requested", MaxBodyBytes: 256 << 10},
-		Public: map[string]any{},
+		Route:   settings.Route{Enabled: true, Event: "app/route.requested", MaxBodyBytes: 256<<10 - 154 + 9},
+		Public:  map[string]any{},
+		Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
 	}
 	tests := []struct {
 		name string
@@ -39,24 +43,35 @@ public:
   limits: {perDay: 10}
   tags: [a, b]
 `, settings.Settings{
-			Route: settings.Route{Enabled: false, Event: "shop/order.placed", MaxBodyBytes: 1024},
+			Route:   settings.Route{Enabled: false, Event: "shop/order.placed", MaxBodyBytes: 1024},
+			Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
 			Public: map[string]any{
 				"appName": "Example",
 				"limits":  map[string]any{"perDay": 10},
 				"tags":    []any{"a", "b"},
 			},
 		}},
-		{"largest body", "route: {maxBodyBytes: 3145728}\n", settings.Settings{
-			Route:  settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: settings.MaxMaxBodyBytes},
-			Public: map[string]any{},
+		// 3 MiB events (Inngest's largest): the largest body leaves room
+		// for the envelope.
+		{"largest body", "inngest: {maxEventBytes: 3145728}\nroute: {maxBodyBytes: 3145583}\n", settings.Settings{
+			Route:   settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 3<<20 - 154 + 9},
+			Public:  map[string]any{},
+			Inngest: settings.Inngest{MaxEventBytes: settings.MaxMaxEventBytes},
+		}},
+		{"largest event, default body", "inngest: {maxEventBytes: 3145728}\n", settings.Settings{
+			Route:   settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: settings.DefaultMaxBodyBytes},
+			Public:  map[string]any{},
+			Inngest: settings.Inngest{MaxEventBytes: settings.MaxMaxEventBytes},
 		}},
 		{"smallest body", "route: {maxBodyBytes: 1}\n", settings.Settings{
-			Route:  settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1},
-			Public: map[string]any{},
+			Route:   settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1},
+			Public:  map[string]any{},
+			Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
 		}},
 		{"event name of 255 characters", "route: {event: " + strings.Repeat("e", 255) + "}\n", settings.Settings{
-			Route:  settings.Route{Enabled: true, Event: strings.Repeat("e", 255), MaxBodyBytes: settings.DefaultMaxBodyBytes},
-			Public: map[string]any{},
+			Route:   settings.Route{Enabled: true, Event: strings.Repeat("e", 255), MaxBodyBytes: 256<<10 - 154 - (255 - 19) + 9},
+			Public:  map[string]any{},
+			Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
 		}},
 	}
 	for _, tc := range tests {
@@ -107,6 +122,29 @@ func TestParseErrors(t *testing.T) {
 		{"maxBodyBytes zero", "route: {maxBodyBytes: 0}\n", "maxBodyBytes"},
 		{"maxBodyBytes negative", "route: {maxBodyBytes: -1}\n", "maxBodyBytes"},
 		{"maxBodyBytes above 3 MiB", "route: {maxBodyBytes: 3145729}\n", "maxBodyBytes"},
+		// The issue's example: a 3 MiB body cannot fit an event of 256 KiB,
+		// nor one of 3 MiB with its envelope.
+		{"maxBodyBytes 3 MiB, default events", "route: {maxBodyBytes: 3145728}\n", "route.maxBodyBytes: want 1 to 261999"},
+		{"maxBodyBytes 3 MiB, 3 MiB events", "inngest: {maxEventBytes: 3145728}\nroute: {maxBodyBytes: 3145728}\n", "cannot fit an event of inngest.maxEventBytes (3145728)"},
+		{"maxBodyBytes one above what fits", "route: {maxBodyBytes: 262000}\n", "want 1 to 261999"},
+		{"maxEventBytes above 3 MiB", "inngest: {maxEventBytes: 3145729}\n", "inngest.maxEventBytes"},
+		{"maxEventBytes zero", "inngest: {maxEventBytes: 0}\n", "inngest.maxEventBytes"},
+		{"inngest unknown key", "inngest: {maxEvents: 2}\n", "maxEvents"},
+		// The issue's example: 400 KB of public settings through a YAML
+		// anchor repeated nine times makes every event too large.
+		{"public larger than any event", "public:\n  a: &big " + strings.Repeat("x", 44444) + "\n" +
+			func() string {
+				var b strings.Builder
+				for i := range 9 {
+					b.WriteString("  k" + string(rune('0'+i)) + ": *big\n")
+				}
+				return b.String()
+			}(), "every event would be too large"},
+		// {"a":"x…"} (8+n bytes) replaces {} in the envelope of 154 bytes:
+		// n = 256 KiB - 160 leaves room for a body of 9 bytes, one too few
+		// for {"data":0}.
+		{"public just too large", "public: {a: " + strings.Repeat("x", 256<<10-160) + "}\n", "every event would be too large"},
+		{"public integer beyond float64", "public: {limits: {max: 9007199254740993}}\n", `public at "/limits/max": The number 9007199254740993 would reach Inngest as 9007199254740992`},
 		{"maxBodyBytes not a number", "route: {maxBodyBytes: lots}\n", "lots"},
 		{"enabled not a bool", "route: {enabled: maybe}\n", "maybe"},
 		{"public with non-string keys", "public: {1: {2: x}}\n", "public"},
@@ -124,7 +162,7 @@ func TestParseErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := settings.Parse([]byte(tc.yaml))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Parse(%q) = %+v, %v; want an error mentioning %q", tc.yaml, s, err, tc.want)
+				t.Fatalf("Parse(%.200q) = %.200v, %v; want an error mentioning %q", tc.yaml, s, err, tc.want)
 			}
 		})
 	}

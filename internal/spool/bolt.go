@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -73,13 +74,20 @@ func OpenBolt(dir string, max int, lockWait time.Duration) (*Bolt, error) {
 func key(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // Records are stored as 8 bytes of NextAt (unix ns, big endian) then JSON,
-// so Claim can skip records that are not due without decoding them.
+// so Claim can skip records that are not due without decoding them. The
+// event is kept byte for byte: json.Marshal would rewrite <, > and & in it
+// as \u003c… (HTML escaping), and U+2028 and U+2029 likewise, the same
+// value in more bytes, which can push an event accepted at the size limit
+// over it when it is delivered from the spool.
 func encode(r Record) ([]byte, error) {
-	j, err := json.Marshal(r)
-	if err != nil {
+	var b bytes.Buffer
+	b.Write(binary.BigEndian.AppendUint64(nil, uint64(r.NextAt.UnixNano())))
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
 		return nil, err
 	}
-	return append(binary.BigEndian.AppendUint64(nil, uint64(r.NextAt.UnixNano())), j...), nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // appendRecord stores r under the bucket's next sequence number, so records

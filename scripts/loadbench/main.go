@@ -160,7 +160,7 @@ func run() error {
 	}
 	cookie := minted.Cases[0].CookieHeader
 	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("route:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n"), 0o600); err != nil {
+	if err := os.WriteFile(settingsPath, []byte("inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n"), 0o600); err != nil {
 		return err
 	}
 

@@ -119,9 +119,11 @@ export async function startInngest() {
   return inngest;
 }
 
+// settingsYAML writes a settings file with the Inngest dev server's event
+// size limit (3 MiB), under which maxBodyBytes fits.
 export function settingsYAML({ event = "app/route.requested", enabled = true, maxBodyBytes = 262144, rateLimit } = {}) {
   const limit = rateLimit ? `  rateLimit: {requests: ${rateLimit.requests}, per: ${rateLimit.per}}\n` : "";
-  return `route:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\n${limit}public:\n  appName: node-tests\n`;
+  return `inngest:\n  maxEventBytes: 3145728\nroute:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\n${limit}public:\n  appName: node-tests\n`;
 }
 
 /**

@@ -26,6 +26,14 @@ export interface paths {
          *     (4xx), it is kept in the spool's dead letters for an operator to
          *     replay, and the answer is 202 too.
          *
+         *     The route acknowledges (200 or 202) only an event the Inngest Event
+         *     API accepts and stores with `data` as sent; everything else is
+         *     refused before it is published or queued (see `RouteRequest.data`):
+         *     a body Inngest would store changed or refuse gets 400 with
+         *     `errors[].pointer` at the member, an event larger than the settings'
+         *     `inngest.maxEventBytes` gets 413, and a body with a content coding or
+         *     a charset other than UTF-8 gets 415.
+         *
          *     Send an `Idempotency-Key` to make retries safe: the same user and key
          *     always produce the same `eventId`, and Inngest does not start functions
          *     again for an event id it saw in the last 24 hours.
@@ -105,7 +113,29 @@ export interface components {
             /**
              * @description Any JSON value except null (string, number, boolean, object or
              *     array). It is forwarded to the event unchanged: the same JSON
-             *     value, numbers with all their digits.
+             *     value, numbers spelled as sent. Inngest decodes events with Go's
+             *     encoding/json (numbers as 64-bit floats), so routeapi accepts
+             *     only values that decoding keeps, and refuses the rest with 400
+             *     and a pointer to the member:
+             *
+             *     - strings (member names too) must be UTF-8, and a `\uD800`-`\uDFFF`
+             *       escape must be half of a surrogate pair (Inngest would store
+             *       U+FFFD instead); `\u0000` is fine;
+             *     - member names must be unique within an object (Inngest would keep
+             *       the last);
+             *     - a number must have exactly the value of the 64-bit float it
+             *       decodes to: within ±1.7976931348623157e308 (Inngest refuses the
+             *       event otherwise), not a non-zero number that underflows to 0,
+             *       and no more digits than the float keeps (integers beyond ±2^53
+             *       such as 9007199254740993, decimals of more than 15 to 17
+             *       significant digits). `1.0`, `1E2` and `-0` are kept as sent;
+             *       every number JavaScript's `JSON.stringify` writes is accepted.
+             *       Send longer numbers as strings;
+             *     - arrays and objects may nest at most 512 deep.
+             *
+             *     The whole event (this data with the user, the public settings and
+             *     the envelope) must fit the settings' `inngest.maxEventBytes`
+             *     (413 otherwise).
              * @example data
              */
             data: unknown;
@@ -341,8 +371,9 @@ export interface components {
     responses: {
         /**
          * @description The request is invalid: the body is not JSON, does not match
-         *     `RouteRequest` (missing or null `data`, unknown property), or a
-         *     header is malformed.
+         *     `RouteRequest` (missing or null `data`, unknown property), holds a
+         *     value Inngest would refuse or store changed (see `RouteRequest.data`;
+         *     `errors[].pointer` names the member), or a header is malformed.
          */
         BadRequest: {
             headers: {
@@ -379,7 +410,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than `route.maxBodyBytes`. */
+        /**
+         * @description The body is larger than `route.maxBodyBytes`, or the event it makes
+         *     (data with the user, the public settings and the envelope, as sent
+         *     to Inngest) is larger than `inngest.maxEventBytes`.
+         */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -388,9 +423,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is not `application/json`. */
+        /**
+         * @description The body is not `application/json`, declares a charset other than
+         *     UTF-8 (JSON is UTF-8, RFC 8259 §8.1), or has a `Content-Encoding`
+         *     (gzip, br, …): routeapi decodes no content coding (RFC 9110 §15.5.16).
+         */
         UnsupportedMediaType: {
             headers: {
+                /**
+                 * @description `identity` when the content coding was the problem: send the body without one.
+                 * @example identity
+                 */
+                "Accept-Encoding"?: string;
                 [name: string]: unknown;
             };
             content: {

@@ -1,4 +1,4 @@
-package jsonvalid_test
+package rawjson_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routeapi/routeapi/internal/jsonvalid"
+	"github.com/routeapi/routeapi/internal/rawjson"
 )
 
 var cases = []string{
@@ -27,7 +27,7 @@ var cases = []string{
 // including the nesting limit on both sides of 10000.
 func TestValidMatchesEncodingJSON(t *testing.T) {
 	for _, c := range cases {
-		if got, want := jsonvalid.Valid([]byte(c)), json.Valid([]byte(c)); got != want {
+		if got, want := rawjson.Valid([]byte(c)), json.Valid([]byte(c)); got != want {
 			name := c
 			if len(name) > 60 {
 				name = name[:60] + "…"
@@ -38,7 +38,7 @@ func TestValidMatchesEncodingJSON(t *testing.T) {
 }
 
 // FuzzValid compares Valid with json.Valid on arbitrary bytes. `go test`
-// runs the seeds; `go test ./internal/jsonvalid -fuzz FuzzValid` explores.
+// runs the seeds; `go test ./internal/rawjson -fuzz FuzzValid` explores.
 func FuzzValid(f *testing.F) {
 	for _, c := range cases {
 		if len(c) < 1000 {
@@ -46,7 +46,7 @@ func FuzzValid(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, want := jsonvalid.Valid(data), json.Valid(data); got != want {
+		if got, want := rawjson.Valid(data), json.Valid(data); got != want {
 			t.Fatalf("Valid(%q) = %v, json.Valid says %v", data, got, want)
 		}
 	})
@@ -55,10 +55,10 @@ func FuzzValid(f *testing.F) {
 func BenchmarkValid(b *testing.B) {
 	for _, n := range []int{1 << 10, 256 << 10} {
 		data := []byte(`{"data":"` + strings.Repeat("x", n) + `","n":[1,2.5,-3e4,true,null,{"a":"\u00e9"}]}`)
-		b.Run("jsonvalid/"+sizeName(n), func(b *testing.B) {
+		b.Run("rawjson/"+sizeName(n), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				jsonvalid.Valid(data)
+				rawjson.Valid(data)
 			}
 		})
 		b.Run("encoding-json/"+sizeName(n), func(b *testing.B) {
@@ -79,7 +79,7 @@ func TestEveryByteEveryLane(t *testing.T) {
 		for pos := range 24 {
 			s := []byte(`"` + strings.Repeat("x", 24) + `"`)
 			s[1+pos] = byte(c)
-			if got, want := jsonvalid.Valid(s), json.Valid(s); got != want {
+			if got, want := rawjson.Valid(s), json.Valid(s); got != want {
 				t.Fatalf("Valid(%q) = %v, json.Valid says %v", s, got, want)
 			}
 		}

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// contentCoding refuses, with 415, a request body routeapi would otherwise
+// read as something it is not:
+//   - a Content-Encoding other than identity: routeapi decodes no content
+//     coding (RFC 9110 §8.4.1 and §15.5.16; the answer carries
+//     Accept-Encoding: identity), so a br or gzip body must not be read as
+//     JSON text;
+//   - a Content-Type charset other than UTF-8: JSON exchanged between
+//     systems is UTF-8 (RFC 8259 §8.1), and a body declared otherwise would
+//     reach Inngest changed.
+//
+// Requests without a body are not looked at.
+func contentCoding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		for _, v := range r.Header.Values("Content-Encoding") {
+			for c := range strings.SplitSeq(v, ",") {
+				c = strings.TrimSpace(c)
+				if c != "" && !strings.EqualFold(c, "identity") {
+					w.Header().Set("Accept-Encoding", "identity")
+					writeProblem(w, r, &problemError{kind: kindUnsupportedMedia,
+						detail: fmt.Sprintf("The request body has Content-Encoding %.40q, which routeapi does not decode. Send the body without a content coding.", c)})
+					return
+				}
+			}
+		}
+		if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil {
+			if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+				writeProblem(w, r, &problemError{kind: kindUnsupportedMedia,
+					detail: fmt.Sprintf("The request body is declared as charset %.40q: JSON must be UTF-8 (RFC 8259 §8.1). Send it as UTF-8.", cs)})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,164 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/rawjson"
+	"github.com/routeapi/routeapi/internal/settings"
+)
+
+// routePath is the one operation whose body fenceRouteBody looks at.
+const routePath = "/api/route"
+
+// routeBody is POST /api/route's body as fenceRouteBody found it, before
+// the validator. It is the one place PostRoute takes data from.
+type routeBody struct {
+	// data is the data member's value, bytes as sent (nil when there is none).
+	data json.RawMessage
+	// problem is the first rule of what Inngest keeps unchanged that the body
+	// breaks (nil when none).
+	problem *rawjson.Problem
+}
+
+// fenceRouteBody checks the body of POST /api/route, and no other
+// operation's, in one pass (rawjson.Check: one JSON value, the rules of
+// what Inngest keeps unchanged, the top-level members) and keeps the
+// result in the request state (routeBody).
+//
+// With shrink set (shrinkSafe: the contract leaves data unconstrained) it
+// also shows the validator and the strict server the body with data's value
+// replaced by 0, every other byte as sent: RouteRequest (data required and
+// not null, nothing else) gives the same verdict and field errors, and
+// neither decodes a large data value again. A body that is not one JSON
+// object, breaks a rule or has a null data goes on as sent.
+func fenceRouteBody(shrink bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			st := stateFrom(r.Context())
+			if st == nil || !st.hasBody || r.Method != http.MethodPost || chi.RouteContext(r.Context()).RoutePattern() != routePath {
+				next.ServeHTTP(w, r)
+				return
+			}
+			members, err := rawjson.Check(st.body, settings.MaxDataDepth+1)
+			var p *rawjson.Problem
+			switch {
+			case errors.As(err, &p):
+				st.route = &routeBody{problem: p}
+			case err != nil: // not JSON: the validator and oneJSONValue say so
+			default:
+				rb := &routeBody{}
+				at := -1
+				for _, m := range members {
+					if m.Name == "data" { // at most one: duplicates break a rule
+						rb.data, at = m.Value, m.Offset
+					}
+				}
+				st.route = rb
+				if shrink && at >= 0 && string(rb.data) != "null" {
+					small := make([]byte, 0, len(st.body)-len(rb.data)+1)
+					small = append(small, st.body[:at]...)
+					small = append(small, '0')
+					small = append(small, st.body[at+len(rb.data):]...)
+					setBody(r, small)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// routeData is the request's data value as sent, or a 400 problem pointing
+// at what Inngest would refuse or change. PostRoute must take data from here
+// and never from the decoded body alone: when fenceRouteBody shrank the
+// body, the decoded data is the 0 it put in place of the caller's value.
+// Without fence state (a body the fence did not see) decoded is checked here.
+func routeData(ctx context.Context, decoded json.RawMessage) (json.RawMessage, error) {
+	if st := stateFrom(ctx); st != nil && st.route != nil {
+		if st.route.problem != nil {
+			return nil, acceptanceProblem(st.route.problem, "")
+		}
+		if st.route.data != nil {
+			return st.route.data, nil
+		}
+	}
+	if _, err := rawjson.Check(decoded, settings.MaxDataDepth); err != nil {
+		var p *rawjson.Problem
+		if errors.As(err, &p) {
+			return nil, acceptanceProblem(p, "/data")
+		}
+		return nil, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON.", err: err}
+	}
+	return decoded, nil
+}
+
+// acceptanceProblem is the 400 for a body that breaks a rule of
+// rawjson.Check; prefix is the pointer of the checked value in the body.
+func acceptanceProblem(p *rawjson.Problem, prefix string) *problemError {
+	detail := p.Detail
+	if p.Rule == rawjson.RuleDepth {
+		detail = fmt.Sprintf("Arrays and objects in data nest more than %d deep, the most routeapi accepts (Inngest decodes the whole event with a limit of 10000 and wraps it again).", settings.MaxDataDepth)
+	}
+	return &problemError{
+		kind:   kindInvalid,
+		detail: "The request body cannot reach Inngest as sent: " + detail,
+		fields: []gen.FieldError{{Pointer: prefix + p.Pointer, Detail: detail}},
+		err:    fmt.Errorf("body breaks rule %s: %w", p.Rule, p),
+	}
+}
+
+// shrinkSafe reports whether fenceRouteBody may shrink data with spec: only
+// while RouteRequest's data accepts any non-null value. Shrinking hides
+// data's value from the validator, so a schema that constrains data (a type,
+// an enum, properties, a pattern, …) must see the real value; NewServer then
+// validates bodies as sent.
+func shrinkSafe(spec *openapi3.T) bool {
+	path := spec.Paths.Find(routePath)
+	if path == nil || path.Post == nil || path.Post.RequestBody == nil || path.Post.RequestBody.Value == nil {
+		return false
+	}
+	media := path.Post.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return false
+	}
+	data := media.Schema.Value.Properties["data"]
+	if data == nil || data.Value == nil {
+		return false
+	}
+	raw, err := json.Marshal(data.Value)
+	if err != nil {
+		return false
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return false
+	}
+	// What does not constrain the value: documentation and generator hints.
+	for _, k := range []string{"description", "example", "examples", "title", "x-go-type", "x-go-type-import"} {
+		delete(fields, k)
+	}
+	return len(fields) == 0
+}
+
+// checkEventSize refuses with 413 an event larger than the settings'
+// inngest.maxEventBytes: Inngest would refuse it ("Event is over the max
+// size"), after routeapi had acknowledged it.
+func checkEventSize(set settings.Settings, ev events.Event) error {
+	size, err := events.Size(ev)
+	if err != nil {
+		return fmt.Errorf("size of event: %w", err)
+	}
+	if limit := set.Inngest.EventLimit(); int64(size) > limit {
+		return &problemError{kind: kindTooLarge,
+			detail: fmt.Sprintf("The event for this request would be %d bytes (data with the user, the public settings and the event's envelope), more than the %d bytes Inngest accepts (inngest.maxEventBytes). Send less data.", size, limit)}
+	}
+	return nil
+}
