@@ -19,6 +19,7 @@ import (
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spectest"
@@ -99,6 +100,9 @@ type options struct {
 	cookieNames []string
 	// store replaces settings when set (a real settings.Store, for reloads).
 	store api.SettingsSource
+	// idem records Idempotency-Keys when set; publisher replaces pub when set.
+	idem      idempotency.Store
+	publisher api.Publisher
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -134,12 +138,17 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.discardLogs {
 		sink = io.Discard
 	}
+	var publisher api.Publisher = o.pub
+	if o.publisher != nil {
+		publisher = o.publisher
+	}
 	h, err := api.NewServer(api.Deps{
 		Logger:         slog.New(slog.NewJSONHandler(sink, nil)),
 		Settings:       set,
 		Sessions:       resolver,
 		Users:          users,
-		Publisher:      o.pub,
+		Publisher:      publisher,
+		Idempotency:    o.idem,
 		Delivery:       o.delivery,
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,

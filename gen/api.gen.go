@@ -180,7 +180,8 @@ type Problem struct {
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
 	// `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
-	// `session-store-unavailable`, `spool-full`, `spool-unavailable` or
+	// `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+	// `idempotency-key-in-flight`, `idempotency-key-reused` or
 	// `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
@@ -306,8 +307,8 @@ type RouteRequest struct {
 // RouteResponse The answer when Inngest accepted the event.
 type RouteResponse struct {
 	// EventId The id routeapi gave the event, which Inngest uses to deduplicate
-	// it. The same user and `Idempotency-Key` always give the same id, so
-	// a caller can tell a retry from a new event.
+	// it. The same user (or API token) and `Idempotency-Key` always give
+	// the same id, so a caller can tell a retry from a new event.
 	//
 	//
 	// Example: 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
@@ -388,6 +389,16 @@ type BadRequest = Problem
 // (`urn:routeapi:request:<request id>`).
 type Forbidden = Problem
 
+// IdempotencyKeyInFlight An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type IdempotencyKeyInFlight = Problem
+
+// IdempotencyKeyReused An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type IdempotencyKeyReused = Problem
+
 // InternalError An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
@@ -420,9 +431,15 @@ type UnsupportedMediaType = Problem
 
 // PostRouteParams defines parameters for PostRoute.
 type PostRouteParams struct {
-	// IdempotencyKey Makes a retry safe. The event id is derived from the user id and this
-	// key, so a repeated request publishes an event with the same id and
-	// Inngest deduplicates it. 1 to 255 visible ASCII characters.
+	// IdempotencyKey Makes a retry safe. Generate a new, unique key for each operation
+	// (e.g. a UUID v4) and send the same key only when retrying that same
+	// operation; leave it out if you do not retry. Keys belong to the user
+	// or API token that sends them. For 24 hours from the first request
+	// with a key: the same key with the same `data` gets the first answer
+	// again and publishes nothing new (its event id is derived from the
+	// key, so Inngest would deduplicate it anyway); with other `data` it
+	// gets 422; while the first request is in progress, 409. 1 to 255
+	// visible ASCII characters.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -672,6 +689,17 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
+type IdempotencyKeyInFlightResponseHeaders struct {
+	RetryAfter *int
+}
+type IdempotencyKeyInFlightApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers IdempotencyKeyInFlightResponseHeaders
+}
+
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
+
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
@@ -832,6 +860,25 @@ func (response PostRoute403ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	return err
 }
 
+type PostRoute409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInFlightApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute409ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostRoute413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -860,6 +907,22 @@ func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRoute422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute422ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1158,118 +1221,131 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hx5cxu32fhXweyvM6bSJUVSkh1R05mf4tiJ0viopNSdev1mwV2QRLQLbACsKNaj7/7O8wDYi0sdttK3",
-	"0z/sEUmcz33ic5DIvJCCCaOD2edgxWjKFP55Tg37mefc4H/wTcp0onhhuBTBLDhnv5dMG00YTVaEp0wY",
-	"bjYkp/DvipGCKbLmIpVrMoiVLA0bKb/kSLnJ8d4oEhdMGCJFtiHrFRPErBjRzBgulhr+IJTARJLhzEgE",
-	"YcBuaF5kLJhNxuMw0MmK5RROmHPB8zIPZpMwMJuCBbOAC8OWTAW3t2F9pXOWUy64WN5xLbPiuudaii9X",
-	"hgi5HpHGublZtY/ZPOThtPeM4/vOqFkP2C9YIkWqSSkMz8jvpTSUKGZKJfSMSEEoOZweh+5nAKVgN4Y4",
-	"eBOuI0GzTK5ZSgbs95JmxEgSnzOjNsPThWEq3jsh0qyYWnPNGsusVzJzl7OrXFOe0XnGCF1SLu6GRhtp",
-	"By8egzM4Gp5sNyyMJGvKDZmzhVQMwKE2XCxbSDh68J63YVBQRXNmHCecpSwvpGEi2fyVbbaP8YZeMU2o",
-	"3ZdoumAjcrlihF0DSHhKuCYpU/yapWShZI7wLDVT8BsVKZJaJK7YJiRa4kIFo4alFdqKcp5xvYJdhFsW",
-	"gYysQnPmForEmRBLmJCytCwynlDDNOFmRCYApOnREbnmmgPWTi9enp2RZEUVTeCiHRwFUqVMDSfTg6Eu",
-	"5yAAwoDDZa2ECMJA0BzGNYAzBOi0wExvfmZiaVbBbHp0FALY/ecJANkYpmDN//kYRTfTyTCKbl68+vTn",
-	"PwUVVrRRwKWIFMV0IYVmiJPvaOo4FT4lUhgm8E9a2HtzKfYLJecZy//8mwY8ffa3wwXmNB3yxtmvLGZ1",
-	"medUbYJZcEpymi2kyllKOpckFRCuaVYySxGG8iyYBYB4j7ZUMk2ENCSnJrHYOn1/RuC0APWRW6e7/IzY",
-	"a+N88aw5XbFlmVFF2E2hmNZcChJtgS8KRogtbahIAIqlEjOUwLTgM3e42Q/vX78++Of3/3j7+vlPz98f",
-	"/v3d6bujyzcvjr5/Djg01JQ6mB2CfDXcIEmciWua8Yoqayy11ndAn3E7euhHAwpzrjUXy2FKDW1DO4av",
-	"YuAUN+Ze4M5luumDsCU/5H2lJHDwx8YKhZIFU2ZDogB2jIL2loUEOaCCWbCPZ7z99J8JyFJcCbkWQ3+d",
-	"DukK4gaQ6r4DgA3CLKECIAaa1QuivT8e2rCNhXYpdFkUUhmWtiEOQ/5DIX7bFGt/UmwRzIL/t1/bTvv2",
-	"V73/3i5hp7TVRBOcYFrYTWakQgy3wP3p4t3bsAPrSMTncEon82IycDRLpCKizDJiGSjcQvxeCENoJJys",
-	"AXL3cg1k/m0YvJZqztOUiS8UpYmSWg+l4ksuujJ0ruQaNJ2/OOo/KtDCIG5KH+29bKzpJ2tCFUOYeBPG",
-	"aVOu3VJPKPcOauLpOwtRbFFqpOC7KKkFmqchoxqmGuwA06CqHuCSgT2C5oZ1z743AuyfAfsJmr0C/v1C",
-	"CuBujS3sl8sTPGEml2RFNf5tcQxyAOixeX6e9tICijN2U7AEbCKUM0QmSakUS58M40dtcWHvQzRT10zZ",
-	"Pe8VGg4GT4Tm7Utbq9KDD3iBe28JT5nJZdgLVcTze7rJJE0vpfyZqiX7QkwXdpWhkXKY+XVaKAdJJuE4",
-	"1ufL6c13Mt18tzFMP0zLcE1wZbgFFWT6fDo5PCRzWODp+HvS4G8HGWKktDvfg+ltGDydguiDQLwNyRhR",
-	"esHUNU/YL7Uz9qVYtf7FcEF5xtI2Sr1LgZpbgbMPG4UILZ3JNagXJ1CQ7NA96cV05Zzw1ErxJGGFqSch",
-	"OfOcjQg6fSSjhqmTjqfTNcW924U+VuX0PKVcaFDKKzwmnN17ZPcpgA5k0Y+BMcOUa4BjB9gW00zgT3Cn",
-	"Bc0028E3XFseg3F6zU2yYimRi0ULfn8MINAYIdUd7oZB58LIK9Z5GWojFRuWbQKuwXGJws36OWDfzKlm",
-	"3n6dg9igeOdB9ZsbrHcbtPcv928A34U7BF6fNK9/NyR3g80C1QbNdsPzrSTWDq7iawueMdTMINFYuhNs",
-	"tCjqSZUZ5nf5t4DMbf4YaPXAAwFVSJkNF2WW3SHqGgEuYSUbTkOmhJl3SbgdC/xespIRubDiTmPQCmz4",
-	"hVQEw2q48n+6+LO3cDC4E/41mGuo383rCOEWR6ZkAP9zwfQdXG31R9/0fwNpNsHyCOrcAscTWRFqY0Oy",
-	"9sqzdjydtuVNaC3FrhaJhFwsqrC9U0czq4zivdAteZ8gjcS2YD5pzc3phqxZlsEkFEzWW63ZKBL3MiJM",
-	"qLdeK24MEyPyVpoV8Naa6kggbtKTKjLcYaq4w1UYh8I4LgZFm0mROlC+C0Vu9H4jcI1YupTyDRUbn1/4",
-	"QktNUcOGGFTvmg7ABlW6Aq2xsiDc6Np7BjGDzrJNy+y2KrazHpPxuF6nYIpM8rH+Y1jrcHpcs9allCSn",
-	"YlNtfp+p0QTPU1nlTYgMfNxeKozlGnnFBOHpHslpykhu8w9VComKSHSTX7ENX2jvvaEjixF9wIoHKgXK",
-	"iUQrNUO0TXhsk6Vfe1gl6+4kzXZqr5l1GrZSYw9apJ7RWcjlrx64CIz2+Z4v47BfBC3NSir+L8sbX8Be",
-	"JS4BuEY1umU9OcFlY2qCsJuCK4bEYGheMPxbsHuNzzrmHDbXcCHBEbngSwHkYVNrTxfUmtSc9Uvnpnfz",
-	"VRcuT8NaNUDb7LSmGoNbCGbThpsDV1gBPBIgzEPrnKaoJ6SqwqBG9iqrauXT92eRcEysyVpJG1JV7Fpe",
-	"2QBpi9E+fPgwPG1AYjsZiMZyPQKtfIAEg6OUmpFB/B2jiinQo1ST89cvyfFkYsUrV0y7JO540kpfBnYS",
-	"qNYs/0sUeAxFQSvjtpU2Q7ao4u1vWMrpJY75QvaolhrmsNbQuMW2QkBmRY2PaDeXx2X7+OOCOe2O06ne",
-	"mvWEwZ+jJh9UVyJ4JYJXuo8deuHw9GEggF7cBUQ8CuqNEC+vOcvSKoBL05TDYJq9t0kADthD46271zvB",
-	"yAImuwhjEPqcDbcY9+jpkvkHh17LMWhOdaoe7ku1dUi1kQn6vBXx/uni3VvificDYJnnx+PJnuduewOn",
-	"TpuxxPaBbEpvO7ccBo730mD2sTpG6O/+qZoh57+xBLXUj4xmZvVIYJ8SoB/2TBMq9Jr1QNtTaBcCsbyK",
-	"bXQ/Bu2XmdW/4pDEIPA21Q/46V8x3lmUOdxFXgVwOZpu4BaN5P7VvWBwR+m7vKfdR95eWFl3ePSCOD4i",
-	"qUzKnAkzIjHsEjs7a8GZTRVccZGCv+zGR2IQ9/JjVI7HBwmMxr9YvHdCYi8rOqty7ZMHImFbK3pBYles",
-	"Q+h+XasRHsEjazTtai7BA7h12+T5uHTrFvv4/Gv3FK9r9tYh+gCVfbpeSc0ektr1Z/zaTLphub5PMjZk",
-	"2W11TaoU3cDnWgF87rPTa8yeYG0UI9zYqjLFQF6D70c9ObXB/3h9soWCXewLmP3x8vI9sQNIIlPWrhAb",
-	"j8Mgpze2KOno+DhslCiNewrFKv21LSv1SipDnD4G5ulhpJPa9wWCYNcMhlawawNmZ+68vri3Arav3dl4",
-	"BmzZSq6DHOtYl3EYibiZOYUxW0kXO7FPD+N8Ic1wIUuRwricmZVMh/CdSx2j+Gw4izinL2CIA1sBbDxN",
-	"K6zvJu+IzcL4OhRWf2oOIRJ8PZ9CjENSKLbgNyxFoRGJfrEXd4u2HlTNcJ/k9/YPElh4lyI494G5R6oC",
-	"K+nc3I5SDOvYTMoyjpQJR2Db2jLhKin7SlNhfR9DcoPIXDF6xdSMxLJgIibrFc9YI9JEKn9hziJwxAUZ",
-	"VIJyKYk2imLpp/coAId7IYlXNFsMm2ta+cIiAfKo9MWPTiMnmbRVAzADfAs/u62gq2HbMgb2vU+GXsCg",
-	"C4u4llzyx+ixCexXDzQLwgr4/kS99AGkiNHRLyAQG9L11NwogTTSo21U4W9RigTmamIUXy6tXzjfgPRP",
-	"KAj/bAN+FSpfvaIF69XjrirtLsjWV/oetVoY8LSfAOtwPHquKRnEeKWzNK5NVVvRuNcWuAeLSTKdH9Nv",
-	"0xfs+eKIHs4Pkmk6YePFMf12/iLpIwtbjfl5JxwFynpffFqFg6sQLwyKO+egRbHvYleWEfop0ug+0wdU",
-	"rsedTfS6/LBbKwQg5DzLuAtqEc1FwnDIL4LfEFbIZNU60OTF8dGLg4Pj8fH46HkYLKTKqbFa8flh0Fs9",
-	"3CRdrC5BOOGZQ4vvu+n2e0cSj6BdtPrqnHZCleK2cqGf2nYWiT3TjaKuZEXF0uZ1agSljgTdhLP0zvUs",
-	"Df5j6CLQw7M03vP2gR+CXnuV266v0d73kVaRI7bdcDSq7BUBVs0mMclp0UO8C561TRUMZLy1dcmv3Je3",
-	"PfjFQsN7GP0X3UNCzoHE+Y2LNTGwk57+hjmIc8fyXyAQrX6seyRczYQmaanoPNvYDFSKFp1Xndtk52RQ",
-	"P6WAleeZdkmvWb3PiUtQuoWdYeKbJL5efvG0R4qcZmu60YTlhdmcVLJ+Ra2nsuTXLUhQlLIb1ibWj02/",
-	"Y2vbnN6c2R/H276GhefOY8VAtk13Gz43Vaola7fqXMqMUay31GWSOKOpd2EkclsBHkcBrBIFMQYLAbXT",
-	"8bjp4sPPbUWO39yrx90ZLOTDiiyqW++k40bZ/aNNPtfNYE35OkfHhVfUmhnM56G0q8qTHyo8T8XGhoow",
-	"ukjYDdYXYXnswMIhJKLM52BlOnyExF4PDXDE/N6InNlcvFRrqlIQg7JBZpUsntVOFGwaCdzV76BdG0yG",
-	"7TNckZQvudlqs3AS5Wa4lMMKYymGO8/p+g3TmmI9WjVgyHNweODyrgPDjQ+wo2IVzAImEplysbSx1tte",
-	"IXYHep9EQHlmban+SpU8iUgKwd5OVtVWpbbGYaMOIhLc2KpJRBPm7qhIexK+1LIeyJRmV01ItIwEJQnN",
-	"MoZ5ZmJYllVlF7bilgi2dpfroPfJRKEFha4ua1u+nLSHA9dK25LpQArbg4cf25bdx2A8+en76d9eXB7/",
-	"46+Hb779+/N/fnfw9uh88nL6OrhTXnZF5JeLMvjFevc0cwUIln6ckfPHiLc+sm86S48neluLQLUP7CHl",
-	"Ec2w74oMKmf2vdRmqdjF3362U0LwQ0CPzjcoJNxMvdcXg6fpz8z4drT2GV7ZUqKaLrASMyRXIPqAOOKK",
-	"fexRYSO6iVsEMQ7vbEuEexc23N27ebOOqWl51Jb79N4N1K6GTLcHVax3HzKI8XAxsSFaMm7T+i4lLLOU",
-	"aXO6ZK6JcHvjH+WaZFIsLani8OoElsfAEoFvAN5c+Ow8GYytDBRSdFy7g9FRLyCsytg2Nz1QPAJ6jh22",
-	"yKOPvn9x1u5jCZsvBUuHXKDYDImhV0w0rXCXuBVZn5WZ90bEYV1MtoJvg2PisNn0a5cEsErRiULSlP5/",
-	"92mUyLxfcPbv6Es2sAWq2l6X867DCwN/PZz2rp3TJbvnQgVPTKlYm7WClTGFnu3vNw6/T1M6KvqzYLsd",
-	"+WofGPJguJ2mlPwsr1lGk/vFJu+TkOjCJaXiZnOBmWwrJgt+CQfCXkrMTb/2/ri6+tWlT6hIZW75MtjO",
-	"htm2haGRQ9fAUFUAhCQ+daUcGD6ZEZ/+7ls6DiMBImFOkyvCsCEY3FiaGEwj4z48aVRHKYodMlhcT62F",
-	"CUZCJDplsTJLtW1p5kaTix9Ph9Oj5wDmVR2krBbluKMmVEdiEHMMEyOm9ryhMmeJzF1mCwUIIBN2j0+I",
-	"Yrm85k7YZFywSNgaBFQjLqKArdzVGRWzVnQt4GnBbSmDYOsYC7d0BELIWiW2DAGkIMKyJgagUCA9+z0A",
-	"vgepP314FfSKCTCUPAU65GFjEtW7kGgxiGMdAsl8E4kKfc0r4aiYFIqDEgCbBjCdyYRmgLgH3syd76WU",
-	"V3wHd/krJDgGHZH5BqH+lt2Y0W9YjzAiHxCTgFerkhSjaSRSViDdSUHi83e/XL46fX/268Wri4uzd29/",
-	"ff3u/M3pZTxD9A1paVbk+hBopPo88rkDe9uQxL/+egEsx4a7xpwQKiLBRKI2aF7/9OFVSGKaLWck5QqW",
-	"YCKZkdPp0fMfXr6J99DsBXTATa6PYHtY9Td9x969A07sypGApV9+93L448XRZBqD1xb73WyB6BXbVG3v",
-	"Fbs48GI4EjhF08zsjcjLVSmuWOp+1mQQWyKBcZZGRmM429a3kzgko9FozyNDa5bPM5ZGgguCPewj8gE2",
-	"36pEJYNtVF1cvjt/9Rc/NN6LROPMVhygMVDQ38sO1RMutGHUlQxhq7ydV7fK78BlTa604H9lG+uxcbGQ",
-	"vkqHJk1/r+KNnHJhKBeg+MOgVFlD2yy5WZVzVDZ+fP0H17pkOtiqPKm5Dl80wC6uJgeAfLamevz+3cUl",
-	"2a9WjWcgpoAZEEKRaPYLhEQxLbNrJ/qsL/VMN/ihKquzG1fvI4C1AT4cUm+dAQAxYC2wOhcQOvcBXY3P",
-	"kfcAomBGvOOBlHIbR6Lf/Ug5IC8Sr9CstG2GHF9cqOoW4l2FUnFVymBJXYIAx0QDGcSuXiLeGxG7to/7",
-	"++Aw7NEOzPqXAQZodUWiMrucI4q630bk8GWHyfTbnS87hGTJBFPUYF23f9pj76T1egSvylHdtUA3VRUU",
-	"of/RR9pSwkH84G0yuUSNNYrEa4k4E2aIxVyM5npGbEVVSi43BbtAaiNJxmGd6lx1I28kKkCCfY+niu1w",
-	"vQ/rWHqNySBOFKOGYdDiJQ7AijpbRIZnA/rYFFZjbCeKuCWCuA72x77kAajgUhJw8Ovy+BVTLISTJ1fk",
-	"m2+8ZmPffGOJk2rwYLdkgpGRiGvFGvuMS6XbyHCo6Lql4bggKbtmmSwADrYkXtuK0Ei4WBTwl09ouU5f",
-	"bX9pdAc7cbVT0UTCiTZuNMsWVnRlPGEu/uMEDrgLijNDwdtCX5UvV1hYjnZbuteoR6hkSBAG10xpK1gm",
-	"o/FojF5XwQT8OAsORuPRgYtZoUFZCxPsSJS6982hPjniYT5wtwFT0FoaeM29kMxLDrKb+jZ6h+6Kq9rS",
-	"qhI/vt9gKyETibZA4qaVlbysiMbKJE2m4zGRIqkSzpHYDoxZ4p2Op3bkHSH+GfJ//dpLtzVTZ3Lt7dtG",
-	"bIjMZSmw0HhBecbFMhKDo5sb189R7eVaKOBGHpkAZAweDPRGJDYimnJ9hVHTROY5zEitkVFnCLAvoNtq",
-	"4XOgI3LqnrIBYNrAjx2LsFIICA5KwrY2Y7Z30YlzNGzpSAwO8S5WKmL4w7dHw9GfaQKOMsmsp4xCgQoC",
-	"Tis1EkgFLO4io5tKiPiAJtd4GCMlSgYsVAWJvRVENNK9EcUMinVNF6wRJa5o6optIuEijoWSaZmwHgjZ",
-	"c1RNs75ASxuqGnIsErbZx92nfnPIEE3XHgQZ1YZMD8lKlvjUTyQ+9D61tdWrEHae9xpQUndAAOa2uiBc",
-	"xwi6YK3WjcaLYFb3TMfjMBIAWrjo4fS4YhfQixsSd9oawADsaVSILTfGndYDBz9apR0qc8Y+YrVkRuOm",
-	"rsKm2WhhJaGlDS7FWQpSUGqDwiNovw/1sT+PWA/Z77wfdfupyhd+J9PNHaXYfSXYNvR6X+pjXrq8Bxgw",
-	"TtKMwFNqvhGDS/lsTKsmG7MrHyfhNDz4BMaoCwXs3tUOOHFGYLLqermw4sg+8dPKZbfO4zIxOw/02Qem",
-	"p6F9ngrxIlX662R64IqvbVyjvxSz48w9084O0e4lDdljFbYPedn83U1+tvvALkH/8KrwVoJtR2l4Ub1W",
-	"4DNUI/JOZBtSP6HUxHgd3gEjuPuM1nQ8fiT91Y3v21XKPNUxOmJOaD0D8829pMFTfUIaFTDaRU+a1po3",
-	"hwet6kSfa2kpkkhsiV9Xm9vGlnssjepWx36Fpyr19JBMDSZm7sudVBkRm6h4PPJd+q0H+3fn1P4b28EA",
-	"BtPx9JEkuitvf9m0cmpDpu4oBX2x5rYdtTJjbH+RtbQr+q2rEVov7SnmpgEVY/lZlyb7O8RP2haYu8DX",
-	"0emnuoDB5kC+kjI79St30OfO9z2osabtwNWSyLUI/RsikXBG6d7JndUtTZuuibBIbJWmbJmc/7Vtk4CL",
-	"QyvK+6ZVIn+/8WwiTpncP6XVVYmTDu6fVD8pBjMmD5jRfZ4I5x095Hg93W0weXp8/+RuT/ZtGBw9BIzt",
-	"N7Nw1gOu2PNcTzO5gqZkJ1L98dNt+LkVmLff1NmXj59uPzUFzHvn61W+gC8QaOfzgjAwdIn6zPrcaOf5",
-	"5iK4y5L1Gny1P2urnV3ICCQLCrUCy2eSFUuu0F/BAh+WabSk2hb1D8z86Pb7arNEXm13w7eO1ZSmvh4a",
-	"Zj1CDLqmr112WQsIX0pKbXpoYfZnfs3qgvkGAi3SHAZtF9gDEchE9z0YsN7sUzCd1xYSKvyTGmEkjsYH",
-	"jVeCB0L2vCjjHHdcy+meRZllG997GwlXCMFGyxFm2Bo1EnWjbvs5jz0bXXGeOc20dJ09Lu7c7hmYdfz/",
-	"wqxCn8qnS+biFXVUAJOqcC0b+K/emfCJeDJguyse6uhjHeXpdB+MyGm9ll290Xh1xVy0ydaQ2IbmzQwD",
-	"4FeMFd6wh8mNHi6ANzf+GLrPd/2BmXNLF1/NaM1CjZo2cfWwGf+pqiS8OQOKHNuvBJGlsVVtFUdWrRx1",
-	"50PV6NAqfxlXtSiTabNqxJo420UdB6OjRgOEa3KwaW+adp5NvdhmgrAuZLOME7YfIMHS1K+8yLh5D1eO",
-	"sX2Rcd81Hm7BVZ06PdLrYgfz28cI/s+VYksInrfbhnqlIE5X16x6jXY716tsLIga+7er3vKphyqbto/B",
-	"GrdDb2k9RnlbVfPak30jIlznAK2yBRXeXuw93MZGJb0iyamgS5DVgAt0+ec0oyIBHq8XdNe+/XT7vwEA",
-	"AP//",
+	"3H35c9tG1uC/0oX9qkzOB1IkdTii6qta2bETJb5GksezY3iNJtAkOwK7EXRDFMel/33rvT5wENThKLNT",
+	"80NSItnnu/rd/hYkcpVLwYRWwfRbsGQ0ZQX+eU41e8NXXOP/4JuUqaTgueZSBNPgnP1eMqUVYTRZEp4y",
+	"obnekBWF/64YyVlB1lykck16cSFLzYaFW3JY2MlxfxiJCyY0kSLbkPWSCaKXjCimNRcLBX8QSmAiyXBm",
+	"JIIwYDd0lWcsmI5HozBQyZKtKJxwxQVflatgOg4DvclZMA240GzBiuD2NqyudM5WlAsuFndcSy+56rhW",
+	"wRdLTYRcD0nt3Fwvm8esH/Jg0nnG0X1nVKwD7BcskSJVpBSaZ+T3UmpKCqbLQqgpkYJQcjA5Du3PAErB",
+	"bjSx8CZcRYJmmVyzlPTY7yXNiJYkPme62AxO55oVcf+ESL1kxZorVltmvZSZvZxZ5ZryjM4yRuiCcnE3",
+	"NJpI23/+GJzB0fBku2GhJVlTrsmMzWXBABzFhotFAwmHD97zNgxyWtAV05YTzlK2yqVmItn8yjbbx3hL",
+	"r5gi1OxLFJ2zIfmJCYYAoESwNeCD/14ycsU2ZC4LwzMyhyFcikj02HAxJJR8/Hj2I7k+6BMqUqKYSA03",
+	"0JWZWjGJuyPRS6pxQCT8eickY/SaEa6JLDXhc7KRJUklEVKbmUPyK9soMmOZhDUkblMqVkRCFuT0wxnR",
+	"8gp5EVZnCOQlWw3Ja1mQyQFZyrJQZF7IFc6c80J5IouEJYArtpk2z48/+G/ilGoakwVDbnOrUKHWcA4k",
+	"K4RDXs4yrpZMwfmXcGnB1qTHQfZcA9XxlHBFUlbwa5b6U0Xiim1CoiQ5E2IB1L+WZZaSlKVlnvEEsMNh",
+	"v82abvon5nBI+u5kXEcCT3cwmZyQ9ZJnbPu6sDUXJC/komBKheRgdDwkYwDq5PAwEtdccWCT04uXZ2ck",
+	"WdKCJkBZhik4EJCRukEYCLoCWqwR3AAorkG69OYNEwu9DKaTw8MQSNl9HgPhas0KWPP/fo6im8l4EEU3",
+	"z199+e//CjylK12A5ENCL5jKpVAM6fwFTa30g0+JFJoJ/JPmBl5cir28kLOMrf77NwW0/80xGC4wo+mA",
+	"185+ZbhFlasVLTbBNDglK5rNZbFiKWldknggXNOsZIbLNOVZMA0ul8xDO5WGDsiK6sQQE5ArnBYAO7Tr",
+	"tJefEnNtnC+e1acXbFFmtCDsJgcEcilItAW+KBgitpSmIgEoloWY4qtGcz61h5v+9OH16/1//Pj3d6+P",
+	"fjn6cPC396fvDy/fPj/88QhwqKkuVTA9gDdLc50hqsU1zXjqrldhqbG+BfqUm9EDNxpQuOJKcbEYAMk2",
+	"oe2oWBE75l7gzmS66YKwIT+Up0UhQSp+rq2QFyB59IZEAewYBc0tcwmytQimwR6e8fbLvycgS3El5FoM",
+	"3HVapCuIHUD8fXsAG4RZQgVADLQVJ0n7fz60UWAjtEuhyjyXhWZpE+Iw5N8U4rd1sfZfBZsH0+B/7VX6",
+	"6J75Ve19MEuYKc2ntw5OlMO4iXl1ELzcAPeXi/fvwhasIxGfwymtzItJz9IskQURZZbZZyDcQnw/hCE0",
+	"ElbWALk7uQZi/TYMXstixtOUie8UpUkhlRrIgi+4aMvQWSHXihX+4vjgUWGeLjuli/Ze1tZ0kxWhBUOY",
+	"OLXQPp9c2aWeUO7tV8TTdRZSsHmpkILvoqQGaJ6GjCqYKtAndI2qOoBLeuYIimvWPnt/CNhvaoxn4nUG",
+	"VsN3kkLrRR1wMZj79Sq6uNxSTKy2xRXqXktqaN/oVywlG6Y7yeS0vQDbequj4Gh+fDQ+ns8HP8x+OBoc",
+	"pOPxYHYwSQejUTI6mCfHRwfzuRFNSvMsq2tIQ4I6PaGg1IMGBidzpzqxwIcBqHqBlmd+fEJCPK5Jsepq",
+	"CCYuQHrfJ8x2ouSp6HELBUZjbiEiRv24rVA7oEdixkCc5YVMmFIsHZJ3VoFeU+XV6rSJkIYxGAllbKxp",
+	"Gy9bevAzhyfSk0UIRgfXZE55xlJvERze3ITmOCxFrRmwm2c0YX2jDtf9D9UxdkHSjt6r2YgIzCb7nTMU",
+	"Kk/DfIVfrMl5aN1QZUECY+r2BOo9u9SB72Yu2I9mBaPpprYjJSmfz1kBgqyhacCv3LhXMqp0Zcb1jJU/",
+	"GU2OBuPxYPLD5XgyHY2mo9E/+kPyUVkj1huv5pNd++m4cjLZzZUW7I/jSjvpqTQNrjr4D3AAu4Q7wRta",
+	"tETC8/RSKs+sBllqJ2v+WLPaLR85kT61mPB2PxHIVx5bVhc5A2VQ0OwVaJPfywd2jS1dpFwYkZ3JBQpy",
+	"+NuQN2iloB3VX1Oedj85oFyzm5wlmqUEtV4ik6QsCpY+GYEdNpVXcx+iWHHNCrPnvSqshcETCfntSw/J",
+	"ZQ18oJlx5w/FU2ZyEXZCFbWOD3STSZpeSvmGFgv2nZjOzSoDLeUgc+s0UA7CRMJxjFd3RW9eyHTzYqOZ",
+	"epjNwxXBleEWVJDJ0WR8cEBmsMDTiZNxTdu0kCFaSrPzPZjehsHTmStdEIi3IRkjSi9Ycc0T9rFyt34n",
+	"VlOurgaZXG+/XCqXMnumCIxANxpYOlri0zwvGBuonCaAQKTBnQg2FFpbRzBaZBsyL7NsSoREmWTcdXLL",
+	"OwP2M5kxorQEzdT5tlkJjAFzDDOkLOPXoCU6jSWjmhUnLSWpvbZzzKKL0Lv+nlKu1CjtFd4Qj45Xv4fQ",
+	"EPgDHIh+ZyP3B0ZtauLKOTHR2i8YTZZADiHStMrkGsBqjRCEBcKtE11upZSnxiJIEpbrahIKHb5i/+5Q",
+	"hrP7l/I+jm5CFn2fMGaQcgVwbAHb8CMT+BPcaU4ztYv4uTKSEBXvNdfJkqVEzucN+P05gEAHBvF3uBsG",
+	"rQujRDMOzwEy3qBsipmWnLC+UVBbZlQx5/OagWygeOee/80OVv075MV9y/0LwHdhD4HXJ/Xr38O2O8Fm",
+	"gGqCl7vh+U4S4zvzcc45zxjqT/DusHQn2GieV5O868bt8i8Bmd38MdDqgAcCqpJ+u0VdLdDobF2Yhkxp",
+	"BOxuCbdjASOe5dy9LWvK4YBo3GB4E1f+T31kzMe7eR0h3ODIlPTg/1wwdQdXm/eja/q/gDTrYHkEdW6B",
+	"44l0vWJjQuPmytNmXgNtypvQ6PPtVyQScj736RP2OZqaxyjuh3bJ+wRpJLYF80lj7opuyJplGUxCwdQP",
+	"ScVDkbiXC0H5qPZdF1xrJtBLjoHYx+mYpOd1RYXbCbaOxJbtbYDoVB4lTbC6qTWCXmkckDMWCa8/9pvm",
+	"tplzUgXVG7zesTXiiM7ZUzqtLqV8S8XG5Z98p55fUM0GmHTR5aXy6SwIsjJHBPhIwBzRxZVN29mt7Wxn",
+	"xYxHo2qdnBVkvBqpP4flDyY17+2llGRFxcZvfp8KVAfPEzqGPER6pWIF4SlppFHwtE9WNGVkZfJTfIoR",
+	"FZFoJ0fFJhSjnO2PbhChLVYaztpINLy1xDprt8nSrT3wyVx3kmYz9auelTRopE49aJFqRmshm9/0wEVg",
+	"tMsH+j4O+yhoqZey4P/8bndwiUsArvF539LqrEA18UFB2E3OwaAFxqKrHMMuUrB7leIqfh7W17DhzSG5",
+	"4AsB5GFSr54uLjKuOOtj66Z381UbLk/DWhVAm+wEMlsxod0DU4ebBVfoAW6cpqExmlN8wmThQ7o29an9",
+	"iPqVTz+cRcIysSLrQprwcMGu5ZUJ9jYY7dOnT4PTGiS2k8VQia9GoPUBkGBwlFIx0otfMFqwAt53qsj5",
+	"65fkeDw24pUXTNkkv9G4kd4WmEnw5Ger/4kCh6EoaGQPbaUAIVv43IG3LOX0Esd8J3v4pQYrWGug7WJb",
+	"DkR8rG10vr48LtvFHxcuGw6nU7U16wldh4d1PvBXInglgle6jx064fD0TkSAXtwGRDwMqo0QL685y1Lv",
+	"/qdpymEwzT6YhAYO2EOlsr3Xe8HIHCZb/3QQuvwTbv2KFj1tMv9k0Ws4BvWpVlbsfWlDLVKtZbV824qW",
+	"/nLx/h2xv5MesMzR8Wjcd9xtbmCf07onunmgPRumazNJGFjeS4PpZ3+M0N39i58hZ7+xBF+pnxnN9PKR",
+	"wD4lQD/sWT3g3YS2o9A2BGJ5FZtMhRhev0wv/xmHJMbQoP8BP/0zxjuLcgV3kVcBXI6mG7hFBQn8/m4w",
+	"2KN0Xd7R7iNvL4ysOzh8TiwfkVQm5YoJPSQx7BJbPWvOmQk0XXGRgh1vx0eiF3fyY1SORvsJjMa/WNw/",
+	"IbGTFa1VuXKhJ5GwrRWdIDErVgEYt655ER7BI2tU7SouwQPUYqsVUh6XOrbFPi6XrH2K1xV7qxBtAK+f",
+	"mkDlA9LU3Bn/aFagZit1n2SsybJbf01aFHQDn6sH4FuXnl5h9gRz5zED2CZUg7wG4486cmqC//HvyRYK",
+	"drEvYPbny8sPxAwgiUxZs4JgNAqDFb0xSeuHx8dhLYV91FFI4N+vbVmplrLQxL7HwDwdjHRSObowW/2a",
+	"wVAPuyZgduYBVhd3WsD2tVsbT4EtG4mCIMda2mUcRiKuZ4HBmK2QnZnY9Q7jfCH1YC5LkcK4FdNLmQ7g",
+	"O5sGh+KzZizinC5HJg5sONbxNI1wg528w2cM4ysXXfWpMSQS8c6kI5jSnfsQEwk2ogtcxyHJCzbnNzZX",
+	"JBLd4jJuFWw8LKPzvhfD6U1ImOFdD8i5czQ+8gkxEtLObT2mYeXUsW6gDbIb235lE14kZVfJE2brWLeY",
+	"HURmBaNXrJiSWOZMxLZKoOaA9nYGeqDg754XsAtJlC4olhQ5SwRw3w9JvKTZfFBf08glFgmQY6UrqrEv",
+	"eZJJkyADM8AmcbObD7sfti2bYN/7ZO8FDLowiGvIM3eMDl3CfPVAdSL0wHcn6qQPIEX09n4HgRgXtaPm",
+	"WnGJ9oUiQ4+/eSkSmKuILvhiYezJ2QZejYTCo5FtwB7DR1stac4633+bmX8XZKsr/YivYRjwtJsAq/AC",
+	"Wrwp6cV4pbM0rlRcU9XRbwrq/fk4mcyO6Q/pc3Y0P6QHs/1kko7ZaH5Mf5g9T7rIwlSkfNsJR4FvhKsD",
+	"8u5t77KGQXHrHDTP96zPyzBCN0Vq1aUywVPtcGcC1zbebdcKAQgrnmXcOsOI4iIxdTsfBb8hLJfJsnGg",
+	"8fPjw+f7+8ej49HhURjMZbGi2rymRwdBZ1VanXQxpwnhhGcODb7vptsfLUk8gnZRW6xi9AktCm7yZbqp",
+	"bWei/DNVS2xPllQsTJyqQlBqSdBOOEvvXM/Q4N8H1nM9OEvjvtMr3BC09n2svrpGc99HalOW2HbDURdl",
+	"pwgwz3MSkxXNO4h3zrOmioMOkHemNuuV/fK2A79YbHEPo39UHSRkDU+cX7tYHQM76emvGLw4tyz/HQLR",
+	"Zu362lubA6JIWhZ0lm1cSAU0Qfd0bpOdlUHdlALaoWPaBb1m1T4nNuDqQzM1K4inf1x+8bRDipxma7pR",
+	"hK1yvTnxst4lyC/4dQMSFKXshjWJ9XPdXtnadkVvzsyPo20bxcBz57FiINu6mQ6f60+qIWu76kzKjFHM",
+	"81RlklilqXNhJHJTBRdHAawSBTE6GQG1k9Go7hqAn5sPOX5z7ztuz2AgH3qy8LfeSce10sNHq3xGyFgT",
+	"oIrtYYK5iQEyTDsz0s6XaD1UeJ6KjXExoVeSsBvMl8ISoZ6BQ0hEuZqBlmnxERJzPVTAEfP9ITkzuQWy",
+	"WNMiBTEoa2TmZXGtZhY2jQTu6nZQNp04w7JsXpCUL7hWbY3dSpSbwUIOPMZSdJOe0/VbphTFLEg/YMBX",
+	"YCjB5W0Vqh0fYFXpMpgGTCQy5WJhfLS3nULsDvQ+iYByzNp4+v1T8iQiKQR9O1n6rUpllMNaXkckuDa5",
+	"uogmjPn16iEKU8DdUa5hOBFETCQ8mnmKZcqUJDTLGEbSiWZZ5rNKTBFSlULZxvaTSUYDGeXvbjoLWOEP",
+	"563ecEO1PSlMqwf82FT0Pgej8S8/Tv76/PL4778evP3hb0f/eLH/7vB8/HLyOrhTfLYl5vdLNvjFOAlo",
+	"ZvMrXKnRnyjturigbjs9ngdMtgVVzj+IhEgUYwpEXM/bth+k0ouCXfz1jZkSglkCz+psgzLDzlT9Llc+",
+	"Td8w7boeNM/wyuRTVHQxN1UPVyAJgThiz03mqLAR3cQNghiFd3a/gHvnxmveuXk9TauuiFSK/OTeDYpd",
+	"fT9eVWnGXfuQXoyHi4nx9JJRk9Z3vckyS5nSpwtme1Vsb/yzXBPThQFIFYf7ExgeA8UEvgF4c+GC/KQ3",
+	"MiJRSNGy9PaHh52AMC/ItvbpgOIQ0HHssEEeXfT90Sq/jyVsvhAsHZiyuyIkml4xUVfKbfxXZF1K56rT",
+	"sQ7rohgGUwfHxGG9t4xZEsAqRcuZSVP6v+2nYSJX3YKze0eX+YFV4X57Vc7a9i8M/How6Vx7RRfsngvl",
+	"PNFlwZqsFSy1ztV0b692+D2a0mHeHUzbbdf7fWDIg+F2mlLyRl6zjCb3i03eJSHRokvKguvNBQbEjZjM",
+	"+SUcCNtLYIj7tTPPi6uvNgpDRSpXhi+D7aCaqUwYaDmwVTT+lQ5JfGozQtCbMiUuit61dBxGAkTCjCZX",
+	"xLZEoaCJaIxG4z48qSVZFRSL/7DCgxqFE3SGSLSyfmWWKtPahWtFLn4+HUwOjwDMy8pn6RfluKMiVEWi",
+	"F3P0NiOm+k5vmbFErmyADAUIIBN2j09IwVbymlthk3HBImFSGfAZsQ4G7Bjkz1gwo1RXAp7m3GRECLaO",
+	"Mf9LRSCEjFZishlACiIsK2IACgXSM98D4DuQ+sunV0GnmAA9yVGgRR7WalO1C4kGgzjWIpDMNpHw6Ktf",
+	"CUfFJC84PAKg0wCmM5nQDBD3wJvZ872U8orv4C53hQTHoF0y2yDU37EbPfwN0xqG5BNiEvDqshxpGomU",
+	"5Uh3UpD4/P3Hy1enH86+Xry6uDh7/+7r6/fnb08v4ymib0BLvSTXB0Aj/vPQhSDMbUMSf/16ASzHBrvG",
+	"nBAqIsFEUmxQ2/7l06uQxDRbTEnKC1iCiWRKTieHRz+9fBsbtRfQATe5PoTtYdXf1B17dw44MStHApZ+",
+	"+eLl4OeLw/EkBiMudruZ/NcrtvGtfzy7WPCidxI4RdFM94fk5bIUVyy1PyvSiw2RwDhDI8MRnG3r23Ec",
+	"kuFw2HfIUIqtZljZzAWRRQqs/Qk230q0Jb1tVF1cvj9/9T9uaNw3poA9sxEHqAzk9PeyRfWEC6UZTWvd",
+	"g8y8qnvQDlxW5Epz/ivbGAOOi7l0yT40qZt/njdWlAtNuYCHPwzKIqu9Nguul+UMHxs3vvqDK1UyFWwl",
+	"sFRch42zsJSwzgEgn42qHn94f3FJ9vyq8RTEFDCDMonF9XKIkBRMyezaij5jSz1TNX7w2XlmY+cGQG0D",
+	"TLpWtykQA0YDq0IDoTUf0NT4FjkLIAqmxBkeSCm3cSS6zY+UA/Ii8QrVSlPryhWhtfSHeFe+VewzImx1",
+	"OQhwjDuQXmzTLuL+kJi1XRjA+Yphj6af1jVL6qHWFQmvdllDFN9+46DDhlbjyQ9kVz+rkCxsz7M0Er6D",
+	"XL8WSjZtumyMwl4L3iafiBG6H53jLSUcxA/eJpMLfLGGkXgtEWdCDzAnjNGVmhKTmJWSy03OLpDaSJJx",
+	"WMefq+ptEgkPSNDv8VSxGa72YB1DrzHpxUnBqGbow3iJAzAxz+Si4dmAPja5eTG240bcEEFc+f5jlzkB",
+	"VHApCRj4Vfb/khUshJMnV+Qvf3EvG/vLXwxxUoU95doyQctIxNXDGrsAjH/byGBQ0HXjheOCpOyaZTIH",
+	"OJieNsoklkbCuqaAv1x8yzY/UeaXWsMUK652PjSRsKKNa8WyuRFdGU+YdQdZgQPmQsGZpmBtoa3KF0vM",
+	"T0e9Le3X0hq8DAnC4JoVygiW8XA0HKHVlTMBP06D/eFouG9dWKhQVsIEi52l6mxt2SVHHMx79jagChpN",
+	"w7h8QjIrOchu6joLWXR7rmpKKy9+XEXFVnwmEk2BxHUjSHnpicbIJEUmoxGRIvHx50hs+8kM8U5GEzPy",
+	"Do//FPk/ErsqT1Um106/rfmGyEyWAvOV55RnXCwi0Tu8ubHlKn4vWyQCN3LIBCCj86CnNiIxDlIsGZEF",
+	"0NBqBTNSo2RUAQMsL2g3SnEh0SE5FWZPAKbtfINjEVYFAgKrlU19PQZ/5y0/R02XjkTvAO9ipCK6P1yN",
+	"vityYTQlmbGUTb8MYVs0SCAV0LjzjG68EHH+Ta7wMFpKlAyY7woSe8uJ2KPWEb2RpRduBps5K6p2EGEk",
+	"am0lMRvStDBlGp8D06lyu6MjVuW4PiZAhKhjmV6RyjitqW71GurBzkjNDTfo1LkwfeuKB/R+NBZWbxuZ",
+	"YSQqrPV39IbEnPgT3Lerhc4V2xi2anR6dF0edybSnHhfrG8DGQlzaN/jqNVtxy46OiZ3pO5YuDTKOIbk",
+	"lBze3DhozAvm0h19AxZ7FHsz0G89TJF4PnU20t2qNAlbzXt7lFT1KwCmrRoWW++DFNAovKn1+zVP/mQ0",
+	"QnxNEE8Hk2MvpUAd2ZC4VZQCendHmUlssBW3Ckdiwz4Vlr0WaVrUWoQeuzynBnzxAfJscpbC4yOVRpkd",
+	"NLu/fu6O5lZD9lrdYW+/+KjtC5lu7kik70qgNx7v+wJQs9JGn0BvtAJ+CAZqvVshLuViYo2MeoxxfR6H",
+	"k3D/C9gA1gOze1cz4MTq3smy7VyAFYeGkRoZBY3z2HjYzgN9c/GASRigRYV4kUX6dTzZt6nzxp3UnUjb",
+	"sqGfKav+KdvTTXYo481DXtZ/t5Of7T6wTZN4eE5/I8y5I7E/951KXJxwSN6LbFPr7VXHeOVVA9uj3dB1",
+	"Mho9kv6qdgrbOeY8VTHav/ZxfAZas+2iw1N1Qmp5SMo6repKsrNCeo3c0rYs21VyaTOrm9gyCzc6JtXx",
+	"5AOADwmQYTzsvpCVD0SZ+NDjkW+DoB3Yvzuy+Z9YzAcwmIwmjyTRXdkTl3XlstIfq1JleC/W5p2utMd6",
+	"Sy1Pv1VOSC3mC4aInQZUjEmAbZrs7jtw0lR87QX+GJ1+qdJITOjpD1JmK4voDvrc2TWGaqOD9mxGj1yL",
+	"0HWmiYS1Bfond+YY1VXpOsJqtds7Nf3/2KJXwMWBEeVd07zI36s18MYp4/unNGpicdL+/ZOq5rY44/j+",
+	"GTsaosL08QM2bHc2w3mHD7ldR2kjTJ5MHntm20USJz/gwu1q/tswOHwICpu9+nDWA+DT0SasHk9DNbYV",
+	"nPj85Tb81ojFmG+qgNvnL7df6sLtgzXvqTWofU5IM4QbhIGmC3xLjZsFdUxXlgZ3WbBOZbNyYVSd9q0x",
+	"hQI1xwSqZMmSq8raY5lCLa6pzf/E9M92vz+sEsmr7T4KjWPVJbnLiIdZjxDBtlxwl07YAML3klKTHhqY",
+	"fcOvWVUyUUOgQZrFoKkffCACmWh3OALN0TQ3arUQsb3fTIgLZb5rH3I42q/9WyQ9ITv6JVm/DawbCfsI",
+	"zsss25xUW4QE/SBcq3p+TFXr7TuXRFgjfuKKv2cy04/sjxeCrenjPR/ev3/z9e3Zu6+vz1+9+vri/1y+",
+	"uogx1avW4KRqm2LewL5x7Fnjn2ZK2to0G/JoVq9MW66nXC9Dl0VCF8y6yiqHFMbzAaQ2/cw1cXE5IKTH",
+	"difbVI7vysHYqoMZktNqLbN6rXTwillHp0lfMiX5mynGXq4Yy51xA5NrVYiAa67dMVSX/f4T0+eGPv8w",
+	"w9dzhCoewdXDuuvRJ+g4lQ6UGfRACSJLbfIrvWTwRUVVDY4vuWlkXo18GtR4Uk9YMmredj7R/vCwVopj",
+	"y21MxgVNW/+IwcU2M1aNfqx7Jmx298Ek6T94kVH9HjYTaPsio65rPFyL9TVjHVL0YocQMu00/r8/zg1h",
+	"fN4sYOuUxji9uGb+34bYTjMojD8M//me4tpVNruolw/k7qHDyu7QWeSBAYZG/YZyZF8LRlThZ/PogyrR",
+	"XOwD3MY4xN2DtqKCLuDNAFyg22NGMyoS4PFqQXvt2y+3/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
