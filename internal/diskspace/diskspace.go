@@ -51,6 +51,8 @@ type Reserve struct {
 
 	mu      sync.Mutex
 	pending uint64
+	// refused is the size of the last write refused, 0 once one is admitted.
+	refused uint64
 	last    Status
 }
 
@@ -60,7 +62,8 @@ type Status struct {
 	Free uint64
 	// Min is the reserve in bytes.
 	Min uint64
-	// Low: new writes are refused (Free minus the writes in progress is below Min).
+	// Low: new writes are refused: Free, less the writes in progress, has
+	// no room above Min for a write the size of the last one refused.
 	Low bool
 }
 
@@ -87,9 +90,11 @@ func (r *Reserve) Acquire(n uint64) (release func(), err error) {
 	low := free < need
 	r.last = Status{Free: free, Min: r.min, Low: low}
 	if low {
+		r.refused = n
 		return nil, fmt.Errorf("%w: %d bytes free, %d in use by writes in progress, %d reserved for claims and deletes", ErrLow, free, r.pending, r.min)
 	}
 	r.pending += n
+	r.refused = 0
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -101,8 +106,9 @@ func (r *Reserve) Acquire(n uint64) (release func(), err error) {
 }
 
 // Check measures free space now and reports the state (for readiness and
-// metrics): Low while the free space is at or below the reserve (no write
-// fits). It admits nothing.
+// metrics): Low while a write the size of the last one refused would be
+// refused now (while none was, while the free space is at or below the
+// reserve). It admits nothing.
 func (r *Reserve) Check() (Status, error) {
 	if r == nil || r.min == 0 {
 		return Status{}, nil
@@ -113,6 +119,6 @@ func (r *Reserve) Check() (Status, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = Status{Free: free, Min: r.min, Low: free <= r.min}
+	r.last = Status{Free: free, Min: r.min, Low: free < r.min+r.pending+max(r.refused, 1)}
 	return r.last, nil
 }

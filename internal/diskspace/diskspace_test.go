@@ -39,8 +39,28 @@ func TestReserve(t *testing.T) {
 	if _, err := r.Acquire(501); !errors.Is(err, diskspace.ErrLow) {
 		t.Fatalf("write one byte into the reserve: %v, want ErrLow", err)
 	}
-	if st, _ := r.Check(); st.Low || st.Free != 1000 || st.Min != 500 {
-		t.Fatalf("check %+v, want not low", st)
+	if st, _ := r.Check(); !st.Low || st.Free != 1000 || st.Min != 500 {
+		t.Fatalf("check %+v after refusing 501 bytes, want low (a write that size is refused)", st)
+	}
+	rel, err = r.Acquire(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
+	if st, _ := r.Check(); st.Low {
+		t.Fatalf("check %+v after admitting a write, want not low", st)
+	}
+	// After a refused write of 200, Check says low until 200 fit again.
+	free = 600
+	if _, err := r.Acquire(200); !errors.Is(err, diskspace.ErrLow) {
+		t.Fatalf("write of 200 with 100 above the reserve: %v, want ErrLow", err)
+	}
+	if st, _ := r.Check(); !st.Low {
+		t.Fatalf("check %+v after a refusal, want low", st)
+	}
+	free = 700
+	if st, _ := r.Check(); st.Low {
+		t.Fatalf("check %+v with room for the refused write, want not low", st)
 	}
 	free = 500
 	if st, _ := r.Check(); !st.Low {
