@@ -116,7 +116,7 @@ func (s *Bolt) Begin(_ context.Context, key Digest, fp Fingerprint, now time.Tim
 		return Result{}, fmt.Errorf("idempotency begin: %w", err)
 	}
 	defer done()
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		cur, err := getRecord(tx, key)
 		if err != nil {
 			return err
@@ -137,7 +137,7 @@ func (s *Bolt) Begin(_ context.Context, key Digest, fp Fingerprint, now time.Tim
 // update applies a transition to the key's record. Not guarded by the
 // reserve: it replaces a record of the same size.
 func (s *Bolt) update(key Digest, step func(*record) (*record, error)) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		cur, err := getRecord(tx, key)
 		if err != nil {
 			return err
