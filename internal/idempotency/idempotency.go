@@ -82,7 +82,7 @@ func FingerprintOf(data json.RawMessage) (Fingerprint, error) {
 }
 
 // State is where a key's first request is.
-type State int
+type State int16
 
 // The states of a key.
 const (

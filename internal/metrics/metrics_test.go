@@ -14,9 +14,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/metrics"
-	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
