@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -293,3 +294,30 @@ type diskDelivery struct{ sp *spool.Bolt }
 
 func (d diskDelivery) Stats(ctx context.Context) (spool.Stats, error) { return d.sp.Stats(ctx) }
 func (diskDelivery) State() delivery.State                            { return delivery.Closed }
+
+// brokenStore is an idempotency store whose database is gone.
+type brokenStore struct{ idempotency.Store }
+
+func (brokenStore) Begin(context.Context, idempotency.Digest, idempotency.Fingerprint, time.Time, time.Duration) (idempotency.Result, error) {
+	return idempotency.Result{}, errors.New("dial tcp 10.0.0.5:5432: connection refused (password=hunter2)")
+}
+
+// A store that cannot be read answers 503 spool-unavailable with
+// Retry-After, publishes nothing and leaks nothing; requests without a key
+// do not need the store.
+func TestIdempotencyStoreUnavailable(t *testing.T) {
+	pub := &gatePublisher{}
+	h := newHarness(t, options{idem: brokenStore{}, publisher: pub})
+	ada := cookieFor(t, adaClaims)
+	rec := h.serve(t, keyed(ada, "k", `{"data":1}`))
+	wantProblem(t, rec, rec.Body.Bytes(), 503, "spool-unavailable")
+	if rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "hunter2") {
+		t.Errorf("503 %s (Retry-After %q): want Retry-After and no internals", rec.Body, rec.Header().Get("Retry-After"))
+	}
+	if ok := h.serve(t, request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}); ok.Code != 200 {
+		t.Errorf("without a key: %d %s", ok.Code, ok.Body)
+	}
+	if n := pub.count(); n != 1 {
+		t.Errorf("%d events published, want 1 (the request without a key)", n)
+	}
+}
