@@ -19,11 +19,11 @@ var (
 	expiryBucket = []byte("idempotency-expiry")
 )
 
-// recordCost is about what a reservation writes (see spool.WriteCost): the
-// record, its expiry entry, their leaf and branch pages, freelist and meta.
-func recordCost(db *bolt.DB) uint64 {
-	page := db.Info().PageSize
-	return uint64(512 + 8*page) //nolint:gosec // G115: the page size is positive
+// recordCost is about what a reservation writes in a file of pageSize
+// pages: the record, its expiry entry, their leaf and branch pages, the
+// freelist and the meta page.
+func recordCost(pageSize int) uint64 {
+	return uint64(512 + 8*pageSize) //nolint:gosec // G115: the page size is positive
 }
 
 // Bolt keeps keys in two buckets of a bbolt file (the spool's): the records
@@ -31,6 +31,9 @@ func recordCost(db *bolt.DB) uint64 {
 type Bolt struct {
 	db      *bolt.DB
 	reserve *diskspace.Reserve
+	// cost is what a reservation is admitted for (recordCost), computed once:
+	// db.Info reads the mmap unlocked and faults while a commit remaps it.
+	cost uint64
 }
 
 var _ Store = (*Bolt)(nil)
@@ -38,7 +41,10 @@ var _ Store = (*Bolt)(nil)
 // NewBolt stores keys in db (created buckets if needed); new reservations
 // are admitted by reserve (nil: always).
 func NewBolt(db *bolt.DB, reserve *diskspace.Reserve) (*Bolt, error) {
+	var pageSize int
 	err := db.Update(func(tx *bolt.Tx) error {
+		// In a write transaction no commit can remap the file under Info.
+		pageSize = db.Info().PageSize
 		if _, err := tx.CreateBucketIfNotExists(keysBucket); err != nil {
 			return err
 		}
@@ -48,7 +54,7 @@ func NewBolt(db *bolt.DB, reserve *diskspace.Reserve) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: create buckets: %w", err)
 	}
-	return &Bolt{db: db, reserve: reserve}, nil
+	return &Bolt{db: db, reserve: reserve, cost: recordCost(pageSize)}, nil
 }
 
 func expiryKey(at time.Time, key Digest) []byte {
@@ -111,7 +117,7 @@ func (s *Bolt) Begin(_ context.Context, key Digest, fp Fingerprint, now time.Tim
 	if !write {
 		return res, nil
 	}
-	done, err := s.reserve.Acquire(recordCost(s.db))
+	done, err := s.reserve.Acquire(s.cost)
 	if err != nil {
 		return Result{}, fmt.Errorf("idempotency begin: %w", err)
 	}

@@ -30,6 +30,9 @@ type Bolt struct {
 	db      *bolt.DB
 	max     int
 	reserve *diskspace.Reserve
+	// pageSize is the file's page size, read once at open: db.Info reads
+	// the mmap unlocked and faults while a commit remaps a growing file.
+	pageSize int
 
 	mu    sync.Mutex
 	depth int
@@ -76,7 +79,7 @@ func OpenBolt(dir string, max int, lockWait time.Duration, opts ...BoltOption) (
 	if err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	s := &Bolt{db: db, max: max}
+	s := &Bolt{db: db, max: max, pageSize: db.Info().PageSize}
 	free := o.free
 	if free == nil {
 		// bbolt never shrinks its file: pages freed by acks and deletes stay
@@ -162,12 +165,14 @@ func (s *Bolt) DB() *bolt.DB { return s.db }
 // Reserve is the free-space reserve guarding new writes to the file.
 func (s *Bolt) Reserve() *diskspace.Reserve { return s.reserve }
 
+// PageSize is the file's page size in bytes.
+func (s *Bolt) PageSize() int { return s.pageSize }
+
 // WriteCost estimates the bytes a bbolt commit adding values of n bytes in
-// total writes to new pages: the values, and per value a leaf page and its
-// branch pages, plus the freelist and the meta page.
-func WriteCost(db *bolt.DB, n, values int) uint64 {
-	page := db.Info().PageSize
-	return uint64(n + values*3*page + 2*page) //nolint:gosec // G115: sizes are positive
+// total writes to new pages of pageSize: the values, and per value a leaf
+// page and its branch pages, plus the freelist and the meta page.
+func WriteCost(pageSize, n, values int) uint64 {
+	return uint64(n + values*3*pageSize + 2*pageSize) //nolint:gosec // G115: sizes are positive
 }
 
 // Put stores recs, synced to disk before it returns (concurrent Puts share
@@ -178,7 +183,7 @@ func (s *Bolt) Put(_ context.Context, recs []Record) error {
 	for _, r := range recs {
 		size += len(r.Event) + 256 // the event and the record's other fields
 	}
-	release, err := s.reserve.Acquire(WriteCost(s.db, size, len(recs)))
+	release, err := s.reserve.Acquire(WriteCost(s.pageSize, size, len(recs)))
 	if err != nil {
 		return fmt.Errorf("spool put: %w", err)
 	}
