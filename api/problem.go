@@ -9,6 +9,7 @@ import (
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -97,6 +98,10 @@ func toProblem(err error) *problemError {
 		return p(kindNoSettings, "The app settings are not available. Retry later.")
 	case errors.Is(err, errRouteDisabled):
 		return p(kindRouteDisabled, "This route is switched off. Retry later.")
+	case errors.Is(err, diskspace.ErrLow):
+		return p(kindSpoolFull, "The server's disk is nearly full: no new event or Idempotency-Key can be stored until queued events are delivered. Retry later; with the same Idempotency-Key a retry is deduplicated.")
+	case errors.Is(err, errIdempotencyStore):
+		return p(kindSpoolUnavailable, "The Idempotency-Key store cannot be read or written. Retry later with the same Idempotency-Key.")
 	case errors.Is(err, spool.ErrFull):
 		return p(kindSpoolFull, "Inngest is unavailable and the queue of events waiting for it is full. Retry later; with the same Idempotency-Key a retry is deduplicated.")
 	case errors.Is(err, delivery.ErrNotQueued):

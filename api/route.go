@@ -7,7 +7,9 @@ import (
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/apitoken"
+	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/ratelimit"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -51,10 +53,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	in := events.Request{Data: data, RequestID: requestIDFrom(ctx)}
-	if id.service {
-		in.IdempotencyScope = id.key // "apitoken:<id>": apart from user ids
-	}
+	in := events.Request{Data: data, RequestID: requestIDFrom(ctx), PrincipalKind: id.kind}
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
@@ -65,17 +64,36 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err := checkEventSize(set, ev); err != nil {
 		return nil, err
 	}
+	if in.IdempotencyKey != "" && s.idem != nil {
+		return s.publishOnce(ctx, id, in.IdempotencyKey, in.Data, ev, rl)
+	}
+	ans, err := s.publish(ctx, id, ev, rl)
+	if err != nil {
+		return nil, err
+	}
+	return ans.resp, nil
+}
+
+// publish publishes ev and makes the success answer: 200 when Inngest
+// accepted it, 202 when it is queued.
+func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl gen.PostRoute200ResponseHeaders) (answer, error) {
 	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return answer{}, fmt.Errorf("publish: %w", err)
 	}
 	if rcpt.Queued {
-		loggerFrom(ctx).Info("event queued", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID)
-		return gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: ev.ID, Queued: true},
-			Headers: gen.PostRoute202ResponseHeaders(rl)}, nil
+		loggerFrom(ctx).Info("event queued", "event_id", ev.ID, "event", ev.Name, "user_id", id.user.ID)
+		return answer{
+			resp: gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: ev.ID, Queued: true},
+				Headers: gen.PostRoute202ResponseHeaders(rl)},
+			record: idempotency.Answer{Status: http.StatusAccepted, EventID: ev.ID, IDs: []string{}},
+		}, nil
 	}
-	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", u.ID, "inngest_ids", rcpt.IDs)
-	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: rl}, nil
+	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", id.user.ID, "inngest_ids", rcpt.IDs)
+	return answer{
+		resp:   gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: rl},
+		record: idempotency.Answer{Status: http.StatusOK, EventID: ev.ID, IDs: rcpt.IDs},
+	}, nil
 }
 
 // identity is who is acting in a request.
@@ -84,6 +102,9 @@ type identity struct {
 	// key names the identity apart from every other kind ("user:<id>",
 	// "apitoken:<id>"); it keys the rate limit.
 	key string
+	// kind is the kind of principal (events.KindUser, events.KindAPIToken):
+	// with user.ID it scopes idempotency keys and event ids.
+	kind string
 	// service is true for an API token (a back end), false for a user session.
 	service bool
 }
@@ -96,7 +117,7 @@ func (s *Server) identify(ctx context.Context, set settings.Settings, cred sessi
 		if err != nil {
 			return identity{}, fmt.Errorf("API token: %w", err)
 		}
-		return identity{user: user.User{ID: id.ID, Name: id.Name}, key: "apitoken:" + id.ID, service: true}, nil
+		return identity{user: user.User{ID: id.ID, Name: id.Name}, key: "apitoken:" + id.ID, kind: events.KindAPIToken, service: true}, nil
 	}
 	sess, err := s.sessions.Resolve(ctx, cred)
 	if err != nil {
@@ -106,7 +127,7 @@ func (s *Server) identify(ctx context.Context, set settings.Settings, cred sessi
 	if err != nil {
 		return identity{}, fmt.Errorf("resolve user: %w", err)
 	}
-	return identity{user: u, key: "user:" + u.ID}, nil
+	return identity{user: u, key: "user:" + u.ID, kind: events.KindUser}, nil
 }
 
 // GetHealthz answers while the process is up.
@@ -125,6 +146,11 @@ func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (g
 		st, err := s.delivery.Stats(ctx)
 		if err != nil {
 			return nil, &problemError{kind: kindSpoolUnavailable, detail: "The event spool cannot be read. Retry later.", err: err}
+		}
+		if st.Disk.Low {
+			return nil, &problemError{kind: kindSpoolFull,
+				detail: fmt.Sprintf("The spool's disk is down to its free-space reserve (%d bytes free, %d reserved): new events are refused until queued ones are delivered. Retry later.", st.Disk.Free, st.Disk.Min),
+				err:    diskspace.ErrLow}
 		}
 		out.Spool = gen.SpoolStatus{
 			Draining:         st.Depth > 0,

@@ -17,6 +17,7 @@ import (
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/ratelimit"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
@@ -74,6 +75,13 @@ type Deps struct {
 	Now func() time.Time
 	// Limiter applies the settings' route.rateLimit; nil means a new one.
 	Limiter *ratelimit.Limiter
+	// Idempotency records Idempotency-Keys (see internal/idempotency); nil
+	// derives event ids from keys without recording them.
+	Idempotency idempotency.Store
+	// IdempotencyLease is how long a request in flight holds its key (a
+	// request that dies frees it then); 0 means a minute. It must exceed the
+	// longest a request takes to publish or spool.
+	IdempotencyLease time.Duration
 }
 
 // Server implements gen.StrictServerInterface.
@@ -91,6 +99,8 @@ type Server struct {
 	limiter     *ratelimit.Limiter
 	// fence is fenceRouteBody, shrinking data while the contract allows it (shrinkSafe).
 	fence func(http.Handler) http.Handler
+	idem        idempotency.Store
+	idemLease   time.Duration
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -115,6 +125,11 @@ func NewServer(d Deps) (http.Handler, error) {
 		cookieNames: d.CookieNames,
 		now:         d.Now,
 		limiter:     d.Limiter,
+		idem:        d.Idempotency,
+		idemLease:   d.IdempotencyLease,
+	}
+	if s.idemLease <= 0 {
+		s.idemLease = defaultIdempotencyLease
 	}
 	if s.limiter == nil {
 		s.limiter = ratelimit.New(d.Now)

@@ -21,6 +21,7 @@ import (
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spectest"
@@ -106,6 +107,9 @@ type options struct {
 	extra   func(chi.Router)
 	// now replaces the fixed clock (testNow) when set.
 	now func() time.Time
+	// idem records Idempotency-Keys when set; publisher replaces pub when set.
+	idem      idempotency.Store
+	publisher api.Publisher
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -145,12 +149,17 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.discardLogs {
 		sink = io.Discard
 	}
+	var publisher api.Publisher = o.pub
+	if o.publisher != nil {
+		publisher = o.publisher
+	}
 	h, err := api.NewServer(api.Deps{
 		Logger:         slog.New(slog.NewJSONHandler(sink, nil)),
 		Settings:       set,
 		Sessions:       resolver,
 		Users:          users,
-		Publisher:      o.pub,
+		Publisher:      publisher,
+		Idempotency:    o.idem,
 		Delivery:       o.delivery,
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,

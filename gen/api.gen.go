@@ -180,7 +180,8 @@ type Problem struct {
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
 	// `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
-	// `session-store-unavailable`, `spool-full`, `spool-unavailable` or
+	// `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+	// `idempotency-key-in-flight`, `idempotency-key-reused` or
 	// `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
@@ -328,8 +329,8 @@ type RouteRequest struct {
 // RouteResponse The answer when Inngest accepted the event.
 type RouteResponse struct {
 	// EventId The id routeapi gave the event, which Inngest uses to deduplicate
-	// it. The same user and `Idempotency-Key` always give the same id, so
-	// a caller can tell a retry from a new event.
+	// it. The same user (or API token) and `Idempotency-Key` always give
+	// the same id, so a caller can tell a retry from a new event.
 	//
 	//
 	// Example: 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
@@ -410,6 +411,16 @@ type BadRequest = Problem
 // (`urn:routeapi:request:<request id>`).
 type Forbidden = Problem
 
+// IdempotencyKeyInFlight An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type IdempotencyKeyInFlight = Problem
+
+// IdempotencyKeyReused An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type IdempotencyKeyReused = Problem
+
 // InternalError An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
@@ -447,9 +458,15 @@ type UnsupportedMediaType = Problem
 
 // PostRouteParams defines parameters for PostRoute.
 type PostRouteParams struct {
-	// IdempotencyKey Makes a retry safe. The event id is derived from the user id and this
-	// key, so a repeated request publishes an event with the same id and
-	// Inngest deduplicates it. 1 to 255 visible ASCII characters.
+	// IdempotencyKey Makes a retry safe. Generate a new, unique key for each operation
+	// (e.g. a UUID v4) and send the same key only when retrying that same
+	// operation; leave it out if you do not retry. Keys belong to the user
+	// or API token that sends them. For 24 hours from the first request
+	// with a key: the same key with the same `data` gets the first answer
+	// again and publishes nothing new (its event id is derived from the
+	// key, so Inngest would deduplicate it anyway); with other `data` it
+	// gets 422; while the first request is in progress, 409. 1 to 255
+	// visible ASCII characters.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -699,6 +716,17 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
+type IdempotencyKeyInFlightResponseHeaders struct {
+	RetryAfter *int
+}
+type IdempotencyKeyInFlightApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers IdempotencyKeyInFlightResponseHeaders
+}
+
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
+
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
@@ -868,6 +896,25 @@ func (response PostRoute403ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 	return err
 }
 
+type PostRoute409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInFlightApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute409ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostRoute413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -899,6 +946,22 @@ func (response PostRoute415ApplicationProblemPlusJSONResponse) VisitPostRouteRes
 		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
 	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRoute422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PostRoute422ApplicationProblemPlusJSONResponse) VisitPostRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1245,141 +1308,154 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3H3rbhtHmuirFHgWMDnTpElKlC0KCxzFkRJn4tgjyevBur3pYneRrFGzqtNVLYoxDJynOfN7XyGPcp7k",
-	"4Pu+qr6QTV0czexgfiQQybp+92v5cyfWq0wroazpTD93loInIsc/L7gVP8qVtPg/+CYRJs5lZqVWnWnn",
-	"QvxSCGMNEzxeMpkIZaXdsBWH/64Fy0TO1lIles26Ua4LKwa5X3KQu8lRbxCqS6Es0yrdsPVSKGaXghlh",
-	"rVQLA38wzmAiS3FmqDpBR9zyVZaKznQ0HAYdEy/FisMJV1LJVbHqTEdBx24y0Zl2pLJiIfLOly9BdaUL",
-	"seJSSbW441p2KU3LtXK5WFqm9HrAaueWdtk8Zv2Qh+PWMw7vO6MRLWC/FLFWiWGFsjJlvxTacpYLW+TK",
-	"TJlWjLPD8XHgfgZQKnFrmYM3kyZUPE31WiSsK34peMqsZtGFsPmmfzq3Io96J0zbpcjX0ojaMuulTt3l",
-	"aJUbLlM+SwXjCy7V3dBoIu3gxWNwBkfDk+2HhdVszaVlMzHXuQBw5BupFg0kTB6855egk/Gcr4R1nPA6",
-	"EatMW6HizZ/EZvcYb/i1MIzTvszwuRiwq6Vg4gZAIhMmDUtELm9Ewua5XiE8CyNy+I2rBEktVNdiEzCj",
-	"caFMcCuSEm1ZMUulWcIuyi2LQEZW4SvhFgrVa6UWMCERSZGlMuZWGCbtgI0ASOPJhN1IIwFrp5evXr9m",
-	"8ZLnPIaLbuGoo/NE5P3R+KBvihkIgKAj4bIkITpBR/EVjKsBpw/QaYCZ3/4o1MIuO9PxZBIA2P3nEQDZ",
-	"WpHDmv/1MQxvx6N+GN6+OPv0x3/rlFgxNgcuRaTkwmRaGYE4+YYnjlPhU6yVFQr/5BndW2r1PMv1LBWr",
-	"P/7VAJ4++9vhAjOe9GXt7NeEWVOsVjzfdKadU7bi6VznK5GwrUuyEgg3PC0EUYTlMu1MO4B4j7ZEC8OU",
-	"tmzFbUzYOn33msFpAeoDt8728lNG18b56ll9ei4WRcpzJm6zXBgjtWLhDvjCzgCxZSxXMUCxyNUUJTDP",
-	"5NQdbvrdu/Pzg//89i8/nR/9cPTu8D/enr6dXL15Mfn2CHBouS1MZ3oI8tVKiyTxWt3wVJZUWWGpsb4D",
-	"+lTS6L4fDShcSWOkWvQTbnkT2hF8FQGnuDH3Anemk00bhIn8kPfzXAMHf6ytkOU6E7ndsLADO4ad5paZ",
-	"BjmQd6ad53jGL5/+OQFZqGul16rvr7NFuoq5Aay8bxdggzCLuQKIgWb1gqj394c2bEPQLpQpskznViRN",
-	"iMOQf1KIf6mLtX/Lxbwz7fyv55Xt9Jx+Nc/f0RI0pakm6uAE04I2mbISMZKA+8Pl25+CLViHKrqAUzqZ",
-	"F7Guo1mmc6aKNGXEQMEO4nsBW+o0MYyHClHMvI5Y6yIFiMwLI2AZY0F5xkuuFmAdGCFYY9MB7nASqohQ",
-	"/fHTwCEvYqAMDN5kJVYzkfcCWJF7AQc85oUpKJovQedc5zOZJEJ9pfyOc21MX+dyIdW24J7leg3q1UMb",
-	"lS5XaNYwN6WN4F/V1vSTDeO5QER4u8mpcGncUk8obA8qim07i0NWcg/5NkDzNLRbwdSA8WFrpNwCXNal",
-	"IxhpxfbZewPA/msgG8XTM6Ckr6QA6dbYwX6xOMETpnrBlpzIknAMwgfosX5+mbTSAspQcZuJGAwxpHim",
-	"47jIc5E8GcYnTRlF92FG5Dcipz3vlVQOBk+E5t1LkynrwQe8IL2LhqdM9SJohSri+R3fpJonV1r/yPOF",
-	"+EpMZ7RK32rdT/06DZSD+NRwHHI0V/z2G51svtlYYR6m2qRhuDLcgis2PhqPDg/ZDBZ4Ov4e1fjbQYZZ",
-	"rWnnezC9C4On00ptEIh2IRmhULeVZ2PRJTah6oJqqFwSUOQB/oWOS1y58+TtCCbUjUh1JgLGDYqUUFnt",
-	"NVNv5yySfoDTnMHWdBynSZx6+h5VzbkUaWJ+J705rPZJe/XnuOZ+6vOEBMOJCo8O2Z/kN/dSXiqVQJA4",
-	"NUkbIZPVr380mRwcPTUtHowqWryoXaA6xkMp8z5oPb31tAduVi8EaqFWAIYKIci6F+ev2NHk5YT99rdJ",
-	"b8BOa3gbsTfyG6A+p6zYbIPk+v3V1Tsn8ELlowwODswI9LEDH/fIUi5V34pbyw4PRmRIwSIXZ6ffvjnr",
-	"Oaq9FPmNjMX7KpDytcKRYgP9OZepSJq06U09tLpzweMlbBQgak2q18DP/qolX7eSbRlYkAkZQ3EsMlsX",
-	"BopZuRIDhgEblnIr8pOtKMW2G+1DJhgfKQMWT6leawIXBQee3UdT7rOjtiCLMQgY00+kAThuAZsEplD4",
-	"E9xpzlMj9ggBoDEYD+PMWtp4KRKm5/MG/P4+gECbnpV3uIe5mxdGVqbAQx/9hX7RJOAKHFdoI1CMAtTD",
-	"jBvhfc8Z8DLHO3fL39xgs98ZvX+5fwD4Lt0hyF2qX/9uSO4HGwGVNOR+eP6kGfmwpTKdy1SggQuGgUj2",
-	"go1nWU0De2/G7/IPAZnb/DHQaoEHAirTOu3PizS9Q9TVgtPO4MBpyJQw8y4Jt2eBXwpRCKbnJO4MBpzB",
-	"/57rnGFIHFf+Zxd/dAsHgzvhX4G5gvrdvI4QbnBkwrrwf6mEuYOrSX+0Tf8HkGYdLI+gzh1wPJGRk28o",
-	"nUJXnjZzYbwpb8jC3tEiodLzeZlyc+poSsoo6gVuyfsEqbPpG4L5pDF3xTdsLdIUJqFgophPxUahupcR",
-	"YUK19TqX1go1YD9puwTeWnMTKsRNclJmdbaYKtriKowhYw4GExr1hGaV5NqHIjf6eS3phFi60voNVxuf",
-	"G/xat4Jb0ceE2LbpAGxQphrRGisyJq2pglBz9LykcSnV/VbFbsZyNBxW62Rg5a6G5u/DWofj44q1rrRm",
-	"K6425eb3mRp18DyV01CHSNfn3HSOeRirr4ViMumxFU8EW1HusEz/chWq7cR1RFFA44MgGA/CbBxgxQOV",
-	"A+WEqpFWZYaSlbtk6dful4n2O0mzmZavZ4z7jbT2gxapZmwt5HLPD1wERvtc7ddx2HvFC7vUufyVeOMr",
-	"2KvAJQDXqEZ3rCcnuCgyrZi4zWQukBgsX2UC/1biXuOzyhcF9TVcOH/ALuVCAXlQWvzpYsM1f/391k3v",
-	"5qttuDwNa1UAbbLT2gV0ylhRDW4OXEEJ8FCBMA/IOU1QT+i8TGFY3aqsypVP370OlWNiw9a5pnRILm70",
-	"NeUZGoz24cOH/mkNEruJfDSWqxFo5QMkBBylMIJ1o28Ez0UOepQbdnH+ih2PRiReZS6MK8AYjhqlBx2a",
-	"BKo1Xf172PEYCjuNbPlOyhvZosyVvRGJ5Fc45ivZo1yqv4K1+tYtthNJtUtufTaqvjwu28Yfl8Jpd5zO",
-	"zc6sJ4yhTup8UF6J4ZUYXuk+dmiFw9NHUwF60TYgooAlIk55jhUj8ZLnRlgquHEq5/3Vef8l6/5w+fYn",
-	"WAU/BkhqL8eTY/bb314ORmRqgevHWfSKaKF/pmKdSLWIQtVd/CqzgM3ygP2///N/e9MqWJWIWCeYWWSO",
-	"hhjNorgYUvNvfxtNBpPB6Ki3w0OnGPYpt9plochr26gq5traaO1SMh4hIC5q1AMSQRcWZHGTi/zK9zBN",
-	"iUY8MMaDyywTTxIJB+XpO0qPSuANNI23MflWCYorujRIJ/DZbEn85Il/GwIfHPOQPEJjdase7L4ihK07",
-	"1XLkn3fSckgm7ncX2jwejnpedtINnLFST3g0D0TFDrtVN0HHSbakM/1YHiPwd/9UztCzv4oYbYDvBU/t",
-	"8pHAPkViEM8M48qsRQu0Pf/v0Ju+jigFGYFtkdrlr1HAIlAnm/IH/PRrhHdWxQruoq87cDmebOAWtbKn",
-	"63vB4I7SdnkvGR55e0Wa5HDywjMFS3RcrISyAxbBLpGzYufSpdmvpUqYnvvxoepGrdIuLIbDgxhG418i",
-	"6p2wyEvirVWl8RlOFYudFb2YphWrPJ9fl2TFI3hkjYZzxSV4ALdukzwfV4iywz6+MmX7FOcVe5sAPazS",
-	"+l8vtREPKXrxZ/y9NUZWrMx9eqcmy76U1+R5zjfwuVKvn9u8oAqzJ1g1Kpi0JKJzAdoQJDP35NQE/+O1",
-	"9Q4K9rHvVZlcwQGgIppSH6t4VvyWyjUnx8dBrXhz2FJCW1oHu7LSLHVumbN2gHlaGOmkiiwAQYgbAUNL",
-	"2DUBs7eqqLq4t7F2r7218RTYslF2BHJsy3aPglBF9fIOGLOTGaaJbVYOzr8nXwezlbb9uS5UAh9Wwi51",
-	"0ofvXAkMStiat47LtkVscWAjg4AHbuRV3OQ9wXEYX8Uiq0/1IUyDs+1LIaKAZbmYy1uRoFwJVbtkjLYr",
-	"Xh9UCnafcvAGKNJgcJeuuPCR0UdqCxKGbu6W3gyq4FgiUonEC0cQuwo1lnlctNX1w/o+iOcGsVku+LXI",
-	"pyzSmVBg2slU1EJ9rHTYZiJUCfzdLWXpQjNjc451896lAxz2AhYteTrv19ckESRCBSKr8JXjTmnHqabq",
-	"J5gBhqmf3dTh5bBdMQT73idmL2HQJSGuIbr8MVrMBvrqgZZDUALfn6iVPoAUMTz9FQRCMfXS6q/qx6sq",
-	"i0GJv3mhYphrmM3lYkGO+WwDCiLmoB/SDTi2qJ/NkmeiVdW7kt67IFtd6VtUfEFHJu0EWOVDMHSQsG6E",
-	"V3qdRJU1S+XgvaZMPpiP4vHsmL9MXoij+YQfzg7icTISw/kxfzl7EbeRBZWyf94LR4XqwFful/H4MsYO",
-	"g6Ktc/Ase+6Ch8QI7RRpTZt1BFrZ444y7S5B79YKAAgrmabSRRWZkSqmMoP3St4ykel42TjQ6MXx5MXB",
-	"wfHweDg5Cjpzna+4JcV5dNhpbb2oky5WySGc8MwB4ftuuv3WkcQjaBcNw6qoIOZ5LqnqpZ3a9taIPDO1",
-	"ilhX09pEUOJI0E14ndy5HtHgX/ouBdB/nUQ9b0L4IRg2KYsLqms0932k4eSIbT8cbV60igBSs3HEVjxr",
-	"Id65TJvWDEaSfqKmjjP35ZcW/GKV9j2M/t60kJDzMXF+7WJ1DOylpz9jEujCsfxXCETSj1VMwhWtGJYU",
-	"OZ+lG0oBJmj0edW5S3ZOBrVTChiCnmkX/EZU+5y4DLFb2BkmvsPs98svmbRIkdN0zTeGiVVmNyelrF9y",
-	"cmYW8qYBCY5SdiOaxPqx7prsbLvit6/px+GuO0Lw3HusCMi27pHD57pKJbJ2q860TgXHuilTxLEzmloX",
-	"RiKn9pko7MAqYSfCaC2gdjwc1qMA8HNTkeM39+pxdwaCfFCSRXnrvXRc61l6tMnnWsHI2q+SpFJ5RY2R",
-	"xNxV8JeFmA8VnqdqQ9Ek6hIQt1jghb0FXYJDwFSxmoGV6fARMLoeGuCI+d6AvaZiCJ2veZ6AGNQ1Mitl",
-	"8bTys2BT15vgdzDMZCJNReLLQytjxQcwfRkGMNJ3+pkJlXBBSYyzsq5fiRt2dNifScvmqebW9LDJbku9",
-	"mlBh6yKewpAkx50AwtdCZCbADDYVyxlvgLg2vMPhMFTwMy9Dce7W1A0xDVWo+o4sDevSt75pQuseWxUG",
-	"U+Au2ktrRWFYfPtyOIz6+Nf5+XkUKsaEiXkmyilgBIMm4swUea4X3AqWcZmzbrPRA10rmP/+j+fn598y",
-	"qYwVPOmd4D7D4XCIqfO5VOIETts4pN+sUPKXQuCtpQKh4Qhgay+AGGyFVfjc2B6uyB12abUliEhxy2Ob",
-	"UpEl0Z3TqXWUMWlhMY95q6f+AL/992jw4vjF0fHB6ODw5dH4YDR5IQ6GL6vz1BCGsEMqLPtbewHlOJjS",
-	"qv+ryLU/IRIAVrXPMd1rNRsGsABgRmnKFSdyIV2mmIKteFikFtZ1hpRhM7HRKmG//ff4vyYHsIQp4iVQ",
-	"5fFw+GJ0fDyeHL44HB4fH2BmQK54agAIuAMuPZrA9qMXOFculJzLmCvrtu8NWDQaDMEzHp2NIzxg1B9G",
-	"WC1yDSzsWOjE3T/f+Ev+wG/4JUoAsJaADQdEonK+ibAaQxggCW+BDmAFTPWkWi2ANioWc7RNeAZJQLXe",
-	"RB4GixEU4INbttLGsslozBIhsgGwxlXZX0z46aJmfERNeajqReWOnebSNkyeZ/vqyEPVPRwd1KhiOzLg",
-	"LJfb/kL3S82QYF7rgq/fCGM4VkmXA/pylekcxbxrk3XjO9j2uuxMOw1p5Rtct4ylO9TIkxhCnkkaLkZp",
-	"sj6J6ROAXx8vy62IGXW94C1U0lKXCaoDLNJAKt6p7OGk4sF2qbc+g0APFWcxT1OBBUXMijQt6+uoQ4kp",
-	"sXaX20Lvk5lcBArDKuFji1w5q7IkXXQOHKFrRQ8l4MemB/mxMxz98O34zy+ujv/yp8M3L//j6D+/Ofhp",
-	"cjF6NT7v3GmXbZtiX28ywS8UaOSpqzQj+nHO1N/HjGoj+3pQ5vFET0Vn3PgcA1KeL9xn3VLIvNPGLnJx",
-	"+ecfaUrAzJLn1AfA09TPNL22dCBPfhTWvxnQPMMZGStNpZQEJJ+BOKKqmwCPChvxTdQgiGFw59sRcO+M",
-	"Mm+tm9cLVuseThUhGN+7Qb7v1Qy3B+ictn1YN8LDRYyyRWzYpPV9xr5OE2Hs6UK4lx52N/5er1EbEani",
-	"8PIExGPg8cA3AG+pfBkW6w5JBiqttkJIB4NJKyBI2+26tR4oHgEtxw4a5NFG3++dV/1YwpYLJZK+VF4/",
-	"8muh6t6+q9BRaZs3u2pNzsG6WFUDVgGOiYL6yyy0JIB1J0XPE/6/3adBrFftgrN9R1+bh33q5fammG0H",
-	"1mDgz4fj1rVXfCHuuVAmY1vkoslanaW1mZk+f147/HOe8EHWnpDfHzAs94EhD4bbacLZj/pGpDy+X2zK",
-	"NgmJoaK4yKXdXGLJEonJTF7BgfDBCyxCOvdxv/z6Z5fJ5SrRK+LLzm5inrqe+lb3XcNnWeoVsOjU1exh",
-	"mHbKfJ1T29JRECoQCTMeXzOBr7aAjc1jNFA57iPjWhlszsuiGMbJkwUjIVRb/Q/Y3I7OGxjjl9+f9seT",
-	"IwDzsjIey0Ul7ggWa6i6kcR0FGKq5w2VmYi172VHAQLIhN2jE5aLlb6RTtikUolQUbEZqhEXucT3dsoz",
-	"5oK89UrA80xSzZoS68g3UAJFoFVC9WYgBRGWFTEAhQLp0fcA+Bak/vDhrNMqJsBQ8hTokIeN3NzsQyJh",
-	"EMc6BLLZJlQl+upXwlERy3IJSgBsGsB0qmOeAuIeeDN3vldaX8s93OWvEOMYDHi4Dr2fxK0d/BULzwbs",
-	"A2KSPFeeU7osVInIkO60YtHF2/dXZ6fvXv98eXZ5+frtTz+fv714c3oVTRF9fV7YJbs5BBopPw98jpJu",
-	"G7Do558vgeVEf9+YE8YVxiXyDZrXP3w4C1jE08WUJTKHJYSKp+x0PDn67tWbqIdmL6ADbnIzge1h1b+a",
-	"O/ZuHXBCK4cKln71zav+95eT0ThiYGn43ciZuhab8m2ikl0ceDHtAZxieGp7A/ZqWahrkbifDetGRCQw",
-	"jmiE/NCdb0dRwAaDQc8jwxixmqUiCZVUDB8aGrBXblGPL29+8ix7ZmpYgd/wl9WUoLvKrIvbsFgXaIUY",
-	"xmfGOZKCEb2xslDUUtEDhj54qLBd0195JoxMBIvhpgaL7ICaFbGPssyuQUYhoBI5n4scW5cpahSgr4zV",
-	"n+wDjthuoGDdXcK7vHp7cfbvfmjUI1fWHYeEG5o2Gf+l2OJhH8Ih/sLXmWhe9TrTHsqsmI9n8k9iQ/6n",
-	"VHPti0t5XPdeS05fcakslwrMmKBT5GlNdy6kXRYzVJ1+fPWHNKYQprNTMFnJEHxEC7tw6/wM2oYcj+jd",
-	"28sr9rxcNZqC0C3JIVT1NreA5cLo9MYJcvIMG3RUVoPTxuWTXGA7gUeKvFjlTYEMyJ6sMqiBc4bQcfoc",
-	"en8m7EyZd6OQ7r9EoWp3phKZYADkDI1kemSiUhS4OEVgahVi0b6C3yhUvmqMKBTOjPla1o1cZVrUGzDa",
-	"zKdPfY4NmamZ4PLt1d0tq9L52WjaUGIDXxcbjV/618VCtf28WMAWQokcXzWrAi0njRfMZNlW4a71zGBd",
-	"hytWC/yvPmOBhY0U0Ur1AhWye3gNY9fIcRyjaCJUc7EuIbrV0u1DXa2N3fUEX5eHqnoUrMzF8pYXALCT",
-	"/KTW981SSW0lYtWbeqljxa3rG9eFZU3o1wjDxWw8pqK/9H3N79UmE/23dNcpU9ooOZ9HA3bKMo7CnNtQ",
-	"+Wt/d3ZVguD7s9NvK+CveVV3y7Hs7cQB9nA4oZOTXCojRVQUhAiLTtNUr+G85xr5R9k+VvQKvjJTRkXZ",
-	"CYOjUrSRxakEDFYUUT6pUyNh8BxpfRpunsM6JDsi1o3iXHArMBz2CgdgUT5VEofK8eomI1tkt9SBFIF7",
-	"4Qjd18jX9WFIUjObb2oddkuRiwBOHl+zP/zB20ziD38gQcGNFWjFNuWz1aGKKpMt8jUDpdXE+v2crxu2",
-	"k1QsERjJBDhQqbehphJ8JcNpxbIkw725Y+iX2js9TnXsNWFC5dSMtEakc1IjqYyFiyw64Q+OaC6F5eDH",
-	"YxRELpbYm4bsk/RqRXelPO8EnRuRGxLyo8FwMER/PhMKfpx2DgbDwYGLhqKrUgl2fNRAm9YnR9tkuod5",
-	"190GnIyayu8FbFZI9wJWA92lQGtqjlIV+JbFnZICSvZUykHaRl3NVUk0ntvGwyHTKi5LpkK1G3Il4h0P",
-	"xzTyjiT1FEVv9djj9usOJtVr7znVoo5spguFvUpzLlOpFqHqTm5vXUtouZfrwoQbeWQCkDEs1TUbFVNO",
-	"L5HmGvN+sV6tYEZC5muV48bWwu1uTV/FM2Cn7iVLL5+8AYqwyhEQEhQ2PTKE9Upz1pLW8at0D/EupJAw",
-	"sOYfKoKjPzMsAeGcUgwGhQJXTGcggTSQCvhyWco3pRDxYlcaPIzVukxWOOzG10qvU5EswBiuzt0jd7R8",
-	"qtPWKurO6LBg1rjMI26HyTmXzXRPIfq0DQliyvWK1AjsrC3fJyGVRZeuoss69/UM+55xAx1Ekp61pAnL",
-	"V+DK90HYQljDDodDX1O5+wac838pbxhU16+/xNLIx6Byb0vIuM1GBz4TWjaGML7dTYKp55ZGGkql+pUm",
-	"iDrMXXHVklmw2r3uKyyqWMPnopaiLsXBtdiEyqUhslwnRSxaiJuOXWasfQG5sTyvqaBQUau3I8XqtVjL",
-	"DF976k25sWx8yJa6wEdaQ/Wh9ZHknU7VYOth5i5nVf8rMN1OD6zrF8a4TKNxt/aWM5k04+EwCBVwBVz0",
-	"cHxcSjqwUTYs2mpqBa+wpU01IkEabTWeRh7t3qwqvQJ6fphwOj72pFhvsyUlRmwttXqdgALTxiIHdJov",
-	"+35sL2Kqhjzfevn3y6eyWOkbnWzuaMRra8CjfMx9dRezwhVd1BOvnaD5uicu5UtBGh15WNrxcRSMg4NP",
-	"4NO5+OD+XWnAifOl4uV26AtWJJHRLKRrnMdVAew90GefrRoH9LAw4kXnyc+j8YFrvaNgZ3uryFaE55lx",
-	"JqRxXrluca6ah7yq/+4mP9t/YFcd+PCewEZ1z57GwKx88s2XxwzYW9AU1eO3dYxXMV/wJbcfQB4Ph4+k",
-	"v+rZo7auPUMVA05oPQPL2z1HKBNzwmrlt8aFVOuGtndNuo3uCZ+AbdgAodoRvy7h3sSWe+aam8Z7TSWe",
-	"ynz0Q9K3mK29L6Fapkkpe/l45LucfAv27060/ys+BgAwGA/HjyTRfUWDV3UDtbJBq/dEQF+sJT1GUlqg",
-	"1F1OTlJJvyes9Y30XLhpQMVY+75Nk+3vA500jWd3gd9Hp5+q6klKjP5Oytwqnr2DPve+7sYteSVdV8iq",
-	"1yrwL8iFyvkTvZM7S2vr5ngdYaHaqYvd8Rb+ZR/NAFwckihvm1aK/Oe1B+9xyuj+KY03NXDSwf2TqneZ",
-	"YcboATO233jFeZOHHK/lbQOYPD6+f/L2izww7+ABMLnrsdAvQWfyEFQ0Hy/GWQ8AU8uDj/WsLZqjWymw",
-	"j5++BJ8bGT/6pkrrfvz05VNdSL1zrn7pT/jKo2ahQCfoWL5AnUghF7QVfQM13GUhWo3GKpxB7VouWAvS",
-	"CQVjhvW/8VLE1+jzlF4rei4RRh3LPm2KbDvfP5XoekgKU1Z2hGsMxSK/xnOfva2IZeMBg+PBwWDco6Ze",
-	"bCgzvuwyVFFc5Cnrv3a1kuuFsKzfN5lM9vgP3wn7vYPM7zbC9PXuy08NANZ1h289g1mPEPquBX+fFdpA",
-	"1/8k4zSpv0HHP8obUfU31siVaMfRK/X1P5Bchdp+PxGficWnE7deJ4u58k/QBaGaDGu1oayrdMsLjC5K",
-	"hWs5bT0v0nTj36oJlasnE4PFAAsVaqVm1cM2zefvehRKdGEonhrterVdwqvZ4jndCnZldhn4iii+EC44",
-	"V4XAsDYFrkWR/fJdNl/PxLpif+FYFWqvQppbzaIDdlqtRavXWumvhQutUikePQC0mWLmjSqoyQaBybWu",
-	"fIC3tP4Ypi5V3CMPjxQqLscVqgcLlT0S4oJo8XcLiHqNXcUPuHpQD7CWBW7e6ARzC5v4FdOFpYLkUpKU",
-	"3b5Vc2zZC9uoXByWZYSjcb3gjwzR3Xq8g8Gk1iPr+mCpYoknW/8syeUu4wVVDTIxa9B8JBCz+7/zIsP6",
-	"PVwl3e5Fhm3XeLidXTZzt0jdyz0Chx4M+5cwXRrC+6LZnd4qvXF6fiPKfzFmt9Qnv/GNGPi3K971+cGy",
-	"/OA5huXcDq0dnBisbzRnlu1DtbRNVTRBJhEYWs3F3pEh4WwKVKIrrjh2eXDsiuAJm/GUqxhkU7Wgu/aX",
-	"T1/+fwAAAP//",
+	"3H3rchpJ1uCrZLBfhGGmwICEbKH4Ila2pW51ty8jyZ9nx+XPlVQlkKMik65MhGiHI/Zpdn7PK/Sj7JNs",
+	"nHMy60ahi62ZnZgf3WFEXk+e+40vrVgvlloJZU1r/KU1FzwRGf7znFvxi1xIi/+DvyTCxJlcWqlVa9w6",
+	"F7+uhLGGCR7PmUyEstJu2ILDf1eCLUXG1lIles3aUaZXVvQyv2Qvc5OjTi9UF0JZplW6Yeu5UMzOBTPC",
+	"WqlmBv7BOIOJLMWZoWoFLXHDF8tUtMaDfj9omXguFhxOuJBKLlaL1ngQtOxmKVrjllRWzETW+vo1KK50",
+	"LhZcKqlmt1zLzqVpuFYmZ3PLlF73WOnc0s6rxywfcn/YeMb+XWc0ogHsFyLWKjFspaxM2a8rbTnLhF1l",
+	"yoyZVoyz/eFh4L4GUCpxY5mDN5MmVDxN9VokrC1+XfGUWc2ic2GzTfd4akUWdY6YtnORraURpWXWc526",
+	"y9Eq11ymfJIKxmdcqtuhUX20vWcPeTM4Gp5sNyysZmsuLZuIqc4EgCPbSDWrPMLo3nt+DVpLnvGFsI4S",
+	"zhKxWGorVLz5WWy2j/GaXwnDOO3LDJ+KHvtBKIEA4EyJNbyH/HUl2JXYsKnOiGb0EoZIrULVFr1Zj3H2",
+	"/v3ZK3a932FcJcwIlRA18AVNLYjE35HZObc4IFT5ekcsFfxaMGmZXlkmp2yjVyzRTGlLM3vsZ7ExbCJS",
+	"DWto3GZlRBYqnbHjd2fM6iukRVhdIJDnYtFjpzpjw30216vMsGmmFzhzKjOTI1moHAJcic24en78Iv9L",
+	"lHDLIzYTSG1+Fa7MGs6BaIVwWK4mqTRzYeD8c7i0EmvWlsB7rgHrZMKkYYnI5LVI8lOF6kpsAmY0O1Nq",
+	"Bti/1qs0YYlIVstUxvA6EvbbrPmmc0SHQ9T3J5M2VHi6/eHwiK3nMhXb14WtpWLLTM8yYUzA9vuHPTYA",
+	"oA5Ho1BdSyOBTI4vXp6dsXjOMx4DZhFRSEAg4rqtoKX4AnCxhHBdwLgK6vKbX4Sa2XlrPByNAkBl/3kA",
+	"iGutyGDN//4YhjfDQTcMb56dfPrjf7RyTDc2A86HiJ4Js9TKCMTzFzxx3A8+xVpZofCffEnwklo9XWZ6",
+	"korFH/9qAPe/eALDBSY86crS2a+IWsxqseDZpjVuHbMFT6c6W4iE1S7JciBc83QliMosl2lr3Lqcixza",
+	"iSY8YAtuY0ImQFc4LQC259apLz9mdG2cr56Up2ditkp5xsTNEh5QasXCLfCFrR6+lrFcxQDFVabGKNX4",
+	"Uo7d4cY/vDs93fvLqz+/OT346eDd/n+9PX47unz9bPTqAN7QcrsyrfE+yCwrbYpPra55KhN/veKVKus7",
+	"oI8lje760fCEC2mMVLMuoGwV2h6LDXNj7gTuRCebJggT+iE/zTINXPFjaYVlBpzHbljYgh3DVnXLpQbe",
+	"mrXGrad4xq+f/jUBuVJXSq9V11+nhrqKuQEsv28bYIMwi7kCiIG24jlp5x8PbWTYCO2VMqvlUmdWJFWI",
+	"w5B/UYh/LbO1/8jEtDVu/Y+nhT76lL41T9/REjSlKnrL4EQ+jJuQ1EHwSgLuTxdv3wQ1WIcqOodTOp4X",
+	"sbbDWaYzplZp6sRAsPXwnYDNdZoYxkOFT1yTMJmYroyAZYwFhSSeczUDjcsIwSqb9nCHo1BF9NQfP/Xc",
+	"40UMhAEJxoVYTETWCWBF7hkc0JhnpiBLvgatU51NZJII9Y38O860MV2dyZlUdcY9yfTaiCyHNkpZrkhe",
+	"uilNCP+ytKafbBjPBD6E10WdzJbGLfWIzHavwNims7jHSu5A3wpoHgd3C5gaUGJsCZUbgMvadAQjraif",
+	"vdOD16+qqWfqNAVT5RtRoSbGu1J1p/l6BV5cbmlDTsWTBhW+OSeCI6VOJGwjbCOaHNcXEFsKQtg6mB4e",
+	"DA6n0+7zyfOD7n4yGHQn+8Ok2+/H/f1pfHiwP50SPzRWpmlZLesxNCQYB0sC1D44mT/VkQM+DEB9D1RL",
+	"+vIREfGwxDqLqyGYpAKRcRcH3fkkj4WPW09AanrtISJUyutavAd6qCYCeOgy07EwRiQ99sZp7Wtucl0+",
+	"qT5IxQINlSHDblx/ly3l+4l/J9bWWQCWjrRsymUqktwMGd3cBHQckaCqDq+7THksOqSDl50exTF2QdKN",
+	"floyTBGYVfI7F8hUHof4snyxKuWhScWNAwmMKRsxqGzt0kG+mbhgP55mgieb0o6cJXI6FRkwsop6A99K",
+	"8umk3NjCdmyTa2HYHx50B4Pu8PnlYDju98f9/l86PfbeOMs5t5jpk1v78ahyONxNlQ7sD6NKN+mx1Btp",
+	"GugP3gB2CXaCN3DPEqqcpufa5MRKj2V2kuarkqvA0ZFn6WP3ErmzgSmkq/y1nC5yBkqM4ukJ6DXfSgdu",
+	"jS1dZDUjlp3qGTJy+DehN6jCoB2VpalMmkUOaPTiZiliKxKG+hfTcbzKMpE8GoKNqhoz3YcZkV2LjPa8",
+	"U292MHgkJr996R67LIEPNDPpnbB4ylTPgkaootbxjm9SzZNLrX/h2Ux840svaZWu1bqb+nUqTw7MRMNx",
+	"yJW84DcvdLJ5sbHC3M/QkobhynALrtjwYDjY32cTWODx2MmgpG06yDCrNe18x0tvw+DxbKQmCETbkIzQ",
+	"xIBXdo41i05vE6o2MI5CMQCzMsB/IdeIC4e91w2EuhapXoqAcYMKbqhs7onrbJ1F0hdwmhPYmo7jeIkz",
+	"ln5EyXsqRZqY78Q396pdEubdKa65G/s8IsFwwsKDffazfHEn5qVSCQSJM9poIySy8vUPRqO9g8fGxb1B",
+	"gYvnpQsUx7gvZt4Frce35XfAzeqZQN2mEYChQgiy9vnpS3Ywej5iv/9t1Omx49K7Ddhr+QKwz5lObLJB",
+	"dP3x8vKdY3igwVIcwcGBGSHAJvBCFZRHqbpW3Fi2vzcgsx4WOT85fvX6pOOw9kJk1zIW74tQyTciayLN",
+	"VTfV620F0Cy1Tp8YBiPQBa7XilmNGu40E6JrljwGqOLNdmIr3bu0jhI8SzdsukrTMVMaRTtxBL3lWWUx",
+	"V2wiyNWR5HEpsQL5AnMI3RORymswtrzin3IrsqOarVFf2wdV0L2fu+0fUzyXGDYyHjo6Xv0OqkDgd3Eg",
+	"xoxIfeqS9VF9K+8eQk9dJng8B3QIkABNqtcAVo+QOfdtfC6/UiITMqzjWCxtmWUrZuVC/KtDGc6eK5x3",
+	"CcYqZDFuAWO6iTQAxxqwSawJhV/BnaY8NbuQHzgBjEf7dS1tPBcJ09NpBX7/GECgH5Dld7iDBVcvjAyX",
+	"ghVdJLzuqspmanzCxTVAiE+4Ed5fPQHewPHO7fw7N9h0buEXdy33TwDfhTsEuVjL17+DbHeCjYBKesxu",
+	"eL7RjPzeucozlalAMwTUN5HsBBtfLkt6kveA+l3+KSBzmz8EWg3wQEAV3G83qyslCXiXEUxDoiQGu5vD",
+	"7ViA2LOeetmy5hIOiD4CTE3Alf9dhQx9vJ3WEcIVikxYG/4vlTC3UDXJj6bp/wTULIPlAdi5BY5HUkWz",
+	"DaW10JXH1ZwkXuU3ZAdtSZFQ6ek0T31y4mhMwijqBG7Juxips7wqjPmoMnfBN2wt0hQmIWPqBKygoVDd",
+	"SYWgfBT7rjNprVDeEAzVw3RM1s51RbIFlViHasuFRUD0Ko/RlGhS1RpBryQ//kSEKtcfO1WvFc05KhJi",
+	"KrTesDW+EZ+Kx/T9Xmr9mquNzx37VqOUW9HFhKkmZ2+eioYgWy3xAfKA2hSfSxqXcrdb29nOaBv0+8U6",
+	"S7CRFn3zjyH5/WEpCHKpNVtwtck3v0sFKoPnEf2rOUTaKyMyJhNWSYGSSYcteCLYgnLL8vRArkJVT2yM",
+	"KKJpvAsNvYnKulepxDxCVQl6MBfz2EZLv3Y3T8S8FTWraZvljMJuJe3xXosUM2oLudzEey4Co30u37dR",
+	"2HvFV3auM/nbN0dVVrgEvDWK9y2tzjFUirIrJm6WEgxaICy+WGL0Uitxp1Jc5L4E5TVcakKPXciZAvSg",
+	"tMnHCy+WvD3vaze9na7qcHkc0ioAWiWntXMH5p7GEtwcuIIc4BR7CMhoTlCE6SxPx3Bpi3Uhmq98/O4s",
+	"VI6IDVtnmlI7MnGtryhnokJoHz586B6XILGd6IlKfDECrQ+AhICjrIxg7eiF4JnIQL5zw85PX7LDwYDY",
+	"q8yEcQm6/UElNbVFk0Dkp4v/DFv+hcJWJfNvK30PySLP+3ktEskvccw3kke+VHcBa3WtW2zLD4/C2mXW",
+	"lJfHZZvo48JnsuJ0brZmPaIHflSmg/xKDK/E8Ep3kUMjHB7fFw/Qi+qAiAKWiDjlGWYUx3OeGWFdQJdE",
+	"zvvL0+5z1v7p4u0bWAU/Bohqz4ejQ/b73573BpQqhCkOLHpJuNA9UbFOpJpFoWrPfpPLgE2ygP3f//1/",
+	"OuPC1ZmIWCeYJcUcDjGaRV5VxObf/zYY9Ua9wcF2/PwY3VH5VtskFHlpGxXJ/rWN1i6g5x+kyIPOI8p6",
+	"ZYEXV6nIr3wH0eTPiAfGaEIeo+RJIuGgPH1HqV4SaANV9vpLvlWCvNIuiNYKfGaedF5bh/x1CHxwxEP8",
+	"CLXVWr3AXQmVtTuV8v2+bKV0IJq4751j/LA/6HjeSTdwyko5XFY90FOXS1CHZtBynC1pjT/mxwj83T/l",
+	"M/TkryJGHeBHwVM7fyCwjxEZxJNyVk4V2p7+t/BNX0WUThWBbpHa+W9RwCLMX8i/wE+/RXhntVrAXfRV",
+	"Cy7Hkw3cooAE/v12MLijNF3ec4YH3l6RJNkfPfNEwRIdrxZC2R6LYJfIabFT6VIGr6RKmJ768aFqR43c",
+	"Llz1+3sxjMZ/iahzxCLPiWurSuPj4yoWWyt6Nk0rFlFivy7xigfQyBoV54JK8AClBJDiUR6WVLtFPj7L",
+	"tn6K04K8TYAWVq79UzbFPRJ4/Rm/N1/aioW5S+6UeNnX/Jo8y/gGPhfi9UuTFVS87BFWFWFthCs1AWkI",
+	"nJl7dKqC/+HSeusJdpHvZR6awwEgIqpcHzOSF/yGynlGh4dBqbin31BilWsH27zSzHVmmdN2gHgaCOmo",
+	"cCNiHc+1gKE57KqA2ZkhXVzc61jb165tPAayrKRQAx+r6e5REKqonKoKY7byCmhik5aD8++I9sJspW13",
+	"qlcqgQ8LYec66cLfXDovctiStY7LNnmScWAlsoEHrsR73OQdTnsYX/hIi0+VIaGKdiZPwpTmHK6IaTDS",
+	"fQJOFLBlJqbyxuW8haqZo0a1arf7pcPfJVS84oq4G9wmY869p/eBUoaYqJtbk7dB4VVzfrgNUqTYFsSx",
+	"zOJVU70oZh06v6QbxCaZ4FciG7NIL4WKXIlVKQKQG3roAoR/t3MePNPM2IxjPaY3BeHtOwGL5jyddstr",
+	"EusSoQJWt/IViU7Yx6mmRD+YAQqtn12V/fmwbfYF+97Fni9g0AU9XIXl+WM0qBv0p3tqHEEOfH+iRvwA",
+	"VER3+zcgCMUIcmuhqMwrcnt6+ftNVyqGuYbZTM5mZNBPNiBYYg5yJd2AQYxy3cz5UjSqCK6s6TbIFld6",
+	"hQIzaMmkGQGL+A66HBLWjvBKZ0lUaMFUEtep8vK96SAeTg758+SZOJiO+P5kLx4mA9GfHvLnk2dxE1pQ",
+	"Od+XnXBUKEZ8EWUeX8hjBjAoqp2DL5dPndORCKEZI61p0qpAmvu3o8wBl3Dg1goACAuZptJ5I5mRKqbk",
+	"lvdK3jCx1PG8cqDBs8PRs729w/5hf3QQtKY6W3BLAvdgv9VY0ltGXczNRDjhmQN679vx9pVDiQfgLiqU",
+	"RZJEzLNMUq5VM7btzEx6YkpVQa6up/pAiUNBN+EsuXU9wsE/d13ooHuWRB2vevgh6G7JkyWKa1T3faDC",
+	"5ZBtNxxttmpkASSe44gt+LIBeacyrWpB6IF6Q4WtJ+6PXxveFyvV7iD096YBhZxtivNLFyu/wE58+hNG",
+	"j84dyX8DQ3TVB7kvwyXhGJasMj5JNz6mBcqiF53baOd4UDOmgALpiXbGr0Wxz5GLeOexsZKhJJPv518y",
+	"aeAix+mabwwTi6XdHOW83hf6zOR1BRIcuexGVJH1Y9mk2dp2wW/O6Mv+thlD8Nx5rAjQtmzJw+eySCW0",
+	"dqtOtE4Fx2w9s4pjpzQ1LoxITiXEUdiCVcJWhF5eeNphv1/2HsDXVUGOf7lTjrszEOSDHC3yW+/E41Ld",
+	"9oNVPmIyzkoogqtYKENBWIF5f8Tt8vTf+zLPY7UhLxRVSoobTFjD+so2wSFgarWYgJbp3iNgdD1UwPHl",
+	"Oz12RskdOlvzLAE2qEtolvPiUsMB2NTVZ/odDDNLkaYi8UnJhbLiHZ8+rQQI6Qf9xIRKOGcm+mdZ26/E",
+	"DTvY706kZdNUc2s62GqgJl5NqLBnA57CECfHnQDCV0IsTYBRcoqEG6+AuBKs/X4/VPA1z1147tZUEToO",
+	"Vai6Di0Na9NffeGo1h22WBmM6jsvMa0VheHq1fN+P+riv05PT6NQMSZMzJcinwJKMEgizswqy/SMW8GW",
+	"XGasXS12RZMM5r//4+np6SsmlbGCJ50j3Kff7/cx5D6VShzBaSuH9Ju59hiunIUrjwC1vQBisJWvd+ng",
+	"ity9Lq02BxYpbnhsU0rtJbxzMrX8ZNjfgeUvb/XYH+D3vw96zw6fHRzuDfb2nx8M9wajZ2Kv/7w4T+nB",
+	"EHaUHOv7pnQCio0wpVX3N5Fpf0JEAKylmGKY2GrWD2ABTJXQFGNO5Ey6CDM5afGwiC2s7RQpwyZio1XC",
+	"fv/78L9He7CEWcVzwMrDfv/Z4PBwONp/tt8/PNzDiIJc8NQAEHAHXHowgu0Hz3CunCk5lTFX1m3f6bFo",
+	"0OuDeTw4GVLNX9TtR5i4cQUk7EjoyN0/2/hL/sSv+QVyANCWgAx7hKJyuokwwUQYQAmvgfZgBQwRpVrN",
+	"ADcKEnO4Te8MnICySgg9DCYxKHgPbtlCG8tGgyFLhFj2gDQu87419D5tlIwPqGQIVbmUwZHTVNqKyvNk",
+	"V/VCqNr7g70SVtQ9A05zuenOdDeXDAnGw875+rUwhmNufj6gKxdLnSGbd61C3PgWtv6Yt8atCrfyTT5q",
+	"ytItYuRRFCFPJBUTI1dZH0X1CcCuj+f5VkSMupzAFyppqbYJxQEmd7TLsWjqstNQ3koSH1QZQgCcLxNk",
+	"8JzFPE0FpkwxK9I0Tx+kou0iV77+2o+mgRFkDCt4kV1lyimZOSajreDwXivqx4Ufqwblx1Z/8NOr4Z+e",
+	"XR7++ef918//6+AvL/bejM4HL4enrVvVtLpm9u0aFHxD/kqeukQ6X5r9D9Sqmqig7KN5OA1QWh03PlSB",
+	"iOirR1g75znvtLGzTFz86ReaEjAz5xkVo/A09TNNpymqyJNfhPWtqapnOCHdpSqjkoDYNSBHVJS04FFh",
+	"I76JKgjRD25tUQb3XlIAr3Hzcj5u2eApHAbDOzfIdjVnOynqSZr2Ye0IDxcxCjqxfhXXd+n+Ok2Esccz",
+	"4RqKbW/8o14zapUFqIrD8xMQjYEBBH8BeEvls7lYu08sUWlV8yjt9UaNgCDht23leqD4B2g4dlBBjyb8",
+	"fu+M7IcitpwpkXSpTQGIS34lVNn4d4k+Km0ybheNMT5YF9kwKAk4JgrKDQBpSQDrVqSfJ/x/uk+9WC+a",
+	"GWfzjj7FD1v35Nub1aTuZ4OBn/eHjWsv+EzccaGljO0qE1XSas2tXZrx06elwz/lCe8tm+P6u/2H+T4w",
+	"5N5wO044+0Vfi5THd7NN2cQh0XMUrzJpNxeY+URscikv4UDYAwxzmU69GzC7+uwCwlwlekF02dqO71MJ",
+	"Wtfqrqs6zqV0wKJjl/qHXtsx8+lSTUtHQaiAJUx4fMVc3zoOmgjqqxz3kXEpmzbjeW4N42TYgs4Qqlp5",
+	"B/b7QVsOdPOLH4+7w9EBgHle6JL5ohJ3BAU2VO1IYlQLX6rj9ZaJiLVv74MMBB4Tdo+OWCYW+lo6ZpNK",
+	"JUJFOWsoRpwjE9s65mfMBBnvBYPnS0mpb0qsI1/FCxiBWgmlrQEXRFgWyAAYCqhHfwfANzzqTx9OWo1s",
+	"AvQkj4Hu8bC3DTe7HpFeEMe6B2STTajy5ytfCUdFbJlJEAKg08BLpzrmKTzcPW/mzvdS6yu5g7r8FWIc",
+	"g/4PVyb6RtzY3l8xf63HPuBLkiFL6ew8CVUiloh3WrHo/O37y5Pjd2efL04uLs7evvl8+vb89fFlNMbn",
+	"6/KVnbPrfcCR/HPPhzrptgGLPn++AJIT3V1jjhhX6KbINqht//ThJGART2djlsgMlhAqHrPj4ejgh5ev",
+	"I1J74TngJtcj2B5W/au5Ze/GAUe0cqhg6ZcvXnZ/vBgNhhEDTcPvRrbVldjk/RlzcnHgxSgIUIrhqe30",
+	"2Mv5Sl2JxH1tWDsiJIFxhCNklm79dRAFrNfrdfxjGCMWE+wEIxXTWQKk/dIt6t/Lq598uXxiSq8C31HP",
+	"yzFBd7G0zo3DYr1CLcQwPjHOrhSM8I3l+aaWcifQE8JDhTXD/soTYWQiWAw3NZirB9isiHyUZXYNPAoB",
+	"lfdVca4sE6DpjEmk7AOOqNeHsPY24l1cvj0/+U8/NOqQYeOOQ8wNVZsl/3VVo2Hv0Sk1rKR5RcPKHZhZ",
+	"EB9fyp/FhsxRqaba56jyuGzM5pS+4FJZLhWoMUFrlaUl2TmTdr6aoOj044t/SGNWwrS28i4LHoK9WrEU",
+	"vEzPIG3I8Ijevb24ZE/zVaMxMN0cHUJVruILWCaMTq8dIyfLsIJHeVI5bew9Dqg7gYFaa3AKaED6ZBFQ",
+	"DZwxhIbTl9DbM2FrzLwZhXj/NQpVszGVyAT9ISeoJFOnk0JQ4OLkkCklmkW78oajUPnkM9dtSAkK37J2",
+	"5BLcok6P0WY+mupDbkhM1XiXr/Fv17RKZ2ejakNxDmyqOhg+Z66naqjqTVUDNnONd5OS36WUtEOtYl2o",
+	"113ricE0D5fzFvhvfQAD8yPJwZXqGQpkciuQKxspjqNTTYRqKtY5RGt9Bbznq7G7QDne1+ahKvqk5qFZ",
+	"3tCGAtsZHJWaD7BUUnWKWHTGnutYceOaF+iVZVXolxDDuXD8S0V/7vrU4cvNUnTf0l3HTGmj5HQa9dgx",
+	"W3Jk5tyGyl/7h5PLHAQ/nhy/KoC/5kX6LsfsuSMH2P3+iE5OfCl3HFFuET5YdJymeg3nPdVIP8p2MTFY",
+	"8IUZM8rtThgclZyPLE4lvGCBEXmXwRIKg+VI69Nw8xTWId4RsXYUZ4Jbgd6xlzgAc/spITlUjlY3S9JF",
+	"tjMfSBC4po9ovkY+PRA9lJrZbFMqIJyLTARw8viK/eEPXmcSf/gDMQpusKV0nT9bHaqoUNkin0KQa02s",
+	"2834uqI7ScUSgY5NgANljBuqTcFWLU4q5hkarg2hoW9KrQud6NipwoTKiRlpjUinJEZSGQvnaHTMHwzR",
+	"TArLwY5HL4iczbHEDckn6ZRy93J+3gpa1yIzxOQHvX6vj/b8Uij4ctza6/V7e845iqZKwdix7ZA2jZ3t",
+	"m3i6h3nb3QaMjJLI7wRsspKuKWjluXOGVpUcuSjwRZlbGQYU+ymEg7SVNJvLHGk8tQ37faZVnGdQhWrb",
+	"A0vIO+wPaeQtMesxst5Q7WpeYVK99pZTyevIJnqlsORpymUq1SxU7dHNjat4zfdydaZwI/+YAGR0S7XN",
+	"RsUU4sOqU50BDi0WMCMh9bUIeWOFYr1loU/q6bFjRXt6/uQVUIRVhoDAhifU6QrTl6asIcrjV2nv411I",
+	"IKFjzXfL8nWywJxT8sFQ5zrlmqVpQBWw5ZYp3+RMxLNdafAwVus8duFeN75Sep2KZAbKcHHuDpmjXHmN",
+	"oZRgd0KHBbXGBSKpo7zVmXDBTdcKzkdxiBFT6FekRmDtcN4kh0QWXbrwLuvMpzfs6mwLMog4PWuIGuaN",
+	"cfP2J9Tmcb/f9ymW221xnf1LYcSguH65HVAlPIPCvSk+4zYb7PnAaF5fwni9KAUj0Q31OBRZ9SuN8Okw",
+	"lMVVQ2ShzZ0JsdGrXC4RIS5FVvTUC0JV+kEArNagH58QFkUz/cbAdi9+rMn2zSCBf6DhRV3+DcWOua01",
+	"bG3DzsiIKrGRsY9r5P3/7tG1n9wu7W06DEJVRtzmrv5YEXlU0nOqG1+JDXHESo9+359/ZxbvUR6gyRv4",
+	"h4oOnTeKrbUs9Vh4yG7JG3ZwqRTxgkY0urnx0JhmXrUruli6o7ibgdGbwxSR50PjT6Bs1RkHtZ9daXNW",
+	"VC8DmLYqmF21N2JApey69EstpEkO+318ryG+0/7wMBcwoBpuWFQrSQZjvKHIOKLXimplw5GnNv/KuTFG",
+	"Py7iHvTQc4AKfFF3yMnkLAG9QRuLjKdV/d2Oj82pZMWQp7Xf9fj6KU8Ze6GTzS1llE3lkxQGuyv7ZbJy",
+	"qS/l8HcrqPaZx6V8Qk6lnhITbD4OgmGw9wlMaeeW3b0rDThyJmw8r3scYUXi1NV0xsp5XC7GzgN98UHC",
+	"YdBCNwu+i86Sz4PhniucJB9zc6FPzbH2xDjN3ThniG6waauHvCx/7yY/2X1gl6N5/4rOSo7VjrLOZd7u",
+	"0Scp9dhbENBFg+TyixeudjDh6z/FMez3H4h/RTOtpppLQ3kbTgY/AYPHtSKViTlipSRo4zzZZfvGW4Tt",
+	"Su1LnZftarjh0h6qr0ULV9rOlt8pzwq4T9Qcg+R3xbHz6DQFjR/++C4zouH1b093+Hds5QAwGPaHD0TR",
+	"Xambl2W7oFD9i0Y1IC/WJKcLxb/clzjH36NSPl+eCAI2pJsGWIwVCHWcbO46dVS1WdwFvg9PPxU5rBSP",
+	"/k7MrKUw34KfO3sGcks6aNulE+u1CnxfwlA5M65zdGuCc9kKKj9YqXPPTiPt37blCbzFPrHypmk5y39a",
+	"+uklnDK4e0qlIwpO2rt7UvELITjj8O4ZO35VAqYP7rFhvT00zhvd53YNjS1g8nD40DO7Vvw4+R4Xrvdy",
+	"gnl793iP25oUfw1ao/ugQbVpOs66B4wbGs2WA/WoCteinh8/fQ2+VIK89Jcikv/x09dPZQb5znl3cnvb",
+	"J5tVc0NaQcvyGcpj8rKhnupL7+EuM9GosBYerOJ31pxBhkx5iRng8VzEV4XFKFIM+4YqQkdzXuFPwQzn",
+	"7kklmj2SPNOFDuNKijHNs9JmuFNzUldaXxz29nrDDpWDY0mh8Ym3oYriVZay7pnLll3PhGXdrlnKZIft",
+	"8oOwPzrIfLcCqK+2e4ZVAFiWW774EGY9QOC45g27NODKc/3/JJwq9lfw+Bd5LYoK1xK6Eu44fKWOEPdE",
+	"V6HqHUGxPTU2A6213HO9kilTAKWkb7c36pcyhVlb6Yb+os5JCeuGyqkN01Wabo6KLQKGniNpTTnNsOiN",
+	"lHf6C7Gn0pFvljTRqX1gP+kArPM80Pzu7dtfPr8+e/P59Pzk5POL/3V5chFhxmypIWDRZpC0hg55sZ27",
+	"hKdGu24DLtZaLTYe1/ysSzsPfDIenwnnFy68r5gWBSB1Wby+6aFPpWNtsTtnsYjyFN70Wtlyjx0Xa9Hq",
+	"pWYQV8J59SkLlFpYbcYY9KVcftLDYHKprwS8tbT+GKbM3VybkgcyNxdeDdW9mdsOTnVONPHdjKqc3lnQ",
+	"Ja4elH37eW6lV7xB5UQ/oWJ6ZSk1Pudoed15UaadV2VXkmb7eQbrYFjONSVlfDsVdK83KlVru4psSpbj",
+	"Se1HAi+2GUDRjNM50YJqB05MLPnOi/TL93BJnNsX6Tdd4/62Rt5WoIH7X+xgfNTy7t9ChaoIkfNqn4RG",
+	"KYLTs2uR/37jdpZZdu1LgvDfLm/ch6bzzJen6Jp0OzTWEmOcqFImnBeylSKGRb4OqWag8FUXe0cKjdNt",
+	"UJgvuOJYb8SxPocnbMJTrmLgTcWC7tpfP339fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,7 +23,7 @@ func openSpool(ctx context.Context, cfg config.Config) (spool.Spool, error) {
 	case config.SpoolPostgres:
 		return spool.OpenPostgres(ctx, cfg.SpoolDatabaseURL, cfg.SpoolMaxEvents)
 	default:
-		return spool.OpenBolt(cfg.SpoolDir, cfg.SpoolMaxEvents, boltLockWait)
+		return spool.OpenBolt(cfg.SpoolDir, cfg.SpoolMaxEvents, boltLockWait, spool.WithMinFree(uint64(cfg.SpoolMinFreeBytes))) //nolint:gosec // G115: config bounds it to [0, 2^40]
 	}
 }
 

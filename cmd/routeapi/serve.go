@@ -82,6 +82,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	idem, err := openIdempotency(ctx, sp)
+	if err != nil {
+		return err
+	}
 	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
@@ -94,6 +98,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Extra:          func(r chi.Router) { r.Get("/metrics", d.metrics.Handler().ServeHTTP) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
+
+		Idempotency:      idem,
+		IdempotencyLease: idempotencyLease(cfg),
 	})
 	if err != nil {
 		return err
@@ -102,6 +109,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	delivered := make(chan struct{})
 	go func() { defer close(delivered); d.deliverer.Run(delivCtx) }()
 	defer func() { stopDelivery(); <-delivered }()
+	cleaned := make(chan struct{})
+	go func() {
+		defer close(cleaned)
+		cleanIdempotency(delivCtx, idem, time.Now, log.With("component", "idempotency"))
+	}()
+	defer func() { stopDelivery(); <-cleaned }()
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {

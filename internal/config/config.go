@@ -61,6 +61,10 @@ const (
 	DefaultBreakerThreshold = 5
 	DefaultBreakerCooldown  = time.Second
 	DefaultSpoolPoll        = 500 * time.Millisecond
+	// DefaultSpoolMinFreeBytes is the bolt spool's free-space reserve: room
+	// for the claims, acks and cleanup that drain it (each a bbolt commit
+	// that writes pages) after new writes are refused.
+	DefaultSpoolMinFreeBytes = 64 << 20
 	// maxBatchEvents is the OSS Event API's limit per request.
 	maxBatchEvents = 5000
 )
@@ -118,6 +122,11 @@ type Config struct {
 	SpoolMaxEvents int
 	// SpoolPoll is ROUTEAPI_SPOOL_POLL: how often the deliverer looks for due events.
 	SpoolPoll time.Duration
+	// SpoolMinFreeBytes is ROUTEAPI_SPOOL_MIN_FREE_BYTES: the bolt spool
+	// refuses new events and new Idempotency-Keys (503) while less disk
+	// space than this is free, so that queued events can still be claimed
+	// and deleted; 0 turns the reserve off.
+	SpoolMinFreeBytes int
 	// BatchLinger, BatchMaxEvents and BatchMaxBytes bound one Event API
 	// request (ROUTEAPI_BATCH_LINGER, ROUTEAPI_BATCH_MAX_EVENTS, ROUTEAPI_BATCH_MAX_BYTES).
 	BatchLinger    time.Duration
@@ -487,6 +496,7 @@ func loadDelivery(c *Config, get func(string) string, bad func(name, format stri
 	}
 	c.SpoolMaxEvents = intVar("ROUTEAPI_SPOOL_MAX_EVENTS", DefaultSpoolMaxEvents, 1, 1<<30)
 	c.SpoolPoll = durVar("ROUTEAPI_SPOOL_POLL", DefaultSpoolPoll, 10*time.Millisecond, time.Minute)
+	c.SpoolMinFreeBytes = intVar("ROUTEAPI_SPOOL_MIN_FREE_BYTES", DefaultSpoolMinFreeBytes, 0, 1<<40)
 	c.BatchLinger = durVar("ROUTEAPI_BATCH_LINGER", DefaultBatchLinger, 0, time.Second)
 	c.BatchMaxEvents = intVar("ROUTEAPI_BATCH_MAX_EVENTS", DefaultBatchMaxEvents, 1, maxBatchEvents)
 	c.BatchMaxBytes = intVar("ROUTEAPI_BATCH_MAX_BYTES", DefaultBatchMaxBytes, 1<<10, 64<<20)

@@ -56,17 +56,18 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel:        "info",
 		LogFormat:       "json",
 
-		Spool:            config.SpoolBolt,
-		SpoolDir:         "./data",
-		SpoolMaxEvents:   100_000,
-		SpoolPoll:        500 * time.Millisecond,
-		BatchLinger:      2 * time.Millisecond,
-		BatchMaxEvents:   100,
-		BatchMaxBytes:    1 << 20,
-		RetryMinBackoff:  250 * time.Millisecond,
-		RetryMaxBackoff:  30 * time.Second,
-		BreakerThreshold: 5,
-		BreakerCooldown:  time.Second,
+		Spool:             config.SpoolBolt,
+		SpoolDir:          "./data",
+		SpoolMaxEvents:    100_000,
+		SpoolPoll:         500 * time.Millisecond,
+		SpoolMinFreeBytes: 64 << 20,
+		BatchLinger:       2 * time.Millisecond,
+		BatchMaxEvents:    100,
+		BatchMaxBytes:     1 << 20,
+		RetryMinBackoff:   250 * time.Millisecond,
+		RetryMaxBackoff:   30 * time.Second,
+		BreakerThreshold:  5,
+		BreakerCooldown:   time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Load(minimal) =\n%+v\nwant\n%+v", c, want)
@@ -361,13 +362,13 @@ func TestLoadDelivery(t *testing.T) {
 	for k, v := range map[string]string{
 		"ROUTEAPI_SPOOL": "postgres", "DATABASE_URL": "postgres://app@127.0.0.1:5432/app",
 		"ROUTEAPI_SPOOL_MAX_EVENTS": "10", "ROUTEAPI_BATCH_LINGER": "0s", "ROUTEAPI_BATCH_MAX_EVENTS": "5000",
-		"ROUTEAPI_RETRY_MAX_BACKOFF": "1s", "ROUTEAPI_BREAKER_THRESHOLD": "1",
+		"ROUTEAPI_RETRY_MAX_BACKOFF": "1s", "ROUTEAPI_BREAKER_THRESHOLD": "1", "ROUTEAPI_SPOOL_MIN_FREE_BYTES": "0",
 	} {
 		m[k] = v
 	}
 	c := load(t, m)
 	if c.Spool != config.SpoolPostgres || c.SpoolDatabaseURL != "postgres://app@127.0.0.1:5432/app" || c.SpoolMaxEvents != 10 || c.BatchLinger != 0 ||
-		c.BatchMaxEvents != 5000 || c.RetryMaxBackoff != time.Second || c.BreakerThreshold != 1 {
+		c.BatchMaxEvents != 5000 || c.RetryMaxBackoff != time.Second || c.BreakerThreshold != 1 || c.SpoolMinFreeBytes != 0 {
 		t.Errorf("Load = %+v", c)
 	}
 	// The spool may have its own database, apart from the app's (read-only) one.
@@ -381,12 +382,13 @@ func TestLoadDelivery(t *testing.T) {
 	}
 
 	for name, bad := range map[string]map[string]string{
-		"ROUTEAPI_SPOOL":             {"ROUTEAPI_SPOOL": "redis"},
-		"DATABASE_URL":               {"ROUTEAPI_SPOOL": "postgres"},
-		"ROUTEAPI_SPOOL_MAX_EVENTS":  {"ROUTEAPI_SPOOL_MAX_EVENTS": "0"},
-		"ROUTEAPI_BATCH_MAX_EVENTS":  {"ROUTEAPI_BATCH_MAX_EVENTS": "5001"},
-		"ROUTEAPI_BATCH_LINGER":      {"ROUTEAPI_BATCH_LINGER": "soon"},
-		"ROUTEAPI_RETRY_MAX_BACKOFF": {"ROUTEAPI_RETRY_MIN_BACKOFF": "2s", "ROUTEAPI_RETRY_MAX_BACKOFF": "1s"},
+		"ROUTEAPI_SPOOL":                {"ROUTEAPI_SPOOL": "redis"},
+		"DATABASE_URL":                  {"ROUTEAPI_SPOOL": "postgres"},
+		"ROUTEAPI_SPOOL_MAX_EVENTS":     {"ROUTEAPI_SPOOL_MAX_EVENTS": "0"},
+		"ROUTEAPI_SPOOL_MIN_FREE_BYTES": {"ROUTEAPI_SPOOL_MIN_FREE_BYTES": "-1"},
+		"ROUTEAPI_BATCH_MAX_EVENTS":     {"ROUTEAPI_BATCH_MAX_EVENTS": "5001"},
+		"ROUTEAPI_BATCH_LINGER":         {"ROUTEAPI_BATCH_LINGER": "soon"},
+		"ROUTEAPI_RETRY_MAX_BACKOFF":    {"ROUTEAPI_RETRY_MIN_BACKOFF": "2s", "ROUTEAPI_RETRY_MAX_BACKOFF": "1s"},
 	} {
 		env := map[string]string{}
 		for k, v := range minimal {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
@@ -40,11 +41,19 @@ type Deliverer struct {
 	log     *slog.Logger
 	wake    chan struct{}
 	now     func() time.Time
+	// claim is how many events the next Claim asks for: Batch, halved after
+	// each failed claim down to 1 and doubled back after each success. A
+	// claim rewrites its records (bbolt copies the pages it changes), so on
+	// a nearly full disk a smaller claim still fits in the space kept free
+	// for it where a full batch does not, and the spool drains.
+	claim atomic.Int64
 }
 
 // NewDeliverer returns a deliverer; call Run.
 func NewDeliverer(cfg DelivererConfig, sp spool.Spool, s Sender, b *Breaker, m Metrics, log *slog.Logger) *Deliverer {
-	return &Deliverer{cfg: cfg, spool: sp, send: s, breaker: b, metrics: m, log: log, wake: make(chan struct{}, 1), now: time.Now}
+	d := &Deliverer{cfg: cfg, spool: sp, send: s, breaker: b, metrics: m, log: log, wake: make(chan struct{}, 1), now: time.Now}
+	d.claim.Store(int64(max(cfg.Batch, 1)))
+	return d
 }
 
 // Wake makes the deliverer look at the spool now.
@@ -78,9 +87,10 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Once claims one batch of due events and tries to deliver it, unless the
-// circuit breaker holds deliveries back. more reports that it should be
-// called again at once (it delivered a full batch).
+// Once claims one batch of due events (fewer after failed claims, see
+// Deliverer.claim) and tries to deliver it, unless the circuit breaker holds
+// deliveries back. more reports that it should be called again at once (it
+// delivered a full batch).
 func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 	// While the circuit is open, deliveries wait for its probe slot: the
 	// deliverer then probes for everyone (no hammering of a down Inngest).
@@ -88,9 +98,15 @@ func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 		return false, nil
 	}
 	now := d.now()
-	recs, err := d.spool.Claim(ctx, now, d.cfg.Batch, d.cfg.Lease)
-	if err != nil || len(recs) == 0 {
+	want := int(d.claim.Load())
+	recs, err := d.spool.Claim(ctx, now, want, d.cfg.Lease)
+	if err != nil {
+		d.claim.Store(int64(max(want/2, 1)))
 		return false, err
+	}
+	d.claim.Store(int64(min(want*2, max(d.cfg.Batch, 1))))
+	if len(recs) == 0 {
+		return false, nil
 	}
 	answered := true
 	for _, chunk := range chunks(recs, d.cfg.MaxBytes) {
@@ -101,7 +117,7 @@ func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 		}
 		answered = d.deliver(ctx, chunk)
 	}
-	return answered && len(recs) == d.cfg.Batch, nil
+	return answered && len(recs) == want, nil
 }
 
 // chunks splits recs into runs of at most maxBytes of events (0: no limit).

@@ -386,3 +386,52 @@ func TestDelivererSplitsByBytes(t *testing.T) {
 		t.Errorf("depth %d, want 0", st.Depth)
 	}
 }
+
+// smallClaims is a spool whose Claim fails for more than limit records, as
+// a bbolt claim does when the rewrite of that many records does not fit on
+// the disk.
+type smallClaims struct {
+	spool.Spool
+	limit int
+	asked []int
+}
+
+func (s *smallClaims) Claim(ctx context.Context, now time.Time, n int, lease time.Duration) ([]spool.Record, error) {
+	s.asked = append(s.asked, n)
+	if n > s.limit {
+		return nil, errors.New("write spool.db: no space left on device")
+	}
+	return s.Spool.Claim(ctx, now, n, lease)
+}
+
+// A claim that fails is retried smaller, down to one record, so a spool on
+// a nearly full disk still drains; successes grow the claim back.
+func TestDelivererShrinksFailingClaims(t *testing.T) {
+	h := newHarness(t)
+	var recs []spool.Record
+	for i := range 5 {
+		id := fmt.Sprintf("ev%d", i)
+		recs = append(recs, spool.Record{EventID: id, Event: enc(id), NextAt: time.Now(), EnqueuedAt: time.Now()})
+	}
+	if err := h.sp.Put(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	sp := &smallClaims{Spool: h.sp, limit: 2}
+	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
+		sp, client(t, h.api.srv.URL), h.brk, nopMetrics{}, slog.New(slog.DiscardHandler))
+	for range 10 {
+		more, err := d.Once(context.Background())
+		if err == nil && !more {
+			if st, _ := h.sp.Stats(context.Background()); st.Depth == 0 {
+				break
+			}
+		}
+	}
+	if st, _ := h.sp.Stats(context.Background()); st.Depth != 0 {
+		t.Fatalf("depth %d after shrinking claims (asked %v), want 0", st.Depth, sp.asked)
+	}
+	// 10 and 5 fail, 2 succeeds twice (growing to 4, which fails), then 2 again.
+	if fmt.Sprint(sp.asked[:3]) != "[10 5 2]" {
+		t.Errorf("claims asked for %v, want 10, 5, 2 first", sp.asked)
+	}
+}

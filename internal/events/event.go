@@ -44,11 +44,19 @@ type Request struct {
 	IdempotencyKey string
 	// RequestID identifies the HTTP request.
 	RequestID string
-	// IdempotencyScope is who the idempotency key belongs to; "" means the
-	// user's id. API tokens set their own scope ("apitoken:<id>"), so a user
-	// whose id happens to equal a token's id never shares its event ids.
-	IdempotencyScope string
+	// PrincipalKind is the kind of identity the user is (KindUser or
+	// KindAPIToken; "" means KindUser): with the user's id it scopes the
+	// idempotency key (see EventID).
+	PrincipalKind string
 }
+
+// The kinds of principal an idempotency key belongs to.
+const (
+	// KindUser is a session's user.
+	KindUser = "user"
+	// KindAPIToken is an API token's service identity.
+	KindAPIToken = "apitoken"
+)
 
 // Build makes the event for a request by u under s, at now.
 func Build(s settings.Settings, u user.User, req Request, now time.Time) (Event, error) {
@@ -63,7 +71,7 @@ func Build(s settings.Settings, u user.User, req Request, now time.Time) (Event,
 		public = map[string]any{}
 	}
 	return Event{
-		ID:        EventID(cmp.Or(req.IdempotencyScope, u.ID), req.IdempotencyKey),
+		ID:        EventID(cmp.Or(req.PrincipalKind, KindUser), u.ID, req.IdempotencyKey),
 		Name:      s.Route.Event,
 		Timestamp: now.UnixMilli(),
 		Data: Data{
@@ -75,17 +83,29 @@ func Build(s settings.Settings, u user.User, req Request, now time.Time) (Event,
 	}, nil
 }
 
-// EventID returns the event's deduplication id: derived from the user id and
-// the idempotency key when there is one, so that a retried request gets the
-// same id and Inngest deduplicates it; random otherwise. Both are 32
-// lower-case hex characters.
-func EventID(userID, idempotencyKey string) string {
+// EventID returns the event's deduplication id: derived from the principal
+// (kind and id) and the idempotency key when there is one, so that a retried
+// request gets the same id and Inngest deduplicates it; random otherwise.
+// Both are 32 lower-case hex characters.
+//
+// The derived id is the first 16 bytes of SHA-256 over length-prefixed
+// (uint64 big endian) parts: a tag, the id, the key. The tag names the kind:
+// "routeapi event id v1" for users (unchanged since v1, so a user's retry
+// sent across a deploy keeps its id), "routeapi event id v1 <kind>" for
+// every other kind. Length prefixes make the encoding injective and the tags
+// differ from the first byte on, so principals of different kinds never
+// share ids, whatever their ids contain (a user whose id is
+// "apitoken:svc-billing" and the API token svc-billing are apart).
+func EventID(kind, id, idempotencyKey string) string {
 	if idempotencyKey == "" {
 		return hex.EncodeToString(randomBytes(16))
 	}
+	tag := "routeapi event id v1"
+	if kind != KindUser {
+		tag += " " + kind
+	}
 	h := sha256.New()
-	// Length-prefixed, so ("ab","c") and ("a","bc") cannot collide.
-	for _, part := range []string{"routeapi event id v1", userID, idempotencyKey} {
+	for _, part := range []string{tag, id, idempotencyKey} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
 		h.Write([]byte(part))
 	}

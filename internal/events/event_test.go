@@ -68,23 +68,34 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-// TestBuildIdempotencyScope: an API token's events never share ids with a
-// user whose id equals the token's id; without a scope the user id keys them.
-func TestBuildIdempotencyScope(t *testing.T) {
-	build := func(scope string) string {
-		e, err := events.Build(testSettings, user.User{ID: "svc-billing"},
-			events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "k1", IdempotencyScope: scope}, testNow)
+// TestBuildPrincipalKinds: an API token's events never share ids with a
+// user, whatever the user's id spells: not the user with the token's id, and
+// not the user whose id is "apitoken:<token id>" (what a string prefix
+// scheme would collide with); without a kind the principal is a user.
+func TestBuildPrincipalKinds(t *testing.T) {
+	build := func(kind, id string) string {
+		e, err := events.Build(testSettings, user.User{ID: id},
+			events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "k1", PrincipalKind: kind}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return e.ID
 	}
-	asUser, asToken := build(""), build("apitoken:svc-billing")
-	if asUser != events.EventID("svc-billing", "k1") {
-		t.Errorf("without a scope: id %s, want EventID(user id, key)", asUser)
+	asToken := build(events.KindAPIToken, "svc-billing")
+	if asToken != build(events.KindAPIToken, "svc-billing") {
+		t.Errorf("API token id %s is not stable", asToken)
 	}
-	if asToken == asUser || asToken != build("apitoken:svc-billing") {
-		t.Errorf("API token id %s: want stable and apart from the user's %s", asToken, asUser)
+	for _, u := range []string{"svc-billing", "apitoken:svc-billing", "apitoken", "apitokensvc-billing"} {
+		if asUser := build("", u); asUser == asToken {
+			t.Errorf("user %q has the API token's event id %s", u, asToken)
+		}
+		if build("", u) != build(events.KindUser, u) || build("", u) != events.EventID(events.KindUser, u, "k1") {
+			t.Errorf("user %q: no kind must mean a user", u)
+		}
+	}
+	// Kinds are apart from each other, not just from users.
+	if events.EventID("a", "b", "k") == events.EventID("a b", "", "k") || events.EventID("x", "1", "k") == events.EventID("y", "1", "k") {
+		t.Error("two kinds share an event id")
 	}
 }
 
@@ -118,7 +129,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestEventID(t *testing.T) {
-	id := events.EventID("user_42", "key-1")
+	id := events.EventID(events.KindUser, "user_42", "key-1")
 	if !hex32.MatchString(id) {
 		t.Fatalf("EventID = %q, want 32 lower-case hex characters", id)
 	}
@@ -129,7 +140,7 @@ func TestEventID(t *testing.T) {
 	if want := "f0601210ef9b271b989f5d523569a00b"; id != want {
 		t.Errorf("EventID(user_42, key-1) = %q, want %q", id, want)
 	}
-	if again := events.EventID("user_42", "key-1"); again != id {
+	if again := events.EventID(events.KindUser, "user_42", "key-1"); again != id {
 		t.Errorf("EventID is not deterministic: %q then %q", id, again)
 	}
 	for _, other := range [][2]string{
@@ -139,14 +150,14 @@ func TestEventID(t *testing.T) {
 		{"user_4", "2key-1"}, // length-prefixed: no concatenation collisions
 		{"user_42", ""},
 	} {
-		if got := events.EventID(other[0], other[1]); got == id {
+		if got := events.EventID(events.KindUser, other[0], other[1]); got == id {
 			t.Errorf("EventID(%q, %q) = %q, same as for (user_42, key-1)", other[0], other[1], got)
 		}
 	}
 
 	seen := map[string]bool{}
 	for range 100 {
-		r := events.EventID("user_42", "")
+		r := events.EventID(events.KindUser, "user_42", "")
 		if !hex32.MatchString(r) || seen[r] {
 			t.Fatalf("random EventID %q: not 32 hex characters or repeated", r)
 		}

@@ -141,12 +141,21 @@ var (
 	depthDesc  = prometheus.NewDesc("routeapi_spool_depth", "Events waiting in the spool.", nil, nil)
 	oldestDesc = prometheus.NewDesc("routeapi_spool_oldest_age_seconds", "Age of the oldest event waiting in the spool (0 when empty).", nil, nil)
 	deadDesc   = prometheus.NewDesc("routeapi_spool_dead_letters", "Dead letters in the spool.", nil, nil)
+	freeDesc   = prometheus.NewDesc("routeapi_spool_disk_free_bytes",
+		"Disk space the bolt spool can still use: free on its file system plus free pages in its file (0 for PostgreSQL).", nil, nil)
+	reserveDesc = prometheus.NewDesc("routeapi_spool_disk_reserve_bytes",
+		"The bolt spool's free-space reserve (ROUTEAPI_SPOOL_MIN_FREE_BYTES; 0: off or PostgreSQL).", nil, nil)
+	refusedDesc = prometheus.NewDesc("routeapi_spool_writes_refused",
+		"1 while free disk space is at or below the reserve: new events and Idempotency-Keys are refused with 503.", nil, nil)
 )
 
 func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- depthDesc
 	ch <- oldestDesc
 	ch <- deadDesc
+	ch <- freeDesc
+	ch <- reserveDesc
+	ch <- refusedDesc
 }
 
 func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
@@ -160,4 +169,11 @@ func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestAge(time.Now()).Seconds())
 	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(st.Dead))
+	ch <- prometheus.MustNewConstMetric(freeDesc, prometheus.GaugeValue, float64(st.Disk.Free))
+	ch <- prometheus.MustNewConstMetric(reserveDesc, prometheus.GaugeValue, float64(st.Disk.Min))
+	refused := 0.0
+	if st.Disk.Low {
+		refused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.GaugeValue, refused)
 }

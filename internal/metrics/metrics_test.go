@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/metrics"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -30,7 +31,7 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 func TestMetrics(t *testing.T) {
 	oldest := time.Now().Add(-90 * time.Second)
 	m := metrics.New(func(context.Context) (spool.Stats, error) {
-		return spool.Stats{Depth: 7, Oldest: oldest, Dead: 2}, nil
+		return spool.Stats{Depth: 7, Oldest: oldest, Dead: 2, Disk: diskspace.Status{Free: 1000, Min: 4096, Low: true}}, nil
 	})
 	r := chi.NewRouter()
 	r.Use(m.Middleware)
@@ -61,6 +62,9 @@ func TestMetrics(t *testing.T) {
 		`routeapi_circuit_state 1`,
 		`routeapi_spool_depth 7`,
 		`routeapi_spool_dead_letters 2`,
+		`routeapi_spool_disk_free_bytes 1000`,
+		`routeapi_spool_disk_reserve_bytes 4096`,
+		`routeapi_spool_writes_refused 1`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,
 	} {

@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/routeapi/routeapi/internal/diskspace"
 )
 
 var (
@@ -26,8 +28,12 @@ var ErrLocked = errors.New("spool file is in use by another process (a running r
 
 // Bolt is the embedded spool: one bbolt file, used by one process at a time.
 type Bolt struct {
-	db  *bolt.DB
-	max int
+	db      *bolt.DB
+	max     int
+	reserve *diskspace.Reserve
+	// pageSize is the file's page size, read once at open: db.Info reads
+	// the mmap unlocked and faults while a commit remaps a growing file.
+	pageSize int
 
 	mu    sync.Mutex
 	depth int
@@ -37,9 +43,32 @@ type Bolt struct {
 // BoltFile is the spool's file name inside its directory.
 const BoltFile = "spool.db"
 
+// BoltOption configures OpenBolt.
+type BoltOption func(*boltOptions)
+
+type boltOptions struct {
+	minFree uint64
+	free    diskspace.FreeFunc
+}
+
+// WithMinFree keeps bytes of free disk space in reserve: Put (and the other
+// stores that share the file through Reserve) are refused with an error
+// wrapping diskspace.ErrLow while a write would leave less, so that claims,
+// acks and cleanup, which are writes too, always have room (see
+// internal/diskspace). 0 turns the reserve off.
+func WithMinFree(bytes uint64) BoltOption { return func(o *boltOptions) { o.minFree = bytes } }
+
+// WithFreeSpace measures free space with f instead of statfs(2) on the
+// spool's directory plus the free pages inside the file (for tests).
+func WithFreeSpace(f diskspace.FreeFunc) BoltOption { return func(o *boltOptions) { o.free = f } }
+
 // OpenBolt opens (or creates) the spool in dir, holding at most max waiting
 // events (0: no limit). It waits at most lockWait for another process's lock.
-func OpenBolt(dir string, max int, lockWait time.Duration) (*Bolt, error) {
+func OpenBolt(dir string, max int, lockWait time.Duration, opts ...BoltOption) (*Bolt, error) {
+	var o boltOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
@@ -51,7 +80,23 @@ func OpenBolt(dir string, max int, lockWait time.Duration) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	s := &Bolt{db: db, max: max}
+	s := &Bolt{db: db, max: max, pageSize: db.Info().PageSize}
+	free := o.free
+	if free == nil {
+		// bbolt never shrinks its file: pages freed by acks and deletes stay
+		// in it, on its freelist, and new commits reuse them. They are space
+		// a write can use without growing the file, so they count as free.
+		// The file's tail past its last page is sparse (bbolt grows the file
+		// with ftruncate) and takes no space until written, so statfs
+		// already counts it as free.
+		free = diskspace.Statfs(dir, func() uint64 {
+			if n := db.Stats().FreeAlloc; n > 0 {
+				return uint64(n)
+			}
+			return 0
+		})
+	}
+	s.reserve = diskspace.New(o.minFree, free)
 	err = db.Update(func(tx *bolt.Tx) error {
 		p, err := tx.CreateBucketIfNotExists(pendingBucket)
 		if err != nil {
@@ -121,9 +166,36 @@ func decode(k, v []byte) (Record, error) {
 	return r, nil
 }
 
+// DB is the spool's bbolt database, for stores that share its file (the
+// idempotency store); they use their own buckets.
+func (s *Bolt) DB() *bolt.DB { return s.db }
+
+// Reserve is the free-space reserve guarding new writes to the file.
+func (s *Bolt) Reserve() *diskspace.Reserve { return s.reserve }
+
+// PageSize is the file's page size in bytes.
+func (s *Bolt) PageSize() int { return s.pageSize }
+
+// WriteCost estimates the bytes a bbolt commit adding values of n bytes in
+// total writes to new pages of pageSize: the values, and per value a leaf
+// page and its branch pages, plus the freelist and the meta page.
+func WriteCost(pageSize, n, values int) uint64 {
+	return uint64(n + values*3*pageSize + 2*pageSize) //nolint:gosec // G115: sizes are positive
+}
+
 // Put stores recs, synced to disk before it returns (concurrent Puts share
-// one sync through bbolt's Batch).
+// one sync through bbolt's Batch). It is refused (an error wrapping
+// diskspace.ErrLow) while free disk space is below the reserve.
 func (s *Bolt) Put(_ context.Context, recs []Record) error {
+	size := 0
+	for _, r := range recs {
+		size += len(r.Event) + 256 // the event and the record's other fields
+	}
+	release, err := s.reserve.Acquire(WriteCost(s.pageSize, size, len(recs)))
+	if err != nil {
+		return fmt.Errorf("spool put: %w", err)
+	}
+	defer release()
 	s.mu.Lock()
 	if s.max > 0 && s.depth+len(recs) > s.max {
 		s.mu.Unlock()
@@ -131,7 +203,7 @@ func (s *Bolt) Put(_ context.Context, recs []Record) error {
 	}
 	s.depth += len(recs) // reserve the room
 	s.mu.Unlock()
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(pendingBucket)
 		for _, r := range recs {
 			if err := appendRecord(b, r); err != nil {
@@ -328,6 +400,11 @@ func (s *Bolt) Stats(_ context.Context) (Stats, error) {
 	s.mu.Lock()
 	st.Depth, st.Dead = s.depth, s.dead
 	s.mu.Unlock()
+	disk, err := s.reserve.Check()
+	if err != nil {
+		return Stats{}, fmt.Errorf("spool stats: %w", err)
+	}
+	st.Disk = disk
 	return st, nil
 }
 

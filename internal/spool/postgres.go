@@ -62,6 +62,10 @@ func OpenPostgres(ctx context.Context, url string, max int) (*Postgres, error) {
 	return &Postgres{pool: pool, max: max}, nil
 }
 
+// Pool is the spool's connection pool, for stores that share its database
+// (the idempotency store); they use their own tables.
+func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
+
 // Put inserts recs in one committed transaction.
 func (s *Postgres) Put(ctx context.Context, recs []Record) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/routeapi/routeapi/internal/diskspace"
 )
 
 // ErrFull is returned by Put when the spool holds its maximum number of events.
@@ -40,6 +42,9 @@ type Stats struct {
 	Oldest time.Time
 	// Dead is the number of dead letters.
 	Dead int
+	// Disk is the free-space reserve of a file spool (zero for PostgreSQL):
+	// Disk.Low while new writes are refused.
+	Disk diskspace.Status
 }
 
 // OldestAge is how long the oldest waiting event has waited at now (0 when none).

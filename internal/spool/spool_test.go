@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +242,37 @@ func TestBadDatabaseURLIsNotEchoed(t *testing.T) {
 	_, err := spool.OpenPostgres(context.Background(), "postgres://app:hunter2@[::1", 0)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Concurrent Puts that grow the file (bbolt remaps it) while Stats reads it:
+// nothing on the write path may read the mmap unlocked (bbolt's DB.Info
+// does, and faulted here once under load).
+func TestBoltConcurrentGrowth(t *testing.T) {
+	s, err := spool.OpenBolt(t.TempDir(), 0, time.Second, spool.WithMinFree(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	big := json.RawMessage(`"` + strings.Repeat("x", 64<<10) + `"`)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				r := spool.Record{EventID: fmt.Sprintf("g%d-%d", g, i), Event: big, EnqueuedAt: t0, NextAt: t0}
+				if err := s.Put(context.Background(), []spool.Record{r}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.Stats(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st, err := s.Stats(context.Background()); err != nil || st.Depth != 200 {
+		t.Fatalf("depth %d, %v; want 200", st.Depth, err)
 	}
 }

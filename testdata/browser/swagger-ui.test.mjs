@@ -129,6 +129,9 @@ test("Swagger UI: Try it out with the session cookie set in the browser gets a 2
     const headers = await request.allHeaders();
     assert.match(headers.cookie ?? "", /next-auth\.session-token=/);
     assert.equal(headers.authorization, undefined);
+    // Try it out pre-fills no Idempotency-Key: a shared example key would
+    // tie every newcomer's requests to one event (issue 11).
+    assert.equal(headers["idempotency-key"], undefined);
     assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
     const answer = JSON.parse(responseBody);
     assert.equal(answer.success, "true");

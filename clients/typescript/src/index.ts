@@ -40,7 +40,15 @@ export interface RouteClientOptions {
 }
 
 export interface PostRouteOptions {
-  /** Makes retries safe: the same user and key always give the same `eventId`. 1 to 255 visible ASCII characters. */
+  /**
+   * Makes retries safe. Make one key per operation (`newIdempotencyKey()`)
+   * and send it again only to retry that operation. For 24 hours the key
+   * belongs to its first request: a retry with the same data gets the first
+   * answer (same `eventId`, nothing published again); other data gets 422
+   * `idempotency-key-reused`; a retry while the first is in flight gets 409
+   * `idempotency-key-in-flight` (retry after `retryAfter` seconds).
+   * 1 to 255 visible ASCII characters.
+   */
   idempotencyKey?: string;
   /** Extra headers for this request only (they win over the client's). */
   headers?: Record<string, string>;
@@ -66,6 +74,9 @@ export type PostRouteSuccess = {
   };
 }[PostRouteSuccessStatus];
 
+/** The error statuses of `POST /api/route` in the contract (e.g. 409 idempotency-key-in-flight, 422 idempotency-key-reused). */
+export type PostRouteProblemStatus = Exclude<keyof PostRouteResponses, PostRouteSuccessStatus>;
+
 /**
  * routeapi (or something in front of it) refused the request, or answered
  * something that is not the contract's answer for its status.
@@ -84,7 +95,7 @@ export interface PostRouteFailure {
   problem: Problem;
   /** The `X-Request-Id` of the answer; quote it when reporting a problem. */
   requestId: string | null;
-  /** Seconds from `Retry-After` (429, 503), when present. */
+  /** Seconds from `Retry-After` (409, 429, 503), when present. */
   retryAfter: number | undefined;
   response: Response;
 }
@@ -215,6 +226,14 @@ function unexpectedResponse(response: Response, text: string | undefined): Probl
     status: response.status,
     detail: `HTTP ${response.status} with ${what}, not routeapi's answer for this status; something in front of routeapi may have answered, and whether the event was published is unknown.`,
   };
+}
+
+/**
+ * A new Idempotency-Key: a random UUID, unique per operation. Keep it with
+ * the operation and send the same key when retrying it.
+ */
+export function newIdempotencyKey(): string {
+  return globalThis.crypto.randomUUID();
 }
 
 /** Whether v has the shape of a `Problem`. */

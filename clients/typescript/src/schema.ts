@@ -34,9 +34,15 @@ export interface paths {
          *     `inngest.maxEventBytes` gets 413, and a body with a content coding or
          *     a charset other than UTF-8 gets 415.
          *
-         *     Send an `Idempotency-Key` to make retries safe: the same user and key
-         *     always produce the same `eventId`, and Inngest does not start functions
-         *     again for an event id it saw in the last 24 hours.
+         *     Send an `Idempotency-Key` (a value you generate once per operation,
+         *     e.g. a UUID) to make retries safe. For 24 hours from its first use,
+         *     a key belongs to that first request (per user or API token): a retry
+         *     with the same `data` gets the first answer back (the same `eventId`,
+         *     200 or 202) and publishes nothing again; a request with the same key
+         *     and other `data` gets 422 `idempotency-key-reused`; a retry while the
+         *     first is still being processed gets 409 `idempotency-key-in-flight`
+         *     with `Retry-After`. A 5xx answer frees the key for a retry with the
+         *     same `data`.
          *
          *     When the settings set `route.rateLimit`, each identity (a user id or
          *     an API token id) may make that many requests per window; the 200,
@@ -84,9 +90,11 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when valid settings are loaded and the spool can be read,
-         *     503 otherwise (no settings file has ever loaded successfully, or the
-         *     spool, e.g. its PostgreSQL database, cannot be read). The answer also reports the
+         * @description Answers 200 when valid settings are loaded and the spool can be read
+         *     and written, 503 otherwise (no settings file has ever loaded
+         *     successfully; the spool, e.g. its PostgreSQL database, cannot be
+         *     read; or the bolt spool's disk is down to its free-space reserve,
+         *     `ROUTEAPI_SPOOL_MIN_FREE_BYTES`, so new events cannot be queued). The answer also reports the
          *     delivery state: the spool's depth, oldest age and dead letters, whether
          *     the spool is draining (events waiting for delivery), and the Inngest
          *     circuit breaker. A draining spool does not make the replica unready:
@@ -157,8 +165,8 @@ export interface components {
             ids: string[];
             /**
              * @description The id routeapi gave the event, which Inngest uses to deduplicate
-             *     it. The same user and `Idempotency-Key` always give the same id, so
-             *     a caller can tell a retry from a new event.
+             *     it. The same user (or API token) and `Idempotency-Key` always give
+             *     the same id, so a caller can tell a retry from a new event.
              * @example 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
              */
             eventId: string;
@@ -317,7 +325,8 @@ export interface components {
              *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
              *     `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
-             *     `session-store-unavailable`, `spool-full`, `spool-unavailable` or
+             *     `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+             *     `idempotency-key-in-flight`, `idempotency-key-reused` or
              *     `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
@@ -455,6 +464,34 @@ export interface components {
             };
         };
         /**
+         * @description A request with the same `Idempotency-Key` and the same `data` is still
+         *     being processed. Nothing was published. Retry after `Retry-After`
+         *     seconds: the retry gets the first request's answer (or, if it failed
+         *     with a 5xx, proceeds in its place).
+         */
+        IdempotencyKeyInFlight: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description This `Idempotency-Key` was used, within the last 24 hours, with a
+         *     request whose `data` differs. Nothing was published. Do not retry
+         *     with this key: a new operation needs a new key.
+         */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description This identity (user id or API token id) made more requests than
          *     `route.rateLimit` allows in the current window. Retry after
          *     `Retry-After` seconds.
@@ -483,9 +520,12 @@ export interface components {
         /**
          * @description Try again later: the settings are unavailable, the route is switched
          *     off (`route.enabled: false`), the session database cannot be reached
-         *     (database sessions; the session may well be valid), or Inngest is
-         *     unavailable and the spool is full or cannot be written. Nothing was
-         *     queued; retrying with the same `Idempotency-Key` is safe.
+         *     (database sessions; the session may well be valid), Inngest is
+         *     unavailable and the spool is full or cannot be written, or the
+         *     spool's disk is down to its free-space reserve (new events and new
+         *     `Idempotency-Key`s are refused so that queued events can still be
+         *     delivered). Nothing was queued; retrying with the same
+         *     `Idempotency-Key` is safe.
          */
         ServiceUnavailable: {
             headers: {
@@ -499,10 +539,15 @@ export interface components {
     };
     parameters: {
         /**
-         * @description Makes a retry safe. The event id is derived from the user id and this
-         *     key, so a repeated request publishes an event with the same id and
-         *     Inngest deduplicates it. 1 to 255 visible ASCII characters.
-         * @example order-123-submit
+         * @description Makes a retry safe. Generate a new, unique key for each operation
+         *     (e.g. a UUID v4) and send the same key only when retrying that same
+         *     operation; leave it out if you do not retry. Keys belong to the user
+         *     or API token that sends them. For 24 hours from the first request
+         *     with a key: the same key with the same `data` gets the first answer
+         *     again and publishes nothing new (its event id is derived from the
+         *     key, so Inngest would deduplicate it anyway); with other `data` it
+         *     gets 422; while the first request is in progress, 409. 1 to 255
+         *     visible ASCII characters.
          */
         IdempotencyKey: string;
     };
@@ -541,10 +586,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe. The event id is derived from the user id and this
-                 *     key, so a repeated request publishes an event with the same id and
-                 *     Inngest deduplicates it. 1 to 255 visible ASCII characters.
-                 * @example order-123-submit
+                 * @description Makes a retry safe. Generate a new, unique key for each operation
+                 *     (e.g. a UUID v4) and send the same key only when retrying that same
+                 *     operation; leave it out if you do not retry. Keys belong to the user
+                 *     or API token that sends them. For 24 hours from the first request
+                 *     with a key: the same key with the same `data` gets the first answer
+                 *     again and publishes nothing new (its event id is derived from the
+                 *     key, so Inngest would deduplicate it anyway); with other `data` it
+                 *     gets 422; while the first request is in progress, 409. 1 to 255
+                 *     visible ASCII characters.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -589,8 +639,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyKeyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];

@@ -3,7 +3,7 @@
 // after `tsc` has built dist/ from src/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createRouteClient } from "../dist/index.js";
+import { createRouteClient, newIdempotencyKey } from "../dist/index.js";
 import { startInngest, startRouteAPI, settingsYAML, freePort } from "../../../testdata/harness/harness.mjs";
 
 const EVENT = "app/route.requested";
@@ -44,7 +44,7 @@ function assertProblem(res, status, kind) {
   assert.equal(res.problem.type, `urn:routeapi:problem:${kind}`);
   assert.equal(typeof res.problem.title, "string");
   assert.equal(res.problem.instance, `urn:routeapi:request:${res.requestId}`);
-  if (status === 503 || status === 429) {
+  if (status === 503 || status === 429 || status === 409) {
     assert.ok(res.retryAfter >= 1, `${status} without Retry-After: ${res.response.headers.get("retry-after")}`);
   } else {
     assert.equal(res.retryAfter, undefined);
@@ -75,19 +75,51 @@ test("success with a bearer token and the original string payload", async () => 
   assert.equal(event.data.user.id, "user-bearer");
 });
 
-test("idempotent retry: the same key gives the same eventId, another key another", async () => {
+test("idempotent retry: the same key gives the first answer again, another key another event", async () => {
   const client = cookieClient(api.token({ sub: "user-retry" }));
-  const key = `order-${Date.now()}-submit`;
+  const key = newIdempotencyKey();
+  assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(newIdempotencyKey(), key);
   const first = await client.postRoute({ n: 1 }, { idempotencyKey: key });
   const retry = await client.postRoute({ n: 1 }, { idempotencyKey: key });
-  const other = await client.postRoute({ n: 1 }, { idempotencyKey: `${key}-2` });
+  const other = await client.postRoute({ n: 1 }, { idempotencyKey: newIdempotencyKey() });
   for (const r of [first, retry, other]) assertSuccess(r);
   assert.equal(retry.data.eventId, first.data.eventId);
+  assert.deepEqual(retry.data.ids, first.data.ids);
   assert.notEqual(other.data.eventId, first.data.eventId);
   assert.notEqual(retry.requestId, first.requestId);
-  // Inngest stores both deliveries under the one id (and runs functions once).
-  const events = await inngest.waitEvent(EVENT, first.data.eventId, 2);
-  assert.equal(events.length, 2);
+  // The retry was answered from the idempotency store: one event in Inngest.
+  await inngest.waitEvent(EVENT, other.data.eventId);
+  const events = await inngest.waitEvent(EVENT, first.data.eventId);
+  assert.equal(events.length, 1);
+});
+
+test("422 idempotency-key-reused: the same key with other data", async () => {
+  const client = cookieClient(api.token({ sub: "user-reuse" }));
+  const key = newIdempotencyKey();
+  assertSuccess(await client.postRoute({ amount: 10 }, { idempotencyKey: key }));
+  const res = await client.postRoute({ amount: 99999 }, { idempotencyKey: key });
+  assertProblem(res, 422, "idempotency-key-reused");
+  assert.ok(res.problem.detail.includes(key), res.problem.detail);
+});
+
+test("409 idempotency-key-in-flight: concurrent requests with one key publish one event", async () => {
+  const client = cookieClient(api.token({ sub: "user-concurrent" }));
+  const key = newIdempotencyKey();
+  const results = await Promise.all(Array.from({ length: 6 }, () => client.postRoute({ n: 6 }, { idempotencyKey: key })));
+  const ids = new Set();
+  for (const res of results) {
+    if (res.ok) {
+      assertSuccess(res);
+      ids.add(res.data.eventId);
+    } else {
+      assertProblem(res, 409, "idempotency-key-in-flight");
+    }
+  }
+  assert.equal(ids.size, 1, `2xx answers with ${ids.size} event ids`);
+  const [id] = ids;
+  const events = await inngest.waitEvent(EVENT, id);
+  assert.equal(events.length, 1);
 });
 
 test("400 invalid-request: a malformed Idempotency-Key", async () => {
@@ -138,7 +170,7 @@ test("202 queued when Inngest is unreachable; 503 spool-full once the spool is f
   const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms", ROUTEAPI_SPOOL_MAX_EVENTS: "1" } });
   try {
     const client = createRouteClient({ baseUrl: down.url, headers: { cookie: `next-auth.session-token=${down.token()}` } });
-    const queued = await client.postRoute("data", { idempotencyKey: "down-1" });
+    const queued = await client.postRoute("data", { idempotencyKey: newIdempotencyKey() });
     assert.equal(queued.ok, true, `expected 202, got ${queued.status}: ${JSON.stringify(queued.problem)}`);
     assert.equal(queued.status, 202);
     assert.equal(queued.data.success, "true");
@@ -146,7 +178,7 @@ test("202 queued when Inngest is unreachable; 503 spool-full once the spool is f
     assert.deepEqual(queued.data.ids, []);
     assert.match(queued.data.eventId, /^\S+$/);
 
-    const full = await client.postRoute("data", { idempotencyKey: "down-2" });
+    const full = await client.postRoute("data", { idempotencyKey: newIdempotencyKey() });
     assertProblem(full, 503, "spool-full");
   } finally {
     await down.stop();

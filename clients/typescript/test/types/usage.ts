@@ -1,7 +1,7 @@
 // Must compile: how a front end and an Inngest function use the client.
 // test/types.test.mjs runs `tsc --noEmit` on it.
-import { createRouteClient, isProblem } from "../../src/index.js";
-import type { PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteQueuedResponse, RouteResponse, User } from "../../src/index.js";
+import { createRouteClient, isProblem, newIdempotencyKey } from "../../src/index.js";
+import type { PostRouteProblemStatus, PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteQueuedResponse, RouteResponse, User } from "../../src/index.js";
 
 const client = createRouteClient({
   baseUrl: "http://127.0.0.1:3000",
@@ -13,7 +13,13 @@ export async function submit(): Promise<string> {
   await client.postRoute("data");
   await client.postRoute(42);
   await client.postRoute([1, 2, 3]);
-  const res: PostRouteResult = await client.postRoute({ orderId: "ord_123" }, { idempotencyKey: "order-123-submit" });
+  const res: PostRouteResult = await client.postRoute({ orderId: "ord_123" }, { idempotencyKey: newIdempotencyKey() });
+  // The contract's idempotency refusals are among its typed error statuses.
+  const inFlight: PostRouteProblemStatus = 409;
+  const reused: PostRouteProblemStatus = 422;
+  if (!res.ok && (res.status === inFlight || res.status === reused)) {
+    return `${res.problem.type} retry after ${res.retryAfter ?? "never"}`;
+  }
   if (!res.ok) {
     const problem: Problem = res.problem;
     const fields: string[] = (problem.errors ?? []).map((e) => `${e.pointer}: ${e.detail}`);

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/diskspace"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/idempotency"
+)
+
+// The idempotency refusals (draft-ietf-httpapi-idempotency-key-header §2.7).
+var (
+	// kindKeyInFlight: the key's first request has not answered yet.
+	kindKeyInFlight = kind{"idempotency-key-in-flight", "Idempotency key in use", http.StatusConflict, 1}
+	// kindKeyReused: the key was first used with another payload.
+	kindKeyReused = kind{"idempotency-key-reused", "Idempotency key reused", http.StatusUnprocessableEntity, 0}
+)
+
+// errIdempotencyStore wraps a failure of the idempotency store.
+var errIdempotencyStore = errors.New("idempotency store")
+
+// defaultIdempotencyLease holds a key for a request in flight when Deps sets none.
+const defaultIdempotencyLease = time.Minute
+
+// idempotencyWriteBound bounds recording the outcome of a request, which
+// runs even when the caller has gone away.
+const idempotencyWriteBound = 5 * time.Second
+
+// answer is a success answer in the two forms the route needs: for the
+// caller, and for the idempotency store.
+type answer struct {
+	resp   gen.PostRouteResponseObject
+	record idempotency.Answer
+}
+
+// publishOnce publishes ev for a request with an Idempotency-Key: the
+// first request with the key publishes and records its answer; a repeat
+// with the same data gets that answer back and publishes nothing; a repeat
+// with other data gets 422, one while the first is in flight 409.
+func (s *Server) publishOnce(ctx context.Context, id identity, key string, data json.RawMessage, ev events.Event, rl gen.PostRoute200ResponseHeaders) (gen.PostRouteResponseObject, error) {
+	fp, err := idempotency.FingerprintOf(data)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: %w", err)
+	}
+	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: key}.Digest()
+	res, err := s.idem.Begin(ctx, digest, fp, s.now(), s.idemLease)
+	if err != nil {
+		if errors.Is(err, diskspace.ErrLow) {
+			return nil, fmt.Errorf("reserve idempotency key: %w", err)
+		}
+		return nil, fmt.Errorf("%w: %w", errIdempotencyStore, err)
+	}
+	log := loggerFrom(ctx)
+	switch res.Outcome {
+	case idempotency.Replay:
+		log.Info("idempotent replay", "event_id", res.Answer.EventID, "status", res.Answer.Status, "user_id", id.user.ID)
+		return replay(res.Answer, rl), nil
+	case idempotency.Busy:
+		return nil, &problemError{kind: kindKeyInFlight,
+			detail: fmt.Sprintf("A request with the Idempotency-Key %q is still in progress. Retry after it has answered; the retry gets its answer.", key),
+			err:    fmt.Errorf("idempotency key in flight for %s more", res.LeaseLeft)}
+	case idempotency.Mismatch:
+		return nil, &problemError{kind: kindKeyReused,
+			detail: fmt.Sprintf("The Idempotency-Key %q was already used with a different request body within the last 24 hours (until %s). Use a new key for a new request.",
+				key, res.ExpiresAt.UTC().Format(time.RFC3339)),
+			err: errors.New("idempotency key reused with another payload")}
+	case idempotency.Proceed:
+	default:
+		return nil, fmt.Errorf("idempotency: unknown outcome %d", res.Outcome)
+	}
+
+	ans, err := s.publish(ctx, id, ev, rl)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyWriteBound)
+	defer cancel()
+	if err != nil {
+		// Nothing to replay: free the key for a retry with the same data.
+		if rerr := s.idem.Release(wctx, digest, fp); rerr != nil {
+			log.Error("release idempotency key", "event_id", ev.ID, "err", rerr.Error())
+		}
+		return nil, err
+	}
+	if cerr := s.idem.Complete(wctx, digest, fp, ans.record); cerr != nil {
+		// The event is published or queued, so the answer stands. The key
+		// stays in flight until its lease ends; a retry then publishes again
+		// under the same event id, which Inngest deduplicates.
+		log.Error("record idempotent answer", "event_id", ev.ID, "err", cerr.Error())
+	}
+	return ans.resp, nil
+}
+
+// replay is the recorded answer as a response.
+func replay(a idempotency.Answer, rl gen.PostRoute200ResponseHeaders) gen.PostRouteResponseObject {
+	if a.Status == http.StatusAccepted {
+		return gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: a.EventID, Queued: true},
+			Headers: gen.PostRoute202ResponseHeaders(rl)}
+	}
+	ids := a.IDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: ids, EventId: a.EventID}, Headers: rl}
+}
