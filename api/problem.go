@@ -35,6 +35,8 @@ var (
 	kindCrossOrigin      = kind{"cross-origin", "Cross-origin request refused", http.StatusForbidden, 0}
 	kindNotFound         = kind{"not-found", "Not found", http.StatusNotFound, 0}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, 0}
+	// kindRequestTimeout: the body did not arrive within the read timeout (RFC 9110 §15.5.9; retryable).
+	kindRequestTimeout   = kind{"request-timeout", "Request timeout", http.StatusRequestTimeout, 0}
 	kindTooLarge         = kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge, 0}
 	kindUnsupportedMedia = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, 0}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError, 0}
@@ -46,6 +48,8 @@ var (
 	kindSessionStoreOut  = kind{"session-store-unavailable", "Session store unavailable", http.StatusServiceUnavailable, 5}
 	kindSpoolFull        = kind{"spool-full", "Event queue full", http.StatusServiceUnavailable, 5}
 	kindSpoolUnavailable = kind{"spool-unavailable", "Event queue unavailable", http.StatusServiceUnavailable, 5}
+	// kindOverloaded: the in-flight byte budget had no room (internal/admission); nothing was read.
+	kindOverloaded = kind{"overloaded", "Overloaded", http.StatusServiceUnavailable, 1}
 )
 
 // problemError is an error that knows the problem it answers with. detail
@@ -146,7 +150,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	h.Del("Content-Length")
+	// The length lets a client take the whole answer while the server still
+	// reads the rest of an unread body (refuseUnread).
+	h.Set("Content-Length", strconv.Itoa(len(buf)+1))
 	for k, v := range p.header {
 		h[k] = v
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/ratelimit"
@@ -74,6 +75,9 @@ type Deps struct {
 	Now func() time.Time
 	// Limiter applies the settings' route.rateLimit; nil means a new one.
 	Limiter *ratelimit.Limiter
+	// Admission is the budget of request body bytes held at once (see
+	// admit); nil admits every request.
+	Admission *admission.Budget
 }
 
 // Server implements gen.StrictServerInterface.
@@ -89,6 +93,7 @@ type Server struct {
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
+	admission   *admission.Budget
 	// shrink is shrinkBody while the contract allows it (shrinkSafe), else a pass-through.
 	shrink func(http.Handler) http.Handler
 }
@@ -115,6 +120,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		cookieNames: d.CookieNames,
 		now:         d.Now,
 		limiter:     d.Limiter,
+		admission:   d.Admission,
 	}
 	if s.limiter == nil {
 		s.limiter = ratelimit.New(d.Now)
@@ -160,11 +166,12 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) h
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: body limit, the body shrunk for the
+		// Per operation, first to last: admission (a lease on the in-flight
+		// byte budget, before the body is read), body limit, the body shrunk for the
 		// validator and the strict server (shrinkBody), the validator, then
 		// the single-JSON-value check the validator does not make (for
 		// bodies shrinkBody left as sent).
-		Middlewares: []gen.MiddlewareFunc{limitBody(s.maxBodyBytes), s.shrink, validate, oneJSONValue},
+		Middlewares: []gen.MiddlewareFunc{admit(s.admission, s.maxBodyBytes), limitBody(s.maxBodyBytes), s.shrink, validate, oneJSONValue},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "A header is malformed: " + err.Error(), err: err})
 		},

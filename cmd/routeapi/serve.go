@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/api"
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/session"
@@ -82,6 +83,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
+	budget, err := admission.New(cfg.MaxInflightBytes, cfg.AdmissionWait)
+	if err != nil {
+		return err
+	}
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
@@ -93,6 +98,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Extra:          func(r chi.Router) { r.Handle("/metrics", d.metrics.Handler()) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
+		Admission:      budget,
 	})
 	if err != nil {
 		return err
@@ -108,17 +114,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30*time.Second + cfg.PublishTimeout,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		// A body still arriving at ReadTimeout gets 408 (api.bodyReadProblem),
+		// written within WriteTimeout, which is counted from the end of the
+		// headers and leaves the publish its own time.
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.ReadTimeout + cfg.PublishTimeout,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// Not ctx: SIGTERM must let the requests in flight finish, not cancel them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "inngest", cfg.InngestBaseURL,
 		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String(),
-		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents)
+		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents,
+		"max_inflight_bytes", cfg.MaxInflightBytes, "admission_wait", cfg.AdmissionWait.String(), "read_timeout", cfg.ReadTimeout.String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

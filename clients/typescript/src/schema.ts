@@ -277,11 +277,11 @@ export interface components {
         Problem: {
             /**
              * @description The kind of problem: `invalid-request`, `unauthenticated`,
-             *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
-             *     `not-found`, `method-not-allowed`, `rate-limited`,
-             *     `settings-unavailable`, `route-disabled`, `publish-failed`,
-             *     `session-store-unavailable`, `spool-full`, `spool-unavailable` or
-             *     `internal`, prefixed with
+             *     `cross-origin`, `request-timeout`, `payload-too-large`,
+             *     `unsupported-media-type`, `not-found`, `method-not-allowed`,
+             *     `rate-limited`, `settings-unavailable`, `route-disabled`,
+             *     `publish-failed`, `session-store-unavailable`, `spool-full`,
+             *     `spool-unavailable`, `overloaded` or `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
              */
@@ -372,7 +372,31 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than `route.maxBodyBytes`. */
+        /**
+         * @description The request body did not arrive within the server's read timeout
+         *     (`ROUTEAPI_READ_TIMEOUT`, 30 s by default, counted from the start of
+         *     the request). Nothing was published; the request may be repeated
+         *     (RFC 9110 §15.5.9), with the same `Idempotency-Key`. The connection
+         *     is closed after this answer.
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The body is larger than `route.maxBodyBytes`: its declared
+         *     `Content-Length` is (then nothing of it is read; with `Expect:
+         *     100-continue` the server answers without `100 Continue`, so the
+         *     client need not send it), or more bytes than the limit arrived. The
+         *     answer carries `Connection: close`; the server goes on reading and
+         *     discarding what the client still sends, for a bounded time and
+         *     amount, so a client busy sending its body gets this answer rather
+         *     than a reset connection.
+         */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -419,9 +443,13 @@ export interface components {
         /**
          * @description Try again later: the settings are unavailable, the route is switched
          *     off (`route.enabled: false`), the session database cannot be reached
-         *     (database sessions; the session may well be valid), or Inngest is
-         *     unavailable and the spool is full or cannot be written. Nothing was
-         *     queued; retrying with the same `Idempotency-Key` is safe.
+         *     (database sessions; the session may well be valid), Inngest is
+         *     unavailable and the spool is full or cannot be written, or the
+         *     server is overloaded: the request bodies it holds already fill its
+         *     budget (`ROUTEAPI_MAX_INFLIGHT_BYTES`) and this one's body was not
+         *     read (`overloaded`, with `Connection: close`). Nothing was queued;
+         *     retrying after `Retry-After` seconds with the same `Idempotency-Key`
+         *     is safe.
          */
         ServiceUnavailable: {
             headers: {
@@ -456,12 +484,14 @@ export interface components {
          */
         RateLimitLimit: number;
         /**
-         * @description Requests left in the current window for this identity. Sent only with a rate limit.
+         * @description Requests this identity may make right now. Sent only with a rate limit.
          * @example 42
          */
         RateLimitRemaining: number;
         /**
-         * @description Seconds until the current window ends. Sent only with a rate limit.
+         * @description Seconds until quota returns: on a 429, until the next request is
+         *     allowed (equal to `Retry-After`); otherwise until the whole limit is
+         *     available again. Sent only with a rate limit.
          * @example 37
          */
         RateLimitReset: number;
@@ -523,6 +553,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
