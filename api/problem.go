@@ -113,7 +113,7 @@ func toProblem(err error) *problemError {
 }
 
 // writeProblem answers with err's problem and logs it: 5xx at error level
-// with the internal error, 4xx at info level.
+// with the internal error (503 overloaded at warn level), 4xx at info level.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	log := loggerFrom(r.Context())
@@ -121,9 +121,14 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.err != nil {
 		attrs = append(attrs, "err", p.err.Error())
 	}
-	if p.kind.status >= 500 {
+	switch {
+	case p.kind == kindOverloaded:
+		// Shedding load is the server working as designed; one error line
+		// per refused request would flood the log exactly when it is busiest.
+		log.Warn("request refused", attrs...)
+	case p.kind.status >= 500:
 		log.Error("request failed", attrs...)
-	} else {
+	default:
 		log.Info("request refused", attrs...)
 	}
 
