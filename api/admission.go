@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/routeapi/routeapi/internal/admission"
 )
@@ -10,8 +11,10 @@ import (
 // admit leases the bytes a request's body will take from the in-flight
 // budget before anything reads the body (internal/admission). The weight is
 // the declared Content-Length, or the body limit when the length is not
-// declared (chunked); a declared length over the limit takes nothing, since
-// limitBody refuses it with 413 without reading. A request that finds no
+// declared (chunked) or the body has a content coding (what it decodes to
+// is bounded by the limit, not by its length on the wire); a declared
+// length over the limit takes nothing, since limitBody refuses it with 413
+// without reading. A request that finds no
 // room within the budget's wait is refused with 503 overloaded and
 // Retry-After, its body unread (refuseUnread lets the answer reach the
 // client). The lease travels in the context: the batcher holds it while it
@@ -30,7 +33,7 @@ func admit(budget *admission.Budget, limitOf func() int64) func(http.Handler) ht
 			case weight == 0 || weight > limit:
 				next.ServeHTTP(w, r)
 				return
-			case weight < 0:
+			case weight < 0 || encoded(r):
 				weight = limit
 			}
 			lease, err := budget.Acquire(r.Context(), weight)
@@ -45,4 +48,17 @@ func admit(budget *admission.Budget, limitOf func() int64) func(http.Handler) ht
 			next.ServeHTTP(w, r.WithContext(admission.NewContext(r.Context(), lease)))
 		})
 	}
+}
+
+// encoded reports whether r's body has a content coding other than identity
+// (RFC 9110 §8.4).
+func encoded(r *http.Request) bool {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -302,9 +302,10 @@ func (p *gatedPublisher) Publish(ctx context.Context, e events.Event) (delivery.
 
 // TestOverloadedGets503: with the in-flight budget taken by a request in
 // the handler, a request whose body would not fit is refused at once with
-// 503 overloaded and Retry-After, its body unread; a chunked body weighs the
-// whole limit; a body that fits, and an empty-bodied probe, still get in;
-// once the first request is answered its bytes are back.
+// 503 overloaded and Retry-After, its body unread; a chunked body, and one
+// with a content coding, weighs the whole limit; a body that fits, and an
+// empty-bodied probe, still get in; once the first request is answered its
+// bytes are back.
 func TestOverloadedGets503(t *testing.T) {
 	const limit = 4000
 	set := goodSettings()
@@ -326,10 +327,13 @@ func TestOverloadedGets503(t *testing.T) {
 		t.Fatal(err)
 	}
 	ada := cookieFor(t, adaClaims)
-	post := func(size int, chunked bool) (*http.Request, *httptest.ResponseRecorder) {
+	post := func(size int, chunked bool, coding string) (*http.Request, *httptest.ResponseRecorder) {
 		req := request{body: `{"data":"` + strings.Repeat("x", size-len(`{"data":""}`)) + `"}`, cookies: []*http.Cookie{ada}}.build()
 		if chunked {
 			req.ContentLength = -1
+		}
+		if coding != "" {
+			req.Header.Set("Content-Encoding", coding)
 		}
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
@@ -337,7 +341,7 @@ func TestOverloadedGets503(t *testing.T) {
 	}
 
 	first := make(chan *httptest.ResponseRecorder, 1)
-	go func() { _, rec := post(3000, false); first <- rec }()
+	go func() { _, rec := post(3000, false, ""); first <- rec }()
 	<-pub.started // 3000 of 6000 bytes leased, held in the handler
 	if got := budget.InUse(); got != 3000 {
 		t.Fatalf("in use %d, want the first body's 3000", got)
@@ -345,8 +349,9 @@ func TestOverloadedGets503(t *testing.T) {
 	for _, c := range []struct {
 		size    int
 		chunked bool
-	}{{3001, false}, {100, true}} {
-		req, rec := post(c.size, c.chunked)
+		coding  string
+	}{{3001, false, ""}, {100, true, ""}, {100, false, "gzip"}} {
+		req, rec := post(c.size, c.chunked, c.coding)
 		p := problemOf(t, rec)
 		if rec.Code != http.StatusServiceUnavailable || p.Type != "urn:routeapi:problem:overloaded" || rec.Header().Get("Retry-After") != "1" ||
 			rec.Header().Get("Connection") != "close" {
@@ -361,7 +366,7 @@ func TestOverloadedGets503(t *testing.T) {
 		t.Errorf("/readyz while the budget is full: %d, want 200", ready.Code)
 	}
 	second := make(chan *httptest.ResponseRecorder, 1)
-	go func() { _, rec := post(3000, false); second <- rec }() // fits exactly
+	go func() { _, rec := post(3000, false, ""); second <- rec }() // fits exactly
 	<-pub.started
 	close(pub.gate)
 	for _, ch := range []chan *httptest.ResponseRecorder{first, second} {
@@ -372,7 +377,7 @@ func TestOverloadedGets503(t *testing.T) {
 	if got := budget.InUse(); got != 0 {
 		t.Errorf("in use %d after every request was answered, want 0", got)
 	}
-	if _, rec := post(3001, false); rec.Code != http.StatusOK {
+	if _, rec := post(3001, false, ""); rec.Code != http.StatusOK {
 		t.Errorf("after the release: %d %s", rec.Code, rec.Body.Bytes())
 	}
 }
