@@ -149,6 +149,34 @@ func TestMemoryBoundedUnderOverload(t *testing.T) {
 	if rss > bound {
 		t.Errorf("peak RSS %d bytes, over %d (overhead %d + %d × budget %d)", rss, bound, overloadOverhead, overloadPerByte, overloadBudget)
 	}
+	// Every 503 was counted as a refusal, and once the batcher has let go of
+	// the last event (a 202's may still be on its way), nothing is leased.
+	num := func(v int) string { return strconv.FormatFloat(float64(v), 'g', -1, 64) } // Prometheus's text format
+	want := []string{
+		"routeapi_admission_refused_total " + num(statuses[503]) + "\n",
+		"routeapi_inflight_bytes 0\n",
+		"routeapi_inflight_bytes_limit " + num(overloadBudget) + "\n",
+	}
+	var metricsText string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		metricsText = string(b)
+		if strings.Contains(metricsText, want[1]) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(metricsText, w) {
+			t.Errorf("/metrics has no %q", strings.TrimSpace(w))
+		}
+	}
 	checkExactlyOnce(t, inngest, event, acked, 30*time.Second)
 }
 

@@ -87,6 +87,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	d.metrics.Admission(budget)
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,

@@ -28,10 +28,11 @@ var ErrOverloaded = errors.New("admission: the in-flight byte budget is used up"
 
 // Budget is a budget of bytes shared by the requests in flight.
 type Budget struct {
-	sem   *semaphore.Weighted
-	size  int64
-	wait  time.Duration
-	inUse atomic.Int64
+	sem     *semaphore.Weighted
+	size    int64
+	wait    time.Duration
+	inUse   atomic.Int64
+	refused atomic.Int64
 }
 
 // New returns a budget of size bytes (above 0). Acquire waits up to wait
@@ -52,6 +53,9 @@ func (b *Budget) Size() int64 { return b.size }
 // InUse is the number of bytes leased right now.
 func (b *Budget) InUse() int64 { return b.inUse.Load() }
 
+// Refused is the number of Acquire calls that ended in ErrOverloaded.
+func (b *Budget) Refused() int64 { return b.refused.Load() }
+
 // Acquire leases n bytes (n above the budget's size is taken as the whole
 // budget, so any request can be admitted when it is alone). It waits for
 // room up to the budget's wait or until ctx ends, and then returns an error
@@ -60,6 +64,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (*Lease, error) {
 	n = max(min(n, b.size), 0)
 	if !b.sem.TryAcquire(n) {
 		if b.wait <= 0 {
+			b.refused.Add(1)
 			return nil, fmt.Errorf("lease %d of %d bytes: %w", n, b.size, ErrOverloaded)
 		}
 		wctx, cancel := context.WithTimeout(ctx, b.wait)
@@ -69,6 +74,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (*Lease, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("lease %d bytes: %w", n, ctx.Err())
 			}
+			b.refused.Add(1)
 			return nil, fmt.Errorf("lease %d of %d bytes within %s: %w", n, b.size, b.wait, ErrOverloaded)
 		}
 	}

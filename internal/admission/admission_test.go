@@ -42,6 +42,9 @@ func TestBudget(t *testing.T) {
 	if _, err := b.Acquire(ctx, 1); !errors.Is(err, admission.ErrOverloaded) {
 		t.Fatalf("over the budget: %v, want ErrOverloaded", err)
 	}
+	if b.Refused() != 1 {
+		t.Errorf("refused %d, want 1", b.Refused())
+	}
 	// A zero weight (an empty body) always gets in.
 	z, err := b.Acquire(ctx, 0)
 	if err != nil {
