@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -225,6 +227,7 @@ func TestOversizeAnswerArrives(t *testing.T) {
 // request-timeout, which a client may retry, with Connection: close; nothing
 // is published.
 func TestSlowBodyGets408(t *testing.T) {
+	t.Parallel() // it waits out the read timeout
 	pub := &fakePublisher{}
 	h := newHarness(t, options{pub: pub, discardLogs: true})
 	srv := httptest.NewUnstartedServer(h.handler)
@@ -387,4 +390,40 @@ func problemOf(t *testing.T, rec *httptest.ResponseRecorder) gen.Problem {
 	var p gen.Problem
 	_ = json.Unmarshal(rec.Body.Bytes(), &p)
 	return p
+}
+
+// TestLingerIsBounded: a client that declares a large body, sends a little
+// of it and then stalls with the connection open gets its 413 at once, and
+// the server still closes the connection (after lingerTime, 5 s), instead of
+// waiting for the rest for ever.
+func TestLingerIsBounded(t *testing.T) {
+	t.Parallel() // it waits out the linger
+	h := newHarness(t, options{discardLogs: true})
+	srv := httptest.NewServer(h.handler)
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := fmt.Fprintf(conn, "POST /api/route HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		10<<20, strings.Repeat("x", 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("read the answer: %v", err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
+		t.Fatalf("%d (close %v): %s; want 413 with Connection: close", resp.StatusCode, resp.Close, data)
+	}
+	// Nothing more is sent; the server must close within its linger bound
+	// (the 30 s deadline above only keeps a broken server from hanging the test).
+	if n, err := br.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after the answer: %d bytes, %v; want the server to close the connection", n, err)
+	}
 }
