@@ -30,7 +30,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: sessions-corpus sessions-verdicts help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: sessions-corpus sessions-verdicts help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real
 bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bounded load test: routeapi vs a no-op handler (BENCH_DURATION per scenario)
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/rawjson ./internal/events ./api
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration $(BENCH_DURATION)
+
+bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB bodies from 64, 512 and 1,500 connections, 10 s each, against an instant Event API stand-in
+	$(GO) run ./scripts/overload -routeapi $(ROUTEAPI) -steps 64,512,1500 -duration 10s
 
 test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick

@@ -17,7 +17,9 @@ import (
 //     systems is UTF-8 (RFC 8259 §8.1), and a body declared otherwise would
 //     reach Inngest changed.
 //
-// Requests without a body are not looked at.
+// Requests without a body are not looked at. A refusal leaves the body
+// unread, so it is answered with refuseUnread (Connection: close, then a
+// bounded linger), like an oversized body.
 func contentCoding(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
@@ -28,8 +30,7 @@ func contentCoding(next http.Handler) http.Handler {
 			for c := range strings.SplitSeq(v, ",") {
 				c = strings.TrimSpace(c)
 				if c != "" && !strings.EqualFold(c, "identity") {
-					w.Header().Set("Accept-Encoding", "identity")
-					writeProblem(w, r, &problemError{kind: kindUnsupportedMedia,
+					refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia, header: http.Header{"Accept-Encoding": {"identity"}},
 						detail: fmt.Sprintf("The request body has Content-Encoding %.40q, which routeapi does not decode. Send the body without a content coding.", c)})
 					return
 				}
@@ -37,7 +38,7 @@ func contentCoding(next http.Handler) http.Handler {
 		}
 		if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil {
 			if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-				writeProblem(w, r, &problemError{kind: kindUnsupportedMedia,
+				refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia,
 					detail: fmt.Sprintf("The request body is declared as charset %.40q: JSON must be UTF-8 (RFC 8259 §8.1). Send it as UTF-8.", cs)})
 				return
 			}

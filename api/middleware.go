@@ -190,16 +190,16 @@ func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
 			limit := limitOf()
 			tooLarge := &problemError{kind: kindTooLarge, detail: fmt.Sprintf("The request body is larger than %d bytes.", limit)}
 			if r.ContentLength > limit {
-				writeProblem(w, r, tooLarge)
+				refuseUnread(w, r, tooLarge) // declared: nothing read (bodyread.go)
 				return
 			}
 			data, err := readBody(r.Body, r.ContentLength, limit)
 			if err != nil {
-				writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
+				writeProblem(w, r, bodyReadProblem(err)) // 408 for a timeout, else 400
 				return
 			}
 			if int64(len(data)) > limit {
-				writeProblem(w, r, tooLarge)
+				refuseUnread(w, r, tooLarge) // detected: the rest is still arriving
 				return
 			}
 			_ = r.Body.Close()

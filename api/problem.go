@@ -36,6 +36,8 @@ var (
 	kindCrossOrigin      = kind{"cross-origin", "Cross-origin request refused", http.StatusForbidden, 0}
 	kindNotFound         = kind{"not-found", "Not found", http.StatusNotFound, 0}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, 0}
+	// kindRequestTimeout: the body did not arrive within the read timeout (RFC 9110 §15.5.9; retryable).
+	kindRequestTimeout   = kind{"request-timeout", "Request timeout", http.StatusRequestTimeout, 0}
 	kindTooLarge         = kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge, 0}
 	kindHeaderTooLarge   = kind{"request-header-fields-too-large", "Request header fields too large", http.StatusRequestHeaderFieldsTooLarge, 0}
 	kindUnsupportedMedia = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, 0}
@@ -48,6 +50,8 @@ var (
 	kindSessionStoreOut  = kind{"session-store-unavailable", "Session store unavailable", http.StatusServiceUnavailable, 5}
 	kindSpoolFull        = kind{"spool-full", "Event queue full", http.StatusServiceUnavailable, 5}
 	kindSpoolUnavailable = kind{"spool-unavailable", "Event queue unavailable", http.StatusServiceUnavailable, 5}
+	// kindOverloaded: the in-flight byte budget had no room (internal/admission); nothing was read.
+	kindOverloaded = kind{"overloaded", "Overloaded", http.StatusServiceUnavailable, 1}
 )
 
 // problemError is an error that knows the problem it answers with. detail
@@ -117,7 +121,7 @@ func toProblem(err error) *problemError {
 }
 
 // writeProblem answers with err's problem and logs it: 5xx at error level
-// with the internal error, 4xx at info level.
+// with the internal error (503 overloaded at warn level), 4xx at info level.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	log := loggerFrom(r.Context())
@@ -125,9 +129,14 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.err != nil {
 		attrs = append(attrs, "err", p.err.Error())
 	}
-	if p.kind.status >= 500 {
+	switch {
+	case p.kind == kindOverloaded:
+		// Shedding load is the server working as designed; one error line
+		// per refused request would flood the log exactly when it is busiest.
+		log.Warn("request refused", attrs...)
+	case p.kind.status >= 500:
 		log.Error("request failed", attrs...)
-	} else {
+	default:
 		log.Info("request refused", attrs...)
 	}
 
@@ -154,7 +163,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	h.Del("Content-Length")
+	// The length lets a client take the whole answer while the server still
+	// reads the rest of an unread body (refuseUnread).
+	h.Set("Content-Length", strconv.Itoa(len(buf)+1))
 	for k, v := range p.header {
 		h[k] = v
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
@@ -82,6 +83,9 @@ type Deps struct {
 	// request that dies frees it then); 0 means a minute. It must exceed the
 	// longest a request takes to publish or spool.
 	IdempotencyLease time.Duration
+	// Admission is the budget of request body bytes held at once (see
+	// admit); nil admits every request.
+	Admission *admission.Budget
 }
 
 // Server implements gen.StrictServerInterface.
@@ -98,9 +102,10 @@ type Server struct {
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
 	// fence is fenceRouteBody, shrinking data while the contract allows it (shrinkSafe).
-	fence func(http.Handler) http.Handler
-	idem        idempotency.Store
-	idemLease   time.Duration
+	fence     func(http.Handler) http.Handler
+	idem      idempotency.Store
+	idemLease time.Duration
+	admission *admission.Budget
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -127,6 +132,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		limiter:     d.Limiter,
 		idem:        d.Idempotency,
 		idemLease:   d.IdempotencyLease,
+		admission:   d.Admission,
 	}
 	if s.idemLease <= 0 {
 		s.idemLease = defaultIdempotencyLease
@@ -174,7 +180,8 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 	})
 	gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Per operation, first to last: content coding and charset, body
+		// Per operation, first to last: admission (a lease on the in-flight
+		// byte budget, before the body is read), content coding and charset, body
 		// limit, POST /api/route's body check (and data shrunk for the
 		// validator and the strict server, fenceRouteBody), the validator,
 		// then the single-JSON-value check the validator does not make (for
@@ -189,7 +196,7 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 
 // bodyMiddlewares are the middlewares of every operation, in the order they run.
 func (s *Server) bodyMiddlewares(validate func(http.Handler) http.Handler) []gen.MiddlewareFunc {
-	return []gen.MiddlewareFunc{contentCoding, limitBody(s.maxBodyBytes), s.fence, validate, oneJSONValue}
+	return []gen.MiddlewareFunc{admit(s.admission, s.maxBodyBytes), contentCoding, limitBody(s.maxBodyBytes), s.fence, validate, oneJSONValue}
 }
 
 // maxBodyBytes is the body limit in force (the default while no settings are loaded).

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/api"
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/pgurl"
@@ -87,6 +88,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
+	budget, err := admission.New(cfg.MaxInflightBytes, cfg.AdmissionWait)
+	if err != nil {
+		return err
+	}
+	d.metrics.Admission(budget)
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
@@ -101,6 +107,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 		Idempotency:      idem,
 		IdempotencyLease: idempotencyLease(cfg),
+		Admission:        budget,
 	})
 	if err != nil {
 		return err
@@ -122,10 +129,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30*time.Second + cfg.PublishTimeout,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		// A body still arriving at ReadTimeout gets 408 (api.bodyReadProblem),
+		// written within WriteTimeout, which is counted from the end of the
+		// headers and leaves the publish its own time.
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.ReadTimeout + cfg.PublishTimeout,
+		IdleTimeout:  2 * time.Minute,
 		// Above api.MaxHeaderBytes, so that a head between the two gets
 		// routeapi's 431 problem rather than net/http's plain text.
 		MaxHeaderBytes: api.ServerMaxHeaderBytes,
@@ -135,7 +145,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "inngest", cfg.InngestBaseURL,
 		"inngest_dev", cfg.InngestDev, "settings", cfg.SettingsPath, "publish_timeout", cfg.PublishTimeout.String(),
-		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents)
+		"spool", cfg.Spool, "batch_linger", cfg.BatchLinger.String(), "batch_max_events", cfg.BatchMaxEvents,
+		"max_inflight_bytes", cfg.MaxInflightBytes, "admission_wait", cfg.AdmissionWait.String(), "read_timeout", cfg.ReadTimeout.String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

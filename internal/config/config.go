@@ -140,6 +140,18 @@ type Config struct {
 	// BreakerCooldown (ROUTEAPI_BREAKER_THRESHOLD, ROUTEAPI_BREAKER_COOLDOWN).
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
+
+	// MaxInflightBytes is ROUTEAPI_MAX_INFLIGHT_BYTES: the request body bytes
+	// held at once; a request that finds no room within AdmissionWait gets
+	// 503 overloaded (internal/admission).
+	MaxInflightBytes int64
+	// AdmissionWait is ROUTEAPI_ADMISSION_WAIT: how long a request waits for
+	// room in that budget.
+	AdmissionWait time.Duration
+	// ReadTimeout is ROUTEAPI_READ_TIMEOUT: the time from the start of a
+	// request to the last byte of its body; a body still arriving then gets
+	// 408 request-timeout.
+	ReadTimeout time.Duration
 }
 
 // Session is the part of the configuration that reads sessions.
@@ -402,6 +414,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	loadDelivery(&c, get, bad)
+	loadLimits(&c, get, bad)
 
 	if len(errs) > 0 {
 		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))

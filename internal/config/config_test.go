@@ -68,6 +68,10 @@ func TestLoadDefaults(t *testing.T) {
 		RetryMaxBackoff:   30 * time.Second,
 		BreakerThreshold:  5,
 		BreakerCooldown:   time.Second,
+
+		MaxInflightBytes: 32 << 20,
+		AdmissionWait:    time.Second,
+		ReadTimeout:      30 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Load(minimal) =\n%+v\nwant\n%+v", c, want)

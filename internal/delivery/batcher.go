@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/events"
 )
 
@@ -42,6 +43,18 @@ type BatcherConfig struct {
 type item struct {
 	ev   json.RawMessage
 	done chan result
+	// release lets go of the request's admission lease (internal/admission):
+	// the item keeps the event's bytes until its batch's request has ended,
+	// which may be after the publish that submitted it gave up waiting.
+	release func()
+}
+
+// finish lets go of the event (its request has ended) and hands r to the
+// publish waiting for it, in that order: a publish that has its answer no
+// longer counts against the budget through the batcher.
+func (it *item) finish(r result) {
+	it.release()
+	it.done <- r
 }
 
 type result struct {
@@ -91,11 +104,14 @@ func NewBatcher(cfg BatcherConfig, s Sender, obs Observer) *Batcher {
 
 // Submit publishes one encoded event and returns Inngest's id for it. It
 // returns when the batch's request ends or ctx does (events.ErrTimeout).
+// The admission lease in ctx, if any, is held until the batch's request
+// ends, even when Submit returned before: until then the batch keeps ev.
 func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error) {
-	it := &item{ev: ev, done: make(chan result, 1)}
+	it := &item{ev: ev, done: make(chan result, 1), release: admission.FromContext(ctx).Hold()}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
+		it.release()
 		return "", ErrClosed
 	}
 	select {
@@ -103,6 +119,7 @@ func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error
 		b.mu.RUnlock()
 	case <-ctx.Done():
 		b.mu.RUnlock()
+		it.release()
 		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), events.ErrTimeout)
 	}
 	select {
@@ -231,7 +248,7 @@ func (b *Batcher) sendBatch(batch []*item) {
 	}
 	if err == nil {
 		for i, it := range batch {
-			it.done <- result{id: ids[i]}
+			it.finish(result{id: ids[i]})
 		}
 		return
 	}
@@ -245,6 +262,6 @@ func (b *Batcher) sendBatch(batch []*item) {
 		return
 	}
 	for _, it := range batch {
-		it.done <- result{err: err}
+		it.finish(result{err: err})
 	}
 }

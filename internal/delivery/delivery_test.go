@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -433,5 +434,60 @@ func TestDelivererShrinksFailingClaims(t *testing.T) {
 	// 10 and 5 fail, 2 succeeds twice (growing to 4, which fails), then 2 again.
 	if fmt.Sprint(sp.asked[:3]) != "[10 5 2]" {
 		t.Errorf("claims asked for %v, want 10, 5, 2 first", sp.asked)
+	}
+}
+
+// TestBatcherHoldsTheAdmissionLease: an event whose publish gave up waiting
+// (the request was answered from the spool) is still in a batch being sent;
+// its request's admission lease stays taken until that send ends, and goes
+// back to the budget then. A rejected batch, resent event by event, lets go
+// of every lease too.
+func TestBatcherHoldsTheAdmissionLease(t *testing.T) {
+	api := newEventAPI(t)
+	gate := make(chan struct{})
+	api.gate = gate
+	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 10 * time.Second}, client(t, api.srv.URL), nil)
+	defer b.Close()
+	budget, err := admission.New(1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := budget.Acquire(context.Background(), 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(admission.NewContext(context.Background(), lease), 50*time.Millisecond)
+	defer cancel()
+	if _, err := b.Submit(ctx, enc("held")); !errors.Is(err, events.ErrTimeout) {
+		t.Fatalf("Submit: %v, want a timeout while the Event API is held", err)
+	}
+	lease.Release() // the handler is done with the request
+	if got := budget.InUse(); got != 600 {
+		t.Fatalf("in use %d while the batch still has the event, want 600", got)
+	}
+	close(gate)
+	deadline := time.Now().Add(5 * time.Second)
+	for budget.InUse() != 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := budget.InUse(); got != 0 {
+		t.Fatalf("in use %d after the send ended, want 0", got)
+	}
+
+	api.status.Store(400)
+	var wg sync.WaitGroup
+	for i := range 5 {
+		l, err := budget.Acquire(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			defer l.Release()
+			_, _ = b.Submit(admission.NewContext(context.Background(), l), enc(fmt.Sprint("r", i)))
+		})
+	}
+	wg.Wait()
+	if got := budget.InUse(); got != 0 {
+		t.Fatalf("in use %d after rejected sends, want 0", got)
 	}
 }

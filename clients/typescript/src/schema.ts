@@ -322,10 +322,10 @@ export interface components {
         Problem: {
             /**
              * @description The kind of problem: `invalid-request`, `unauthenticated`,
-             *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
+             *     `cross-origin`, `request-timeout`, `payload-too-large`, `unsupported-media-type`,
              *     `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
-             *     `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+             *     `session-store-unavailable`, `spool-full`, `spool-unavailable`, `overloaded`,
              *     `idempotency-key-in-flight`, `idempotency-key-reused` or
              *     `internal`, prefixed with
              *     `urn:routeapi:problem:`.
@@ -420,7 +420,29 @@ export interface components {
             };
         };
         /**
-         * @description The body is larger than `route.maxBodyBytes`, or the event it makes
+         * @description The request body did not arrive within the server's read timeout
+         *     (`ROUTEAPI_READ_TIMEOUT`, 30 s by default, counted from the start of
+         *     the request). Nothing was published; the request may be repeated
+         *     (RFC 9110 §15.5.9), with the same `Idempotency-Key`. The connection
+         *     is closed after this answer.
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The body is larger than `route.maxBodyBytes`: its declared
+         *     `Content-Length` is (then nothing of it is read; with `Expect:
+         *     100-continue` the server answers without `100 Continue`, so the
+         *     client need not send it), or more bytes than the limit arrived. The
+         *     answer carries `Connection: close`; the server goes on reading and
+         *     discarding what the client still sends, for a bounded time and
+         *     amount, so a client busy sending its body gets this answer rather
+         *     than a reset connection; or the event it makes
          *     (data with the user, the public settings and the envelope, as sent
          *     to Inngest) is larger than `inngest.maxEventBytes`.
          */
@@ -524,8 +546,11 @@ export interface components {
          *     unavailable and the spool is full or cannot be written, or the
          *     spool's disk is down to its free-space reserve (new events and new
          *     `Idempotency-Key`s are refused so that queued events can still be
-         *     delivered). Nothing was queued; retrying with the same
-         *     `Idempotency-Key` is safe.
+         *     delivered), or the server is overloaded: the request bodies it
+         *     holds already fill its budget (`ROUTEAPI_MAX_INFLIGHT_BYTES`) and
+         *     this one's body was not read (`overloaded`, with `Connection:
+         *     close`). Nothing was queued; retrying after `Retry-After` seconds
+         *     with the same `Idempotency-Key` is safe.
          */
         ServiceUnavailable: {
             headers: {
@@ -639,6 +664,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyKeyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
