@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -108,8 +109,22 @@ func toProblem(err error) *problemError {
 	return p(kindInternal, "An unexpected error occurred.")
 }
 
-// writeProblem answers with err's problem and logs it: 5xx at error level
-// with the internal error, 4xx at info level.
+// logLevel is the level a problem is logged at: ERROR only for what an
+// operator must act on (a bug, a broken settings file, an unreachable
+// session database, Inngest down with the spool full or unwritable). What is
+// the caller's business (every 4xx) or an operator's deliberate choice (the
+// route switched off, the process stopping) is INFO: it is expected, and the
+// access log and metrics count it.
+func logLevel(k kind) slog.Level {
+	switch {
+	case k.status < 500, k == kindRouteDisabled, k == kindShuttingDown:
+		return slog.LevelInfo
+	}
+	return slog.LevelError
+}
+
+// writeProblem answers with err's problem and logs it (at logLevel) with
+// the internal error.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	log := loggerFrom(r.Context())
@@ -117,10 +132,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.err != nil {
 		attrs = append(attrs, "err", p.err.Error())
 	}
-	if p.kind.status >= 500 {
+	if level := logLevel(p.kind); level >= slog.LevelError {
 		log.Error("request failed", attrs...)
 	} else {
-		log.Info("request refused", attrs...)
+		log.Log(r.Context(), level, "request refused", attrs...)
 	}
 
 	body := gen.Problem{

@@ -74,6 +74,9 @@ type Deps struct {
 	Now func() time.Time
 	// Limiter applies the settings' route.rateLimit; nil means a new one.
 	Limiter *ratelimit.Limiter
+	// ShuttingDown reports that the process has begun to stop: /readyz then
+	// answers 503 shutting-down while the requests in flight finish. nil: never.
+	ShuttingDown func() bool
 }
 
 // Server implements gen.StrictServerInterface.
@@ -89,6 +92,7 @@ type Server struct {
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
+	readiness   *readiness
 	// shrink is shrinkBody while the contract allows it (shrinkSafe), else a pass-through.
 	shrink func(http.Handler) http.Handler
 }
@@ -115,6 +119,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		cookieNames: d.CookieNames,
 		now:         d.Now,
 		limiter:     d.Limiter,
+		readiness:   &readiness{shuttingDown: d.ShuttingDown},
 	}
 	if s.limiter == nil {
 		s.limiter = ratelimit.New(d.Now)

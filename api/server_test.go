@@ -99,6 +99,8 @@ type options struct {
 	cookieNames []string
 	// store replaces settings when set (a real settings.Store, for reloads).
 	store api.SettingsSource
+	// shuttingDown is Deps.ShuttingDown.
+	shuttingDown func() bool
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -144,6 +146,7 @@ func newHarness(t testing.TB, o options) *harness {
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,
 		Now:            func() time.Time { return testNow },
+		ShuttingDown:   o.shuttingDown,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +313,12 @@ func TestStatuses(t *testing.T) {
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
 		{name: "readyz draining, circuit open", opts: options{delivery: fakeDelivery{stats: spool.Stats{Depth: 3, Oldest: testNow.Add(-time.Minute), Dead: 1}, state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
-		{name: "readyz spool unreadable", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused")}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		// Unreadable spool: unready only while Inngest is known down too
+		// (events could be neither sent nor queued); with the circuit closed
+		// requests publish directly, so the instance stays ready (issue 12).
+		{name: "readyz spool unreadable, circuit open", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		{name: "readyz spool unreadable, circuit half-open", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.HalfOpen}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		{name: "readyz spool unreadable, circuit closed", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.Closed}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
 		{name: "readyz without settings", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
 		{name: "404 unknown path", req: request{method: "GET", path: "/api/nope"}, wantStatus: 404, wantType: "not-found"},
 		{name: "405 wrong method", req: request{method: "GET", path: "/api/route"}, wantStatus: 405, wantType: "method-not-allowed"},

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	stdjson "encoding/json"
 
@@ -180,8 +181,8 @@ type Problem struct {
 	// `cross-origin`, `payload-too-large`, `unsupported-media-type`,
 	// `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
-	// `session-store-unavailable`, `spool-full`, `spool-unavailable` or
-	// `internal`, prefixed with
+	// `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+	// `shutting-down` (from `/readyz` only) or `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
 	//
@@ -198,6 +199,11 @@ type Readiness struct {
 	//
 	// Example: closed
 	Circuit ReadinessCircuit `json:"circuit"`
+
+	// Settings The settings file: when the settings in force were loaded and why the
+	// last reload failed, if it did (the last good settings then stay in
+	// force).
+	Settings *SettingsStatus `json:"settings,omitempty"`
 
 	// Spool The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
 	Spool SpoolStatus `json:"spool"`
@@ -329,8 +335,44 @@ type RouteResponse struct {
 // Example: true
 type RouteResponseSuccess string
 
+// SettingsStatus The settings file: when the settings in force were loaded and why the
+// last reload failed, if it did (the last good settings then stay in
+// force).
+type SettingsStatus struct {
+	// LastError Why the last load of the file failed, naming the key and its line;
+	// absent when the last load succeeded.
+	//
+	//
+	// Example: settings.yaml: line 4: route.enabeld: unknown key (did you mean enabled?); the keys under route are enabled, event, maxBodyBytes, rateLimit
+	LastError *string `json:"lastError,omitempty"`
+
+	// LastErrorAt When `lastError` happened; absent with it.
+	//
+	// Example: 2026-11-30T21:10:00Z
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
+
+	// LoadedAt When the settings in force were loaded.
+	//
+	// Example: 2026-11-30T21:04:05Z
+	LoadedAt time.Time `json:"loadedAt"`
+
+	// ReloadFailures Failed loads since start (a broken version of the file counts once).
+	//
+	// Example: 0
+	ReloadFailures int `json:"reloadFailures"`
+}
+
 // SpoolStatus The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
 type SpoolStatus struct {
+	// Available Whether the spool could be read for this answer. When false
+	// (e.g. the PostgreSQL spool's database is down), `depth`,
+	// `oldestAgeSeconds` and `deadLetters` are the last figures read
+	// (0 if none), and events Inngest does not take cannot be queued.
+	//
+	//
+	// Example: true
+	Available *bool `json:"available,omitempty"`
+
 	// DeadLetters Events Inngest refused, kept for `routeapi spool replay`.
 	//
 	// Example: 0
@@ -1158,118 +1200,130 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hx5cxu32fhXweyvM6bSJUVSkh1R05mf4tiJ0viopNSdev1mwV2QRLQLbACsKNaj7/7O8wDYi0sdttK3",
-	"0z/sEUmcz33ic5DIvJCCCaOD2edgxWjKFP55Tg37mefc4H/wTcp0onhhuBTBLDhnv5dMG00YTVaEp0wY",
-	"bjYkp/DvipGCKbLmIpVrMoiVLA0bKb/kSLnJ8d4oEhdMGCJFtiHrFRPErBjRzBgulhr+IJTARJLhzEgE",
-	"YcBuaF5kLJhNxuMw0MmK5RROmHPB8zIPZpMwMJuCBbOAC8OWTAW3t2F9pXOWUy64WN5xLbPiuudaii9X",
-	"hgi5HpHGublZtY/ZPOThtPeM4/vOqFkP2C9YIkWqSSkMz8jvpTSUKGZKJfSMSEEoOZweh+5nAKVgN4Y4",
-	"eBOuI0GzTK5ZSgbs95JmxEgSnzOjNsPThWEq3jsh0qyYWnPNGsusVzJzl7OrXFOe0XnGCF1SLu6GRhtp",
-	"By8egzM4Gp5sNyyMJGvKDZmzhVQMwKE2XCxbSDh68J63YVBQRXNmHCecpSwvpGEi2fyVbbaP8YZeMU2o",
-	"3ZdoumAjcrlihF0DSHhKuCYpU/yapWShZI7wLDVT8BsVKZJaJK7YJiRa4kIFo4alFdqKcp5xvYJdhFsW",
-	"gYysQnPmForEmRBLmJCytCwynlDDNOFmRCYApOnREbnmmgPWTi9enp2RZEUVTeCiHRwFUqVMDSfTg6Eu",
-	"5yAAwoDDZa2ECMJA0BzGNYAzBOi0wExvfmZiaVbBbHp0FALY/ecJANkYpmDN//kYRTfTyTCKbl68+vTn",
-	"PwUVVrRRwKWIFMV0IYVmiJPvaOo4FT4lUhgm8E9a2HtzKfYLJecZy//8mwY8ffa3wwXmNB3yxtmvLGZ1",
-	"medUbYJZcEpymi2kyllKOpckFRCuaVYySxGG8iyYBYB4j7ZUMk2ENCSnJrHYOn1/RuC0APWRW6e7/IzY",
-	"a+N88aw5XbFlmVFF2E2hmNZcChJtgS8KRogtbahIAIqlEjOUwLTgM3e42Q/vX78++Of3/3j7+vlPz98f",
-	"/v3d6bujyzcvjr5/Djg01JQ6mB2CfDXcIEmciWua8Yoqayy11ndAn3E7euhHAwpzrjUXy2FKDW1DO4av",
-	"YuAUN+Ze4M5luumDsCU/5H2lJHDwx8YKhZIFU2ZDogB2jIL2loUEOaCCWbCPZ7z99J8JyFJcCbkWQ3+d",
-	"DukK4gaQ6r4DgA3CLKECIAaa1QuivT8e2rCNhXYpdFkUUhmWtiEOQ/5DIX7bFGt/UmwRzIL/t1/bTvv2",
-	"V73/3i5hp7TVRBOcYFrYTWakQgy3wP3p4t3bsAPrSMTncEon82IycDRLpCKizDJiGSjcQvxeCENoJJys",
-	"AXL3cg1k/m0YvJZqztOUiS8UpYmSWg+l4ksuujJ0ruQaNJ2/OOo/KtDCIG5KH+29bKzpJ2tCFUOYeBPG",
-	"aVOu3VJPKPcOauLpOwtRbFFqpOC7KKkFmqchoxqmGuwA06CqHuCSgT2C5oZ1z743AuyfAfsJmr0C/v1C",
-	"CuBujS3sl8sTPGEml2RFNf5tcQxyAOixeX6e9tICijN2U7AEbCKUM0QmSakUS58M40dtcWHvQzRT10zZ",
-	"Pe8VGg4GT4Tm7Utbq9KDD3iBe28JT5nJZdgLVcTze7rJJE0vpfyZqiX7QkwXdpWhkXKY+XVaKAdJJuE4",
-	"1ufL6c13Mt18tzFMP0zLcE1wZbgFFWT6fDo5PCRzWODp+HvS4G8HGWKktDvfg+ltGDydguiDQLwNyRhR",
-	"esHUNU/YL7Uz9qVYtf7FcEF5xtI2Sr1LgZpbgbMPG4UILZ3JNagXJ1CQ7NA96cV05Zzw1ErxJGGFqSch",
-	"OfOcjQg6fSSjhqmTjqfTNcW924U+VuX0PKVcaFDKKzwmnN17ZPcpgA5k0Y+BMcOUa4BjB9gW00zgT3Cn",
-	"Bc0028E3XFseg3F6zU2yYimRi0ULfn8MINAYIdUd7oZB58LIK9Z5GWojFRuWbQKuwXGJws36OWDfzKlm",
-	"3n6dg9igeOdB9ZsbrHcbtPcv928A34U7BF6fNK9/NyR3g80C1QbNdsPzrSTWDq7iawueMdTMINFYuhNs",
-	"tCjqSZUZ5nf5t4DMbf4YaPXAAwFVSJkNF2WW3SHqGgEuYSUbTkOmhJl3SbgdC/xespIRubDiTmPQCmz4",
-	"hVQEw2q48n+6+LO3cDC4E/41mGuo383rCOEWR6ZkAP9zwfQdXG31R9/0fwNpNsHyCOrcAscTWRFqY0Oy",
-	"9sqzdjydtuVNaC3FrhaJhFwsqrC9U0czq4zivdAteZ8gjcS2YD5pzc3phqxZlsEkFEzWW63ZKBL3MiJM",
-	"qLdeK24MEyPyVpoV8Naa6kggbtKTKjLcYaq4w1UYh8I4LgZFm0mROlC+C0Vu9H4jcI1YupTyDRUbn1/4",
-	"QktNUcOGGFTvmg7ABlW6Aq2xsiDc6Np7BjGDzrJNy+y2KrazHpPxuF6nYIpM8rH+Y1jrcHpcs9allCSn",
-	"YlNtfp+p0QTPU1nlTYgMfNxeKozlGnnFBOHpHslpykhu8w9VComKSHSTX7ENX2jvvaEjixF9wIoHKgXK",
-	"iUQrNUO0TXhsk6Vfe1gl6+4kzXZqr5l1GrZSYw9apJ7RWcjlrx64CIz2+Z4v47BfBC3NSir+L8sbX8Be",
-	"JS4BuEY1umU9OcFlY2qCsJuCK4bEYGheMPxbsHuNzzrmHDbXcCHBEbngSwHkYVNrTxfUmtSc9Uvnpnfz",
-	"VRcuT8NaNUDb7LSmGoNbCGbThpsDV1gBPBIgzEPrnKaoJ6SqwqBG9iqrauXT92eRcEysyVpJG1JV7Fpe",
-	"2QBpi9E+fPgwPG1AYjsZiMZyPQKtfIAEg6OUmpFB/B2jiinQo1ST89cvyfFkYsUrV0y7JO540kpfBnYS",
-	"qNYs/0sUeAxFQSvjtpU2Q7ao4u1vWMrpJY75QvaolhrmsNbQuMW2QkBmRY2PaDeXx2X7+OOCOe2O06ne",
-	"mvWEwZ+jJh9UVyJ4JYJXuo8deuHw9GEggF7cBUQ8CuqNEC+vOcvSKoBL05TDYJq9t0kADthD46271zvB",
-	"yAImuwhjEPqcDbcY9+jpkvkHh17LMWhOdaoe7ku1dUi1kQn6vBXx/uni3VvificDYJnnx+PJnuduewOn",
-	"TpuxxPaBbEpvO7ccBo730mD2sTpG6O/+qZoh57+xBLXUj4xmZvVIYJ8SoB/2TBMq9Jr1QNtTaBcCsbyK",
-	"bXQ/Bu2XmdW/4pDEIPA21Q/46V8x3lmUOdxFXgVwOZpu4BaN5P7VvWBwR+m7vKfdR95eWFl3ePSCOD4i",
-	"qUzKnAkzIjHsEjs7a8GZTRVccZGCv+zGR2IQ9/JjVI7HBwmMxr9YvHdCYi8rOqty7ZMHImFbK3pBYles",
-	"Q+h+XasRHsEjazTtai7BA7h12+T5uHTrFvv4/Gv3FK9r9tYh+gCVfbpeSc0ektr1Z/zaTLphub5PMjZk",
-	"2W11TaoU3cDnWgF87rPTa8yeYG0UI9zYqjLFQF6D70c9ObXB/3h9soWCXewLmP3x8vI9sQNIIlPWrhAb",
-	"j8Mgpze2KOno+DhslCiNewrFKv21LSv1SipDnD4G5ulhpJPa9wWCYNcMhlawawNmZ+68vri3Arav3dl4",
-	"BmzZSq6DHOtYl3EYibiZOYUxW0kXO7FPD+N8Ic1wIUuRwricmZVMh/CdSx2j+Gw4izinL2CIA1sBbDxN",
-	"K6zvJu+IzcL4OhRWf2oOIRJ8PZ9CjENSKLbgNyxFoRGJfrEXd4u2HlTNcJ/k9/YPElh4lyI494G5R6oC",
-	"K+nc3I5SDOvYTMoyjpQJR2Db2jLhKin7SlNhfR9DcoPIXDF6xdSMxLJgIibrFc9YI9JEKn9hziJwxAUZ",
-	"VIJyKYk2imLpp/coAId7IYlXNFsMm2ta+cIiAfKo9MWPTiMnmbRVAzADfAs/u62gq2HbMgb2vU+GXsCg",
-	"C4u4llzyx+ixCexXDzQLwgr4/kS99AGkiNHRLyAQG9L11NwogTTSo21U4W9RigTmamIUXy6tXzjfgPRP",
-	"KAj/bAN+FSpfvaIF69XjrirtLsjWV/oetVoY8LSfAOtwPHquKRnEeKWzNK5NVVvRuNcWuAeLSTKdH9Nv",
-	"0xfs+eKIHs4Pkmk6YePFMf12/iLpIwtbjfl5JxwFynpffFqFg6sQLwyKO+egRbHvYleWEfop0ug+0wdU",
-	"rsedTfS6/LBbKwQg5DzLuAtqEc1FwnDIL4LfEFbIZNU60OTF8dGLg4Pj8fH46HkYLKTKqbFa8flh0Fs9",
-	"3CRdrC5BOOGZQ4vvu+n2e0cSj6BdtPrqnHZCleK2cqGf2nYWiT3TjaKuZEXF0uZ1agSljgTdhLP0zvUs",
-	"Df5j6CLQw7M03vP2gR+CXnuV266v0d73kVaRI7bdcDSq7BUBVs0mMclp0UO8C561TRUMZLy1dcmv3Je3",
-	"PfjFQsN7GP0X3UNCzoHE+Y2LNTGwk57+hjmIc8fyXyAQrX6seyRczYQmaanoPNvYDFSKFp1Xndtk52RQ",
-	"P6WAleeZdkmvWb3PiUtQuoWdYeKbJL5efvG0R4qcZmu60YTlhdmcVLJ+Ra2nsuTXLUhQlLIb1ibWj02/",
-	"Y2vbnN6c2R/H276GhefOY8VAtk13Gz43Vaola7fqXMqMUay31GWSOKOpd2EkclsBHkcBrBIFMQYLAbXT",
-	"8bjp4sPPbUWO39yrx90ZLOTDiiyqW++k40bZ/aNNPtfNYE35OkfHhVfUmhnM56G0q8qTHyo8T8XGhoow",
-	"ukjYDdYXYXnswMIhJKLM52BlOnyExF4PDXDE/N6InNlcvFRrqlIQg7JBZpUsntVOFGwaCdzV76BdG0yG",
-	"7TNckZQvudlqs3AS5Wa4lMMKYymGO8/p+g3TmmI9WjVgyHNweODyrgPDjQ+wo2IVzAImEplysbSx1tte",
-	"IXYHep9EQHlmban+SpU8iUgKwd5OVtVWpbbGYaMOIhLc2KpJRBPm7qhIexK+1LIeyJRmV01ItIwEJQnN",
-	"MoZ5ZmJYllVlF7bilgi2dpfroPfJRKEFha4ua1u+nLSHA9dK25LpQArbg4cf25bdx2A8+en76d9eXB7/",
-	"46+Hb779+/N/fnfw9uh88nL6OrhTXnZF5JeLMvjFevc0cwUIln6ckfPHiLc+sm86S48neluLQLUP7CHl",
-	"Ec2w74oMKmf2vdRmqdjF3362U0LwQ0CPzjcoJNxMvdcXg6fpz8z4drT2GV7ZUqKaLrASMyRXIPqAOOKK",
-	"fexRYSO6iVsEMQ7vbEuEexc23N27ebOOqWl51Jb79N4N1K6GTLcHVax3HzKI8XAxsSFaMm7T+i4lLLOU",
-	"aXO6ZK6JcHvjH+WaZFIsLani8OoElsfAEoFvAN5c+Ow8GYytDBRSdFy7g9FRLyCsytg2Nz1QPAJ6jh22",
-	"yKOPvn9x1u5jCZsvBUuHXKDYDImhV0w0rXCXuBVZn5WZ90bEYV1MtoJvg2PisNn0a5cEsErRiULSlP5/",
-	"92mUyLxfcPbv6Es2sAWq2l6X867DCwN/PZz2rp3TJbvnQgVPTKlYm7WClTGFnu3vNw6/T1M6KvqzYLsd",
-	"+WofGPJguJ2mlPwsr1lGk/vFJu+TkOjCJaXiZnOBmWwrJgt+CQfCXkrMTb/2/ri6+tWlT6hIZW75MtjO",
-	"htm2haGRQ9fAUFUAhCQ+daUcGD6ZEZ/+7ls6DiMBImFOkyvCsCEY3FiaGEwj4z48aVRHKYodMlhcT62F",
-	"CUZCJDplsTJLtW1p5kaTix9Ph9Oj5wDmVR2krBbluKMmVEdiEHMMEyOm9ryhMmeJzF1mCwUIIBN2j0+I",
-	"Yrm85k7YZFywSNgaBFQjLqKArdzVGRWzVnQt4GnBbSmDYOsYC7d0BELIWiW2DAGkIMKyJgagUCA9+z0A",
-	"vgepP314FfSKCTCUPAU65GFjEtW7kGgxiGMdAsl8E4kKfc0r4aiYFIqDEgCbBjCdyYRmgLgH3syd76WU",
-	"V3wHd/krJDgGHZH5BqH+lt2Y0W9YjzAiHxCTgFerkhSjaSRSViDdSUHi83e/XL46fX/268Wri4uzd29/",
-	"ff3u/M3pZTxD9A1paVbk+hBopPo88rkDe9uQxL/+egEsx4a7xpwQKiLBRKI2aF7/9OFVSGKaLWck5QqW",
-	"YCKZkdPp0fMfXr6J99DsBXTATa6PYHtY9Td9x969A07sypGApV9+93L448XRZBqD1xb73WyB6BXbVG3v",
-	"Fbs48GI4EjhF08zsjcjLVSmuWOp+1mQQWyKBcZZGRmM429a3kzgko9FozyNDa5bPM5ZGgguCPewj8gE2",
-	"36pEJYNtVF1cvjt/9Rc/NN6LROPMVhygMVDQ38sO1RMutGHUlQxhq7ydV7fK78BlTa604H9lG+uxcbGQ",
-	"vkqHJk1/r+KNnHJhKBeg+MOgVFlD2yy5WZVzVDZ+fP0H17pkOtiqPKm5Dl80wC6uJgeAfLamevz+3cUl",
-	"2a9WjWcgpoAZEEKRaPYLhEQxLbNrJ/qsL/VMN/ihKquzG1fvI4C1AT4cUm+dAQAxYC2wOhcQOvcBXY3P",
-	"kfcAomBGvOOBlHIbR6Lf/Ug5IC8Sr9CstG2GHF9cqOoW4l2FUnFVymBJXYIAx0QDGcSuXiLeGxG7to/7",
-	"++Aw7NEOzPqXAQZodUWiMrucI4q630bk8GWHyfTbnS87hGTJBFPUYF23f9pj76T1egSvylHdtUA3VRUU",
-	"of/RR9pSwkH84G0yuUSNNYrEa4k4E2aIxVyM5npGbEVVSi43BbtAaiNJxmGd6lx1I28kKkCCfY+niu1w",
-	"vQ/rWHqNySBOFKOGYdDiJQ7AijpbRIZnA/rYFFZjbCeKuCWCuA72x77kAajgUhJw8Ovy+BVTLISTJ1fk",
-	"m2+8ZmPffGOJk2rwYLdkgpGRiGvFGvuMS6XbyHCo6Lql4bggKbtmmSwADrYkXtuK0Ei4WBTwl09ouU5f",
-	"bX9pdAc7cbVT0UTCiTZuNMsWVnRlPGEu/uMEDrgLijNDwdtCX5UvV1hYjnZbuteoR6hkSBAG10xpK1gm",
-	"o/FojF5XwQT8OAsORuPRgYtZoUFZCxPsSJS6982hPjniYT5wtwFT0FoaeM29kMxLDrKb+jZ6h+6Kq9rS",
-	"qhI/vt9gKyETibZA4qaVlbysiMbKJE2m4zGRIqkSzpHYDoxZ4p2Op3bkHSH+GfJ//dpLtzVTZ3Lt7dtG",
-	"bIjMZSmw0HhBecbFMhKDo5sb189R7eVaKOBGHpkAZAweDPRGJDYimnJ9hVHTROY5zEitkVFnCLAvoNtq",
-	"4XOgI3LqnrIBYNrAjx2LsFIICA5KwrY2Y7Z30YlzNGzpSAwO8S5WKmL4w7dHw9GfaQKOMsmsp4xCgQoC",
-	"Tis1EkgFLO4io5tKiPiAJtd4GCMlSgYsVAWJvRVENNK9EcUMinVNF6wRJa5o6optIuEijoWSaZmwHgjZ",
-	"c1RNs75ASxuqGnIsErbZx92nfnPIEE3XHgQZ1YZMD8lKlvjUTyQ+9D61tdWrEHae9xpQUndAAOa2uiBc",
-	"xwi6YK3WjcaLYFb3TMfjMBIAWrjo4fS4YhfQixsSd9oawADsaVSILTfGndYDBz9apR0qc8Y+YrVkRuOm",
-	"rsKm2WhhJaGlDS7FWQpSUGqDwiNovw/1sT+PWA/Z77wfdfupyhd+J9PNHaXYfSXYNvR6X+pjXrq8Bxgw",
-	"TtKMwFNqvhGDS/lsTKsmG7MrHyfhNDz4BMaoCwXs3tUOOHFGYLLqermw4sg+8dPKZbfO4zIxOw/02Qem",
-	"p6F9ngrxIlX662R64IqvbVyjvxSz48w9084O0e4lDdljFbYPedn83U1+tvvALkH/8KrwVoJtR2l4Ub1W",
-	"4DNUI/JOZBtSP6HUxHgd3gEjuPuM1nQ8fiT91Y3v21XKPNUxOmJOaD0D8829pMFTfUIaFTDaRU+a1po3",
-	"hwet6kSfa2kpkkhsiV9Xm9vGlnssjepWx36Fpyr19JBMDSZm7sudVBkRm6h4PPJd+q0H+3fn1P4b28EA",
-	"BtPx9JEkuitvf9m0cmpDpu4oBX2x5rYdtTJjbH+RtbQr+q2rEVov7SnmpgEVY/lZlyb7O8RP2haYu8DX",
-	"0emnuoDB5kC+kjI79St30OfO9z2osabtwNWSyLUI/RsikXBG6d7JndUtTZuuibBIbJWmbJmc/7Vtk4CL",
-	"QyvK+6ZVIn+/8WwiTpncP6XVVYmTDu6fVD8pBjMmD5jRfZ4I5x095Hg93W0weXp8/+RuT/ZtGBw9BIzt",
-	"N7Nw1gOu2PNcTzO5gqZkJ1L98dNt+LkVmLff1NmXj59uPzUFzHvn61W+gC8QaOfzgjAwdIn6zPrcaOf5",
-	"5iK4y5L1Gny1P2urnV3ICCQLCrUCy2eSFUuu0F/BAh+WabSk2hb1D8z86Pb7arNEXm13w7eO1ZSmvh4a",
-	"Zj1CDLqmr112WQsIX0pKbXpoYfZnfs3qgvkGAi3SHAZtF9gDEchE9z0YsN7sUzCd1xYSKvyTGmEkjsYH",
-	"jVeCB0L2vCjjHHdcy+meRZllG997GwlXCMFGyxFm2Bo1EnWjbvs5jz0bXXGeOc20dJ09Lu7c7hmYdfz/",
-	"wqxCn8qnS+biFXVUAJOqcC0b+K/emfCJeDJguyse6uhjHeXpdB+MyGm9ll290Xh1xVy0ydaQ2IbmzQwD",
-	"4FeMFd6wh8mNHi6ANzf+GLrPd/2BmXNLF1/NaM1CjZo2cfWwGf+pqiS8OQOKHNuvBJGlsVVtFUdWrRx1",
-	"50PV6NAqfxlXtSiTabNqxJo420UdB6OjRgOEa3KwaW+adp5NvdhmgrAuZLOME7YfIMHS1K+8yLh5D1eO",
-	"sX2Rcd81Hm7BVZ06PdLrYgfz28cI/s+VYksInrfbhnqlIE5X16x6jXY716tsLIga+7er3vKphyqbto/B",
-	"GrdDb2k9RnlbVfPak30jIlznAK2yBRXeXuw93MZGJb0iyamgS5DVgAt0+ec0oyIBHq8XdNe+/XT7vwEA",
-	"AP//",
+	"3H35cxs3uuC/gup9VabmNWmSkuwxVa92FcdOlImPkZSXqXF73WA3SGLUBDoAWhTHpf996/tw9MGmDkcz",
+	"m3o/xCWSOL/7RL5GmVyXUjBhdDT7Gq0YzZnCP8+pYT/zNTf4D3yTM50pXhouRTSLztlvFdNGE0azFeE5",
+	"E4abLVlT+O+KkZIpsuEilxsySJWsDBspv+RIucnpwSgRF0wYIkWxJZsVE8SsGNHMGC6WGv4glMBEUuDM",
+	"RERxxG7ouixYNJuMx3GksxVbUzjhmgu+rtbRbBJHZluyaBZxYdiSqej2Nq6vdM7WlAsulndcy6y47rmW",
+	"4suVIUJuRqRxbm5W7WM2D3k07T3j+L4zatYD9guWSZFrUgnDC/JbJQ0liplKCT0jUhBKjqavYvczgFKw",
+	"G0McvAnXiaBFITcsJwP2W0ULYiRJz5lR2+HpwjCVHpwQaVZMbbhmjWU2K1m4y9lVrikv6LxghC4pF3dD",
+	"o420w5ePwRkcDU+2HxZGkg3lhszZQioG4FBbLpYtJBw/eM/bOCqpomtmHCec5WxdSsNEtv0L2+4e4x29",
+	"YppQuy/RdMFG5HLFCLsGkPCccE1ypvg1y8lCyTXCs9JMwW9U5Ehqibhi25hoiQuVjBqWB7SV1bzgegW7",
+	"CLcsAhlZha6ZWygRZ0IsYULO8qoseEYN04SbEZkAkKbHx+Saaw5YO714fXZGshVVNIOLdnAUSZUzNZxM",
+	"D4e6moMAiCMOl7USIoojQdcwrgGcIUCnBWZ68zMTS7OKZtPj4xjA7j9PAMjGMAVr/t9PSXIznQyT5Obl",
+	"m8//+R9RwIo2CrgUkaKYLqXQDHHyHc0dp8KnTArDBP5JS3tvLsXzUsl5wdb/+Q8NePrqb4cLzGk+5I2z",
+	"X1nM6mq9pmobzaJTsqbFQqo1y0nnkiQA4ZoWFbMUYSgvolkEiPdoyyXTREhD1tRkFlunH88InBagPnLr",
+	"dJefEXttnC+eNacrtqwKqgi7KRXTmktBkh3wJdEIsaUNFRlAsVJihhKYlnzmDjf74ePbt4d///5v79++",
+	"+OnFx6P//nD64fjy3cvj718ADg01lY5mRyBfDTdIEmfimhY8UGWNpdb6DugzbkcP/WhA4ZprzcVymFND",
+	"29BO4asUOMWNuRe4c5lv+yBsyQ95XykJHPypsUKpZMmU2ZIkgh2TqL1lKUEOqGgWPccz3n7+YwKyEldC",
+	"bsTQX6dDuoK4ASTcdwCwQZhlVADEQLN6QXTwr4c2bGOhXQldlaVUhuVtiMOQPyjEb5ti7T8UW0Sz6H89",
+	"r22n5/ZX/fyjXcJOaauJJjjBtLCbzEhADLfA/eniw/u4A+tEpOdwSifzUjJwNEukIqIqCmIZKN5B/EEM",
+	"Q2ginKwBcvdyDWT+bRy9lWrO85yJbxSlmZJaD6XiSy66MnSu5AY0nb846j8q0MIgbkof7b1urOkna0IV",
+	"Q5h4E8ZpU67dUk8o9w5r4uk7C1FsUWmk4LsoqQWapyGjGqYa7ADToKoe4JKBPYLmhnXPfjAC7J8B+wla",
+	"vAH+/UYK4G6NHexXyxM8YSGXZEU1/m1xDHIA6LF5fp730gKKM3ZTsgxsIpQzRGZZpRTLnwzjx21xYe9D",
+	"NFPXTNk97xUaDgZPhObdS1ur0oMPeIF7bwlPWchl3AtVxPNHui0kzS+l/JmqJftGTJd2laGRclj4dVoo",
+	"B0km4TjW51vTm+9kvv1ua5h+mJbhmuDKcAsqyPTFdHJ0ROawwNPx96TB3w4yxEhpd74H07sweDoF0QeB",
+	"dBeSKaL0gqlrnrFfamfsW7Fq/YvhgvKC5W2UepcCNbcCZx82ihFaupAbUC9OoCDZoXvSi+ngnPDcSvEs",
+	"Y6WpJyE58zUbEXT6SEENUycdT6drinu3C32s4PQ8pVxoUMobPCac3Xtk9ymADmTRj4Exw5xrgGMH2BbT",
+	"TOBPcKcFLTTbwzdcWx6DcXrDTbZiOZGLRQt+/xpAoDFCwh3uhkHnwsgr1nkZaiMVG1ZtAq7BcYnCzfo5",
+	"YN/MqWbefp2D2KB450H4zQ3W+w3a+5f7N4Dvwh0Cr0+a178bkvvBZoFqg2b74fleEmsHh/jaghcMNTNI",
+	"NJbvBRsty3pSMMP8Lv8WkLnNHwOtHnggoEopi+GiKoo7RF0jwCWsZMNpyJQw8y4Jt2eB3ypWMSIXVtxp",
+	"DFqBDb+QimBYDVf+o4s/ewsHgzvhX4O5hvrdvI4QbnFkTgbwLxdM38HVVn/0Tf83kGYTLI+gzh1wPJEV",
+	"obY2JGuvPGvH02lb3sTWUuxqkUTIxSKE7Z06mllllB7Ebsn7BGkidgXzSWvumm7JhhUFTELBZL3Vmo0S",
+	"cS8jwoR6643ixjAxIu+lWQFvbahOBOImPwmR4Q5TpR2uwjiUjeOmz4GItv9ME0ELLQkVesOUJsfjQ5Lq",
+	"VYVgHeZyI1IiRcZw0VLJjGmNcnXOlpUgRoKsL22QtZlkqQPv+1DuRj9vBMIR65dSvqNi6/MV32j5KWrY",
+	"EIP0XVME2CqkP9C6q0rCja69cRBb6HzbNM9+K2U3izIZj+t1SqbIZD3W/xpWPZq+qln1UkqypmIbNr/P",
+	"dGmC56ms/CZEBj4PIBXGho28YoLw/ICsac7I2uYzQkqKikR0k2mpDYdo7w2iY4wZAsCKByoFyklEK9VD",
+	"tE2g7JKlX3sYkn93kmY7VdjMYg1bqbYHLVLP6Czk8mEPXARG+/zRt3HYL4JWZiUV/6fljW9grwqXAFyj",
+	"Wt6xxpwgtDE6QdhNyRVDYjB0XTL8W7B7jdk6hh0313AhxhG54EsB5GFTdU8XJJvUnPVL56Z381UXLk/D",
+	"WjVA2+y0oRqDZQhm04abA1ccAJ4IUA6xdXZz1DtShbCqkb3KL6x8+vEsEY6JNdkoaUO0il3LKxtwbTHa",
+	"r7/+OjxtQGI3uYjGdz0CvQaABIOjVJqRQfodo4op0MtUk/O3r8mrycSKV66Ydknh8aSVDo3sJFDVxfq/",
+	"kshjKIlaGbydNByyRYjfv2M5p5c45hvZIyw1XMNaQ+MW2wkpmRU1PkLeXB6X7eOPC+asBZxO9c6sJwwm",
+	"HTf5IFyJ4JUIXuk+duiFw9OHlQB6aRcQ6SiqN0K8vOWsyENAmOY5h8G0+GiTChywh8Zgd68PgpEFTHYR",
+	"yyj2OSBuMe7R0yXzXx16Lcegedaporgvddch1UZm6etOBP2niw/vifudDIBlXrwaTw48d9sbOHXajE22",
+	"D2RThLu56jhyvJdHs0/hGLG/++cwQ87/wTLUUj8yWpjVI4F9CobmnD3Tzirdhban0C4EUnmV2mxBCtqv",
+	"MKt/pjFJ0dQNPzjDF+8sqjXcRV5FcDmab+EWjWKBq3vB4I7Sd3lPu4+8vbCy7uj4JXF8RHKZVWsmzIik",
+	"sEvq7KwFZzb1cMVFDv63G5+IQdrLj0k1Hh9mMBr/YunBCUm9rOisyrVPRoiM7azoBYldsQ7J+3WtRngE",
+	"j2zQtKu5BA/g1m2T5+PStzvs4/O53VO8rdlbx+gDBPt0s5KaPSRV7M/4ezPzhq31fZKxIctuwzWpUnQL",
+	"n2sF8LXPTq8xe4K1VoxwY6vUFAN5Db4k9eTUBv/j9ckOCvaxL2D2x8vLj8QOIJnMWbvibDyOozW9sUVO",
+	"x69exY2Sp3FP4VnQX7uyUq+kMsTpY2CeHkY6qX1pIAh2zWBogF0bMHtz8fXFvRWwe+3OxjNgy1ayHuRY",
+	"x7pM40SkzUwsjNlJ4tiJfXoY5wtphgtZiRzGrZlZyXwI37lUNIrPhrOIc/oCkDiwFRDH07TSBG7ynlgv",
+	"jK9Da/Wn1hBYoB2dGLTFOpbqHYBtmvrMZRqTUrEFv2E5ypZE9EvHtFsr9qAiivsUhDeTkA7ju/TFuY8H",
+	"PlJjWIHo5nZ0Z1yHhHJWcCRgOALbVaoZV1nVVxEL6/vQlRtE5orRK6ZmJJUlEynZrHjBGgEuEtyKOUvA",
+	"XxdkEOTpUhJtFMWKU+94AKoPYpKuaLEYNte0YoglAsRW5WsuneLOCmmLFWAGuCB+dluPh2G7osiR8n3S",
+	"1ofpLyz6fNj33mkwqDEnCD5/gR6jw371QLsjDmjzJ+qlLCBiDOd+A2nZGLTng0bNppEe4aOA+UUlMpir",
+	"iVF8ubSO53wL6iWjoF2KLThuqN31ipas11BwZXR3Qba+0veoNuOI5/2kW+cP0DXOySDFK53laW0L2xLM",
+	"g7ZEP1xMsun8Ff1z/pK9WBzTo/lhNs0nbLx4Rf88f5n1EZQtH/26F44ClYmvlg3x6xCThkFp5xy0LJ+7",
+	"4JhloX5aNrrPtgKd7nFnM9Muoe3WigEIa14U3EXNiOY+4PuL4DeElTJbtQ40efnq+OXh4avxq/Hxizha",
+	"SLWmxqrdF0dRb7lzk3SxHAbhhGeOLb7vptvvHUk8gnbRrKyT8BlVittSi35q21vV9kw3qtCyFRVLm4iq",
+	"EZQ7EnQTzvI717M0+LehC3EPz/L0wBsgfgiGBUIyvr5Ge99Hml0NWdcPR6OqXhFg9XiWkjUte4h3wYu2",
+	"LYSRkve2kPqN+/K2B79YGXkPo/+ie0jIeag4v3GxJgb20tNfMWly7lj+GwSi1ax1U4cr8tAkrxSdF1ub",
+	"MsvRZPRKd5fsnAzqpxQwIz3TLuk1q/c5cRlVt7AzaXxXx++XXzzvkSKnxYZuNWHr0mxPgqxfUesKLfl1",
+	"CxIUpeyWtYn1U9Ox2dl2TW/O7I/jXWfGwnPvsVIg26Y/D5+bKtWStVt1LmXBKBaI6irLnLnVuzASuS1Z",
+	"T5MIVkmiFKORgNrpeNyMIcDPbUWO39yrx90ZLOTjQBbh1nvpuNEn8Ghj0bVfWF+hTipy4RW1ZgYTkCjt",
+	"Qj31Q4XnqdjaWBSGLwm7wYIorOcdWDjERFTrOdinDh8xsdcjUiUCMX8wIme2eECqDVU5iEHZILMgi2e1",
+	"lwabJgJ39Tto17dTYL8PVyTnS252+kKcRLkZLuUwYCzHeOo53bxjWlMsoAsDhnwNHhVc3rWMuPERtoCs",
+	"olnERCZzLpY2mHvbK8TuQO+TCCjPrC3VH1TJk4ikGCz1bBW2qrQ1DhuFG4ngxpZ5IpowOUhF3pOhppb1",
+	"QKY024BiomUiKMloUTBMjBPDiiLUidgSYSLYxl2ug94nE4UWFDpc1vaoOWmPSfKgtC2ZDqSwTYP4sW3Z",
+	"fYrGk5++n/715eWrv/3l6N2f//vF3787fH98Pnk9fRvdKS+7IvLbRRn8YsMHtHAVE5Z+nJHzrxFvfWTf",
+	"8bEeT/ctg2TW03XJBaApYwSu50rDkA43qy2MTERBEadYN2uDFjHhC5CKOVhtWPMNQ5ZSNqrNDOykDd0S",
+	"LhKBW/RGQGFqSD90rdUtCavj9s4ixEo2fxRB14BCDFWxLR6dG00KLthJIugcS+fDveu1EA0s95m6Gon+",
+	"CqMtXRczXIgczUhdIMOKfBayhLDnAACxlRVZMyqIq6H53wcn/lC+AN6RkmJ+TOylRbPgNyYh39/HggFg",
+	"p2aPb5OGISlZ0bJkguUnxEOiL98yHU9fDCeT4eH4cjqZTcaz8fjvUcOLyalhQ8PXrPdASDN7T3Mvtd11",
+	"lPHRbHz88KNYKn1LeVEp1hfQRprBfb1Ppw1VhgwomStM5V4zZbPKDVLLZCWMxqKftrAax/f1+DYZPwBq",
+	"56C9rN+Ik3wD32PdFNU+aYBKh2iGPaJkECJgH6U2S8Uu/vqznRITvaJgQs+3aB+4mfpgVzW2ivt2EI+N",
+	"KXUFVyarIg91fqGcyGWzCFIKXiYRAzZajnoP90zXJWhg78uNOIhJmrPSrDAOKoucaXO6ZK5dOLUaNWc0",
+	"/5kZwxR8o1gtCRZ8CQjAUyViMAbBJqRgBzHOdMWboZrdZzoMvWoWwVmztCNH9lnYjcPsAu5Ne0NXbB+T",
+	"KzAWAWppMDgsXAE/dJs+hirhCKXNQPZu3ixVbfpqdaxjeu8Gal/PvdsDkNC3Dxk4bBKbNSPjNsPtA2oX",
+	"8bsb/yg3pJBOUdjh4QTWKgHfDb5B/SZ8wRQZjK32QLJoHeZwdNwLCGtk7zroHigeAT3HbpNHn1j4xcUH",
+	"HisP+FKwfMgFGpoxUrBoxi1cLY0o+vzydW+SEtbF+pdnmqQ4Jo2bFoZdEsAqRScxRHP6f9ynUSbX/aZm",
+	"/46+ig4Nj7C9rubdECEM/HI07V17TZfsnguVPDOVYm3WilbGlHr2/Hnj8M9pTkdlf2HC/tBn2AeGPBhu",
+	"pzklP8trVtDsfkOT99mUGPTKKsXN9gKLi6wsL/klHAjb5bFc6K1XuOrqi8toU5HLteXLaLdAwXamDY0c",
+	"uh61UJQVk/TUVddhwHlGfEVS39IgyEEkzGl2RRi++bCi4KwZrOzBfXjWKFhV1OkaKgi1Pjm4VYnodD7I",
+	"Itf21QqwDy9+PB1Oj18AmFd1QigsynFHTahOxCDlmLlDTB14127OMrl2xQYoQACZsHt6QhRby2tvlYIB",
+	"mQhbFoba18Vg8bWOcEZrEYwaAp6W3FaXCbZJsZZWJyCErJ6xlWEgBRGWNTEAhQLp2e8B8D1I/enXN1Gv",
+	"mADX0lOgQx6ajVTvQ6LFII51CCTzbSIC+ppXwlEpKRW39pTNIRcyowUg7oE3c+d7LeUV38Nd/goZjsHQ",
+	"zdw6E+/ZjRn9A0vEwOwATAJerUqyZkDOSqQ7KUh6/uGXyzenH8++XLy5uDj78P7L2w/n704v0xmib0gr",
+	"syLXR0Aj4fPIp3PtbWOSfvlyASzHhvvGnBAqEsFEprYYkPjp1zcxSWmxnJGcK1iCiWxGTqfHL354/S49",
+	"QOME0AE3uT6G7WHVf+g79u4dcGJXTgQs/fq718MfL44n0xRzxX63OPhW/mWTwC4OvJjAAU7RtDAHI/J6",
+	"VYkrlrufNRmklkhgnKWR0RjOtvPtJI3JaDQ68MjQmq3BT0oEFwSfKRmRX2HznWYDMthF1cXlh/M3/+WH",
+	"pgeJaJzZigM0Bkr6W9WhesKFNow6mw5fQ7Hz6tdQ9uCyJlda8r+wrY1xcbGQvnCSZs0IWeCNNeXCUC5A",
+	"8cdRpYqGtllys6rmqGz8+PoPrnXFdLRTDFhzHT5ag426TQ4A+Ww90vTjh4tL8jysms5ATAEzaBsCaLaE",
+	"xUQxLYtrJ/ps9OmZbvBDqHS2G4cncMDaSAQIQJE3cqYgBqwFVmdPY+cZYHDma+JjJkk0Iz5Ug5Rymyai",
+	"P2CTc0BeIt6gWWk7ydHhqEvJ0n21q2moLrOkLkGAY2qWDFJXwpYejIhd22dKfToN9minsvzjLwO0uhIR",
+	"zC4XukPdb3MY+HjPZPrnvY/3xGTJBFPUYOuOf73p4KT1QBAPHQLuWqCbQlFb7H/0uYkcYzS2lKeQS9RY",
+	"o0S8lYgzYYZYX8voWs+ILXLNyeW2ZBdIbSQrOKwTzlW/1ZCIAEiw7/FUqR2un8M6ll5TMkgzxahhGOZ9",
+	"jQNS54MhATr62JZWY+ym1rklgrROj6a+Cg2o4FISo7aNDqgVUyyGk2dX5E9/8pqN/elPljipNgxtjbZM",
+	"MDIRaa1YU5+jDrqNDIeKbloajguSs2tWyBLgYLuetC3ST4SL3gN/+RIA95iDtr80HoBw4mqvokmEE23c",
+	"aFYsrOgqeMZcxNwJHHAXFGeGgreFLj5frrDXB+22/KBRIhZkSBRHLjASzaLJaDwao9dVMgE/zqLD0Xh0",
+	"6KL8aFDWwgSbzqXufVauT454mA/cbcAUtJYGXvMgJvOKg+ym/qUUh+7AVW1pFcSPbynbSWEnoi2QuGnV",
+	"cVwGovEdYdPx2HaAuTGJ2E0lWOKdjqd1r9iepKiNytYPenW773UhN96+bUTTyVxWAns/FpQXXCwTMTi+",
+	"uXEte2Ev1yUHN/LIBCBj8GCgtyKzOaSc6yvMM2VyvYYZuTUy6pwqtmp1u+l81ciInLrXygCYNlRuxyKs",
+	"FAKCg5Kwr1dgfcyiE+do2NKJGBzhXaxUxPCHfwHDR4IYzUlhPWUUClQQcFqpkUAqYHGXBd0GIeJTQFzj",
+	"YYyUKBmwdwAk9k7axUj3DCAzKNY1XbBGXi3Q1BXbJsLlaEol8ypjPRCy59iJJNnwY5BjibD9nO4+9bNy",
+	"hmi68SDA0NX0iKxkha+5JeLX3tcUd9rH4s4LjgNK6qY0wNxOY5pr4kMXrNVN13j00eqe6XgcJwJACxc9",
+	"mr4K7AJ6cUvSTqcZGIA9vWOp5ca00w3m4EdDojaYM/adwiUzGjd11YzN3jcrCS1tcCnOcpCCUhsUHlH7",
+	"CcBP/ZUX9ZDnnScCbz+HCovvZL69ozumryvGJqvuSxbPK5cpBgPGSZoReErNZ8BwKZ+/brXJYD760ySe",
+	"xoefwRh1oYD9u9oBJ84IzFZdLxdWHNlX3FrVP63zuNz13gN99am8aWxfIES8SJV/mUwPXT+MjWv0V8d3",
+	"nLln2tkh2j2WJHuswvYhL5u/u8nP9h/YlTQ9vFGnVZKwp1unDA/S+Jz+iHwQxZbUr+Q1MV6Hd8AI7r6U",
+	"OB2PH0l/9dsmu40jPHfRcie0noH55h5L4rk+IY2aQe2iJ01rzZvDg1bBuM9OtxRJInbEr0sWtrHl3sOk",
+	"uvUoS8BTSNY/JLeNqez7ss0hh2xTu49HvitY6MH+3VUI/xM7dAEG0/H0kSS6r9Lpsmnl1IZMnXLCJDa3",
+	"Lw4EM8a2fFpLO9BvXb/VekxVMTcNqBgLdrs02f8IyEnbAnMX+H10+rku+bI5kN9JmZ2Kvzvoc+8TTtRY",
+	"03bgqu/kRsT+mahEOKP04OTOesCmTddEWCJ2ivl2TM7/sZ3sgIsjK8r7pgWR/7zxMi5Omdw/pdXojpMO",
+	"759UvxoJMyYPmNF9gQ7nHT/keD0NxzB5+ur+yd1nMm7j6PghYGw/i4izHnDFnhfZmskVNCU7kepPn2/j",
+	"r63AvP2mzr58+nz7uSlgPjpfL/gCvqSqnc+L4sjQJeoz63Ojnef7PeEuS9Zr8NX+rO0saT5pAkKtxILD",
+	"bMWyK/RXsCSSFRotqbZF/QMzP7r9frdZIq92HyhpHaspTX0HCcx6hBh0fbj77LIWEL6VlNr00MLsz/ya",
+	"1c1JDQRapDkM2g6uexG4CfUWGPmzcT5XtKquG8+KCLmZNdCNbVuNRJl7aNKW6DQKIGCleaOO7wQfxXFp",
+	"8Z1EG9XEuflYTDbob447qHOeiWiA2/eyEdsh1elti+swz1piYPHi7IfLN+fvsEKWXzMdN0g53BsuVWBz",
+	"1YILrlc2DFfnXEH/JKLzGlW9TrfVy7XX2x4qfMndAioRts5FMI74mDPrjAipvMYb9LTwHaAPj8+Ahoco",
+	"nEospGDkoRUxrqus3XjmvPCDZp/ulb1WoBS773aWiAAxbUAT+1hTzhXLTLFFcaBXcqMxI4hnGIWLzEDt",
+	"F5qlGF61Druu039fcPiXqiTj0Ga0ZkbxTJ8QWjAFBkUizIqaETn1BVmBuFjOTecS3PijEwvxWaNksV2P",
+	"6EoRG7QdyHLUqJfTdAvsRA0217War10x2MBXGRZcMIu5RoExvhxlG4Z1T4vhrBPCKs0qdtUoiaBL5mJu",
+	"dWQrbvB24zUsX0tCBu335Wzq3O9ZR9D3NSsCnMNadnWAcCJadOLLxzyZANyvGCu9bwqTG53hACVuggmn",
+	"++IvPzBzbmXb71YWzWKjWr7i6nEzhhkqfbxJDsYodnULIitja9mDVgmtn3WnZGhvbJVwjUM91WTarHyy",
+	"ZvpuYdLh6LjR9uhaG23pBs07r7tfNAWzFadxl7HjNmVgQ8rvvMi4eQ9XUrR7kXH/NXDx7+VG+MN/p3xl",
+	"SQc7ZLAjo2pbvyvdULLZEGCfYLjvxo0+r0bF8R+s1rdV2ruvKLcut91XK9utgp00W3MbVZuhWOypieDh",
+	"rmho7+4xw3qIHwnAPnT1/926b1lz5+1e815zDqeraxb+zwm7RSvKBrWpsX+76l2fQw1lAc8x6ux26O2q",
+	"ROJrNUxqL/saqa26mMF6DeCLtBf7CLex6RVvoq0pKCqlrQ6UNCdzWoAVoXRjQXft28+3/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

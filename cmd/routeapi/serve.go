@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,6 +44,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	if cfg.Session.SecretIsDevDefault {
 		log.Warn("ROUTEAPI_DEV=1 and no NEXTAUTH_SECRET/AUTH_SECRET: using the public development secret; never do this in production")
+	}
+	if cfg.AddrLoopbackForDev {
+		log.Warn("ROUTEAPI_DEV=1: listening on loopback only (" + cfg.Addr + "); set ROUTEAPI_ADDR (e.g. 0.0.0.0:" +
+			portOf(cfg.Addr) + ") to listen elsewhere")
 	}
 
 	store := settings.NewStore(cfg.SettingsPath, log.With("component", "settings"))
@@ -82,6 +87,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer d.batcher.Close() // on every path; after a clean shutdown it is already closed
+	d.metrics.WatchSettings(store.State)
+	var shuttingDown atomic.Bool
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
@@ -93,6 +100,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Extra:          func(r chi.Router) { r.Handle("/metrics", d.metrics.Handler()) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
+		ShuttingDown:   shuttingDown.Load,
 	})
 	if err != nil {
 		return err
@@ -127,7 +135,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	stop() // a second SIGINT/SIGTERM ends the process at once
+	// /readyz answers 503 shutting-down from now on. With a shutdown delay,
+	// keep serving (new connections too) while load balancers notice.
+	shuttingDown.Store(true)
+	log.Info("shutting down: /readyz answers 503; finishing the requests in flight", "delay", cfg.ShutdownDelay.String())
+	if cfg.ShutdownDelay > 0 {
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	// Stop accepting and finish the requests in flight (each waits for its
@@ -213,6 +232,12 @@ func withCache(r sessioncache.Resolver, ttl time.Duration) (api.SessionResolver,
 		return nil, fmt.Errorf("session cache: %w", err)
 	}
 	return c, nil
+}
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

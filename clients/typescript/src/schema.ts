@@ -72,13 +72,27 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when valid settings are loaded and the spool can be read,
-         *     503 otherwise (no settings file has ever loaded successfully, or the
-         *     spool, e.g. its PostgreSQL database, cannot be read). The answer also reports the
-         *     delivery state: the spool's depth, oldest age and dead letters, whether
-         *     the spool is draining (events waiting for delivery), and the Inngest
-         *     circuit breaker. A draining spool does not make the replica unready:
-         *     it keeps accepting requests while it delivers.
+         * @description Answers whether this instance can serve requests now: 200 while valid
+         *     settings are in force and events can be published; 503 when no
+         *     settings file has ever loaded (`settings-unavailable`), when the
+         *     process is shutting down (`shutting-down`, from the moment SIGTERM
+         *     arrives, while the requests in flight finish), or when the spool
+         *     cannot be read while the Inngest circuit is not closed, so events
+         *     could neither be sent nor queued (`spool-unavailable`).
+         *
+         *     An unreadable spool alone (e.g. the PostgreSQL spool's database is
+         *     down while Inngest answers) does not make the instance unready:
+         *     requests still publish directly. It shows as `spool.available:
+         *     false` here and as `routeapi_spool_up 0` in the metrics; alert on
+         *     that. A broken settings edit does not make it unready either: the
+         *     last good settings stay in force and `settings.lastError` says what
+         *     is wrong with the file (key and line).
+         *
+         *     The answer also reports the delivery state: the spool's depth, oldest
+         *     age and dead letters, whether the spool is draining (events waiting
+         *     for delivery), and the Inngest circuit breaker. A draining spool does
+         *     not make the replica unready: it keeps accepting requests while it
+         *     delivers.
          */
         get: operations["getReadyz"];
         put?: never;
@@ -167,6 +181,37 @@ export interface components {
              */
             circuit: "closed" | "open" | "half-open";
             spool: components["schemas"]["SpoolStatus"];
+            settings?: components["schemas"]["SettingsStatus"];
+        };
+        /**
+         * @description The settings file: when the settings in force were loaded and why the
+         *     last reload failed, if it did (the last good settings then stay in
+         *     force).
+         */
+        SettingsStatus: {
+            /**
+             * Format: date-time
+             * @description When the settings in force were loaded.
+             * @example 2026-11-30T21:04:05Z
+             */
+            loadedAt: string;
+            /**
+             * @description Why the last load of the file failed, naming the key and its line;
+             *     absent when the last load succeeded.
+             * @example settings.yaml: line 4: route.enabeld: unknown key (did you mean enabled?); the keys under route are enabled, event, maxBodyBytes, rateLimit
+             */
+            lastError?: string;
+            /**
+             * Format: date-time
+             * @description When `lastError` happened; absent with it.
+             * @example 2026-11-30T21:10:00Z
+             */
+            lastErrorAt?: string;
+            /**
+             * @description Failed loads since start (a broken version of the file counts once).
+             * @example 0
+             */
+            reloadFailures: number;
         };
         /** @description The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas). */
         SpoolStatus: {
@@ -190,6 +235,14 @@ export interface components {
              * @example 0
              */
             deadLetters: number;
+            /**
+             * @description Whether the spool could be read for this answer. When false
+             *     (e.g. the PostgreSQL spool's database is down), `depth`,
+             *     `oldestAgeSeconds` and `deadLetters` are the last figures read
+             *     (0 if none), and events Inngest does not take cannot be queued.
+             * @example true
+             */
+            available?: boolean;
         };
         /**
          * @description The event routeapi publishes to Inngest. Inngest functions triggered
@@ -280,8 +333,8 @@ export interface components {
              *     `cross-origin`, `payload-too-large`, `unsupported-media-type`,
              *     `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
-             *     `session-store-unavailable`, `spool-full`, `spool-unavailable` or
-             *     `internal`, prefixed with
+             *     `session-store-unavailable`, `spool-full`, `spool-unavailable`,
+             *     `shutting-down` (from `/readyz` only) or `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
              */
@@ -421,7 +474,8 @@ export interface components {
          *     off (`route.enabled: false`), the session database cannot be reached
          *     (database sessions; the session may well be valid), or Inngest is
          *     unavailable and the spool is full or cannot be written. Nothing was
-         *     queued; retrying with the same `Idempotency-Key` is safe.
+         *     queued; retrying with the same `Idempotency-Key` is safe. `/readyz`
+         *     also answers 503 `shutting-down` once the process has begun to stop.
          */
         ServiceUnavailable: {
             headers: {
@@ -456,12 +510,14 @@ export interface components {
          */
         RateLimitLimit: number;
         /**
-         * @description Requests left in the current window for this identity. Sent only with a rate limit.
+         * @description Requests this identity may make right now. Sent only with a rate limit.
          * @example 42
          */
         RateLimitRemaining: number;
         /**
-         * @description Seconds until the current window ends. Sent only with a rate limit.
+         * @description Seconds until quota returns: on a 429, until the next request is
+         *     allowed (equal to `Retry-After`); otherwise until the whole limit is
+         *     available again. Sent only with a rate limit.
          * @example 37
          */
         RateLimitReset: number;
