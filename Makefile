@@ -58,7 +58,7 @@ inngest-stop: ## Stop the Inngest dev server make run started, while routeapi ke
 inngest-start: $(INNGEST) ## Start the Inngest dev server again for make run (--no-discovery: never probes routeapi's port)
 	@INNGEST=$(INNGEST) scripts/run-dev.sh inngest-start
 
-test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-bench-smoke ## Run every test and gate (what CI runs)
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-bench-smoke test-image ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
 test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
@@ -75,6 +75,20 @@ bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bound
 
 test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
+
+# The container image: podman, offline (FROM scratch; see Containerfile).
+# PODMAN_FLAGS are what these machines need; elsewhere `make image PODMAN_FLAGS=`.
+IMAGE         ?= localhost/routeapi:dev
+PODMAN        ?= podman
+PODMAN_FLAGS  ?= --runtime /usr/sbin/runc --cgroup-manager=cgroupfs
+export CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
+
+image: ## Build the container image $(IMAGE) with podman: static binary, CA certificates, non-root, no shell, FROM scratch
+	IMAGE=$(IMAGE) GO=$(GO) PODMAN=$(PODMAN) PODMAN_FLAGS="$(PODMAN_FLAGS)" scripts/build-image.sh
+
+test-image: image $(INNGEST) $(MINT_STAMP) ## Run the image (read-only root, spool volume, non-root): a minted session's request reaches the real Inngest dev server
+	cd e2e && ROUTEAPI_IMAGE=$(IMAGE) PODMAN=$(PODMAN) PODMAN_FLAGS="$(PODMAN_FLAGS)" INNGEST_BIN=$(CURDIR)/$(INNGEST) \
+	  $(GO) test -tags image -count=1 -timeout 5m -run '^TestImage$$' ./...
 
 $(HEY):
 	@mkdir -p $(BIN)
