@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 
@@ -86,7 +87,7 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 
 // settingsStatus is the settings part of /readyz.
 func settingsStatus(st settings.State) *gen.SettingsStatus {
-	out := &gen.SettingsStatus{LoadedAt: st.LoadedAt.UTC(), ReloadFailures: int(st.Failures)}
+	out := &gen.SettingsStatus{LoadedAt: st.LoadedAt.UTC(), ReloadFailures: int(min(st.Failures, math.MaxInt32))}
 	if st.LastError != "" {
 		msg, at := st.LastError, st.LastErrorAt.UTC()
 		out.LastError, out.LastErrorAt = &msg, &at

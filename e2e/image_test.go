@@ -182,4 +182,3 @@ func TestImage(t *testing.T) {
 		t.Errorf("spool stats from the volume: %s", out)
 	}
 }
-
