@@ -216,3 +216,33 @@ func TestRunChecksPortsFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildInngestShowsProgress: building the Inngest dev server (minutes
+// the first time) says how long to expect and then, while it works, how long
+// it has taken so far. A stand-in go command that takes 3 s plays the build.
+func TestBuildInngestShowsProgress(t *testing.T) {
+	dir := t.TempDir()
+	fakeGo := filepath.Join(dir, "go")
+	script := "#!/bin/sh\n# stand-in: go build -o OUT PKG\nsleep 3\nout=\"\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=$2; shift; done\necho built >\"$out\"\n"
+	if err := os.WriteFile(fakeGo, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "inngest")
+	cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "build-inngest.sh"), out, "v1.0.0")
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), "GO="+fakeGo, "PROGRESS_EVERY=1")
+	cmd.WaitDelay = 5 * time.Second
+	got, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("build-inngest.sh: %v\n%s", err, got)
+	}
+	text := string(got)
+	for _, want := range []string{"expect 3 to 5 minutes", "still building the Inngest dev server", "so far", "Built the Inngest dev server in"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output does not say %q:\n%s", want, text)
+		}
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "built\n" {
+		t.Errorf("the build's output file: %q, %v", b, err)
+	}
+}

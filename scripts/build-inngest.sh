@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Inngest dev server (github.com/inngest/inngest/cmd, pinned in
 # tools/inngestdev) into $1, showing that it is working: the first build
-# compiles a few thousand packages and takes minutes.
+# compiles a few thousand packages and takes minutes. A line every
+# PROGRESS_EVERY seconds (30) says it is still working and for how long.
 set -euo pipefail
 out=$1
 version=${2:-}
@@ -12,7 +13,7 @@ start=$SECONDS
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 130' INT TERM HUP
 while kill -0 "$pid" 2>/dev/null; do
-  for _ in $(seq 1 30); do
+  for _ in $(seq 1 "${PROGRESS_EVERY:-30}"); do
     kill -0 "$pid" 2>/dev/null || break 2
     sleep 1
   done

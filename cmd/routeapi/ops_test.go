@@ -277,3 +277,60 @@ func TestHealthcheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDevModeListensOnLoopback: ROUTEAPI_DEV=1 with only PORT listens on
+// 127.0.0.1 (not on the machine's other addresses) and says so at start-up.
+func TestDevModeListensOnLoopback(t *testing.T) {
+	dir := t.TempDir()
+	settingsPath := filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(settingsPath, []byte("route:\n  event: test/dev\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(freeLoopbackAddr(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &lockedBuffer{b: &bytes.Buffer{}}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
+			"PORT": port, "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1", "INNGEST_BASE_URL": "http://127.0.0.1:1",
+			"ROUTEAPI_SETTINGS": settingsPath, "ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"),
+		}), io.Discard, logs)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not listening on 127.0.0.1:%s after 10s: %v\n%s", port, err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "listening on loopback only (127.0.0.1:"+port+")") || !strings.Contains(logs.String(), "ROUTEAPI_ADDR") {
+		t.Errorf("no start-up line about loopback and ROUTEAPI_ADDR:\n%s", logs.String())
+	}
+	// Another address of this machine, if it has one, must not answer.
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.To4() == nil {
+			continue
+		}
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second); err == nil {
+			c.Close()
+			t.Errorf("dev mode answers on %s:%s", ipn.IP, port)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not return")
+	}
+}
