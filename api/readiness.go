@@ -32,6 +32,7 @@ type readiness struct {
 
 	mu        sync.Mutex
 	lastStats spool.Stats // the last figures the spool gave
+	spoolDown bool        // the last read failed (logged once per outage)
 }
 
 // ready answers /readyz. Readiness is "can this instance serve requests
@@ -62,18 +63,23 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 	available := true
 	st, err := s.delivery.Stats(ctx)
 	rd.mu.Lock()
+	wasDown := rd.spoolDown
 	if err == nil {
-		rd.lastStats = st
+		rd.lastStats, rd.spoolDown = st, false
 	} else {
-		st, available = rd.lastStats, false
+		st, available, rd.spoolDown = rd.lastStats, false, true
 	}
 	rd.mu.Unlock()
+	switch {
+	case !available && !wasDown:
+		s.log.Error("readiness: the spool cannot be read; events Inngest does not take at once cannot be queued (ready while the circuit is closed)",
+			"err", err.Error(), "circuit", circuit.String())
+	case available && wasDown:
+		s.log.Info("readiness: the spool can be read again")
+	}
 	if !available && circuit != delivery.Closed {
 		return nil, &problemError{kind: kindSpoolUnavailable,
 			detail: "Inngest is unavailable and the event spool cannot be read: events can be neither sent nor queued. Retry later.", err: err}
-	}
-	if !available {
-		loggerFrom(ctx).Warn("readiness: the spool cannot be read; ready while Inngest takes events directly", "err", err.Error())
 	}
 	out.Spool = gen.SpoolStatus{
 		Draining:         st.Depth > 0,

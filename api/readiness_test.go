@@ -88,11 +88,18 @@ func TestReadyzSpoolDown(t *testing.T) {
 		}
 	}
 
+	if n := strings.Count(h.logs.String(), "the spool cannot be read"); n != 1 {
+		t.Errorf("logged the spool outage %d times over several probes, want once:\n%s", n, h.logs.String())
+	}
+
 	d.set(spool.Stats{Depth: 1}, nil, delivery.Open)
 	rec = h.serve(t, get)
 	r = decodeReadiness(t, rec.Body.Bytes())
 	if rec.Code != 200 || !*r.Spool.Available || r.Spool.Depth != 1 || r.Circuit != gen.Open {
 		t.Errorf("spool back, circuit open: %d %s; want 200 (events are queued)", rec.Code, rec.Body)
+	}
+	if !strings.Contains(h.logs.String(), "the spool can be read again") {
+		t.Errorf("the recovery is not logged:\n%s", h.logs.String())
 	}
 }
 
