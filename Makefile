@@ -27,7 +27,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: help generate build run check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-bench-smoke bench contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,8 +46,10 @@ build: ## Build bin/routeapi
 # exec: make's SIGTERM reaches run-dev.sh itself, which stops both servers.
 run: ## Run routeapi (dev mode, 127.0.0.1:8390; PORT=...) with a local Inngest dev server (INNGEST_PORT=8288); prints the docs URL and a cookie
 	@scripts/run-dev.sh check-ports
-	@$(MAKE) --no-print-directory build $(INNGEST)
+	@$(MAKE) --no-print-directory run-deps
 	@ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) exec scripts/run-dev.sh
+
+run-deps: build $(INNGEST)
 
 check-ports: ## Fail if make run's ports (PORT or ROUTEAPI_ADDR, INNGEST_PORT) are taken, naming the variable to change
 	@scripts/run-dev.sh check-ports
