@@ -130,6 +130,10 @@ func TestRunDevStopsOnSignal(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.waitStopped(t)
+			// routeapi drained and stopped by itself (not killed mid-drain).
+			if !strings.Contains(d.proc.logs.String(), "msg=stopped") {
+				t.Errorf("routeapi did not log its clean stop:\n%s", d.proc.logs.String())
+			}
 		})
 	}
 }

@@ -135,7 +135,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	stop() // a second SIGINT/SIGTERM ends the process at once
+	// Further SIGINT/SIGTERM are absorbed until serve returns: make run's
+	// Ctrl-C delivers SIGINT to routeapi and SIGTERM from run-dev.sh, and
+	// neither may cut the drain short (it is bounded by the delay and
+	// shutdownTimeout).
 	// /readyz answers 503 shutting-down from now on. With a shutdown delay,
 	// keep serving (new connections too) while load balancers notice.
 	shuttingDown.Store(true)
