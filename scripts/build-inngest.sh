@@ -7,7 +7,7 @@ set -euo pipefail
 out=$1
 version=${2:-}
 echo "Building the Inngest dev server $version into $out: once, then cached."
-echo "  It compiles the whole dev server from the Go module proxy; expect 3 to 5 minutes on 2 cores (about 3.5 measured), less on more."
+echo "  It compiles the whole dev server from the Go module proxy; expect 3 to 5 minutes on 2 cores, less on more."
 start=$SECONDS
 (cd tools/inngestdev && exec "${GO:-go}" build -o "$out" github.com/inngest/inngest/cmd) &
 pid=$!
