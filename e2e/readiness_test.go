@@ -3,7 +3,10 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,4 +95,71 @@ func TestPostgresSpoolDownStaysReady(t *testing.T) {
 		resp.decode(t, &r)
 		return resp.Status == 200 && r.Spool.Available != nil && *r.Spool.Available
 	})
+}
+
+// TestSIGTERMTurnsUnready: the built binary, sent SIGTERM while a request is
+// in flight (held by a stand-in Event API), answers /readyz 503
+// shutting-down at once and through ROUTEAPI_SHUTDOWN_DELAY, finishes the
+// request with 200, and exits 0.
+func TestSIGTERMTurnsUnready(t *testing.T) {
+	arrived, release := make(chan struct{}, 4), make(chan struct{})
+	standIn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ids":["01JSTANDIN0000000000000000"],"status":200}`)
+	}))
+	defer standIn.Close()
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+
+	event := "e2e/drain." + randomSuffix()
+	srv := startRouteAPI(t, settingsYAML(event, true, 262144), map[string]string{
+		"INNGEST_BASE_URL": standIn.URL, "ROUTEAPI_SPOOL_DIR": t.TempDir(),
+		"ROUTEAPI_PUBLISH_TIMEOUT": "30s", "ROUTEAPI_SHUTDOWN_DELAY": "2s",
+	})
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/route", strings.NewReader(`{"data":"in flight"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", v.CookieHeader)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the stand-in Event API")
+	}
+	if err := srv.proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "/readyz 503 shutting-down", func() bool {
+		resp := srv.do(t, "GET", "/readyz", "", nil)
+		return resp.Status == http.StatusServiceUnavailable && resp.problemType() == "shutting-down"
+	})
+	free()
+	select {
+	case code := <-status:
+		if code != http.StatusOK {
+			t.Errorf("the in-flight request got %d, want 200", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the in-flight request did not finish")
+	}
+	select {
+	case <-srv.proc.done:
+		if srv.proc.err != nil {
+			t.Errorf("routeapi exited with %v", srv.proc.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("routeapi did not exit")
+	}
 }
