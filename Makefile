@@ -30,7 +30,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: sessions-corpus sessions-verdicts help generate build run test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: sessions-corpus sessions-verdicts help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,13 +39,31 @@ generate: $(CLIENT_STAMP) ## Regenerate gen/ (oapi-codegen) and the TS client's 
 	$(GO) generate ./gen
 	cd $(CLIENT_DIR) && node_modules/.bin/openapi-typescript ../../openapi.yaml -o src/schema.ts
 
+# -buildvcs=auto: stamp the git revision (routeapi version) when building in a
+# git checkout, whatever GOFLAGS says; a tarball builds without it.
 build: ## Build bin/routeapi
-	$(GO) build -trimpath -o $(ROUTEAPI) ./cmd/routeapi
+	$(GO) build -buildvcs=auto -trimpath -o $(ROUTEAPI) ./cmd/routeapi
 
-run: build $(INNGEST) ## Run routeapi (dev mode) with a local Inngest dev server; prints the docs URL and a cookie
-	ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) scripts/run-dev.sh
+# The ports are checked before anything is built: a taken port fails at once,
+# naming the variable to change (PORT or ROUTEAPI_ADDR, INNGEST_PORT).
+# exec: make's SIGTERM reaches run-dev.sh itself, which stops both servers.
+run: ## Run routeapi (dev mode, 127.0.0.1:8390; PORT=...) with a local Inngest dev server (INNGEST_PORT=8288); prints the docs URL and a cookie
+	@scripts/run-dev.sh check-ports
+	@$(MAKE) --no-print-directory run-deps
+	@ROUTEAPI=$(ROUTEAPI) INNGEST=$(INNGEST) exec scripts/run-dev.sh
 
-test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke ## Run every test and gate (what CI runs)
+run-deps: build $(INNGEST)
+
+check-ports: ## Fail if make run's ports (PORT or ROUTEAPI_ADDR, INNGEST_PORT) are taken, naming the variable to change
+	@scripts/run-dev.sh check-ports
+
+inngest-stop: ## Stop the Inngest dev server make run started, while routeapi keeps running (it spools)
+	@scripts/run-dev.sh inngest-stop
+
+inngest-start: $(INNGEST) ## Start the Inngest dev server again for make run (--no-discovery: never probes routeapi's port)
+	@INNGEST=$(INNGEST) scripts/run-dev.sh inngest-start
+
+test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
 test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
@@ -73,6 +91,20 @@ sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new 
 sessions-verdicts: $(MINT_STAMP) ## Recompute testdata/sessions/verdicts.json with the real next-auth and @auth/core (review the diff)
 	cd $(MINT_DIR) && node differential.mjs verdicts < ../sessions/corpus.json > ../sessions/verdicts.json
 
+# The container image: podman, offline (FROM scratch; see Containerfile).
+# PODMAN_FLAGS are what these machines need; elsewhere `make image PODMAN_FLAGS=`.
+IMAGE         ?= localhost/routeapi:dev
+PODMAN        ?= podman
+PODMAN_FLAGS  ?= --runtime /usr/sbin/runc --cgroup-manager=cgroupfs
+export CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
+
+image: ## Build the container image $(IMAGE) with podman: static binary, CA certificates, non-root, no shell, FROM scratch
+	IMAGE=$(IMAGE) GO=$(GO) PODMAN=$(PODMAN) PODMAN_FLAGS="$(PODMAN_FLAGS)" scripts/build-image.sh
+
+test-image: image $(INNGEST) $(MINT_STAMP) ## Run the image (read-only root, spool volume, non-root): a minted session's request reaches the real Inngest dev server
+	cd e2e && ROUTEAPI_IMAGE=$(IMAGE) PODMAN=$(PODMAN) PODMAN_FLAGS="$(PODMAN_FLAGS)" INNGEST_BIN=$(CURDIR)/$(INNGEST) \
+	  $(GO) test -tags image -count=1 -timeout 5m -run '^TestImage$$' ./...
+
 $(HEY):
 	@mkdir -p $(BIN)
 	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/rakyll/hey@$(HEY_VERSION)
@@ -96,14 +128,13 @@ lint-spec: ## Redocly lint of openapi.yaml
 
 lint-go: ## go vet and golangci-lint (generated code excluded)
 	$(GO) vet ./...
-	cd e2e && $(GO) vet ./...
+	cd e2e && $(GO) vet -tags image ./...
 	$(GOLANGCI_LINT) run ./...
-	cd e2e && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...
+	cd e2e && $(GOLANGCI_LINT) run --build-tags image --config ../.golangci.yml ./...
 
 $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 	@mkdir -p $(BIN)
-	@echo "building the Inngest dev server $(INNGEST_VERSION) (cached in $(INNGEST); about 2 minutes the first time)"
-	cd tools/inngestdev && $(GO) build -o $(CURDIR)/$(INNGEST) github.com/inngest/inngest/cmd
+	@GO=$(GO) scripts/build-inngest.sh $(CURDIR)/$(INNGEST) $(INNGEST_VERSION)
 
 test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json

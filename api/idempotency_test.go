@@ -262,7 +262,7 @@ func TestIdempotencyDiskLow(t *testing.T) {
 		return free, nil
 	}))
 	pub := &gatePublisher{}
-	h := newHarness(t, options{idem: st, publisher: pub, delivery: diskDelivery{sp}})
+	h := newHarness(t, options{idem: st, publisher: pub, delivery: diskDelivery{sp: sp}})
 	ada := cookieFor(t, adaClaims)
 	first := h.serve(t, keyed(ada, "k-before", `{"data":1}`))
 	if first.Code != 200 {
@@ -285,15 +285,26 @@ func TestIdempotencyDiskLow(t *testing.T) {
 	if n := pub.count(); n != 1 {
 		t.Fatalf("%d events published, want 1", n)
 	}
+	// Inngest answers (the circuit is closed): still ready, since events
+	// without a key are published directly; the body says the disk is low.
 	rec = h.serve(t, request{method: http.MethodGet, path: "/readyz"})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"diskLow":true`) {
+		t.Fatalf("readyz at the reserve, circuit closed: %d %s, want 200 with diskLow true", rec.Code, rec.Body)
+	}
+	// Inngest down as well: events can be neither sent nor queued.
+	open := newHarness(t, options{idem: st, publisher: pub, delivery: diskDelivery{sp: sp, state: delivery.Open}})
+	rec = open.serve(t, request{method: http.MethodGet, path: "/readyz"})
 	wantProblem(t, rec, rec.Body.Bytes(), 503, "spool-full")
 }
 
-// diskDelivery reports a real bolt spool's stats for /readyz.
-type diskDelivery struct{ sp *spool.Bolt }
+// diskDelivery reports a real bolt spool's stats for /readyz, and a circuit state.
+type diskDelivery struct {
+	sp    *spool.Bolt
+	state delivery.State
+}
 
 func (d diskDelivery) Stats(ctx context.Context) (spool.Stats, error) { return d.sp.Stats(ctx) }
-func (diskDelivery) State() delivery.State                            { return delivery.Closed }
+func (d diskDelivery) State() delivery.State                          { return d.state }
 
 // brokenStore is an idempotency store whose database is gone.
 type brokenStore struct{ idempotency.Store }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -120,8 +121,26 @@ func toProblem(err error) *problemError {
 	return p(kindInternal, "An unexpected error occurred.")
 }
 
-// writeProblem answers with err's problem and logs it: 5xx at error level
-// with the internal error (503 overloaded at warn level), 4xx at info level.
+// logLevel is the level a problem is logged at: ERROR only for what an
+// operator must act on (a bug, a broken settings file, an unreachable
+// session database, Inngest down with the spool full or unwritable). What is
+// the caller's business (every 4xx) or an operator's deliberate choice (the
+// route switched off, the process stopping) is INFO: it is expected, and the
+// access log and metrics count it. A 503 overloaded is WARN.
+func logLevel(k kind) slog.Level {
+	switch {
+	case k == kindOverloaded:
+		// Shedding load is the server working as designed; one error line
+		// per refused request would flood the log exactly when it is busiest.
+		return slog.LevelWarn
+	case k.status < 500, k == kindRouteDisabled, k == kindShuttingDown:
+		return slog.LevelInfo
+	}
+	return slog.LevelError
+}
+
+// writeProblem answers with err's problem and logs it (at logLevel) with
+// the internal error.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	log := loggerFrom(r.Context())
@@ -129,15 +148,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.err != nil {
 		attrs = append(attrs, "err", p.err.Error())
 	}
-	switch {
-	case p.kind == kindOverloaded:
-		// Shedding load is the server working as designed; one error line
-		// per refused request would flood the log exactly when it is busiest.
-		log.Warn("request refused", attrs...)
-	case p.kind.status >= 500:
+	if level := logLevel(p.kind); level >= slog.LevelError {
 		log.Error("request failed", attrs...)
-	default:
-		log.Info("request refused", attrs...)
+	} else {
+		log.Log(r.Context(), level, "request refused", attrs...)
 	}
 
 	body := gen.Problem{

@@ -7,7 +7,6 @@ import (
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/apitoken"
-	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/ratelimit"
@@ -135,30 +134,8 @@ func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.G
 	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
 }
 
-// GetReadyz answers 200 once valid settings are loaded, with the delivery
-// state (spool and circuit breaker).
+// GetReadyz answers whether this instance can serve requests now, with the
+// settings and delivery state (see readiness.go).
 func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
-	if _, err := s.settings.Current(); err != nil {
-		return nil, fmt.Errorf("readiness: %w", err)
-	}
-	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}
-	if s.delivery != nil {
-		st, err := s.delivery.Stats(ctx)
-		if err != nil {
-			return nil, &problemError{kind: kindSpoolUnavailable, detail: "The event spool cannot be read. Retry later.", err: err}
-		}
-		if st.Disk.Low {
-			return nil, &problemError{kind: kindSpoolFull,
-				detail: fmt.Sprintf("The spool's disk is down to its free-space reserve (%d bytes free, %d reserved): new events are refused until queued ones are delivered. Retry later.", st.Disk.Free, st.Disk.Min),
-				err:    diskspace.ErrLow}
-		}
-		out.Spool = gen.SpoolStatus{
-			Draining:         st.Depth > 0,
-			Depth:            st.Depth,
-			OldestAgeSeconds: float32(st.OldestAge(s.now()).Seconds()),
-			DeadLetters:      st.Dead,
-		}
-		out.Circuit = gen.ReadinessCircuit(s.delivery.State().String())
-	}
-	return out, nil
+	return s.ready(ctx)
 }

@@ -86,6 +86,9 @@ type Deps struct {
 	// Admission is the budget of request body bytes held at once (see
 	// admit); nil admits every request.
 	Admission *admission.Budget
+	// ShuttingDown reports that the process has begun to stop: /readyz then
+	// answers 503 shutting-down while the requests in flight finish. nil: never.
+	ShuttingDown func() bool
 }
 
 // Server implements gen.StrictServerInterface.
@@ -106,6 +109,7 @@ type Server struct {
 	idem      idempotency.Store
 	idemLease time.Duration
 	admission *admission.Budget
+	readiness *readiness
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -133,6 +137,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		idem:        d.Idempotency,
 		idemLease:   d.IdempotencyLease,
 		admission:   d.Admission,
+		readiness:   &readiness{shuttingDown: d.ShuttingDown},
 	}
 	if s.idemLease <= 0 {
 		s.idemLease = defaultIdempotencyLease

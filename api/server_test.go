@@ -110,6 +110,8 @@ type options struct {
 	// idem records Idempotency-Keys when set; publisher replaces pub when set.
 	idem      idempotency.Store
 	publisher api.Publisher
+	// shuttingDown is Deps.ShuttingDown.
+	shuttingDown func() bool
 }
 
 func newHarness(t testing.TB, o options) *harness {
@@ -166,6 +168,7 @@ func newHarness(t testing.TB, o options) *harness {
 		Now:            now,
 		Observe:        o.observe,
 		Extra:          o.extra,
+		ShuttingDown:   o.shuttingDown,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +335,12 @@ func TestStatuses(t *testing.T) {
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
 		{name: "readyz draining, circuit open", opts: options{delivery: fakeDelivery{stats: spool.Stats{Depth: 3, Oldest: testNow.Add(-time.Minute), Dead: 1}, state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
-		{name: "readyz spool unreadable", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused")}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		// Unreadable spool: unready only while Inngest is known down too
+		// (events could be neither sent nor queued); with the circuit closed
+		// requests publish directly, so the instance stays ready (issue 12).
+		{name: "readyz spool unreadable, circuit open", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.Open}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		{name: "readyz spool unreadable, circuit half-open", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.HalfOpen}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "spool-unavailable", retryAfter: true},
+		{name: "readyz spool unreadable, circuit closed", opts: options{delivery: fakeDelivery{err: errors.New("spool stats: connection refused"), state: delivery.Closed}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 200},
 		{name: "readyz without settings", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{method: "GET", path: "/readyz"}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
 		{name: "404 unknown path", req: request{method: "GET", path: "/api/nope"}, wantStatus: 404, wantType: "not-found"},
 		{name: "405 wrong method", req: request{method: "GET", path: "/api/route"}, wantStatus: 405, wantType: "method-not-allowed"},

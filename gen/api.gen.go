@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	stdjson "encoding/json"
 
@@ -181,7 +182,8 @@ type Problem struct {
 	// `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
 	// `session-store-unavailable`, `spool-full`, `spool-unavailable`, `overloaded`,
-	// `idempotency-key-in-flight`, `idempotency-key-reused` or
+	// `idempotency-key-in-flight`, `idempotency-key-reused`,
+	// `shutting-down` (from `/readyz` only) or
 	// `internal`, prefixed with
 	// `urn:routeapi:problem:`.
 	//
@@ -199,6 +201,11 @@ type Readiness struct {
 	//
 	// Example: closed
 	Circuit ReadinessCircuit `json:"circuit"`
+
+	// Settings The settings file: when the settings in force were loaded and why the
+	// last reload failed, if it did (the last good settings then stay in
+	// force).
+	Settings *SettingsStatus `json:"settings,omitempty"`
 
 	// Spool The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
 	Spool SpoolStatus `json:"spool"`
@@ -352,8 +359,44 @@ type RouteResponse struct {
 // Example: true
 type RouteResponseSuccess string
 
+// SettingsStatus The settings file: when the settings in force were loaded and why the
+// last reload failed, if it did (the last good settings then stay in
+// force).
+type SettingsStatus struct {
+	// LastError Why the last load of the file failed, naming the key and its line;
+	// absent when the last load succeeded.
+	//
+	//
+	// Example: settings.yaml: line 4: route.enabeld: unknown key (did you mean enabled?); the keys under route are enabled, event, maxBodyBytes, rateLimit
+	LastError *string `json:"lastError,omitempty"`
+
+	// LastErrorAt When `lastError` happened; absent with it.
+	//
+	// Example: 2026-11-30T21:10:00Z
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
+
+	// LoadedAt When the settings in force were loaded.
+	//
+	// Example: 2026-11-30T21:04:05Z
+	LoadedAt time.Time `json:"loadedAt"`
+
+	// ReloadFailures Failed loads since start (a broken version of the file counts once).
+	//
+	// Example: 0
+	ReloadFailures int `json:"reloadFailures"`
+}
+
 // SpoolStatus The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas).
 type SpoolStatus struct {
+	// Available Whether the spool could be read for this answer. When false
+	// (e.g. the PostgreSQL spool's database is down), `depth`,
+	// `oldestAgeSeconds` and `deadLetters` are the last figures read
+	// (0 if none), and events Inngest does not take cannot be queued.
+	//
+	//
+	// Example: true
+	Available *bool `json:"available,omitempty"`
+
 	// DeadLetters Events Inngest refused, kept for `routeapi spool replay`.
 	//
 	// Example: 0
@@ -363,6 +406,16 @@ type SpoolStatus struct {
 	//
 	// Example: 12
 	Depth int `json:"depth"`
+
+	// DiskLow Whether the bolt spool's disk is down to its free-space reserve
+	// (`ROUTEAPI_SPOOL_MIN_FREE_BYTES`): new events and new
+	// `Idempotency-Key`s are refused with 503 `spool-full` so that the
+	// events already queued can still be delivered. Absent for the
+	// PostgreSQL spool.
+	//
+	//
+	// Example: false
+	DiskLow *bool `json:"diskLow,omitempty"`
 
 	// Draining Events are waiting for delivery (`depth` > 0).
 	//
@@ -1331,163 +1384,178 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3H3rchpJuuCrZLAnwjCnwICEbKE4ESvbUre625ex5OPecfm4kqoEclRk0pWJEN3hiH2and/nFfpR9kk2",
-	"vu/LrBuFkNya2Yn5YYeAytuX3/1Wv7VivVhqJZQ1rfFvrbngicjwz/fcip/kQlr8D75JhIkzubRSq9a4",
-	"9V78shLGGiZ4PGcyEcpKu2ELDv+uBVuKjK2lSvSataNMr6zoZX7KXuYGR51eqC6FskyrdMPWc6GYnQtm",
-	"hLVSzQz8wTiDgSzFkaFqBS1xyxfLVLTGg34/aJl4LhYcdriQSi5Wi9Z4ELTsZila45ZUVsxE1vr6NSiO",
-	"9F4suFRSze44lp1L03CsTM7mlim97rHSvqWdV7dZ3uThsHGP/X17NKIB7Jci1ioxbKWsTNkvK205y4Rd",
-	"ZcqMmVaMs8PhceB+BlAqcWuZgzeTJlQ8TfVaJKwtflnxlFnNovfCZpvu6dSKLOqcMG3nIltLI0rTrOc6",
-	"dYejWW64TPkkFYzPuFR3Q6N6aQfPHnJnsDXc2W5YWM3WXFo2EVOdCQBHtpFqVrmE0b3X/Bq0ljzjC2Ed",
-	"JVwkYrHUVqh486PYbG/jNb8WhnFalxk+FT32nVACAcCZEmu4D/nLSrBrsWFTnRHN6CU8IrUKVVv0Zj3G",
-	"2YcPF6/YzWGHcZUwI1RC1MAXNLQgEn9GZufc4gOhyuc7YangN4JJy/TKMjllG71iiWZKWxrZYz+KjWET",
-	"kWqYQ+MyKyOyUOmMnb67YFZfIy3C7AKBPBeLHjvXGRsesrleZYZNM73AkVOZmRzJQuUQ4FpsxtX94w/5",
-	"N1HCLY/YTCC1+Vm4MmvYB6IVwmG5mqTSzIWB/c/h0EqsWVsC77kBrJMJk4YlIpM3Isl3FaprsQmY0exC",
-	"qRlg/1qv0oQlIlktUxnD7UhYb7Pmm84JbQ5R3+9M2lDh7g6HwxO2nstUbB8XlpaKLTM9y4QxATvsH/fY",
-	"AIA6HI1CdSONBDI5vXx5ccHiOc94DJhFRCEBgYjrtoKW4gvAxRLCdQHjKqjLb38SambnrfFwNAoAlf3n",
-	"ASCutSKDOf/rUxjeDgfdMLx9dvb53/+tlWO6sRlwPkT0TJilVkYgnr/gieN+8CnWygqFf/IlwUtq9XSZ",
-	"6UkqFv/+VwO4/5snMJxgwpOuLO39mqjFrBYLnm1a49YpW/B0qrOFSFjtkCwHwg1PV4KozHKZtsatq7nI",
-	"oZ1owgO24DYmZAJ0hd0CYHtunvr0Y0bHxvHqSXl4JmarlGdM3C7hAqVWLNwCX9jq4W0Zy1UMUFxlaoxS",
-	"jS/l2G1u/N278/ODv7z6+c350Q9H7w7/8+3p29HV62ejV0dwh5bblWmND0FmWWlTvGp1w1OZ+OMVt1SZ",
-	"3wF9LOnprn8arnAhjZFq1gWUrULbY7Fh7pm9wJ3oZNMEYUI/5KdZpoErfirNsMyA89gNC1uwYtiqLrnU",
-	"wFuz1rj1FPf49fM/JyBX6lrpter649RQVzH3AMvP2wbYIMxirgBioK14Ttr5+0MbGTZCe6XMarnUmRVJ",
-	"FeLwyD8pxL+W2dq/ZWLaGrf+x9NCH31Kv5qn72gKGlIVvWVwIh/GRUjqIHglAfeHy7dvghqsQxW9h106",
-	"nhextsNZpjOmVmnqxECwdfGdgM11mhjGQ4VXXJMwmZiujIBpjAWFJJ5zNQONywjBKov2cIWTUEV01Z8+",
-	"99zlRQyEAQnGhVhMRNYJYEbuGRzQmGemIEu+Bq1znU1kkgj1jfw7zrQxXZ3JmVR1xj3J9NqILIc2Slmu",
-	"SF66IU0I/7I0px9sGM8EXoTXRZ3MlsZN9YjM9qDA2Ka9uMtK9qBvBTSPg7sFTA0oMbaEyg3AZW3agpFW",
-	"1Pfe6cHtV9XUC3WegqnyjahQE+NdqbrTfL4CL662tCGn4kmDCt+cE8GRUicSthG2EU1O6xOILQUhbB1N",
-	"j48Gx9Np9/nk+VH3MBkMupPDYdLt9+P+4TQ+PjqcTokfGivTtKyW9RgaEoyDJQFqH+zM7+rEAR8eQH0P",
-	"VEv68RER8bjEOoujIZikApGxj4PuvJLHwsetKyA1vXYRESrldS3eAz1UEwE8dJnpWBgjkh5747T2NTe5",
-	"Lp9UL6RigYbKkGE3rt/LlvL9xN8Ta+ssAEtHWjblMhVJboaMbm8D2o5IUFWH212mPBYd0sHLTo9iG7sg",
-	"6Z5+WjJMEZhV8nsvkKk8DvFl+WRVykOTihsHEnimbMSgsrVLB/lm4oL1eJoJnmxKK3KWyOlUZMDIKuoN",
-	"/CrJp5NyYwvbsU2uhWF/eNQdDLrD51eD4bjfH/f7f+n02AfjLOfcYqZPbu7Ho8rhcDdVOrA/jCrdoMdS",
-	"b6RpoD+4A1gl2AnewF1LqHKanmuTEytdltlJmq9KrgJHR56lj91N5M4GppCu8ttyusgFKDGKp2eg13wr",
-	"Hbg5tnSR1YxYdqpnyMjhb0JvUIVBOypLU5k0ixzQ6MXtUsRWJAz1L6bjeJVlInk0BBtVNWY6DzMiuxEZ",
-	"rblXb3YweCQmv33oHrsqgQ80M+mdsLjLVM+CRqii1vGOb1LNkyutf+LZTHzjTS9plq7Vupv6eSpXDsxE",
-	"w3bIlbzgty90snmxscLcz9CShuHMcAqu2PBoODg8ZBOY4PHYyaCkbTrIMKs1rbznprdh8Hg2UhMEom1I",
-	"RmMUjomIU56BCI1e0l12yceEYh6sXpW74jSKXGkYiATnRIvOEMHGoRr0+11AB6lWIiojFUltg8/rlWXR",
-	"oN9nL/2T6LVDF16cSpApwGMYWdgqYdKSLbQA4wpvkE6ELAE91DxDXyCidqicihDDt8IwOJQSMYBnzOJU",
-	"GxGdlPc2AzNRKzwRHJGrJFSJNDHP8PN6zkldd5sjZRO9pIGTVRMNBJMwKxeCxvOFXimLB+N+4GRlNjgO",
-	"ZgXA4zU5TUfmqk3GQZ6HCs/IWSaMsCzOz3ACoIDtOGeoxUCFCVUbmH2hzK2MyAL8Czl9XARZvD4n1I1I",
-	"9VIEjBs0SkJlc+9pZwt/JP0AGHQGSxMKOf7vDNzvUVs6lyJNzB/kEY4Su6SAdac4526O4YkfHifOcXTI",
-	"fpQv9nKLVCq8M29o00LIGMvHPxqNDo4em38cDAr+8b50gGIb9+Um+6D1+P6XHXCzeiZQH20EYKiIftvv",
-	"z1+yo9HzEfv9b6NOj52W7m3AXssXxGLQ3GWTDaLr91dX7xzNgtVBsR8HB2aEADvOK0Kg8EvVteLWssOD",
-	"AbliYJL3Z6evXp91qlh7JRdCr+wfRFRbzFLV25HMHYvCCzWpXqebezoMJXFCGo+yWi6EN6dKEvoRTdfn",
-	"21jpD3c/LPRPPz7WNcGkpBUTejwh8eQ3Hap29P7th6uz03cXXwABvlxdvD57++EqCthBnxlAsERM+Sq1",
-	"AYuBb5fCSsxYnlmmp8CQ8310dujSJxWdacE3bAIfl4JbkK+I9seDQZ/9/rfBqDfqHXeCfeY36WsF/w+V",
-	"NCTGEmdNl4SHw+tLkd3IWHwowrbfiNuJNNfdVK+3kdostU6fGAZPYDhOrxWzGuXaNBOia5Y8Fii9shux",
-	"E9fzC/PzKMGzdMOmqzQdM6XRzCBJp7eiPCzmCgCMbtckj5GLFei6MIbYeCJSeSOywgmRciuykxrg63P7",
-	"AC+GGvMQ4mOaCiXlEQUqbR2PvofOEPhdfBDIBdgm6JJNTgOn5DgHtmELrjYFNSEz5oa0iM2eWwJQwDyo",
-	"JN09E2sfHIxGh4cHw84J4WdumDoXIRBo5T7+PoB9W4DmbpCWYIgpAUTRXXIuVcHqvf8YiMkEj+dAYUHO",
-	"2gFTvezKFbVG2PqZcoYWx2Jpy9pdld3/syIu7D3ngfvsnipkMSwNz3QTaQCONWCT1SIU/gRnmvLU7OIn",
-	"gGfwPLon19LGc5EwPZ3+AxANwzwsP8MeOVk9MEpJikV3kZd1V1XOXSdpCluDvj/hRvhwJIoajmdu57+5",
-	"h03nDuLeN90/AHyXbhMUQSsffw8n3Ak2AiqZPLvh+UYzCmvm1tFUpgK9TDnbaAYbXy5LJpUPcPlV/iEg",
-	"c4s/BFoN8EBAFQJlN6sr5YD5iAAMQ6IkmbWbw+2YgCSennpxveYSNohmNfkZYOZ/VblNH++mdYRwhSIT",
-	"1iZXhTB3UDXJj6bh/wDULIPlAdi5BY5Hsh+yDWUt0pHH1ZRTXuU35DLZkiKh0tNpntnqxNGYhFHUCdyU",
-	"+xipc9JUGPNJZSzoTmuRpjAIGVMnYAUNhWovFYLyUay7zqS1QgXOZxSqh6ntrJ2r3+Q2UmIdqi0ThYDo",
-	"VR705XFbU8RBVSfP2USEKlfJO35rJR2zUMXGFXNqohOJVn6onDrrAlNTjP5awyarZCYsK5l7r09//nLx",
-	"5vyni+++v/ry4n9dnV1GHfLQUfqBEk+cH66smLJ2VGwiciZa2Y8YKnIk1uxAOvJJka7ZEO5kLtqZB1p2",
-	"xl0B/fhUPGbU8krr11xtfNbzt3o8uBVd9Lw2WRx5EjViw2qJN5Ongky1M1gpWXy3Irediz3o94t5liJj",
-	"g0Xf/H242eGwFL6/0rpi7Jh92l0ZPI8YGcwh0l4ZoJSEVZJ3ZdJhC54I8pNnRWI7V6Gqp+RHlItjfPAH",
-	"42DKulupROtD1Yi/22jp5+7mJQR3oma14KCcC9+tJOzfa5JiRG0il1V/z0ngaZ+F/m0U9kHxlZ3rTP76",
-	"zfkAK5wC7ho1ly2F1ckKyg9TTNwuZSYQGSxfLDHvRiuxV98vsjaD8hwuqa7HLuVMAXpQwv/jeRdLPu8P",
-	"tZPeTVd1uDwOaRUArZLT2gVFSgIqh5sDV5ADnJh5QP6ABKWzzvJEQpdwX9cP8plP312EyhGxYetMU1Ji",
-	"Jm70NWX7VQjt48eP3dMSJLZLFNA+KZ5AwwogIWArKyNYO3oheCYyUF24YblbEq5SZhQP4+ywP6gUVbRo",
-	"EIjIdPEfYcvfUNiq5KxvJZ4jWeQZq69FIvkVPvON5JFP1V3AXF3rJtuKIKMe4nJCy9PjtE30celrMMhn",
-	"b7ZGPWLseFSmg/xIDI/E8Ej7yKERDo8fRQboRXVARIGPGxvGsc7BCOtSkUjkfLg67z5n7R8u376BWfBj",
-	"gKj2fDg6Zr//7XlvQOofJuexPPh8pmKdSDWLQtWe/SqXAZtkAfu///v/dMZFwCcRsU4wv5c5HGI0im05",
-	"2QdH25lfp+hpy5faJqHIS9uoKFOrLbR2qSj+QooKnjwXSq8s8OIqFfmZ9xBNfo24YYyp5tk1PEkkbJSn",
-	"7yhJWQJtoDVSv8m3SlBszqV/tAKfUy6dj98hfx0CHx3xED9CZbVW6bavFKB2plKm+m9byYiIJu53Fx48",
-	"7g86nnfSCZyyUg4GVTf01GXB1aEZtBxnS1rjT/k2An/2z/kIPfmriFEH+F7w1M4fCOxTRAbxpJxPWoW2",
-	"p/8tfNPXEQWdItAtUjv/NQpYhAZO/gN++jXCM6vVAs6ir1twOJ5s4BQFJPD7u8HgttJ0eM8ZHnh6RZLk",
-	"cPTMEwVLdLxaCGV7LIJVIqfFTqVLdr+WKmF66p8PVTtq5Hbhqt8/iOFp/EtEnRMWeU5cmxUMO8rsUrHY",
-	"mtGzaZqxyG/y8xKveACNrFFxLqikHO+ooufDykG2yMfXh9R3cV6Qt0tJybV/ygO8R+mJ3+MfrfSxYmH2",
-	"yZ0SL/uaH5NnGd/A50K8/tZkBRU3e4L1sFjV54okQRqi2e3RqQr+h0vrrSvYRb5XeYICPgAiosr1sZZm",
-	"wW+pEHV0fByUylL7DcXBuXawzSvNXGeWOW0HiKeBkE4KzwJWoN4IeDSHXRUwO2t7ioN7HWv72LWFx0CW",
-	"leIf4GM13T0KQhWViyyI11WyB+CrrSQ5mqtJ8cEp96TBwGilbXeqVyqBDwth5zrpwneuNgU3UjLgcdom",
-	"vzk+WInj4IYr0S03eEeIAp4vPMLFp9ojZU9UqKKddQHwbHN6csQ0WPE+tzQK2DITU3nr0rlD1cxyo1oh",
-	"9/0qvfZJHa/ZInIHdwmh997L/UAxRFzWja0J5FK6hfNBbpBkxbakjmUWr5paIWBCvfPJuofYJBP8WmRj",
-	"FumlUJGrHi5FP3JLEN2f8Hc7Z9IzzYzNOLYa8LYiYEInYNGcp9NueU7ibQLTQPTKF9s7bYDyQlpBC0aA",
-	"xutHV5WD/LFt/gbr7uPfl/DQJV1chSf6bTToI/TVPVWSIAe+31EjfgAqYqjhGxCE4iO5OVEUnRcpkL38",
-	"/qYrhX5fw2wmZzOy+CcbkDwxB8GTbsBiRsFv5nwpGnUIV7F7F2SLI71CiRq0ZNKMgEVsC30SCWtHeKSL",
-	"JCrUZKr27lSZ/cF0EA8nx/x58kwcTUf8cHIQD5OB6E+P+fPJs7gJLahS/bedcFQoZ/KUKR9byeMl8FBU",
-	"2wdfLp86ryQRQjNGWtOkdoG493dHWRMu2cLNFQAQFjJNpXNXMiNVTDmAH5S8ZWKp43llQ4Nnx6NnBwfH",
-	"/eP+6ChoTXW24JYk8tFhq7FbRRl1sewA4YR7Dui+78bbVw4lHoC7H302MgHeJTn3dmLbzlS6J6ZU8OpK",
-	"VqsXlDgUdAMukjvnIxz8uetiC92LJOp43cQ/gv6YPFGkOEZ13QdqZA7ZdsPRZqtGFkDCOo7Ygi8bkHcq",
-	"06qahC6qN9Sz4cx9+bXhfrEIew+hfzANKOSMVxxfOlj5Bnbi058x9PTekfw3MESXfZ47O1wCkmHJKuOT",
-	"dOPjeaBNetG5jXaOBzVjCmiYnmhn/EYU65y4aH8eFyxZUjL54/xLJg1c5DRd841hYrG0m5Oc1/sa1pm8",
-	"qUCCI5fdiCqyfirbPFvLLvjtBf3Y37ZzCJ47txUB2pZNffhcFqmE1m7Widap4Jj8aVZx7JSmxokpqRW7",
-	"Y0RhC2YJWxG6geFqh/1+2b0AP1cFOX6zV467PRDkgxwt8lPvxONSS5IHq3zEZJzNUERmsQaUAtAC00iJ",
-	"2+VVEvdlnqdqQ24qagIgbjFZD1sHtAkOAVOrxQS0THcfAaPjoQKON9/psQtKbNHZmmdYNaJLaJbz4lIv",
-	"HVjUtR7wKxhmliJNReJrNwplxXtGfUoNENJ3+okJlXDeTnTgsrafiRt2dNidSMumqebWdLBspSZeTaiw",
-	"HRHuwhAnx5UAwtdCLE2AGQKUBWC8AuKqiw/7/VDBzzz38blTU7ODcahC1XVoaVibvvU9EbTusMXKYEaD",
-	"cyPTXFEYrl497/ejLv51fn4ehYoxYWK+FPkQUIJBEnFmVlmmZ9wKtuQyY+1qHwc00GD8h38/Pz9/xaQy",
-	"VvCkc4Lr9Pv9Psbkp1KJE9htZZN+Mdf5yeWkc+URoLYWQAyW8qWcHZyRu9ul2ebAIsUtj21Kmf6Ed06m",
-	"lq8McyJYfvNWj/0Gfv/vQe/Z8bOj44PBweHzo+HBYPRMHPSfF/spXRjCjnKtfUuwTkDBE6a06v4qMu13",
-	"iAiAZYJTjCNbzfoBTIBpIpqC0ImcSVuq1qLNIrawtlOkDJuIjVYJ+/2/h/81OoApzCqeA1Ye9/vPBsfH",
-	"w9Hhs8P+8fEBhhzkgqcGgIAr4NSDESw/eIZj5UzJqYy5sm75To9Fg14fzOPB2ZDK2aNuP8KklWsgYUdC",
-	"J+782cYf8gd+wy+RA4C2BGTYIxSV002EyTXCAEp4DbQHM2AMKdVqBrhRkJjDbbpn4ASUUUPoYTDLQcF9",
-	"cMsW2lg2GgxZIsSyB6Rxlbdko/tpo2R8QMEXVS/4ii9HTlNpKyrPk11FXqFqHw4OSlhR9ww4zeW2O9Pd",
-	"XDIkGDB7z9evhTEcS5jyB7pysdQZsnnXBcs938KuVvPWuFXhVr5/VU1ZukOMPIoi5ImkYmLkKuujqD4B",
-	"2PXxPF+KiFGXkxdDJS2VgaA4wOyPdjlYTQ3kGjo3kMQHVYYQAMfLxNcl8jTFQknFrEjTPHWS+pEUpRf1",
-	"2340DYwgY1jBi+wqU07JzDEZbQWH91pRq0n8WDUoP7X6gx9eDf/87Or45x8PXz//z6O/vDh4M3o/eDk8",
-	"b92pptU1s2/XoOAXcmjy1CUR+q4jf0etqokKyj6ah9MApRRy42MZiIi+yI61c57zThs7y8Tln3+iIQEz",
-	"c55RzR5PUz/SdJrCjjz5SVjfdbG6hzPSXaoyKgmIXQNyREXlH24VFuKbqIIQ/eDO7ptw7iVF+BoXL+ci",
-	"lw2ewmEw3LtAtqvv6FlRntS0DmtHuLmIUVSK9au4vkv312kijD2dCdcrc3vh7/WaURdIQFV8PN8B0RgY",
-	"QPANwFsqn+7F2n1iiUqrmkfpoDdqBAQJv20r1wPFX0DDtoMKejTh9wdnZD8UseVMiaRLHXhAXPJrocrG",
-	"v8sEUmmTcbtoDALCvMiGQUnAZ6Kg3NuWpgSwbqUC8IT/T/epF+tFM+NsXtHnAGJXunx5s5rU/Wzw4JfD",
-	"YePcCz4Tew60lLFdZaJKWq25tUszfvq0tPmnPOG9ZXPgf7f/MF8HHrk33E4Tzn7SNyLl8X62KZs4JHqO",
-	"4lUm7eYSU6OITS7lFWwI21tistO5dwNm119cxJirRC+ILlvbCQCUx9y1uusymnMpHbDo1OUGcupG4POp",
-	"mqaOglABS5jw+Jq5lqwcNBHUVzmuI+NSui31DWCubQAattQPoVbagqnTaMuBbn75/Wl3ODoCMM8LXTKf",
-	"VOKKoMCGqh1JjHHhTXW83jIRsfad65CBwGXC6tEJy8RC30jHbFKpRKgoqQ3FiHNkYsfifI+ZIOO9YPB8",
-	"KSk3Tol15JsdAEagVkJ5bcAFEZYFMgCGAurR9wD4hkv94eNZq5FNgJ7kMdBdHrZt42bXJdIN4rPuAtlk",
-	"E6r8+spHwqcitswkCAHQaeCmUx3zFC7unidz+3up9bXcQV3+CDE+g/4PV03/Rtza3l8xwa3HPuJNkiFL",
-	"qfw8CVUiloh3WrEiof7y7PLy4u2bL+dv378+vYrGeH1dvrJzdnMIOJJ/7vnAJ502YNGXL5dAcqK765kT",
-	"xhW6KbINats/fDwLWMTT2ZglMoMphIrH7HQ4Ovru5WvK5GdwHXCSmxEsD7P+1dyxduMDJzRzqGDqly9e",
-	"dr+/HA2GEQNNw69GttW12OSth3NyceDFKAhQiuGp7fTYy/lKXYvE/WxYOyIkgecIR8gs3fp2EAWs1+t1",
-	"/GUYIxYTbHImFdNZAqT90k3q78urn3y5fGJKtwK/UTvnMUF3sbTOjUPF7mid8olxdqVghG8sT0i1lFyB",
-	"nhAeKmyt4I88EUYmgsVwUoPJfIDNishHWWbXwKMQUHnLMOfKMgGazphlyj7iE/XamHIlh0e8y6u378/+",
-	"wz8adciwcdsh5oaqzZL/sqrRsPfolHox07iiF/MOzCyIjy/lj2JD5qhUU+2TWHlcNmZzSl9wqSyXCtSY",
-	"oLXK0pLsnEk7X01QdPrniz+kMSthWluJmQUPwTbk2DGjTM8gbcjwiN69vbxiT/NZsdtPgQ6hKlcwBiwT",
-	"Rqc3jpGTZVjBozzrnBb2HgfUncBArfXuBjQgfbIIqAbOGELD6bfQ2zNha8y8GYV4/zUKVbMxlcgE/SFn",
-	"qCRTE69CULgmQ9gNochEi3YlFkeh8tlprpGeEhS+Ze3IZcBFnR6jxXw0Ne8rhGUVlXiXb4XSrmmVzs5G",
-	"1YbiHNgvfDB8zly78FDV+4UHbOZ6yiclv0spq4e6oLtQrzvWE4NpHi4pLvC/+gAGJlCSgyvVMxTI5FYg",
-	"VzZSHEenmgjVVKxziNbar3jPV2MTlnK8r81DVbQAz0OzvKFbD3Z9OSn1aGGppPIVseiMPdex4tb1eMEu",
-	"UhXolxCj3gHq567PLb7aLEX3LZ11zJQ2Sk6nUY+dsiVHZs6tbyBl2HdnVzkIvj87fVUAf82L/F6O6XUn",
-	"DrCH/RHtnPhS7jiiTCO8sOg0TfUa9nuukX6U7WLmsOALM2aU/J0w2Co5H30DqQIj8ga6JRQGy5Hmp8fN",
-	"U5iHeEfE2lGcCW4Fesde4gOY/E8Zy6FytLpZki6ynflAgsD1M0bzNfL5g+ih1CxvSIOkOheZCGDn8TX7",
-	"05+8ziT+9CdiFNzg2xLq/NnqUEWFyhb5FIJca2LdbsbXFd1JKpYIdGwCHCil3FDxCna0clIxz9BwHXap",
-	"51i5K68THTtVmFA5MSOtEemUxEgqY+EcjY75gyGaSWE52PHoBZGzOdbAIfkknVJyX87PW0HrRmSGmPyg",
-	"1+/10Z5fCgU/jlsHvX7vwDlH0VQpGDt21NOm8aUtTTzdw7ztTgNGRknkdwI2WUnX77py3TlDq0qOXBT4",
-	"gtStDAOK/RTCQdpKms1VjjSe2ob9PtMqzjOoQrXtgSXkHfaH9OQdMesxst5Q7WrcYVK99pZTyetIbd0A",
-	"PFMuU6lmoWqPbm9dtW++lquxhRP5ywQgo1uqbTYqphAfVtzqDHBosYARCamvRcgbSxjr7YB8Uk+PnSpa",
-	"0/Mnr4AirDIEBPbPoSaOmL40ZQ1RHj9L+xDPQgIJHWu+iZKvEQbmnJIPhhrdKdcHVAOqgC23TPkmZyKe",
-	"7UqDm7Fa57ELd7vxtdLrVCQzUIaLfXfIHOXKawylBLsz2iyoNS4QSS9LsToTLrjpupz6KA4xYgr9itQI",
-	"rJvOe4mRyKJDF95lnfn0hl1N20EGEadnDVHDvOd73vqF+vod9vs+xXK747uzfymMGBTHL3dNq4RnULg3",
-	"xWfcYoMDHxjNC1AYr1etYCS6oWCHIqt+phFeHYayuGqILLS5MyE2epXLJSLEpciKdrFBqErvusFyDnqv",
-	"krAomun1OduvmcF6dN/nGPgHGl70AhtDsWNua73I27AyMqJKbGTs4xpbFdd3vJCG3C7tbToMQlVG3OYX",
-	"1mDJ5ElJz6kufC02xBErr5/xr57ZmcV7kgdo8nfThIo2nfdAr3Xj9lh4zO7IG3ZwqVT5gkY0ur310Jhm",
-	"XrUrGjS7rbiTgdGbwxSR52Pj2722CpGD2hvF2pwV5c0Apq0SZ1cOjhhQqcsuvYSMNMlhv4/3NcR7Ohwe",
-	"5wIGVMMNi2o1y2CMN1QhR3RbUa2uOPLU5m85N8aoK6m70GPPASrwRd0hJ5OLBPQGbSwynlb1lVSfmlPJ",
-	"ikee1l5Z9fVznjL2QiebO+osm+orKQy2L/tlsnKpL+XwdyuovkIFp/IJOZWCS0yw+TQIhsHBZ2xhRm7Z",
-	"3avSAyfOhI3ndY8jzEicuprOWNmPy8XYuaHffJBwGLTQzYL3orPky2B44CorycfcXAlUc6w9MU5zN84Z",
-	"ohts2uomr8q/u8FPdm/Y5Wjev+SzkmO1o+5zmXcy9klKPfYWBHTR+79844WrHUz4+lumhv3+A/GvaCTW",
-	"VJRpKG/DyeAnYPC4LtsyMSeslARtnCe7bN94i7BdKY6p8zL3grUtqefSHqq3RRNXukCW7ynPCrhP1ByD",
-	"5Pvi2Hl0moLGD798lxnRcPt3pzv8K/Z6ABgM+8MHouiu1M2rsl1QqP5Fkx6QF2uS04XiX265n+PvSSmf",
-	"L08EARvSDQMsxgqEOk42d9w6qdos7gB/DE8/FzmsFI/+g5hZS2G+Az939kvklnTQtksn1msV+J6MoXJm",
-	"XOfkzgTnshVUvrBS16KdRtq/bE8UuItDYuVNw3KW/7T0VkEcMtg/pNIyBQcd7B9UvPwKRzzfP6LW7BmH",
-	"He8ftuM9SzB8cI991l+YgONG9wFKQ8MMGDwcPnTP7uU0OPgeB673iIJxB4N7w7exBfzXoDW6D/ZUXyOC",
-	"o+4B44Z2x+X4PmrQtWDpp89fg98qsWH6pkgA+PT56+cyX33nnEK5me5z1KopJa2gZfkMxTg551C99SX9",
-	"cJaZaNRzC8dX8eZRZ8chL19i4ng8F/F1YWiKFKPFoYrQP513DmCyeN0VSyVaS5Ic2oXq40qVMTu00sS9",
-	"U/NtV1pqHPcOesMOlZljJaLx+bqhiuJVlrLuhUuyXc+EZd2uWcpkh8nznbDfO8j8Yb1RX2/3IqsAsCzu",
-	"fM0ijHqAnHJNIXYpzpXr+v9JOFXsr+DxT/JGFIWxJXQl3HH4Sp0m7omuQtWbqGLzf6xZrnUpdB27KcEA",
-	"havvUDjqlxKMWVvphpaszrcJ84bKaRvTVZpuToolAoYOJ2lNOTux6LmUN0cMFb3DxJHxRKf2gV3NAzDq",
-	"8/j0u7dvf/ry+uLNl/P3Z2eu1yAm2pZ6KBadGUnZ6JDz23lZeGq062LgQrTVGuVxzT27tPPA5/DxmXDu",
-	"5MJpi9lU/mUipT6RPgOPtcXuVMciOFQ44WvVzj12WsxFs5eaTFwLFwyg5FFqjbUZY6yYSgBIfYPBpX4V",
-	"cNfS+m2YMndz7U8eyNxcVDZU92ZuOzjVe6KJP8yoylmhBV3i7EE5JJCnZHp9HTRVekMN0ytLGfU5R8vL",
-	"1Yvq7ryYu5Jr288TXwfDcooq6fDbGaQHvVGpyNsVclOOHU9qr8293GYARf9S53sLqk1LMR/lDx6kXz6H",
-	"y/3cPki/6Rj3N1HybgQN3P9yB+OjVnr/EipURYi8r7ZXaJQiODy7EfkbjbeT07IbX0mEf7t0cx/RzhNm",
-	"nqJH063QWIKM4aVKdXFe/1YKNBZpPqSagcJXnewdKTROt0FhvuCKY5kSx7IenrAJT7mKgTcVE7pjf/38",
-	"9f8FAAD//w==",
+	"3L3rchs5liD8Kgh+E2GyJ0mTlChbVEx8q7KlKlWXyx5LnuqdyhonyARJtJIAO5EUxa5wxD7N9u95hX6U",
+	"fZKNcw6ARCaTouRS93b0j6qwpMTt4Nxv+LU11cuVVkIVpjX+tbUQPBU5/vMjL8QPcikL/B/8JhVmmstV",
+	"IbVqjVsfxZ/WwhSGCT5dMJkKVchiy5Yc/rsVbCVytpEq1RvWTnK9LkQvd1P2cjs46fRidS1UwbTKtmyz",
+	"EIoVC8GMKAqp5gb+wTiDgSzDkbFqRS1xz5erTLTGg34/apnpQiw57HAplVyul63xIGoV25VojVtSFWIu",
+	"8taXL1F5pI9iyaWSav7AsYqFNA3HyuV8UTClNz0W7FsWi+o2w00eDxv32D+0RyMawH4tplqlhq1VITP2",
+	"p7UuOMtFsc6VGTOtGGfHw9PI/hlAqcR9wSy8mTSx4lmmNyJlbfGnNc9YoVnyURT5tns+K0SedM6YLhYi",
+	"30gjgmk2C53Zw9Esd1xmfJIJxudcqoehUb20o1dPuTPYGu5sPywKzTZcFmwiZjoXAI58K9W8cgmjR6/5",
+	"JWqteM6XorCUcJWK5UoXQk23vxfb3W2847fCME7rMsNnose+FUogADhTYgP3If+0FuxWbNlM50QzegWf",
+	"SK1i1Ra9eY9x9unT1Vt2d9xhXKXMCJUSNfAlDS2JxJ2RFQte4Aex8vOdsUzwO8FkwfS6YHLGtnrNUs2U",
+	"Lmhkj/1ebA2biEzDHBqXWRuRx0rn7PzDFSv0LdIizC4QyAux7LFLnbPhMVvodW7YLNdLHDmTufFIFiuL",
+	"ALdiO67uH//gf5OkvOAJmwukNjcLV2YD+0C0Qjis1pNMmoUwsP8FHFqJDWtL4D13gHUyZdKwVOTyTqR+",
+	"V7G6FduIGc2ulJoD9m/0OktZKtL1KpNTuB0J6203fNs5o80h6rudySJWuLvj4fCMbRYyE7vHhaWlYqtc",
+	"z3NhTMSO+6c9NgCgDkejWN1JI4FMzq/fXF2x6YLnfAqYRUQhAYGI67ailuJLwMUA4bqAcRXU5fc/CDUv",
+	"Fq3xcDSKAJXdzwNA3KIQOcz5Xz/H8f1w0I3j+1cXv/zrv7Q8ppsiB86HiJ4Ls9LKCMTzb3hquR/8NNWq",
+	"EAr/yVcEL6nVy1WuJ5lY/usfDeD+r47AcIIJT7sy2PstUYtZL5c837bGrXO25NlM50uRstohmQfCHc/W",
+	"gqis4DJrjVs3C+GhnWrCA7bkxZSQCdAVdguA7dl56tOPGR0bx6sX4fBczNcZz5m4X8EFSq1YvAO+uNXD",
+	"2zIFV1OA4jpXY5RqfCXHdnPjbz9cXh7959s//Hh58v3Jh+P/eH/+fnTz7tXo7QncYcGLtWmNj0FmFbLI",
+	"8KrVHc9k6o5X3lJlfgv0saSvu+5ruMKlNEaqeRdQtgpth8WG2W8OAnei020ThAn9kJ/muQau+HMwwyoH",
+	"zlNsWdyCFeNWdcmVBt6at8atl7jHL7/8YwJyrW6V3qiuO04NdRWzHzB/3jbABmE25QogBtqK46Sdvz20",
+	"kWEjtNfKrFcrnRcirUIcPvkHhfiXkK39Sy5mrXHr/3tZ6qMv6a/m5QeagoZURW8ITuTDuAhJHQSvJOB+",
+	"f/3+x6gG61glH2GXluclrG1xlumcqXWWWTEQ7Vx8J2ILnaWG8VjhFdckTC5mayNgGlOAQjJdcDUHjcsI",
+	"wSqL9nCFs1gldNU//9Kzl5cwEAYkGJdiORF5J4IZuWNwQGOOmYIs+RK1LnU+kWkq1Ffy72mujenqXM6l",
+	"qjPuSa43RuQe2ihluSJ5aYc0IfybYE432DCeC7wIp4tamS2NneoZme1RibFNe7GXlR5A3wpongd3S5ga",
+	"UGKKAJUbgMvatAUjC1Hfe6cHt19VU6/UZQamyleiQk2Md6Xqzvx8JV7c7GhDVsWTBhW+BSeCI6VOpGwr",
+	"ikY0Oa9PIHYUhLh1Mjs9GZzOZt3Xk9cn3eN0MOhOjodpt9+f9o9n09OT49mM+KEpZJaFalmPoSHBOFgS",
+	"oPbBztyuzizw4QPU90C1pD8+IyKeBqyzPBqCSSoQGYc46N4reS583LkCUtNrF5GgUl7X4h3QYzURwENX",
+	"uZ4KY0TaYz9arX3Djdfl0+qFVCzQWBky7Mb1e9lRvl+4e2JtnUdg6ciCzbjMROrNkNH9fUTbESmq6nC7",
+	"q4xPRYd08NDpUW5jHyTt1y8DwxSBWSW/jwKZyvMQX+4nq1IemlTcWJDAN6ERg8rWPh3kq4kL1uNZLni6",
+	"DVbkLJWzmciBkVXUG/irJJ9Oxk1R2o5tci0M+8OT7mDQHb6+GQzH/f643//PTo99MtZy9hYz/WTnfj6q",
+	"HA73U6UF+9Oo0g56LvVGmgb6gzuAVaK94I3stcTK0/RCG0+sdFlmL2m+DVwFlo4cSx/bm/DOBqaQrvxt",
+	"WV3kCpQYxbML0Gu+lg7sHDu6yHpOLDvTc2Tk8G9Cb1CFQTsKpalMm0UOaPTifiWmhUgZ6l9MT6frPBfp",
+	"syHYqKox03mYEfmdyGnNg3qzhcEzMfndQ/fYTQA+0Mykc8LiLjM9jxqhilrHB77NNE9vtP6B53PxlTe9",
+	"olm6hdbdzM1TuXJgJhq2Q67kJb//Rqfbb7aFMI8ztKRhODOcgis2PBkOjo/ZBCZ4PnYyCLRNCxlWaE0r",
+	"H7jpXRg8n43UBIFkF5LJGIVjKqYZz0GEJm/oLrvkY0IxD1av8q44jSJXGgYiwTrRkgtEsHGsBv1+F9BB",
+	"qrVIQqQiqW3we70uWDLo99kb9yV67dCFN80kyBTgMYwsbJUyWZAttATjCm+QToQsAT3UPEdfIKJ2rKyK",
+	"MIXfCsPgUEpMATxjNs20EclZuLc5mIla4YngiFylsUqlmfIcf94sOKnrdnOkbKKXNLKyaqKBYFJWyKWg",
+	"8Xyp16rAg3E3cLI2WxwHswLg8ZqspiO9apNzkOexwjNylgsjCjb1ZzgDUMB2rDO0wECFiVUbmH2pzK2N",
+	"yCP8F3L6aRlkcfqcUHci0ysRMW7QKIlV4b2nnR38kfQHwKALWJpQyPJ/a+B+h9rSpRRZan4jj7CU2CUF",
+	"rDvDOfdzDEf88DlxjpNj9nv5zUFukUmFd+YMbVoIGWN4/JPR6OjkufnH0aDkHx+DA5TbeCw3OQSt5/e/",
+	"7IFboecC9dFGAMaK6Lf98fINOxm9HrG//mXU6bHz4N4G7J38hlgMmrtsskV0/e7m5oOlWbA6KPZj4cCM",
+	"EGDHOUUIFH6puoW4L9jx0YBcMTDJx4vzt+8uOlWsvZFLodfFb0TUopylqrcjmVsWhRdqMr3Jto90GEri",
+	"hDQeZbVcCmdOBRL6GU3X17tY6Q73OCx0Xz8/1jXBJNCKCT1ekHhym45VO/n4/tPNxfmHq8+AAJ9vrt5d",
+	"vP90k0TsqM8MIFgqZnydFRGbAt8OwkrMFDwvmJ4BQ/b76OzRpc8qOtOSb9kEflwJXoB8RbQ/HQz67K9/",
+	"GYx6o95pJzpkfpO+VvL/WElDYiy11nQgPCxeX4v8Tk7FpzJs+5W4nUpz2830ZhepzUrr7IVh8AWG4/RG",
+	"sUKjXJvlQnTNik8FSq/8TuzFdX9hbh4leJ5t2WydZWOmNJoZJOn0TpSHTbkCAKPbNfUxcrEGXRfGEBtP",
+	"RSbvRF46ITJeiPysBvj63C7Ai6FGH0J8TlMhUB5RoNLW8egH6AyB38UPgVyAbYIu2eQ0sEqOdWAbtuRq",
+	"W1ITMmNuSIvYHrglAAXMg0rSwzOx9tHRaHR8fDTsnBF+esPUugiBQCv38bcB7PsSNA+DNIAhpgQQRXfJ",
+	"uVQFq/P+YyAmF3y6AAqLPGsHTHWyyytqjbB1M3mGNp2KVRFqd1V2/4+KuLB3zwMP2T1VyGJYGr7pptIA",
+	"HGvAJqtFKPwTnGnGM7OPnwCewffontzIYroQKdOz2d8B0TDMw/wZDsjJ6oFRSlIsuou8rLuucu46SVPY",
+	"GvT9CTfChSNR1HA8c9v/zX5sOg8Q96Hp/g7gu7aboAhaePwDnHAv2AioZPLsh+ePmlFY01tHM5kJ9DJ5",
+	"ttEMNr5aBSaVC3C5Vf4uILOLPwVaDfBAQC3W+JcuiPEqhF6i8/fPQT6M9fXDXa0Ma19ffXtz8fFdp6L7",
+	"oOed4hVsJpU0i/0k60CDVGs3gvrE+OEZI/JMKgHDMBI710xkRmwWIhd/I6CH+zsE7QpQEcyl3N4vUYJU",
+	"Oxd4gWHI+0g12C9I9kxAioWeOa1owyUeYqZz686Bmf9Z1SP68WGWihCuML6UtckjJMwDzJPEdNPwvwMH",
+	"CMHyBCawA45nMtPyLSWH0pHH1cxeXmXr5JnaEdax0rOZTyC2Un9MMj/pRHbKQ/LK+sIq8u+sMhZU1I3I",
+	"MhiE/L8TsZKGYnWQCkHHK9fd5LIohIqsay5WT7OOWNtbOeSdU2ITqx1LkIDoNEt0mfKiZu+ARUQOyomI",
+	"lbd8Om5rgSpfarwVPgsmtkRnSqys1WDjfzMMsheGTdbpXBQssKrfnf/h89WPlz9cffvdzedv/ufNxXXS",
+	"IUcoZXko8cK6O0P9n7WTchOJtYRDd22syF9bM7fpyGdlVmxDVJnZoLKPZ+0NbwP6YRJvYkVdEiueGe2d",
+	"1qP+EUsqzDxhGuRVKAxBY5iI+RqvGSTjcwabb7R+x9XWJat/raOKF6KLDvMmQ9HnviN2rVd40172zrT1",
+	"M1CO/wPCfCeFftDvl/OsRM4Gy77523DH42GQdXGjdcVGNYeU8hA8zxjQ9RBprw1QXsoqOdcy7bAlTwWF",
+	"N/KyHoGrWNUrKRJKoTIuZofhS1XYW6kkWcSqkR520dLN3fWVHw+iZrVOJCxh6FbqLB41STmiNpEthnjk",
+	"JPC1Kx74Ogr7pPi6WOhc/vmr0zjWOAXcNWpCO3aGlT2U1qeYuF/JXCAyFHy5wnQprcRBM61Mto3COWwu",
+	"ZI9dy7kC9KA6jedzCgehik+1kz5MV3W4PA9plQCtktPGxrICgefhZsEVeYCTcIjIjZOitNe5z/+0dRJ1",
+	"fcPPfP7hKlaWiA3b5JpySXNxp28pSbNCaD/99FP3PIDEbmUJmpXlF2gPAyQEbGVtBGsn3wieixxUIW6Y",
+	"9ybDVcqcwpicHfcHlVqYFg0CkZst/y1uuRuKW5VSg516ASQLn2j8TqSS3+A3X0kefqruEubqFnayncA/",
+	"6jU2lTecHqdtoo9rVzpDoRazM+oZQ/6jkA78kRgeieGRDpFDIxyeP/gP0EvqgEgiF+43jGN5ihGFzSAj",
+	"kfPp5rL7mrW/v37/I8yCP0aIaq+Ho1P217+87g1IncScSuZzBi7UVKdSzZNYted/lquITfKI/Z//9b87",
+	"4zJOl4qpTjEtm1kcYjSK7cRGBie7CXvn6CD1S+2SUOKkbVJWF9YW2tgMInchZeGVT2HT6wJ4cZWK3MwH",
+	"iMZfI24YQ+E+KYqnqYSN8uwD5ZZLoA20buo3+V4JCqnarJ1W5EoBpA3NWOSvQ+AnSzzEj1D5rRUoHqrg",
+	"qJ0pKDD4dSeHFNHE/t1GdU/7g47jnXQCq6yEMbzqhl7a5MU6NKOW5Wxpa/yz30bkzv6LH6EnfxRT1AG+",
+	"EzwrFk8E9jkig3gRpgFXoe3ofwff9G1CscIEdIusWPw5iViChoT/gzUr8MxqvYSz6NsWHI6nWzhFCQn8",
+	"/cNgsFtpOrzjDE88vSJJcjx65YiCpXq6XgpV9FgCqyRWi51JW6NwK1XK9Mx9H6t20sjt4nW/fzSFr/Ff",
+	"IumcscRx4tqsYChSQp6aip0ZHZumGcu0NDcv8Yon0MgGFeeSSsIwVRU9n1bFs0M+rqynvovLkrxtJpHX",
+	"/il98xEVQ26Pv7VAqxBLc0juBLzsiz8mz3O+hZ9L8fprkxVU3uwZljFjMaatbQVpiGa8Q6cq+J8urXeu",
+	"YB/53vi8EvwARESV62MJ1JLfU/3w6PQ0CqqJ+w013V472OWVZqHzglltB4ingZDOSk8FFg7fCfjUw64K",
+	"mL0lWeXBnY61e+zawmMgy0rNFvCxmu6eRLFKwtoY4nWVpA/41U5uI83VpPjglAeyl2C00kV3ptcqhR+W",
+	"oljotAu/syVFuJHAgMdpm8Id+GEl/IYbrgQl7eA9kSX4vvQwlz/VPgk9W7FK9pZzwLfNWeW0jarfqV0V",
+	"KVgi3mEarH2XOpxEbJWLmby32fqxambNSa1O/3GFfIekk9OAkQiih4TVR+ddf6K4Im5sx9YEd5BNY32f",
+	"WyRtsSvRpzKfrps6XWC9hPUF24/YJBf8VuRjluiVUIkNhgVRF28xotsV/t32zHyumSlyjpErZ1MCxnQi",
+	"lix4NuuGcxIPFJjlo9eul4LVGijtpxW1YARoxm50VYnwn+3yQUsRh1i9iy1e0/W5IMrBYfBRMMZzXXeA",
+	"Bo2HfvVIpSfy1+Z21IhZgMQYHPkK1KKIjjdYym4EZW5sz9/8bK3QU21Ykcv5nHwKky3ItikH0ZZtwSZH",
+	"1cIs+Eo0aim2lPshyJZHeosyO2rJtBl1y2gcej1S1k7wSFdpUiri1AagUxUnR7PBdDg55a/TV+JkNuLH",
+	"k6PpMB2I/uyUv568mjYhFLUw+HUvHBVKMp9L56JBPsIDHyW1ffDV6qX1exIJNeNyYZoUO1Ao3N1ROo3N",
+	"wrFzRQCEpcwyaR2izEjny/+k5D0TKz1dVDY0eHU6enV0dNo/7Y9OotZM50tekMw/OW41tjEJURfrURBO",
+	"uOeI7vthvH1rUeIJuPuTS1MnwNvs995ebNubY/nCBJXQtpa5ekGpRUE74Cp9cD7CwT90bfSie5UmHaf9",
+	"uE/Q4+MziMpjVNd9os4X8LpmOBb5upEFkDowTdiSrxqQdyazqiKGTrAfqZnHhf3ll4b7xer8A4T+yTSg",
+	"kDWPcXxwsPAG9uLTv2Ow7KMl+a9giLYswbtTbGaaYek655Ns6yKQoK86obuLdpYHNWMK6LCOaOf8TpTr",
+	"nNn8BB/JDGw1mf52/iXTBi5ynm341jCxXBXbM8/rXXHzXN5VIMGRy25FFVl/Dq2qnWWX/P6K/tjftaQI",
+	"nnu3lQDahs4E+DkUqYTWdtaJ1pngmBVs1tOpVbcaJ6ZsZ2ybksQtmCVuJehohqsd9vuhAwP+XBXk+JuD",
+	"ctzugSAfebTwp96Lx0Gvmicri8RkrFVSxpKxOJhC5gLzi4nb+fKZxzLPc7UlRxh1hxD3mMWJPSXaBIeI",
+	"qfVyAvqpvY+I0fFQdceb7/TYFaXi6HzDcywn0gGaeV4cNFmCRW1PCreCYWYlskykrqinVFac79UlAQEh",
+	"fatfmFgJ609FFzFru5m4YSfH3Yks2CzTvDAdrGeqiVcTK+xThbswxMlxJYDwrRArE2FOA+UtGKeA2LLz",
+	"434/VvBn7r2I9tTUBWMcq1h1LVoa1qbfumYZWnfYcm0wB8M6qmmuJI7Xb1/3+0kX/3V5eZnEijFhpnwl",
+	"/BBQn0EScWbWea7nvBBsxWXO2tUGH2gCwvhP/3p5efkWE9YETztnuE6/3+9jFsFMKnEGu61s0i1mW4LZ",
+	"YgWuHALU1gKIwVKuxreDM3J7uzTbAlikuOfTIqMSEMI7K1PDK8MsDuZvvtBjt4G//veg9+r01cnp0eDo",
+	"+PXJ8GgweiWO+q/L/QQXhrCjJHzXK64TUXiGKa26fxa5djtEBMD60RlGqgvN+hFMgIktmsLcqZzLIijj",
+	"o80itrC2VaQMm4itVin7638P/2t0BFOY9XQBWHna778anJ4OR8evjvunp0cY1JBLnhkAAq6AUw9GsPzg",
+	"FY6VcyVncspVYZfv9Fgy6PXBAB9cDKnPQdLtJ5hmcwskbEnozJ4/37pDfs/v+DVyANCWgAx7hKJytk0w",
+	"HUgYQAmngfZgBoxSZVrNATdKErO4TfcMnIBygAg9DOZRKLgPXrClNgUbDYYsFWLVA9K48b366H7aKBmf",
+	"UAlIZS2uFNCS00wWFZXnxb7qv1i1jwdHAVbUfQpWc7nvznXXS4YUQ3If+eadMIZjbZv/oCuXK50jm7ft",
+	"0ez3LWx3tmiNWxVu5Rqb1ZSlB8TIsyhCjkgqJoZXWZ9F9YnYZiGnC78UEaMO0y1jJQuqD0JxgPkl7TAc",
+	"Tp0FG1p6kMQHVYYQAMfL1BWs8izDClrFCpFlPtmTGtWUNTn12342DYwgY1jJi4p1rqyS6TEZbQWL91pR",
+	"D1L8sWpQ/tzqD75/O/z3Vzenf/j98bvX/3Hyn98c/Tj6OHgzvGw9qKbVNbOv16DgL+Qy5ZlNe3TtaP6G",
+	"WlUTFdRcO08ng4odNG5o4ioVXNNUMDieTaNHPNwstiRNsHlFLrBenlyurplLCsai728x1zrIzMdCdFPw",
+	"LZMqVrhEY9QHhvqQa91I3pbdM3B5KzQx699tRfEl9dqknisca9ANVryexYpPsIGTP3c5F16DSF3uR3mJ",
+	"7gi9LV9mYyqdPbZRccxyFVk69nknsGYbALHVa7YUXDGbCPv/2xz7W7F1jS8sKuXCfRM55hEW+kfMZ5A1",
+	"kaAH2Hmxx6WS+E8StuCrlVAiPWMOEk0xZtfp5ah/MxyMB9jppRU4T1JeCAwZNG4IcWbvbg5i20Nb6R+P",
+	"+6PHb4Ww9JLLbJ2LpiAe4gyu61xJVDHa5mySY3LQncgpTylANSwzNZhGWmVW/ehQy+CQ8D2gdjbaSPqB",
+	"e/Yr6B7zn7lxgVKUQa7wmrW9uvFBm2Kei+t//4GGRMwseE513DzL3EjT2ZWUlQz9nYu3SSo+Wx/1ZZes",
+	"7xNUbQSfIabgYVy/3abNvTBlHrnN0+5ELEnFqlhg/EVnqTDF+VzY7sNWTUwFT38QRSFyQ/qi5wQzOYcL",
+	"wF3Fqt0Hxqa0AoUZRlrjy9tkLrpb8Nswk52s4Rof2WfYB5vZBdxFdUGbPh6RggtQS8oieoQr3A/fJk/B",
+	"StjCirIuGhcP601CF1HpYh0eXECa2x+oEHk/Ykx0VjyxMrlSHH794f37Hz6/u/rx8+XHiwuXyD5mX5Ge",
+	"j+RAmeNlrNAn7aMUdDPa9HrrRgsz+MPS5XNitjNXYlDH5BquWDJuQJZ8Xy/0i7JkuunCWNuSBaOUC9av",
+	"cq592FmnoN2Fv9MbRp2pQUvCz/0OSL1bcEIiVBSUy2Vm7T6JYaSvymaOeqNGjCK7a9fB6oDiMLlh21U6",
+	"a+Kvn6x/96mMVc6VSLvUFRAsNQ5SI/A72zRXlTX5VZeNGS4wL1oAYJ/iN0kUqmo0JYB1J8+Np/x/2J96",
+	"U71s1tmbV3QJ7qjB+eXNelIP8cCHn4+HjXMv+VwcONBKTot1Lqo8qrUoipUZv3wZbP4lT3lv1ZzVtj90",
+	"5deBTx4Nt/OUsx/0ncj49LDGLpuUcwxaTNe5LLbXmPdLQnElb2BD2HIbM3kvneaS33626VBcpXpJdNna",
+	"zW6jop9uobu2/McbiBFLzm3iO6cOSS5ZuGlqkIjAEiZ8estsm3gORjC6SjiuI6dBLQn1MmK2lRH6VKlH",
+	"U63cFuuM0I0IXPr6u/PucHQCYF6Ubgw/qcQVDeMGmLfEBA68qY4zmSdiql03XWQgcJmwenLGcrHUd069",
+	"B008VpSxjWqMjaHhKwp+j6Ra9QJJyVeSEr+V2CSuARNgBDJhStoGLoiwLJEBMBRQj34PgG+41O9/umg1",
+	"sgkw0R0G2stDkcDNvkukG8Rv7QWyyTZW/vrCI+FXCVvlkhRTSkDK9JRncHGPPJnd3xutb+Ue6nJHmOI3",
+	"6Hq3HX5+FPdF74+YvQ36G9wk+VBJsII+lYoV4p1WLBDbF9fXV+9//Hz5/uO785tkjNfX5etiwe6OAUf8",
+	"zz2X1UOnjVjy+fM1kJzo7vvmjHGFHvJ8i46e73+6iFjCs/mYpTKHKYSajtn5cHTy7Zt3VPbG4DrgJHcj",
+	"WB5m/aN5YO3GD85o5ljB1G++edP97no0GCYMVDa3WuSNVPccgicXC14MwAOlGJ4VnR57s1irW1Az8M+G",
+	"tRNCEviOcIQ8oju/HSQR6/V6HXcZxojlBBuvSsV0ngJpv7GTuvtyng++Wr0wwa3A3+iJiTFBd7kqbATB",
+	"WUbAT0jjobbrhNC+2qKgzEF0wvNYYbsnd+SJMDIVbAonNZipDtisiHxUwYoN8CgElG9jaqMoJkKvLZZQ",
+	"sJ/wi3ohaVj26BDv+ub9x4t/c58mHfKp2e0Qc0PVZsX/tK7RsAsmBO9D0LjyfYg9mFkSH1/J34steUKl",
+	"mmlXocGnoR/VU/qSS1VwqUCNiVrrPAtk51wWi/UERaf7vvyHNGYtTGun6qDkIfg0CnbxCukZpA05KpIP",
+	"769v2Es/K3YgLNEhVmFXhQh0dJ3dWUZOTskKHvmSKlrYObtRd4oVvvYRvicCaED6ZJnLE1mDEX12v8bO",
+	"lRa3xsx58BDvvySxavbjpTJFV/wFKsnUWLQUFLaGFA3TMs062Vc1k8TKpV7b5r5KUOYQayc2vTvp9Bgt",
+	"5hJ5fK9DrBmspFq49mztmlZpXbyo2lCIHd8wGQxfM/uESazqb5hEbG7fuUkDl3+Qskovs9gsI3usFwZz",
+	"E23Gd+T+6mLnWB1AsZVMz1Egk0eboqhIcda+jtVMbDxEay3hXNClsTFcmGrS5rEqnyXxWUG8oYMgdqI7",
+	"C/rGsUxSbaZYdsaO6xTi3vadw86WFegHiFHvSvmHriucudmuRPc9nXXMlDZKzmZJj52zFUdmzgvX1NKw",
+	"by9uPAi+uzh/WwJ/w8viFY6542cWsMf9Ee2c+JKPWVAaLV5Ycp5legP7vdRIP6roYlmM4EszZlTZlDLY",
+	"KsW9XFPLEiN8U/8AhcFypPnpc/MS5iHekbB2Ms0FLwQGZt7gB4l1k5QGMq6Mushu0h0JAvvGApqviUuO",
+	"x+CYZr5JHpLqQuQigp1Pb9nvfud0JvG73xGj4AZfcKrz50LHKilVtsRlr3mtiXW7Od9UdCepWCowpgZw",
+	"oHopQ5WZ2GXTSkWfHGi7/lMf1PClACs69qowsbJiRhZGZDMSI5mcChvjsswfDNFcioKDHY9eODlfYIE3",
+	"kk/aCTLXPT9vRS3ru2yNW4Nev9dHe34lFPxx3Drq9XtHNi6HpkrJ2LHLrzaND8k18XQH87Y9DRgZgcjv",
+	"RGyylvYNjsp1e4ZWlRxeFLjuDTvJbZR2UAoHWVQyPG880jhqG/b7VPZvv4nVbvCPkHfYH5YNAvakS1Hg",
+	"JFb7momZTG+c5RQEvKjVLIBnxmUm1TxW7dH9vW2N4deyDSngRO4yAcjo32ubrZpSdgm6yHQOOLRcwoiU",
+	"1Ncy2wrr8+stCl0+aY+dK1rT8SengCKscgQE9vSjxtKYOTtjDQkGbpb2MZ6FBBJ6KF1jR+fUA+ackQ+G",
+	"mu8q25tcA6qALbfK+NYzEcd2pcHNFFr7sLm93emt0ptMpHNQhst9d8gc5cppDEFW+AVtFtQamwNDD7gV",
+	"Ohc2r8Z2XncJBMSIKetIZOhrhq3a/qYksujQZWBT584luO8hGZBBxOlZQ8KKf4fGt6OjXsPH/b6rC9h9",
+	"hcbav5TBEpXHDzu5VjIDULg3pQbYxQZHLifHV1cyXi/JxCSohmpUSupxM43w6jCLgquGoHabWxNiq9de",
+	"LhEhrkRetrCPYhW8v4e1ivTWoyhQNFM3kN2n79CB7N5eAP6Bhhc9qmcobYkXtfdR2rAyMqJKWH7sQuo7",
+	"7UkeeCSP3C7tXTqMYhUibvMjetgP4CzQc6oL34otccTKk3juOby9JSpnPjfA9weLFW3av8tSeyHEYeEp",
+	"e6AoxsKl0sICNKLR/b2Dxix3ql35aITdij0ZGL0epog8PzW+OLrTZSOqvXLa5qzs3QFg2unfYXudIAZU",
+	"mo4ED6OSJjns9/G+hnhPx8NTL2BANdyypNaQA4zxhhYbCd1WUmuakThqc7fsjTHqlG4v9NRxgAp8UXfw",
+	"ZHKVgt6gTYGMp1V9JvPn5izm8pOXtWc0v/zis5W/0en2gSYCTc0DKAPjUOLlZG2zLsPMq1ZUfdYNp3K5",
+	"oJVuApjb+fMgGkZHv2BbVXLL7l+VPjizJux0Ufc4wozEqauZ9JX92DTAvRv61eWnDKMWulnwXnSefh4M",
+	"j2zbAPIxN5e51hxrL4zV3I11hugGm7a6yZvw73bwi/0btuUBj+9nUEnv3dPUYOVfV3D5sT32HgR0+R5R",
+	"eOOlqx1M+PrLl8N+/4n4VzY3beo4YEPAVga/AIPHvvwhU3PGgvobYz3ZoX3jLMJ2pfKzzsvso687Us9m",
+	"wFRviyaudKYO78knpD0mYQvzsw6lUPnEKMpXevrl26S8htt/ONPun7GREcBg2B8+EUX3VQ3chHZBqfqX",
+	"eRSYmVWPN4fPAHn8PQtSyX0OItiQdhhgMRa/1XGyuT3lWdVmsQf4bXj6S1k+QfHo34iZteqZB/Bzbw9n",
+	"XpAO2raVLHqjItcnOlbWjOucPVhbE1pB4YUFLf72Gmn/tA2/4C6OiZU3DfMs/2Xw0jEOGRweUukHhoOO",
+	"Dg8qH+TEEa8Pj6g9QIHDTg8P2/P2IwwfPGKf9UeccNzoMUBp6AYFg4fDp+7ZPpiHgx9x4HoDRBh3NHg0",
+	"fBufpfkStUaPwZ7q02Y46hEwbniCIYzvowZdC5b+/MuX6NdKbJh+UyYA/PzLl19CvvrBOoW8me7So6sp",
+	"Ja2oVfA5inFyzqF66/rVwFnmolHPLR1fu92fgZevsGZpuhDT29LQFBlGi2OVoH/at8VhsnyCk2USrSVJ",
+	"Du1S9bF9OLAwofKwTKfm2670izrtHfWGHeqhguXzxpWKxCqZrvOMda9s4t5mLgrW7ZqVTPeYPN+K4jsL",
+	"md+sN+rb3UabFQCG4s6Vy8OoJ8gp2/Fon+Jcua7/l4RTxf4KHv8g70TZzSFAV8Idi6/U8+Igum58QmDY",
+	"W5yq/PK7oMWm0ptxgNzY5yLITLFP41FycZC6aR8dCd58GfWPXB7aTmYLx3q73KXBt5ubknTKJKNYBVdW",
+	"aYcOgyvdQKLS+73UGG+xvdixpFDeCRMFhLu3jzpFJ3ySk3dvu+YXtpece3Om0g7ZZqxi9irBB0tI6J+x",
+	"ohxdJSTeyMQG4JV3bY5tAWbQNztW7YaGKh3XdPFQimesdnM8I3YgxZO1wyzNDnIvfDrRt4Wk06JdBpob",
+	"LswzrQR7KLc4VvXk4lrnEOv66YRdnm7puhzmxoq2sR2XN0h+NRcSSGUupkW2RWZsFnpDqVF0pJ6HoWuj",
+	"jQkk9DebVDtmWFKM4TFyHxnXepav5Gf89vN6xfo0tvYHCrx+dt7sgWszEaulKHI5NWeMZyIvKNaljeix",
+	"c5ca74lFpLKoAUEW/uiMEGjM9lSG2KKQklaD5j+9oHTB8K2h9/yqDfJ8Wn7b1XtkUomODxVYjyN2haZ2",
+	"Vaahx8y4FqlYFYvIprPGis+FDa2UAYwo4FVBf3GXjMra1Xb9lHvn1iwDpfu61QCc/Vw0O0A4VhU8c4n8",
+	"HsukK8QkSwYGB33JAEpwM3YbJpT0rinR0wS9zVCI1aMF/R6p/ZHkw28W2mGGdCmjcPYoDI/59GRnu4LV",
+	"Ri9IMr0uqLDRS3ffb6hsz+N76lQS+Ps+m34wDNO1yZ7dzaY+6o2CXju2nw7lm3JytJaHuA6FG4mkqM6M",
+	"oio2Ym7WbzxIPzyHzYPePUi/+Rg4+Vu9UW7z3+QuHbZ2O2XtsuerpVFcr/ZAbmwjUw3M6NCJg+YiQb3Z",
+	"P1ilV6Wwa19JVllsta9Sql4DNQj7QQU1Oz7D/bmR4PE+G99TrEEdbkB+RABqnP1PYVNWtOqP1SZpjWo1",
+	"Ds/vXEynKVs3v3NV/fhvW//lUnx8BuFLDPHYFRrbASECVzr9+F4UQeZFmfdItipYwNXJPpCFZ409VJWX",
+	"HARsTvIEAwUTnoH2lJtgQnvsL798+b8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -19,6 +19,9 @@ Usage:
   routeapi spool stats       print the spool's depth, oldest age and dead letters
   routeapi spool dead        list the dead letters
   routeapi spool replay      send the dead letters to Inngest again
+  routeapi healthcheck [--path /readyz]
+                             exit 0 if the local routeapi answers 200 (the image's HEALTHCHECK)
+  routeapi version           print the module version and VCS revision
   routeapi help [command]    print this help, or a command's (also: routeapi <command> --help)
 `
 
@@ -64,6 +67,10 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return token(rest, getenv, stdout, stderr)
 	case "apitoken":
 		return apitokenCmd(rest, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		return versionCmd(rest, stdout)
 	case "help", "-h", "-help", "--help":
 		if cmd == "help" && len(rest) == 1 && rest[0] != "help" { // routeapi help token
 			return runCommand(ctx, []string{args[0], rest[0], "--help"}, getenv, stdout, stderr)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +46,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	if cfg.Session.SecretIsDevDefault {
 		log.Warn("ROUTEAPI_DEV=1 and no NEXTAUTH_SECRET/AUTH_SECRET: using the public development secret; never do this in production")
+	}
+	if cfg.AddrLoopbackForDev {
+		log.Warn("ROUTEAPI_DEV=1: listening on loopback only (" + cfg.Addr + "); set ROUTEAPI_ADDR (e.g. 0.0.0.0:" +
+			portOf(cfg.Addr) + ") to listen elsewhere")
 	}
 
 	store := settings.NewStore(cfg.SettingsPath, log.With("component", "settings"))
@@ -93,6 +98,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	d.metrics.Admission(budget)
+	d.metrics.WatchSettings(store.State)
+	var shuttingDown atomic.Bool
 	handler, err := api.NewServer(api.Deps{
 		Logger:         log,
 		Settings:       store,
@@ -108,6 +115,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Idempotency:      idem,
 		IdempotencyLease: idempotencyLease(cfg),
 		Admission:        budget,
+		ShuttingDown:     shuttingDown.Load,
 	})
 	if err != nil {
 		return err
@@ -155,7 +163,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	// Further SIGINT/SIGTERM are absorbed until serve returns: make run's
+	// Ctrl-C delivers SIGINT to routeapi and SIGTERM from run-dev.sh, and
+	// neither may cut the drain short (it is bounded by the delay and
+	// shutdownTimeout).
+	// /readyz answers 503 shutting-down from now on. With a shutdown delay,
+	// keep serving (new connections too) while load balancers notice.
+	shuttingDown.Store(true)
+	log.Info("shutting down: /readyz answers 503; finishing the requests in flight", "delay", cfg.ShutdownDelay.String())
+	if cfg.ShutdownDelay > 0 {
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	// Stop accepting and finish the requests in flight (each waits for its
@@ -248,6 +270,12 @@ func withCache(r sessioncache.Resolver, ttl time.Duration) (api.SessionResolver,
 		return nil, fmt.Errorf("session cache: %w", err)
 	}
 	return c, nil
+}
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -17,8 +17,10 @@ const spoolUsage = `Usage:
   routeapi spool dead     list the dead letters (events Inngest refused)
   routeapi spool replay   move the dead letters back and send them to Inngest now
 
-The spool is the one serve uses (ROUTEAPI_SPOOL, ROUTEAPI_SPOOL_DIR or
-DATABASE_URL; the same environment as serve). The bolt spool is one file that
+The spool is the one serve uses (ROUTEAPI_SPOOL, ROUTEAPI_SPOOL_DIR, or
+ROUTEAPI_SPOOL_DATABASE_URL / DATABASE_URL: the same environment as serve).
+stats and dead need only those; replay also needs the Inngest variables
+(INNGEST_EVENT_KEY or INNGEST_DEV, INNGEST_BASE_URL). None needs a session secret. The bolt spool is one file that
 one process holds at a time: stop routeapi first. The PostgreSQL spool works
 while replicas run.
 `
@@ -37,7 +39,11 @@ func spoolCmd(ctx context.Context, args []string, getenv func(string) string, st
 		_, _ = fmt.Fprint(stderr, spoolUsage)
 		return fmt.Errorf("spool: unknown command %q: %w", sub, errUsage)
 	}
-	cfg, err := config.Load(getenv)
+	parts := config.PartsSpool
+	if sub == "replay" {
+		parts = config.PartsReplay
+	}
+	cfg, err := config.LoadParts(getenv, parts)
 	if err != nil {
 		return err
 	}

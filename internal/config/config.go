@@ -22,12 +22,19 @@ const DevSecret = "routeapi-development-secret-do-not-use-in-production"
 
 // Defaults for values that may be left unset.
 const (
-	DefaultPort            = "3000"
+	// DefaultPort is routeapi's port when neither ROUTEAPI_ADDR nor PORT is
+	// set. It stays clear of Next.js (3000, and 3001, 3002... that next dev
+	// takes when 3000 is busy), of the Inngest dev server (8288, 8289) and of
+	// every port the dev server probes for apps when discovery is on
+	// (80, 443, 3000-3010, 5000, 5173, 8000, 8080, 8081, 8787, 8888, 8910-8915:
+	// github.com/inngest/inngest pkg/devserver/discovery, v1.0.0).
+	DefaultPort            = "8390"
 	DefaultSettingsPath    = "settings.yaml"
 	DefaultPublishTimeout  = 2 * time.Second
 	DefaultDevInngestURL   = "http://127.0.0.1:8288"
 	DefaultCloudInngestURL = "https://inn.gs"
 	maxPublishTimeout      = time.Minute
+	maxShutdownDelay       = time.Minute
 	// DefaultSessionCacheTTL is how long a resolved session stays cached in process.
 	DefaultSessionCacheTTL = 5 * time.Second
 	maxSessionCacheTTL     = time.Minute
@@ -77,8 +84,17 @@ const (
 
 // Config is routeapi's whole configuration.
 type Config struct {
-	// Addr is the address the HTTP server listens on (ROUTEAPI_ADDR, or ":"+PORT).
+	// Addr is the address the HTTP server listens on: ROUTEAPI_ADDR, else
+	// ":"+PORT (all interfaces), except in dev mode (ROUTEAPI_DEV), where
+	// PORT alone listens on loopback only: "127.0.0.1:"+PORT.
 	Addr string
+	// AddrLoopbackForDev reports that Addr is on loopback only because of
+	// dev mode (ROUTEAPI_ADDR was not set); serve says so at start-up.
+	AddrLoopbackForDev bool
+	// ShutdownDelay is ROUTEAPI_SHUTDOWN_DELAY: after SIGTERM, /readyz answers
+	// 503 at once while routeapi keeps serving for this long, so that load
+	// balancers stop sending before the listener closes (default 0).
+	ShutdownDelay time.Duration
 
 	// Session is how sessions are read.
 	Session Session
@@ -301,32 +317,99 @@ func loadSession(getenv func(string) string, bad func(name, format string, args 
 	return s
 }
 
-// Load reads the configuration through getenv and validates it. The error,
-// if any, is one line naming each offending variable.
+// Part is a part of the configuration, for subcommands that need only some
+// of it: each reads and validates only the variables its parts use, so
+// `routeapi spool stats` does not demand NEXTAUTH_SECRET or INNGEST_EVENT_KEY.
+type Part uint
+
+// The parts of the configuration.
+const (
+	// PartSession is the session secret and store (Session, DatabaseURL).
+	PartSession Part = 1 << iota
+	// PartListen is the listen address and shutdown (Addr, ShutdownDelay).
+	PartListen
+	// PartInngest is where and how events are sent (Inngest*, PublishTimeout).
+	PartInngest
+	// PartDelivery is the spool, batching, retries and circuit breaker.
+	PartDelivery
+	// PartHTTP is what only the HTTP service reads (SettingsPath,
+	// TrustedOrigins, the request limits of loadLimits).
+	PartHTTP
+	// PartLog is the log level and format; every subcommand that logs has it.
+	PartLog
+
+	// PartsServe is everything: what `routeapi serve` needs.
+	PartsServe = PartSession | PartListen | PartInngest | PartDelivery | PartHTTP | PartLog
+	// PartsSpool is what reading the spool needs (`routeapi spool stats|dead`).
+	PartsSpool = PartDelivery | PartLog
+	// PartsReplay is what sending the spool's events needs (`routeapi spool replay`).
+	PartsReplay = PartDelivery | PartInngest | PartLog
+)
+
+// Load reads the whole configuration (PartsServe) through getenv and
+// validates it. The error, if any, is one line naming each offending variable.
 func Load(getenv func(string) string) (Config, error) {
+	return LoadParts(getenv, PartsServe)
+}
+
+// LoadParts reads and validates only the given parts; the fields of the
+// other parts stay zero.
+func LoadParts(getenv func(string) string, parts Part) (Config, error) {
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 
-	c := Config{
-		SettingsPath:    get("ROUTEAPI_SETTINGS"),
-		PublishTimeout:  DefaultPublishTimeout,
-		InngestEventKey: get("INNGEST_EVENT_KEY"),
-		InngestEnv:      get("INNGEST_ENV"),
+	var c Config
+	if parts&PartHTTP != 0 {
+		c.SettingsPath = cmp.Or(get("ROUTEAPI_SETTINGS"), DefaultSettingsPath)
+		c.TrustedOrigins = appOrigins(getenv, bad)
+		for _, o := range strings.Split(get("ROUTEAPI_TRUSTED_ORIGINS"), ",") {
+			o = strings.TrimSpace(o)
+			if o == "" || contains(c.TrustedOrigins, o) {
+				continue
+			}
+			if err := checkOrigin(o); err != nil {
+				bad("ROUTEAPI_TRUSTED_ORIGINS", "%v", err)
+				continue
+			}
+			c.TrustedOrigins = append(c.TrustedOrigins, o)
+		}
+		loadLimits(&c, get, bad)
 	}
-	if c.SettingsPath == "" {
-		c.SettingsPath = DefaultSettingsPath
+	if parts&PartSession != 0 {
+		c.Session = loadSession(getenv, bad)
+		c.DatabaseURL = get("DATABASE_URL")
+	}
+	if parts&PartListen != 0 {
+		loadListen(&c, get, bad)
+	}
+	if parts&PartInngest != 0 {
+		loadInngest(&c, get, bad)
+	}
+	if parts&PartLog != 0 {
+		loadLog(&c, get, bad)
+	}
+	if parts&PartDelivery != 0 {
+		if parts&PartSession == 0 {
+			c.DatabaseURL = get("DATABASE_URL") // the spool's fallback URL
+		}
+		loadDelivery(&c, get, bad)
 	}
 
-	c.Session = loadSession(getenv, bad)
-	c.DatabaseURL = get("DATABASE_URL")
+	if len(errs) > 0 {
+		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
+	}
+	return c, nil
+}
 
-	// Listen address.
+// loadListen reads the listen address and the shutdown delay. Dev mode
+// (ROUTEAPI_DEV) is read here too: it keeps a bare PORT on loopback.
+func loadListen(c *Config, get func(string) string, bad func(name, format string, args ...any)) {
 	if addr := get("ROUTEAPI_ADDR"); addr != "" {
 		if _, port, err := net.SplitHostPort(addr); err != nil || !validPort(port) {
-			bad("ROUTEAPI_ADDR", "want host:port with a numeric port, e.g. 127.0.0.1:3000, got %q", addr)
+			bad("ROUTEAPI_ADDR", "want host:port with a numeric port, e.g. 127.0.0.1:8390, got %q", addr)
 		}
 		c.Addr = addr
 	} else {
@@ -338,10 +421,29 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("PORT", "want a port number from 0 to 65535, got %q", port)
 		}
 		c.Addr = ":" + port
+		// Dev mode may run on the public development secret: anyone who can
+		// reach the port could mint a session. Loopback unless asked otherwise.
+		if dev, _ := parseBool(get("ROUTEAPI_DEV")); dev { // a bad value is reported by the session part
+			c.Addr, c.AddrLoopbackForDev = "127.0.0.1:"+port, true
+		}
 	}
+	if raw := get("ROUTEAPI_SHUTDOWN_DELAY"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 || d > maxShutdownDelay {
+			bad("ROUTEAPI_SHUTDOWN_DELAY", "want a duration from 0 to %s, e.g. 5s, got %q", maxShutdownDelay, raw)
+		} else {
+			c.ShutdownDelay = d
+		}
+	}
+}
 
+// loadInngest reads where and how events are sent.
+func loadInngest(c *Config, get func(string) string, bad func(name, format string, args ...any)) {
+	c.PublishTimeout = DefaultPublishTimeout
+	c.InngestEventKey = get("INNGEST_EVENT_KEY")
+	c.InngestEnv = get("INNGEST_ENV")
 	var err error
-	// Inngest. INNGEST_DEV is a boolean here, or the dev server's URL as the
+	// INNGEST_DEV is a boolean here, or the dev server's URL as the
 	// Inngest SDKs allow; unlike inngestgo, "0" and "false" mean off.
 	devURL := ""
 	if raw := get("INNGEST_DEV"); isHTTPURL(raw) {
@@ -373,20 +475,6 @@ func Load(getenv func(string) string) (Config, error) {
 	if strings.ContainsAny(c.InngestEventKey, "/?#% ") {
 		bad("INNGEST_EVENT_KEY", "contains characters an event key cannot have")
 	}
-
-	c.TrustedOrigins = appOrigins(getenv, bad)
-	for _, o := range strings.Split(get("ROUTEAPI_TRUSTED_ORIGINS"), ",") {
-		o = strings.TrimSpace(o)
-		if o == "" || contains(c.TrustedOrigins, o) {
-			continue
-		}
-		if err := checkOrigin(o); err != nil {
-			bad("ROUTEAPI_TRUSTED_ORIGINS", "%v", err)
-			continue
-		}
-		c.TrustedOrigins = append(c.TrustedOrigins, o)
-	}
-
 	if raw := get("ROUTEAPI_PUBLISH_TIMEOUT"); raw != "" {
 		d, err := time.ParseDuration(raw)
 		if err != nil || d <= 0 || d > maxPublishTimeout {
@@ -395,7 +483,10 @@ func Load(getenv func(string) string) (Config, error) {
 			c.PublishTimeout = d
 		}
 	}
+}
 
+// loadLog reads the log level and format.
+func loadLog(c *Config, get func(string) string, bad func(name, format string, args ...any)) {
 	c.LogLevel = strings.ToLower(get("ROUTEAPI_LOG_LEVEL"))
 	switch c.LogLevel {
 	case "":
@@ -412,14 +503,6 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		bad("ROUTEAPI_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
-
-	loadDelivery(&c, get, bad)
-	loadLimits(&c, get, bad)
-
-	if len(errs) > 0 {
-		return Config{}, errors.New("invalid configuration: " + strings.Join(errs, "; "))
-	}
-	return c, nil
 }
 
 // validTableName accepts table or schema.table made of letters, digits and _.

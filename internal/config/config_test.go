@@ -46,7 +46,7 @@ func load(t *testing.T, m map[string]string) config.Config {
 func TestLoadDefaults(t *testing.T) {
 	c := load(t, minimal)
 	want := config.Config{
-		Addr: ":3000",
+		Addr: ":8390",
 		Session: config.Session{Secret: "s3cret", Format: "auto", V5Secrets: []string{"s3cret"}, UserIDClaim: "sub",
 			Store: config.StoreJWT, DBSchema: config.SchemaPrisma, CacheTTL: config.DefaultSessionCacheTTL},
 		InngestEventKey: "evt-key",
@@ -105,7 +105,7 @@ func TestLoadAddr(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{minimal, ":3000"},
+		{minimal, ":8390"},
 		{with(minimal, "PORT", "8080"), ":8080"},
 		{with(minimal, "PORT", " 8080 "), ":8080"},
 		{with(minimal, "ROUTEAPI_ADDR", "127.0.0.1:9000"), "127.0.0.1:9000"},

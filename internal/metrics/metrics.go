@@ -17,6 +17,7 @@ import (
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/httpmethod"
+	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -147,6 +148,8 @@ var (
 		"The bolt spool's free-space reserve (ROUTEAPI_SPOOL_MIN_FREE_BYTES; 0: off or PostgreSQL).", nil, nil)
 	refusedDesc = prometheus.NewDesc("routeapi_spool_writes_refused",
 		"1 while free disk space is at or below the reserve: new events and Idempotency-Keys are refused with 503.", nil, nil)
+	spoolUpDesc = prometheus.NewDesc("routeapi_spool_up",
+		"1 when the spool answered at this scrape, 0 when it cannot be read (e.g. its PostgreSQL database is down; the other spool gauges are then absent).", nil, nil)
 )
 
 func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -156,6 +159,7 @@ func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- freeDesc
 	ch <- reserveDesc
 	ch <- refusedDesc
+	ch <- spoolUpDesc
 }
 
 func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
@@ -163,9 +167,12 @@ func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	st, err := c.stats(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(depthDesc, err)
+		// The spool (e.g. its PostgreSQL database) cannot be read: say so and
+		// leave the other gauges out rather than fail the whole scrape.
+		ch <- prometheus.MustNewConstMetric(spoolUpDesc, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(spoolUpDesc, prometheus.GaugeValue, 1)
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestAge(time.Now()).Seconds())
 	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(st.Dead))
@@ -176,4 +183,44 @@ func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
 		refused = 1
 	}
 	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.GaugeValue, refused)
+}
+
+// WatchSettings exports the settings store's state, read at each scrape:
+// failed reloads, when the settings in force were loaded, and whether the
+// last load failed.
+func (m *Metrics) WatchSettings(state func() settings.State) {
+	m.reg.MustRegister(&settingsCollector{state: state})
+}
+
+var (
+	settingsFailuresDesc = prometheus.NewDesc("routeapi_settings_reload_failures_total",
+		"Failed loads of the settings file since start (a broken version counts once).", nil, nil)
+	settingsLoadedDesc = prometheus.NewDesc("routeapi_settings_last_success_timestamp_seconds",
+		"Unix time at which the settings in force were loaded (absent while none has loaded).", nil, nil)
+	settingsFailingDesc = prometheus.NewDesc("routeapi_settings_last_reload_failed",
+		"1 while the last load of the settings file failed (the last good settings stay in force), else 0.", nil, nil)
+)
+
+// settingsCollector reads the settings store's state at scrape time.
+type settingsCollector struct {
+	state func() settings.State
+}
+
+func (c *settingsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- settingsFailuresDesc
+	ch <- settingsLoadedDesc
+	ch <- settingsFailingDesc
+}
+
+func (c *settingsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.state()
+	ch <- prometheus.MustNewConstMetric(settingsFailuresDesc, prometheus.CounterValue, float64(st.Failures))
+	if !st.LoadedAt.IsZero() {
+		ch <- prometheus.MustNewConstMetric(settingsLoadedDesc, prometheus.GaugeValue, float64(st.LoadedAt.UnixNano())/1e9)
+	}
+	failing := 0.0
+	if st.LastError != "" {
+		failing = 1
+	}
+	ch <- prometheus.MustNewConstMetric(settingsFailingDesc, prometheus.GaugeValue, failing)
 }

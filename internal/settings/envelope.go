@@ -3,7 +3,6 @@ package settings
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/routeapi/routeapi/internal/rawjson"
@@ -48,13 +47,13 @@ func MaxBodyFor(s Settings) int64 {
 func checkPublic(public map[string]any) error {
 	enc, err := json.Marshal(public)
 	if err != nil {
-		return fmt.Errorf("settings: public: not representable as JSON: %w", err)
+		return fieldErr("public", "not representable as JSON: every key must be a string and every number finite (%v)", err)
 	}
 	if _, err := rawjson.Check(enc, MaxDataDepth); err != nil {
 		if p := (*rawjson.Problem)(nil); errors.As(err, &p) {
-			return fmt.Errorf("settings: public%s: %s", pointerPath(p.Pointer), p.Detail)
+			return fieldErr("public"+pointerPath(p.Pointer), "%s", p.Detail)
 		}
-		return fmt.Errorf("settings: public: %w", err)
+		return fieldErr("public", "%v", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
@@ -114,11 +115,51 @@ type file struct {
 // Unknown keys are errors, so a typo does not silently change nothing.
 func Parse(data []byte) (Settings, error) {
 	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return Settings{}, fmt.Errorf("parse settings: %w", err)
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return Settings{}, syntaxError(err)
 	}
+	var nodes []located
+	if doc.Kind != 0 { // an empty file has no document: every default applies
+		var errs []error
+		nodes, errs = shape(&doc, reflect.TypeFor[file]())
+		if len(errs) == 0 {
+			if err := doc.Decode(&f); err != nil {
+				var te *yaml.TypeError
+				if !errors.As(err, &te) {
+					return Settings{}, fmt.Errorf("parse settings: %w", err)
+				}
+				errs = typeErrors(te, nodes)
+			}
+		}
+		if len(errs) > 0 {
+			return Settings{}, joinErrors(errs)
+		}
+	}
+	s, err := fromFile(f)
+	if err == nil {
+		err = s.Validate()
+	}
+	if err != nil {
+		return Settings{}, locate(err, nodes)
+	}
+	return s, nil
+}
+
+// joinErrors makes one single-line error of several.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// fromFile applies the defaults to what the file says.
+func fromFile(f file) (Settings, error) {
 	s := Settings{
 		Route:  Route{Enabled: true, Event: DefaultEvent, MaxBodyBytes: DefaultMaxBodyBytes},
 		Public: f.Public,
@@ -143,20 +184,17 @@ func Parse(data []byte) (Settings, error) {
 	if rl := f.Route.RateLimit; rl != nil {
 		per, err := time.ParseDuration(rl.Per)
 		if err != nil {
-			return Settings{}, fmt.Errorf("settings: route.rateLimit.per: want a duration such as 1m, got %q", rl.Per)
+			return Settings{}, fieldErr("route.rateLimit.per", "want a duration such as 1m, got %q", rl.Per)
 		}
 		s.Route.RateLimit = &RateLimit{Requests: rl.Requests, Per: per}
 	}
 	for i, t := range f.APITokens {
 		h, err := apitoken.ParseHash(strings.TrimSpace(t.SHA256))
 		if err != nil {
-			return Settings{}, fmt.Errorf("settings: apiTokens[%d].sha256: %w", i, err)
+			return Settings{}, fieldErr(fmt.Sprintf("apiTokens[%d].sha256", i), "%v", err)
 		}
 		s.APITokens = append(s.APITokens, apitoken.Entry{
 			Identity: apitoken.Identity{ID: strings.TrimSpace(t.ID), Name: strings.TrimSpace(t.Name)}, Hash: h})
-	}
-	if err := s.Validate(); err != nil {
-		return Settings{}, err
 	}
 	return s, nil
 }
@@ -165,45 +203,45 @@ func Parse(data []byte) (Settings, error) {
 func (s Settings) Validate() error {
 	switch ev := s.Route.Event; {
 	case ev == "":
-		return errors.New("settings: route.event: must not be empty")
+		return fieldErr("route.event", "must not be empty")
 	case len(ev) > maxEventNameLen:
-		return fmt.Errorf("settings: route.event: longer than %d characters", maxEventNameLen)
+		return fieldErr("route.event", "longer than %d characters", maxEventNameLen)
 	case strings.HasPrefix(ev, "inngest/"):
-		return errors.New("settings: route.event: names starting with inngest/ are reserved by Inngest")
+		return fieldErr("route.event", "names starting with inngest/ are reserved by Inngest")
 	}
 	if n := s.Inngest.MaxEventBytes; n < 1 || n > MaxMaxEventBytes {
-		return fmt.Errorf("settings: inngest.maxEventBytes: want 1 to %d (the Inngest server's largest event), got %d", MaxMaxEventBytes, n)
+		return fieldErr("inngest.maxEventBytes", "want 1 to %d (the Inngest server's largest event), got %d", MaxMaxEventBytes, n)
 	}
 	if err := checkPublic(s.Public); err != nil {
 		return err
 	}
 	fit := MaxBodyFor(s)
 	if fit < minBodyBytes {
-		return fmt.Errorf("settings: public: the event's envelope with these public settings is %d bytes, which leaves no room for data under inngest.maxEventBytes (%d): every event would be too large for Inngest",
+		return fieldErr("public", "the event's envelope with these public settings is %d bytes, which leaves no room for data under inngest.maxEventBytes (%d): every event would be too large for Inngest",
 			EnvelopeBytes(s), s.Inngest.MaxEventBytes)
 	}
 	if n := s.Route.MaxBodyBytes; n < 1 || n > fit {
-		return fmt.Errorf("settings: route.maxBodyBytes: want 1 to %d, got %d: a larger body cannot fit an event of inngest.maxEventBytes (%d) with its envelope of %d bytes (id, name, ts, user, public settings, request id)",
+		return fieldErr("route.maxBodyBytes", "want 1 to %d, got %d: a larger body cannot fit an event of inngest.maxEventBytes (%d) with its envelope of %d bytes (id, name, ts, user, public settings, request id)",
 			fit, n, s.Inngest.MaxEventBytes, EnvelopeBytes(s))
 	}
 	if rl := s.Route.RateLimit; rl != nil {
 		if rl.Requests < 1 || rl.Requests > maxRateRequests {
-			return fmt.Errorf("settings: route.rateLimit.requests: want 1 to %d, got %d", maxRateRequests, rl.Requests)
+			return fieldErr("route.rateLimit.requests", "want 1 to %d, got %d", maxRateRequests, rl.Requests)
 		}
 		if rl.Per < minRatePer || rl.Per > maxRatePer {
-			return fmt.Errorf("settings: route.rateLimit.per: want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
+			return fieldErr("route.rateLimit.per", "want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
 		}
 	}
 	ids, hashes := map[string]bool{}, map[[32]byte]bool{}
 	for i, t := range s.APITokens {
 		if t.ID == "" || len(t.ID) > maxIdentityLen || len(t.Name) > maxIdentityLen {
-			return fmt.Errorf("settings: apiTokens[%d].id: want 1 to %d characters (and a name of at most %d)", i, maxIdentityLen, maxIdentityLen)
+			return fieldErr(fmt.Sprintf("apiTokens[%d].id", i), "want 1 to %d characters (and a name of at most %d)", maxIdentityLen, maxIdentityLen)
 		}
 		if ids[t.ID] {
-			return fmt.Errorf("settings: apiTokens[%d].id: %q appears twice", i, t.ID)
+			return fieldErr(fmt.Sprintf("apiTokens[%d].id", i), "%q appears twice", t.ID)
 		}
 		if hashes[t.Hash] {
-			return fmt.Errorf("settings: apiTokens[%d].sha256: the same hash appears twice", i)
+			return fieldErr(fmt.Sprintf("apiTokens[%d].sha256", i), "the same hash appears twice")
 		}
 		ids[t.ID], hashes[t.Hash] = true, true
 	}

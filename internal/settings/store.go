@@ -28,6 +28,26 @@ type Store struct {
 	lastSeen [sha256.Size]byte
 	seen     bool
 	lastErr  string
+	now      func() time.Time
+	state    State // guarded by mu
+}
+
+// State is what the store has loaded and what went wrong since, for
+// /readyz and the metrics.
+type State struct {
+	// Path is the settings file.
+	Path string
+	// LoadedAt is when the settings in force were loaded; zero when none has.
+	LoadedAt time.Time
+	// LastError is why the last load failed (key, line and reason), or ""
+	// when the last load succeeded. While it is set, the settings loaded at
+	// LoadedAt (if any) stay in force.
+	LastError string
+	// LastErrorAt is when LastError happened.
+	LastErrorAt time.Time
+	// Failures counts failed loads since start (a broken file polled again
+	// unchanged counts once).
+	Failures uint64
 }
 
 // NewStore returns a store for the file at path. Nothing is read until Reload.
@@ -35,7 +55,22 @@ func NewStore(path string, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{path: path, log: log}
+	return &Store{path: path, log: log, now: time.Now}
+}
+
+// WithClock makes the store take the load times from now; for tests.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	s.now = now
+	return s
+}
+
+// State reports what is loaded and the last failure.
+func (s *Store) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state
+	st.Path = s.path
+	return st
 }
 
 // Path is the settings file's path.
@@ -66,6 +101,7 @@ func (s *Store) Reload() error {
 	}
 	s.current.Store(&next)
 	s.lastErr = ""
+	s.state.LoadedAt, s.state.LastError, s.state.LastErrorAt = s.now(), "", time.Time{}
 	s.log.Info("settings loaded", "path", s.path, "route_enabled", next.Route.Enabled,
 		"event", next.Route.Event, "max_body_bytes", next.Route.MaxBodyBytes,
 		"rate_limit", rateLimitString(next.Route.RateLimit), "api_tokens", len(next.APITokens))
@@ -76,6 +112,8 @@ func (s *Store) Reload() error {
 func (s *Store) failed(err error) error {
 	if msg := err.Error(); msg != s.lastErr {
 		s.lastErr = msg
+		s.state.LastError, s.state.LastErrorAt = msg, s.now()
+		s.state.Failures++
 		if s.current.Load() != nil {
 			s.log.Error("settings reload failed; keeping the last good settings", "err", msg)
 		} else {

@@ -90,15 +90,30 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when valid settings are loaded and the spool can be read
-         *     and written, 503 otherwise (no settings file has ever loaded
-         *     successfully; the spool, e.g. its PostgreSQL database, cannot be
-         *     read; or the bolt spool's disk is down to its free-space reserve,
-         *     `ROUTEAPI_SPOOL_MIN_FREE_BYTES`, so new events cannot be queued). The answer also reports the
-         *     delivery state: the spool's depth, oldest age and dead letters, whether
-         *     the spool is draining (events waiting for delivery), and the Inngest
-         *     circuit breaker. A draining spool does not make the replica unready:
-         *     it keeps accepting requests while it delivers.
+         * @description Answers whether this instance can serve requests now: 200 while valid
+         *     settings are in force and events can be published; 503 when no
+         *     settings file has ever loaded (`settings-unavailable`), when the
+         *     process is shutting down (`shutting-down`, from the moment SIGTERM
+         *     arrives, while the requests in flight finish), or when the Inngest
+         *     circuit is not closed and the spool cannot take events, so events
+         *     could neither be sent nor queued: it cannot be read
+         *     (`spool-unavailable`) or the bolt spool's disk is down to its
+         *     free-space reserve, `ROUTEAPI_SPOOL_MIN_FREE_BYTES` (`spool-full`).
+         *
+         *     An unreadable spool or a low disk alone (e.g. the PostgreSQL spool's
+         *     database is down while Inngest answers) does not make the instance
+         *     unready: requests still publish directly. It shows as
+         *     `spool.available: false` or `spool.diskLow: true` here and as
+         *     `routeapi_spool_up 0` or `routeapi_spool_writes_refused 1` in the
+         *     metrics; alert on those. A broken settings edit does not make it
+         *     unready either: the last good settings stay in force and
+         *     `settings.lastError` says what is wrong with the file (key and line).
+         *
+         *     The answer also reports the delivery state: the spool's depth, oldest
+         *     age and dead letters, whether the spool is draining (events waiting
+         *     for delivery), and the Inngest circuit breaker. A draining spool does
+         *     not make the replica unready: it keeps accepting requests while it
+         *     delivers.
          *
          *     `HEAD /readyz` is answered like this GET (the same status and header
          *     fields) without a body (RFC 9110 §9.3.2).
@@ -212,6 +227,37 @@ export interface components {
              */
             circuit: "closed" | "open" | "half-open";
             spool: components["schemas"]["SpoolStatus"];
+            settings?: components["schemas"]["SettingsStatus"];
+        };
+        /**
+         * @description The settings file: when the settings in force were loaded and why the
+         *     last reload failed, if it did (the last good settings then stay in
+         *     force).
+         */
+        SettingsStatus: {
+            /**
+             * Format: date-time
+             * @description When the settings in force were loaded.
+             * @example 2026-11-30T21:04:05Z
+             */
+            loadedAt: string;
+            /**
+             * @description Why the last load of the file failed, naming the key and its line;
+             *     absent when the last load succeeded.
+             * @example settings.yaml: line 4: route.enabeld: unknown key (did you mean enabled?); the keys under route are enabled, event, maxBodyBytes, rateLimit
+             */
+            lastError?: string;
+            /**
+             * Format: date-time
+             * @description When `lastError` happened; absent with it.
+             * @example 2026-11-30T21:10:00Z
+             */
+            lastErrorAt?: string;
+            /**
+             * @description Failed loads since start (a broken version of the file counts once).
+             * @example 0
+             */
+            reloadFailures: number;
         };
         /** @description The spool as this replica sees it (with the PostgreSQL spool, shared by all replicas). */
         SpoolStatus: {
@@ -235,6 +281,23 @@ export interface components {
              * @example 0
              */
             deadLetters: number;
+            /**
+             * @description Whether the spool could be read for this answer. When false
+             *     (e.g. the PostgreSQL spool's database is down), `depth`,
+             *     `oldestAgeSeconds` and `deadLetters` are the last figures read
+             *     (0 if none), and events Inngest does not take cannot be queued.
+             * @example true
+             */
+            available?: boolean;
+            /**
+             * @description Whether the bolt spool's disk is down to its free-space reserve
+             *     (`ROUTEAPI_SPOOL_MIN_FREE_BYTES`): new events and new
+             *     `Idempotency-Key`s are refused with 503 `spool-full` so that the
+             *     events already queued can still be delivered. Absent for the
+             *     PostgreSQL spool.
+             * @example false
+             */
+            diskLow?: boolean;
         };
         /**
          * @description The event routeapi publishes to Inngest. Inngest functions triggered
@@ -326,7 +389,8 @@ export interface components {
              *     `request-header-fields-too-large`, `not-found`, `method-not-allowed`, `rate-limited`,
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
              *     `session-store-unavailable`, `spool-full`, `spool-unavailable`, `overloaded`,
-             *     `idempotency-key-in-flight`, `idempotency-key-reused` or
+             *     `idempotency-key-in-flight`, `idempotency-key-reused`,
+             *     `shutting-down` (from `/readyz` only) or
              *     `internal`, prefixed with
              *     `urn:routeapi:problem:`.
              * @example urn:routeapi:problem:invalid-request
@@ -550,7 +614,8 @@ export interface components {
          *     holds already fill its budget (`ROUTEAPI_MAX_INFLIGHT_BYTES`) and
          *     this one's body was not read (`overloaded`, with `Connection:
          *     close`). Nothing was queued; retrying after `Retry-After` seconds
-         *     with the same `Idempotency-Key` is safe.
+         *     with the same `Idempotency-Key` is safe. `/readyz`
+         *     also answers 503 `shutting-down` once the process has begun to stop.
          */
         ServiceUnavailable: {
             headers: {

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/diskspace"
+	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/spool"
+)
+
+// SettingsStater is a SettingsSource that also reports its load state
+// (settings.Store does); /readyz includes it when the source has it.
+type SettingsStater interface {
+	State() settings.State
+}
+
+// kindShuttingDown answers /readyz once the process has begun to stop.
+var kindShuttingDown = kind{"shutting-down", "Shutting down", http.StatusServiceUnavailable, 5}
+
+// errShuttingDown is /readyz's answer while the process stops.
+var errShuttingDown = errors.New("the process is shutting down")
+
+// readiness is what /readyz remembers between probes.
+type readiness struct {
+	shuttingDown func() bool
+
+	mu        sync.Mutex
+	lastStats spool.Stats // the last figures the spool gave
+	spoolDown bool        // the last read failed (logged once per outage)
+}
+
+// ready answers /readyz. Readiness is "can this instance serve requests
+// now": it needs settings and a way to publish. Events can be published
+// while the Inngest circuit is closed (directly) or while the spool can be
+// written (queued); an unreadable spool or a disk down to its reserve with
+// a closed circuit, or a broken
+// settings edit with good settings in force, is reported in the body, not
+// by turning unready: with replicas sharing one spool database, that would
+// take all of them out at once while requests succeed.
+func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error) {
+	rd := s.readiness
+	if rd.shuttingDown != nil && rd.shuttingDown() {
+		return nil, &problemError{kind: kindShuttingDown, detail: "This instance is shutting down: the requests in flight finish, new ones should go elsewhere.",
+			err: errShuttingDown}
+	}
+	if _, err := s.settings.Current(); err != nil {
+		return nil, fmt.Errorf("readiness: %w", err)
+	}
+	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}
+	if st, ok := s.settings.(SettingsStater); ok {
+		out.Settings = settingsStatus(st.State())
+	}
+	if s.delivery == nil {
+		return out, nil
+	}
+	circuit := s.delivery.State()
+	out.Circuit = gen.ReadinessCircuit(circuit.String())
+	available := true
+	st, err := s.delivery.Stats(ctx)
+	rd.mu.Lock()
+	wasDown := rd.spoolDown
+	if err == nil {
+		rd.lastStats, rd.spoolDown = st, false
+	} else {
+		st, available, rd.spoolDown = rd.lastStats, false, true
+	}
+	rd.mu.Unlock()
+	switch {
+	case !available && !wasDown:
+		s.log.Error("readiness: the spool cannot be read; events Inngest does not take at once cannot be queued (ready while the circuit is closed)",
+			"err", err.Error(), "circuit", circuit.String())
+	case available && wasDown:
+		s.log.Info("readiness: the spool can be read again")
+	}
+	if !available && circuit != delivery.Closed {
+		return nil, &problemError{kind: kindSpoolUnavailable,
+			detail: "Inngest is unavailable and the event spool cannot be read: events can be neither sent nor queued. Retry later.", err: err}
+	}
+	if available && st.Disk.Low && circuit != delivery.Closed {
+		return nil, &problemError{kind: kindSpoolFull,
+			detail: fmt.Sprintf("Inngest is unavailable and the spool's disk is down to its free-space reserve (%d bytes free, %d reserved): new events can be neither sent nor queued until queued ones are delivered. Retry later.", st.Disk.Free, st.Disk.Min),
+			err:    diskspace.ErrLow}
+	}
+	out.Spool = gen.SpoolStatus{
+		Draining:         st.Depth > 0,
+		Depth:            st.Depth,
+		OldestAgeSeconds: float32(st.OldestAge(s.now()).Seconds()),
+		DeadLetters:      st.Dead,
+		Available:        &available,
+	}
+	if st.Disk.Min > 0 {
+		low := st.Disk.Low
+		out.Spool.DiskLow = &low
+	}
+	return out, nil
+}
+
+// settingsStatus is the settings part of /readyz.
+func settingsStatus(st settings.State) *gen.SettingsStatus {
+	out := &gen.SettingsStatus{LoadedAt: st.LoadedAt.UTC(), ReloadFailures: int(min(st.Failures, math.MaxInt32))}
+	if st.LastError != "" {
+		msg, at := st.LastError, st.LastErrorAt.UTC()
+		out.LastError, out.LastErrorAt = &msg, &at
+	}
+	return out
+}
