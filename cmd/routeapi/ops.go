@@ -19,7 +19,17 @@ import (
 // "routeapi <version> <revision>[-dirty] <commit time> <go version>". A
 // binary built outside a git checkout, or with -buildvcs=false, has no
 // revision and prints "unknown".
+// versionUsage is routeapi version's help.
+const versionUsage = `Usage: routeapi version
+
+Prints the module version, the VCS revision and time the binary was built
+from, and the Go version.
+`
+
 func versionCmd(args []string, stdout io.Writer) error {
+	if asksHelp(args) {
+		return printHelp(stdout, versionUsage)
+	}
 	if len(args) > 0 {
 		return fmt.Errorf("version takes no arguments, got %q: %w", strings.Join(args, " "), errUsage)
 	}
@@ -65,12 +75,12 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	fs := newFlagSet("routeapi healthcheck", stderr)
 	path := fs.String("path", "/readyz", "the path to ask: /readyz (ready to serve) or /healthz (the process is up)")
 	fs.Usage = func() {
-		_, _ = fmt.Fprintln(stderr, "Usage: routeapi healthcheck [--path /readyz]")
-		_, _ = fmt.Fprintln(stderr, "Exits 0 when the local routeapi (ROUTEAPI_ADDR or PORT) answers 200, 1 otherwise.")
+		_, _ = fmt.Fprintln(fs.Output(), "Usage: routeapi healthcheck [--path /readyz]")
+		_, _ = fmt.Fprintln(fs.Output(), "Exits 0 when the local routeapi (ROUTEAPI_ADDR or PORT) answers 200, 1 otherwise.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("healthcheck: %w", errUsage)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 || !strings.HasPrefix(*path, "/") {
 		fs.Usage()
