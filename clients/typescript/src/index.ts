@@ -27,7 +27,7 @@ export type FieldError = components["schemas"]["FieldError"];
 
 export interface RouteClientOptions {
   /**
-   * Where routeapi is, e.g. `http://127.0.0.1:3000` (server side) or `""`
+   * Where routeapi is, e.g. `http://127.0.0.1:8390` (server side) or `""`
    * with a same-origin proxy in the browser (relative URLs need a browser).
    */
   baseUrl: string;

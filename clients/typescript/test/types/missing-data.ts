@@ -1,5 +1,5 @@
 // Must NOT compile: postRoute without `data` (TS2554).
 import { createRouteClient } from "../../src/index.js";
 
-const client = createRouteClient({ baseUrl: "http://127.0.0.1:3000" });
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
 export const res = client.postRoute();

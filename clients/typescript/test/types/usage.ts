@@ -4,7 +4,7 @@ import { createRouteClient, isProblem, newIdempotencyKey } from "../../src/index
 import type { PostRouteProblemStatus, PostRouteResult, PostRouteSuccessStatus, Problem, RouteEvent, RouteQueuedResponse, RouteResponse, User } from "../../src/index.js";
 
 const client = createRouteClient({
-  baseUrl: "http://127.0.0.1:3000",
+  baseUrl: "http://127.0.0.1:8390",
   headers: { cookie: "next-auth.session-token=token" },
 });
 
