@@ -14,11 +14,11 @@ import (
 const (
 	// idempotencyCleanupEvery is how often expired keys are deleted.
 	idempotencyCleanupEvery = time.Minute
-	// idempotencyCleanupBatch bounds one cleanup transaction, and
-	// idempotencyCleanupRounds the transactions of one run: a backlog is
-	// worked off over several runs without holding the store's lock long.
-	idempotencyCleanupBatch  = 1000
-	idempotencyCleanupRounds = 10
+	// idempotencyCleanupBatch bounds one cleanup transaction, so that the
+	// store's lock (bbolt's single writer, PostgreSQL's row locks) is never
+	// held long; a run goes on, batch after batch, until no expired key is
+	// left, so that cleanup keeps up with any rate of new keys.
+	idempotencyCleanupBatch = 1000
 )
 
 // idempotencyLease is how long a request holds its key: longer than a
@@ -53,20 +53,31 @@ func cleanIdempotency(ctx context.Context, st idempotency.Store, now func() time
 			return
 		case <-t.C:
 		}
-		total := 0
-		for range idempotencyCleanupRounds {
-			n, err := st.Cleanup(ctx, now(), idempotencyCleanupBatch)
-			if err != nil {
-				log.Error("idempotency cleanup", "err", err.Error())
-				break
-			}
-			total += n
-			if n < idempotencyCleanupBatch {
-				break
-			}
-		}
-		if total > 0 {
+		total, err := cleanExpired(ctx, st, now)
+		if err != nil {
+			log.Error("idempotency cleanup", "deleted", total, "err", err.Error())
+		} else if total > 0 {
 			log.Debug("idempotency cleanup", "deleted", total)
 		}
 	}
+}
+
+// cleanExpired deletes every key expired at now(), in transactions of at
+// most idempotencyCleanupBatch keys, until one deletes fewer (none is left)
+// or ctx ends; it returns how many it deleted. A fixed number of
+// transactions per run would let keys made faster than that (more than
+// batch × transactions per idempotencyCleanupEvery) pile up without end.
+func cleanExpired(ctx context.Context, st idempotency.Store, now func() time.Time) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := st.Cleanup(ctx, now(), idempotencyCleanupBatch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < idempotencyCleanupBatch {
+			break
+		}
+	}
+	return total, nil
 }

@@ -46,14 +46,23 @@ type Key struct {
 // Digest is the fixed-size name a Key is stored under.
 type Digest [sha256.Size]byte
 
-// Digest hashes the key with its principal: SHA-256 of the JSON array
-// ["routeapi idempotency key v1", kind, id, key]. JSON string encoding is
-// injective and the array delimits each member, so two different (kind, id,
-// key) triples never encode alike, whatever characters an id contains: a
-// user id "apitoken:x" cannot reach the API token x's keys.
+// Digest hashes the key with its principal: SHA-256 over length-prefixed
+// parts (each part's length in bytes as a uint64, big endian, then its
+// bytes): "routeapi idempotency key v2", kind, id, key. Length prefixes
+// make the encoding injective over any bytes, so two different (kind, id,
+// key) triples never meet, whatever an id contains: a user id
+// "apitoken:x" cannot reach the API token x's keys, and ids that differ
+// only in bytes that are not UTF-8 stay apart (v1 hashed a JSON array,
+// which writes every such byte as U+FFFD).
 func (k Key) Digest() Digest {
-	b, _ := json.Marshal([]string{"routeapi idempotency key v1", k.Principal.Kind, k.Principal.ID, k.Key}) // strings always marshal
-	return sha256.Sum256(b)
+	h := sha256.New()
+	for _, part := range []string{"routeapi idempotency key v2", k.Principal.Kind, k.Principal.ID, k.Key} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
+		h.Write([]byte(part))
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d
 }
 
 // Fingerprint identifies the request a key was first used with.

@@ -49,32 +49,52 @@ func NewPostgres(ctx context.Context, pool *pgxpool.Pool) (*Postgres, error) {
 // compared in Go is what is stored.
 func pgTime(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
 
-// Begin looks the key up and reserves it when free.
+// beginAttempts bounds Begin's INSERT-then-lock rounds: a round repeats
+// only when the row it conflicted with was deleted before it could be locked.
+const beginAttempts = 3
+
+// errRowVanished: every round of Begin found the key's row gone when it
+// came to lock it.
+var errRowVanished = errors.New("the key's row was deleted while being locked, every attempt")
+
+// Begin looks the key up and reserves it when free. The INSERT takes a
+// free key; on a conflict the row is locked (SELECT ... FOR UPDATE) and
+// decided on. A row deleted between the two (another replica's Cleanup
+// removing an expired key) is no row to update: the INSERT is tried again
+// in the same transaction (READ COMMITTED: each statement sees what was
+// committed before it), so that a Proceed always has its row stored.
 func (s *Postgres) Begin(ctx context.Context, key Digest, fp Fingerprint, now time.Time, lease time.Duration) (Result, error) {
 	now = pgTime(now)
 	var res Result
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res = Result{}
 		first, next := decide(nil, fp, now, lease)
-		tag, err := tx.Exec(ctx, `INSERT INTO routeapi_idempotency (key, fingerprint, state, expires_at, lease_until)
+		for range beginAttempts {
+			res = Result{}
+			tag, err := tx.Exec(ctx, `INSERT INTO routeapi_idempotency (key, fingerprint, state, expires_at, lease_until)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-			key[:], fp[:], int16(next.State), next.ExpiresAt, next.LeaseUntil)
-		if err != nil {
-			return err
+				key[:], fp[:], int16(next.State), next.ExpiresAt, next.LeaseUntil)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				res = first
+				return nil
+			}
+			cur, err := selectForUpdate(ctx, tx, key)
+			if err != nil {
+				return err
+			}
+			if cur == nil {
+				continue // deleted since the INSERT: insert again
+			}
+			var upd *record
+			res, upd = decide(cur, fp, now, lease)
+			if upd == nil {
+				return nil
+			}
+			return updateRecord(ctx, tx, key, upd)
 		}
-		if tag.RowsAffected() == 1 {
-			res = first
-			return nil
-		}
-		cur, err := selectForUpdate(ctx, tx, key)
-		if err != nil {
-			return err
-		}
-		res, next = decide(cur, fp, now, lease)
-		if next == nil {
-			return nil
-		}
-		return updateRecord(ctx, tx, key, next)
+		return errRowVanished
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("idempotency begin: %w", err)
