@@ -338,6 +338,45 @@ async function generate() {
   add("unrelated cookie + bearer", "theme=dark", bearer(t.ivan));
   add("v5 cookie + v4 bearer", `${N5}=${t.alice5}`, bearer(t.ivan));
 
+  // Chunk names as SessionStore orders them: by parseInt of the name's last
+  // "."-separated part, so ".00", ".+1", ".1e1" and ".x.2" are chunks too,
+  // and a name whose last part is no number compares equal to every other.
+  add("v4 chunks named .00 .01 .02", kv(c4.map(([n, v], i) => [`${N4}.0${i}`, v])));
+  add("v4 chunks named .0 .+1 .2", kv(c4.map(([n, v], i) => [i === 1 ? `${N4}.+1` : n, v])));
+  add("v4 chunks named .0 .1e0 .2e0", kv(c4.map(([n, v], i) => [i === 0 ? n : `${N4}.${i}e0`, v])));
+  add("v4 chunks named .a.0 .b.1 .c.2", kv(c4.map(([n, v], i) => [`${N4}.${"abc"[i]}.${i}`, v])));
+  add("v4 chunks named .0 .1 .-1 (reversed order)", kv([[`${N4}.1`, c4[2][1]], [`${N4}.0`, c4[1][1]], [`${N4}.-1`, c4[0][1]]]));
+  add("v4 chunks .0 and .00 the same chunk twice", kv([c4[0], [`${N4}.00`, c4[0][1]], c4[1], c4[2]]));
+  add("v4 plain holding chunk 0 + chunks .1 .2", kv([[N4, c4[0][1]], c4[1], c4[2]]));
+  add("v4 chunks .1 .2 + plain holding chunk 0", kv([c4[1], c4[2], [N4, c4[0][1]]]));
+  add("v5 chunks named .00 .01 .02", kv(c5.map(([n, v], i) => [`${N5}.0${i}`, v])));
+  add("v5 plain holding chunk 0 + chunks .1 .2", kv([[N5, c5[0][1]], c5[1], c5[2]]));
+
+  // Odd pairs around the session cookie.
+  add("= in another cookie's value", `theme=a=b=c; ${N4}=${t.alice}`);
+  // Characters outside base64url in a token: next-auth v4's jose decodes with
+  // Node's Buffer, which skips them; routeapi does not (README divergence
+  // "strict base64url"), and the Go test models entries marked nonCanonicalBase64.
+  add("= after the token", `${N4}=${t.alice}=`, undefined, { nonCanonicalBase64: true });
+  add("v5 = after the token", `${N5}=${t.alice5}=`, undefined, { nonCanonicalBase64: true });
+  add("space inside the value", `${N4}=${t.alice} x`);
+  add("quoted value with a space", `${N4}="${t.alice} "`);
+  add("empty name before", `=x; ${N4}=${t.alice}`);
+  add("empty pair before", `=; ${N4}=${t.alice}`);
+  add("double ;;", `theme=dark;; ${N4}=${t.alice}`);
+  add("leading ;", `; ${N4}=${t.alice}`);
+  add("tab before =", `${N4}\t=${t.alice}`);
+  add("tab after =", `${N4}=\t${t.alice}`);
+  add("name in another case beside the session", `Next-Auth.session-token=${t.ivan}; ${N4}=${t.alice}`);
+  add("name in another case only", `Next-Auth.session-token=${t.ivan}`, bearer(t.alice));
+  add("encoded ; in another cookie", `theme=a%3Bb; ${N4}=${t.alice}`);
+  add("percent-encoded name", `next-auth%2Esession-token=${t.ivan}; ${N4}=${t.alice}`);
+  add("v4 plain + v4 __Secure- of another user, v5 + v5 __Secure-", `${N4}=${t.alice}; ${S4}=${t.ivan}; ${N5}=${t.ivan5}; ${S5}=${t.dora5s}`);
+  add("bearer with extra words", undefined, `Bearer ${t.alice} ${t.ivan}`);
+  add("bearer with the token twice after a comma", undefined, `Bearer ${t.alice}, Bearer ${t.ivan}`, { nonCanonicalBase64: true });
+  add("Basic then bearer", undefined, `Basic YWxpY2U6cHc= Bearer ${t.alice}`);
+  add("bearer without space", undefined, `Bearer${t.alice}`);
+
   // Generated: every ordered pair of these cookie fragments, without and
   // with a bearer token of another user.
   const fragments = [
