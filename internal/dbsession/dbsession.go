@@ -92,27 +92,23 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.UserTable != "" {
 		users = cfg.UserTable
 	}
-	if cfg.PGSchema != "" {
-		qualify := func(t string) string {
-			if strings.Contains(t, ".") {
-				return t
-			}
-			return cfg.PGSchema + "." + t
+	// A table name of ours or of the configuration is split at its dots
+	// (schema.table); PGSchema is one schema name whatever it holds (Prisma
+	// quotes it whole: search_path = "my.app").
+	qualified := func(t string) string {
+		parts := strings.Split(t, ".")
+		if cfg.PGSchema != "" && len(parts) == 1 {
+			parts = []string{cfg.PGSchema, t}
 		}
-		sessions, users = qualify(sessions), qualify(users)
+		return pgx.Identifier(parts).Sanitize()
 	}
 	// The same query for both schemas: the adapters agree on the column names
 	// ("sessionToken", "userId", expires; id, name, email, image). Ids are
 	// read as text: strings with Prisma, integers with pg-adapter.
 	r.query = fmt.Sprintf(`SELECT u.id::text, coalesce(u.name, ''), coalesce(u.email, ''), coalesce(u.image, ''), s.expires
 FROM %s s JOIN %s u ON u.id = s."userId"
-WHERE s."sessionToken" = $1`, ident(sessions), ident(users))
+WHERE s."sessionToken" = $1`, qualified(sessions), qualified(users))
 	return r, nil
-}
-
-// ident quotes a table name, schema-qualified or not.
-func ident(name string) string {
-	return pgx.Identifier(strings.Split(name, ".")).Sanitize()
 }
 
 // Resolve looks the credential's token up. Errors wrap session.ErrMalformed
