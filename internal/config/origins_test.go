@@ -27,6 +27,12 @@ func TestAppOriginsTrusted(t *testing.T) {
 		{"both and extra ones", with(minimal, "NEXTAUTH_URL", "http://web:3000", "AUTH_URL", "https://a.example",
 			"ROUTEAPI_TRUSTED_ORIGINS", "https://b.example,http://web:3000"),
 			[]string{"http://web:3000", "https://a.example", "https://b.example"}},
+		// http.CrossOriginProtection compares the Origin header byte for
+		// byte, and a browser serialises it in lower case without a default
+		// port: a trusted origin written otherwise must still match it.
+		{"extra ones as a browser writes them", with(minimal, "NEXTAUTH_URL", "http://web:3000",
+			"ROUTEAPI_TRUSTED_ORIGINS", "HTTPS://B.Example:443, http://WEB:3000, http://[::1]:80, chrome-extension://abc"),
+			[]string{"http://web:3000", "https://b.example", "http://[::1]", "chrome-extension://abc"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := load(t, tc.env).TrustedOrigins; !reflect.DeepEqual(got, tc.want) {
