@@ -20,6 +20,7 @@ func TestHelpIsSuccess(t *testing.T) {
 		{"token", "--help"}, {"token", "-h"}, {"token", "--sub", "u1", "--help"},
 		{"apitoken", "--help"}, {"apitoken", "-h"}, {"apitoken", "new", "--help"}, {"apitoken", "new", "-h"},
 		{"spool", "--help"}, {"spool", "-h"}, {"spool", "stats", "--help"}, {"spool", "dead", "-h"}, {"spool", "replay", "--help"},
+		{"--help", "serve"}, {"-h", "token"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"routeapi"}, args...), env(nil), &out, &errOut)
@@ -39,6 +40,8 @@ func TestHelpIsSuccess(t *testing.T) {
 		{"token", "--frobnicate"}, {"token", "--sub", "u1", "--email", "e", "extra"},
 		{"apitoken"}, {"apitoken", "old"}, {"apitoken", "new", "--frobnicate"},
 		{"spool"}, {"spool", "frobnicate"}, {"spool", "frobnicate", "--help"}, {"spool", "stats", "--frobnicate"},
+		{"help", "serve", "extra"}, {"help", "help", "extra"}, {"--help", "frobnicate"}, {"-h", "serve", "extra"},
+		{"spool", "stats", "extra"}, {"apitoken", "new", "--id", "x", "extra"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"routeapi"}, args...), env(nil), &out, &errOut)
