@@ -22,8 +22,10 @@ func appOrigins(getenv func(string) string, bad func(name, format string, args .
 		}
 		o, ok := originOf(raw)
 		if !ok {
-			if name != "NEXTAUTH_URL" { // loadSession reports NEXTAUTH_URL
-				bad(name, "want an absolute http(s) URL, got %q", raw)
+			// loadSession reports a NEXTAUTH_URL that is no http(s) URL; one
+			// with user info would otherwise trust nothing, silently.
+			if name != "NEXTAUTH_URL" || isHTTPURL(raw) {
+				bad(name, "want an absolute http(s) URL without user info, got %q", redacted(raw))
 			}
 			continue
 		}
@@ -53,6 +55,15 @@ func originOf(raw string) (string, bool) {
 		host = "[" + host + "]" // an IPv6 literal
 	}
 	return u.Scheme + "://" + host, true
+}
+
+// redacted is raw with the password of its user info, if any, replaced by
+// "xxxxx" (url.URL.Redacted): an error message must not show it.
+func redacted(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
 }
 
 func contains(list []string, s string) bool {

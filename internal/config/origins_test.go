@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/routeapi/routeapi/internal/config"
@@ -41,8 +42,13 @@ func TestAppOriginsTrusted(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"/api/auth", "app.example.com", "ftp://app.example.com", "https://user:pw@app.example.com"} {
-		if c, err := config.Load(env(with(minimal, "AUTH_URL", bad))); err == nil {
-			t.Errorf("AUTH_URL %q accepted (trusted %q); want an error", bad, c.TrustedOrigins)
+		for _, name := range []string{"AUTH_URL", "NEXTAUTH_URL"} {
+			c, err := config.Load(env(with(minimal, name, bad)))
+			if err == nil {
+				t.Errorf("%s %q accepted (trusted %q); want an error", name, bad, c.TrustedOrigins)
+			} else if strings.Contains(err.Error(), ":pw@") {
+				t.Errorf("%s: the error shows the password: %v", name, err)
+			}
 		}
 	}
 }
