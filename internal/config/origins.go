@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // appOrigins returns the origins of the app's own URLs, NEXTAUTH_URL (next-auth
@@ -38,14 +40,23 @@ func appOrigins(getenv func(string) string, bad func(name, format string, args .
 
 // originOf is the origin of an absolute http(s) URL as a browser serialises
 // it in the Origin header (RFC 6454 §6.2; the URL Standard): the scheme and
-// host in lower case, the port only when it is not the scheme's default, no
-// path.
+// host in lower case (an internationalised host in punycode), the port only
+// when it is not the scheme's default, no path.
 func originOf(raw string) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
 		return "", false
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if !isASCII(host) && !strings.Contains(host, ":") {
+		// The URL Standard's host parser: domain to ASCII (UTS #46), as
+		// browsers write the host in Origin (https://xn--bcher-kva.example).
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", false
+		}
+		host = a
+	}
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
@@ -64,6 +75,15 @@ func redacted(raw string) string {
 		return u.Redacted()
 	}
 	return raw
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func contains(list []string, s string) bool {

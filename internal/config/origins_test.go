@@ -31,6 +31,9 @@ func TestAppOriginsTrusted(t *testing.T) {
 		// http.CrossOriginProtection compares the Origin header byte for
 		// byte, and a browser serialises it in lower case without a default
 		// port: a trusted origin written otherwise must still match it.
+		{"internationalised host, as the browser's Origin writes it (punycode)", with(minimal, "NEXTAUTH_URL", "https://Bücher.example/api/auth",
+			"ROUTEAPI_TRUSTED_ORIGINS", "https://xn--bcher-kva.example,http://b%C3%BCcher.example:8080"),
+			[]string{"https://xn--bcher-kva.example", "http://xn--bcher-kva.example:8080"}},
 		{"extra ones as a browser writes them", with(minimal, "NEXTAUTH_URL", "http://web:3000",
 			"ROUTEAPI_TRUSTED_ORIGINS", "HTTPS://B.Example:443, http://WEB:3000, http://[::1]:80, chrome-extension://abc"),
 			[]string{"http://web:3000", "https://b.example", "http://[::1]", "chrome-extension://abc"}},
