@@ -87,7 +87,7 @@ func CookieNamesFor(f Format, secure bool) []string {
 func HasCookie(r *http.Request, names []string) bool {
 	h := cookieHeader(r)
 	keep := sessionPrefixes(names)
-	return len(parseCookie07(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0
+	return len(parseNextCookie(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0 || len(parseCookie1(h, keep)) > 0
 }
 
 // sessionPrefixes accepts the cookie names next-auth's SessionStore reads

@@ -12,9 +12,12 @@
 // expire and no result depends on the day the test runs.
 //
 // Readers (how an app gets at the cookies; see the source references below):
-//   v4-pages  next-auth getToken with req.cookies from the npm package cookie
-//             0.7 (what a pages-router API route's req.cookies is) and
-//             req.headers a plain object.
+//   v4-pages  next-auth getToken with req.cookies as a pages-router API route
+//             has it: Next.js parses it with next/dist/compiled/cookie
+//             (server/api-utils/get-cookie-parser.js), a copy of the npm
+//             package cookie 0.4.1 (checked line by line against Next.js
+//             16.4.6), installed here as next-compiled-cookie; req.headers a
+//             plain object.
 //   v4-app    next-auth getToken with req.cookies an @edge-runtime/cookies
 //             RequestCookies (what next/headers' cookies() and NextRequest
 //             hold in the App Router and middleware) and req.headers a Headers.
@@ -28,7 +31,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const PINNED = { "next-auth": "4.24.15", "@auth/core": "0.41.3", "@edge-runtime/cookies": "6.0.0", cookie: "0.7.2" };
+const PINNED = { "next-auth": "4.24.15", "@auth/core": "0.41.3", "@edge-runtime/cookies": "6.0.0", "next-compiled-cookie": "0.4.1" };
 const NOW = 1800000000; // 2027-01-15T08:00:00Z: the corpus's clock (seconds)
 const V4_SECRET = "differential-v4-secret";
 const V5_SECRET = "differential-v5-secret";
@@ -49,7 +52,7 @@ const require = createRequire(import.meta.url);
 const fromJwt = createRequire(require.resolve("next-auth/jwt"));
 const v4jwt = fromJwt("./index.js");
 const v4cookie = fromJwt("../core/lib/cookie");
-const cookie07 = fromJwt("cookie"); // the cookie package next-auth depends on (pages router req.cookies)
+const nextCookie = require("next-compiled-cookie"); // Next.js's compiled cookie (pages router req.cookies)
 const authJwtPath = fileURLToPath(import.meta.resolve("@auth/core/jwt"));
 const v5jwt = await import("@auth/core/jwt");
 const v5cookie = await import(pathToFileURL(join(dirname(authJwtPath), "lib/utils/cookie.js")).href);
@@ -59,7 +62,7 @@ const versions = {
   "next-auth": fromJwt("../package.json").version,
   "@auth/core": fromAuth("./package.json").version,
   "@edge-runtime/cookies": require("@edge-runtime/cookies/package.json").version,
-  cookie: fromJwt("cookie/package.json").version,
+  "next-compiled-cookie": require("next-compiled-cookie/package.json").version,
 };
 for (const [k, v] of Object.entries(PINNED)) {
   if (versions[k] !== v) fail(`expected ${k} ${v}, found ${versions[k]}; run npm ci in testdata/mint`);
@@ -89,7 +92,7 @@ function v4Req(reader, cookieHeader, authorization) {
     const headers = {};
     if (cookieHeader) headers.cookie = cookieHeader;
     if (authorization !== undefined) headers.authorization = authorization;
-    return { cookies: cookieHeader ? cookie07.parse(cookieHeader) : {}, headers };
+    return { cookies: cookieHeader ? nextCookie.parse(cookieHeader) : {}, headers };
   }
   const headers = new Headers();
   if (cookieHeader) headers.set("cookie", cookieHeader);
@@ -351,6 +354,19 @@ async function generate() {
   add("v4 chunks .1 .2 + plain holding chunk 0", kv([c4[1], c4[2], [N4, c4[0][1]]]));
   add("v5 chunks named .00 .01 .02", kv(c5.map(([n, v], i) => [`${N5}.0${i}`, v])));
   add("v5 plain holding chunk 0 + chunks .1 .2", kv([[N5, c5[0][1]], c5[1], c5[2]]));
+
+  // Where Next.js's pages-router parser (cookie 0.4.1: String.prototype.trim,
+  // a leading quote strips the first and the last character) and the others
+  // part. Header bytes reach Node as latin1, so "\u00a0" is the byte 0xA0.
+  add("open quote + %, + bearer", `${N4}="%`, bearer(t.ivan));
+  add("open quote + one char, + bearer", `${N4}="x`, bearer(t.ivan));
+  add("open quote, token, one stray char", `${N4}="${t.alice}x`);
+  add("open quote, token, one stray char + bearer", `${N4}="${t.alice}x`, bearer(t.ivan));
+  add("no-break spaces around the value", `${N4}=\u00a0${t.alice}\u00a0`);
+  add("no-break space alone + bearer", `${N4}=\u00a0`, bearer(t.ivan));
+  add("no-break space before the name", `theme=dark; \u00a0${N4}=${t.alice}`);
+  add("v5 no-break spaces around the value", `${N5}=\u00a0${t.alice5}\u00a0`);
+  add("v5 open quote + one char, + bearer", `${N5}="x`, bearer(t.ivan5));
 
   // Odd pairs around the session cookie.
   add("= in another cookie's value", `theme=a=b=c; ${N4}=${t.alice}`);
