@@ -164,10 +164,10 @@ func TestPostgresPrismaURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = admin.Close(ctx) }()
-	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"`); err != nil {
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"; CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}
-	for _, params := range []string{"&schema=app&connection_limit=4&pool_timeout=10", "&schema=App2&pgbouncer=true"} {
+	for _, params := range []string{"&schema=app&connection_limit=4&pool_timeout=10", "&schema=App2&pgbouncer=true", "&schema=my%2Eapp"} {
 		t.Run(params, func(t *testing.T) {
 			exercise(t, func(max int) spool.Spool {
 				s, err := spool.OpenPostgres(ctx, pg.URL+params, max)
@@ -179,7 +179,7 @@ func TestPostgresPrismaURL(t *testing.T) {
 		})
 	}
 	var inSchema bool
-	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.routeapi_spool') IS NOT NULL AND to_regclass('"App2".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.routeapi_spool') IS NOT NULL AND to_regclass('"App2".routeapi_spool') IS NOT NULL AND to_regclass('"my.app".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
 		t.Fatalf("the spool table is not (only) in the URL's schema: %v", err)
 	}
 	if _, err := spool.OpenPostgres(ctx, pg.URL+"&sslidentity=client.p12", 0); err == nil || !strings.Contains(err.Error(), "sslidentity") {
