@@ -260,23 +260,22 @@ func escapedByte(s string, i int) (byte, bool) {
 	if i+2 >= len(s) || s[i] != '%' {
 		return 0, false
 	}
-	h, l := unhex(s[i+1]), unhex(s[i+2])
-	if h < 0 || l < 0 {
-		return 0, false
-	}
-	return byte(h<<4 | l), true
+	h, ok1 := unhex(s[i+1])
+	l, ok2 := unhex(s[i+2])
+	return h<<4 | l, ok1 && ok2
 }
 
-func unhex(c byte) int {
+// unhex is the value of the hexadecimal digit c.
+func unhex(c byte) (byte, bool) {
 	switch {
 	case '0' <= c && c <= '9':
-		return int(c - '0')
+		return c - '0', true
 	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
+		return c - 'a' + 10, true
 	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
+		return c - 'A' + 10, true
 	}
-	return -1
+	return 0, false
 }
 
 // parseEdgeCookies mirrors parseCookie of @edge-runtime/cookies 6.0.0 (what
