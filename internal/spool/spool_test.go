@@ -187,6 +187,44 @@ func TestPostgresPrismaURL(t *testing.T) {
 	}
 }
 
+// TestPostgresSchemaWithoutSearchPath: PgBouncer in transaction mode (the
+// reason for Prisma's pgbouncer=true) does not keep a connection's
+// search_path: the SET made after connecting lands on one server connection,
+// and the next statement may run on another. The spool and the idempotency
+// keys must then still be in the URL's schema, by their qualified names; a
+// table found through whatever search_path a connection has could be
+// another one (events split across two tables, a retried key not seen).
+func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, func(max int) spool.Spool {
+		s, err := spool.OpenPostgres(ctx, pg.URL+"&schema=my.app&pgbouncer=true&connection_limit=1", max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The one connection, as PgBouncer may hand it: default search_path.
+		if _, err := s.Pool().Exec(ctx, `SET search_path = public`); err != nil {
+			t.Fatal(err)
+		}
+		if s.Schema() != "my.app" {
+			t.Fatalf("Schema() = %q", s.Schema())
+		}
+		return s
+	})
+	var inSchema bool
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('"my.app".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+		t.Fatalf("the spool table is not (only) in the URL's schema: %v", err)
+	}
+}
+
 // Two spools on one database never claim the same record.
 func TestPostgresClaimsAreExclusive(t *testing.T) {
 	pg := pgtest.Start(t)
