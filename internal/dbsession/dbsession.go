@@ -51,7 +51,8 @@ type Config struct {
 	SessionTable, UserTable string
 	// PGSchema is the PostgreSQL schema the tables live in when their names
 	// are not qualified: the ?schema= of a Prisma app's DATABASE_URL
-	// (pgurl.Config.Schema). "" leaves them to the search_path. Qualifying
+	// (pgurl.Config.Schema). "" means public with SchemaPrisma (Prisma's
+	// default) and leaves pg-adapter's tables to the search_path. Qualifying
 	// them does not depend on the connection's search_path, which PgBouncer
 	// in transaction mode does not keep.
 	PGSchema string
@@ -95,10 +96,16 @@ func New(cfg Config) (*Resolver, error) {
 	// A table name of ours or of the configuration is split at its dots
 	// (schema.table); PGSchema is one schema name whatever it holds (Prisma
 	// quotes it whole: search_path = "my.app").
+	pgSchema := cfg.PGSchema
+	if pgSchema == "" && cfg.Schema == SchemaPrisma {
+		// Prisma without ?schema= reads public (quaint's default schema,
+		// set as the search_path), not the server's "$user", public.
+		pgSchema = "public"
+	}
 	qualified := func(t string) string {
 		parts := strings.Split(t, ".")
-		if cfg.PGSchema != "" && len(parts) == 1 {
-			parts = []string{cfg.PGSchema, t}
+		if pgSchema != "" && len(parts) == 1 {
+			parts = []string{pgSchema, t}
 		}
 		return pgx.Identifier(parts).Sanitize()
 	}

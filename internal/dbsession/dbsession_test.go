@@ -35,6 +35,7 @@ func TestWithPostgres(t *testing.T) {
 		"check":          testCheck,
 		"prisma url":     testPrismaURL,
 		"prisma schemas": testPrismaSchemaNames,
+		"prisma public":  testPrismaDefaultSchema,
 	} {
 		t.Run(name, func(t *testing.T) {
 			db := "t_" + strings.ReplaceAll(name, " ", "_")
@@ -162,6 +163,37 @@ func testPrismaSchemaNames(t *testing.T, base string) {
 				t.Errorf("schema=%s%s: Resolve = %+v, %v; want user %s", tc.param, extra, s, err, id)
 			}
 		}
+	}
+}
+
+// testPrismaDefaultSchema: a Prisma URL without ?schema= means public
+// (quaint's default schema, set as the search_path), not the server's
+// default search_path ("$user", public), which reads a schema named like the
+// role first: a decoy Session table there must not answer.
+func testPrismaDefaultSchema(t *testing.T, url string) {
+	ctx := context.Background()
+	pool := mustPool(t, url)
+	var role string
+	if err := pool.QueryRow(ctx, `SELECT current_user`).Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{role}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	public := authdbtest.Setup(t, url+"&schema=public", authdbtest.Prisma)
+	decoy := authdbtest.Setup(t, url+"&schema="+role, authdbtest.Prisma)
+	id := public.AddUser(t, "Ada", "ada@example.com", "")
+	tok := public.AddSession(t, id, time.Now().Add(time.Hour))
+	other := decoy.AddUser(t, "Mallory", "mallory@example.com", "")
+	decoy.Exec(t, `INSERT INTO "Session" (id, "sessionToken", "userId", expires, "updatedAt") VALUES ('decoy', $1, $2, $3, now())`, tok, other, time.Now().Add(time.Hour))
+
+	r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie})
+	if err != nil || s.Subject != id {
+		t.Errorf("Resolve = %+v, %v; want %s from public (Prisma's default schema), not the role's schema", s, err, id)
 	}
 }
 
