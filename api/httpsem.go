@@ -15,8 +15,9 @@ import (
 type headKey struct{}
 
 // MaxHeaderBytes is the largest request head routeapi answers: the request
-// line and the header fields, counted as they are sent on the wire
-// (headerBytes). A larger head gets a 431 request-header-fields-too-large
+// line and the header fields, counted as HTTP/1.1 would send them after
+// net/http's parse (headerBytes: "Name: value" and CRLF per field, so a field
+// sent as "Name:value" counts one byte more than it took on the wire). A larger head gets a 431 request-header-fields-too-large
 // problem. The HTTP server's own limit (ServerMaxHeaderBytes) is higher, so
 // that such requests reach routeapi's handlers at all.
 const MaxHeaderBytes = 64 << 10

@@ -119,11 +119,20 @@ func TestPrismaDatabaseURL(t *testing.T) {
 	dbUser := db.AddUser(t, "Grace Hopper", "grace@example.com", "")
 	dbToken := db.AddSession(t, dbUser, time.Now().Add(30*24*time.Hour))
 
+	// A schema name with a dot is one schema (Prisma: search_path = "my.app"),
+	// not schema.table: it used to be a 503 for every request.
+	admin.Exec(t, `CREATE SCHEMA "my.app"`)
+	dotted := authdbtest.Setup(t, pg.URL+"&schema=my.app", authdbtest.Prisma)
+	dottedUser := dotted.AddUser(t, "Ada Lovelace", "ada@example.com", "")
+	dottedToken := dotted.AddSession(t, dottedUser, time.Now().Add(30*24*time.Hour))
+
 	event := "e2e/prisma-url." + randomSuffix()
-	for i, params := range []string{
-		"&schema=appSchema&connection_limit=5&pool_timeout=10",
-		"&schema=appSchema&pgbouncer=true&connect_timeout=10&socket_timeout=5",
+	for i, tc := range []struct{ params, token, user string }{
+		{"&schema=appSchema&connection_limit=5&pool_timeout=10", dbToken, dbUser},
+		{"&schema=appSchema&pgbouncer=true&connect_timeout=10&socket_timeout=5", dbToken, dbUser},
+		{"&schema=my.app", dottedToken, dottedUser},
 	} {
+		params, dbToken, dbUser := tc.params, tc.token, tc.user
 		t.Run(params, func(t *testing.T) {
 			srv := startRouteAPI(t, settingsYAML(event, true, 262144), map[string]string{"INNGEST_BASE_URL": inngest.URL,
 				"ROUTEAPI_SESSION_STORE": "database", "DATABASE_URL": pg.URL + params, "ROUTEAPI_DB_SCHEMA": "prisma",

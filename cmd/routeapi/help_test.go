@@ -22,6 +22,7 @@ func TestHelpIsSuccess(t *testing.T) {
 		{"spool", "--help"}, {"spool", "-h"}, {"spool", "stats", "--help"}, {"spool", "dead", "-h"}, {"spool", "replay", "--help"},
 		{"version", "--help"}, {"version", "-h"}, {"help", "version"},
 		{"healthcheck", "--help"}, {"healthcheck", "-h"}, {"help", "healthcheck"},
+		{"--help", "serve"}, {"-h", "token"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"routeapi"}, args...), env(nil), &out, &errOut)
@@ -42,6 +43,8 @@ func TestHelpIsSuccess(t *testing.T) {
 		{"apitoken"}, {"apitoken", "old"}, {"apitoken", "new", "--frobnicate"},
 		{"spool"}, {"spool", "frobnicate"}, {"spool", "frobnicate", "--help"}, {"spool", "stats", "--frobnicate"},
 		{"version", "extra"}, {"version", "--frobnicate"}, {"healthcheck", "--frobnicate"}, {"healthcheck", "extra"},
+		{"help", "serve", "extra"}, {"help", "help", "extra"}, {"--help", "frobnicate"}, {"-h", "serve", "extra"},
+		{"spool", "stats", "extra"}, {"apitoken", "new", "--id", "x", "extra"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"routeapi"}, args...), env(nil), &out, &errOut)

@@ -37,7 +37,7 @@ func openIdempotency(ctx context.Context, sp spool.Spool) (idempotency.Store, er
 	case *spool.Bolt:
 		return idempotency.NewBolt(s.DB(), s.Reserve())
 	case *spool.Postgres:
-		return idempotency.NewPostgres(ctx, s.Pool())
+		return idempotency.NewPostgres(ctx, s.Pool(), s.Schema())
 	}
 	return nil, fmt.Errorf("idempotency store: no store for spool %T", sp)
 }

@@ -72,8 +72,12 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 	case "version":
 		return versionCmd(rest, stdout)
 	case "help", "-h", "-help", "--help":
-		if cmd == "help" && len(rest) == 1 && rest[0] != "help" { // routeapi help token
+		switch {
+		case len(rest) == 1 && rest[0] != "help": // routeapi help token
 			return runCommand(ctx, []string{args[0], rest[0], "--help"}, getenv, stdout, stderr)
+		case len(rest) > 1: // help names one command
+			_, _ = fmt.Fprint(stderr, usage)
+			return fmt.Errorf("%s takes at most one command, got %q: %w", cmd, strings.Join(rest, " "), errUsage)
 		}
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -367,14 +367,19 @@ func LoadParts(getenv func(string) string, parts Part) (Config, error) {
 		c.TrustedOrigins = appOrigins(getenv, bad)
 		for _, o := range strings.Split(get("ROUTEAPI_TRUSTED_ORIGINS"), ",") {
 			o = strings.TrimSpace(o)
-			if o == "" || contains(c.TrustedOrigins, o) {
+			if o == "" {
 				continue
 			}
 			if err := checkOrigin(o); err != nil {
 				bad("ROUTEAPI_TRUSTED_ORIGINS", "%v", err)
 				continue
 			}
-			c.TrustedOrigins = append(c.TrustedOrigins, o)
+			if n, ok := originOf(o); ok {
+				o = n // as a browser writes Origin, which CrossOriginProtection compares byte for byte
+			}
+			if !contains(c.TrustedOrigins, o) {
+				c.TrustedOrigins = append(c.TrustedOrigins, o)
+			}
 		}
 		loadLimits(&c, get, bad)
 	}

@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // appOrigins returns the origins of the app's own URLs, NEXTAUTH_URL (next-auth
@@ -22,8 +24,10 @@ func appOrigins(getenv func(string) string, bad func(name, format string, args .
 		}
 		o, ok := originOf(raw)
 		if !ok {
-			if name != "NEXTAUTH_URL" { // loadSession reports NEXTAUTH_URL
-				bad(name, "want an absolute http(s) URL, got %q", raw)
+			// loadSession reports a NEXTAUTH_URL that is no http(s) URL; one
+			// with user info would otherwise trust nothing, silently.
+			if name != "NEXTAUTH_URL" || isHTTPURL(raw) {
+				bad(name, "want an absolute http(s) URL without user info, got %q", redacted(raw))
 			}
 			continue
 		}
@@ -36,14 +40,23 @@ func appOrigins(getenv func(string) string, bad func(name, format string, args .
 
 // originOf is the origin of an absolute http(s) URL as a browser serialises
 // it in the Origin header (RFC 6454 §6.2; the URL Standard): the scheme and
-// host in lower case, the port only when it is not the scheme's default, no
-// path.
+// host in lower case (an internationalised host in punycode), the port only
+// when it is not the scheme's default, no path.
 func originOf(raw string) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
 		return "", false
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if !isASCII(host) && !strings.Contains(host, ":") {
+		// The URL Standard's host parser: domain to ASCII (UTS #46), as
+		// browsers write the host in Origin (https://xn--bcher-kva.example).
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", false
+		}
+		host = a
+	}
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
@@ -53,6 +66,24 @@ func originOf(raw string) (string, bool) {
 		host = "[" + host + "]" // an IPv6 literal
 	}
 	return u.Scheme + "://" + host, true
+}
+
+// redacted is raw with the password of its user info, if any, replaced by
+// "xxxxx" (url.URL.Redacted): an error message must not show it.
+func redacted(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/routeapi/routeapi/internal/config"
@@ -27,6 +28,15 @@ func TestAppOriginsTrusted(t *testing.T) {
 		{"both and extra ones", with(minimal, "NEXTAUTH_URL", "http://web:3000", "AUTH_URL", "https://a.example",
 			"ROUTEAPI_TRUSTED_ORIGINS", "https://b.example,http://web:3000"),
 			[]string{"http://web:3000", "https://a.example", "https://b.example"}},
+		// http.CrossOriginProtection compares the Origin header byte for
+		// byte, and a browser serialises it in lower case without a default
+		// port: a trusted origin written otherwise must still match it.
+		{"internationalised host, as the browser's Origin writes it (punycode)", with(minimal, "NEXTAUTH_URL", "https://Bücher.example/api/auth",
+			"ROUTEAPI_TRUSTED_ORIGINS", "https://xn--bcher-kva.example,http://b%C3%BCcher.example:8080"),
+			[]string{"https://xn--bcher-kva.example", "http://xn--bcher-kva.example:8080"}},
+		{"extra ones as a browser writes them", with(minimal, "NEXTAUTH_URL", "http://web:3000",
+			"ROUTEAPI_TRUSTED_ORIGINS", "HTTPS://B.Example:443, http://WEB:3000, http://[::1]:80, chrome-extension://abc"),
+			[]string{"http://web:3000", "https://b.example", "http://[::1]", "chrome-extension://abc"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := load(t, tc.env).TrustedOrigins; !reflect.DeepEqual(got, tc.want) {
@@ -35,8 +45,13 @@ func TestAppOriginsTrusted(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"/api/auth", "app.example.com", "ftp://app.example.com", "https://user:pw@app.example.com"} {
-		if c, err := config.Load(env(with(minimal, "AUTH_URL", bad))); err == nil {
-			t.Errorf("AUTH_URL %q accepted (trusted %q); want an error", bad, c.TrustedOrigins)
+		for _, name := range []string{"AUTH_URL", "NEXTAUTH_URL"} {
+			c, err := config.Load(env(with(minimal, name, bad)))
+			if err == nil {
+				t.Errorf("%s %q accepted (trusted %q); want an error", name, bad, c.TrustedOrigins)
+			} else if strings.Contains(err.Error(), ":pw@") {
+				t.Errorf("%s: the error shows the password: %v", name, err)
+			}
 		}
 	}
 }

@@ -51,7 +51,8 @@ type Config struct {
 	SessionTable, UserTable string
 	// PGSchema is the PostgreSQL schema the tables live in when their names
 	// are not qualified: the ?schema= of a Prisma app's DATABASE_URL
-	// (pgurl.Config.Schema). "" leaves them to the search_path. Qualifying
+	// (pgurl.Config.Schema). "" means public with SchemaPrisma (Prisma's
+	// default) and leaves pg-adapter's tables to the search_path. Qualifying
 	// them does not depend on the connection's search_path, which PgBouncer
 	// in transaction mode does not keep.
 	PGSchema string
@@ -92,27 +93,29 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.UserTable != "" {
 		users = cfg.UserTable
 	}
-	if cfg.PGSchema != "" {
-		qualify := func(t string) string {
-			if strings.Contains(t, ".") {
-				return t
-			}
-			return cfg.PGSchema + "." + t
+	// A table name of ours or of the configuration is split at its dots
+	// (schema.table); PGSchema is one schema name whatever it holds (Prisma
+	// quotes it whole: search_path = "my.app").
+	pgSchema := cfg.PGSchema
+	if pgSchema == "" && cfg.Schema == SchemaPrisma {
+		// Prisma without ?schema= reads public (quaint's default schema,
+		// set as the search_path), not the server's "$user", public.
+		pgSchema = "public"
+	}
+	qualified := func(t string) string {
+		parts := strings.Split(t, ".")
+		if pgSchema != "" && len(parts) == 1 {
+			parts = []string{pgSchema, t}
 		}
-		sessions, users = qualify(sessions), qualify(users)
+		return pgx.Identifier(parts).Sanitize()
 	}
 	// The same query for both schemas: the adapters agree on the column names
 	// ("sessionToken", "userId", expires; id, name, email, image). Ids are
 	// read as text: strings with Prisma, integers with pg-adapter.
 	r.query = fmt.Sprintf(`SELECT u.id::text, coalesce(u.name, ''), coalesce(u.email, ''), coalesce(u.image, ''), s.expires
 FROM %s s JOIN %s u ON u.id = s."userId"
-WHERE s."sessionToken" = $1`, ident(sessions), ident(users))
+WHERE s."sessionToken" = $1`, qualified(sessions), qualified(users))
 	return r, nil
-}
-
-// ident quotes a table name, schema-qualified or not.
-func ident(name string) string {
-	return pgx.Identifier(strings.Split(name, ".")).Sanitize()
 }
 
 // Resolve looks the credential's token up. Errors wrap session.ErrMalformed

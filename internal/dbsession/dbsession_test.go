@@ -3,6 +3,7 @@ package dbsession_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,8 @@ func TestWithPostgres(t *testing.T) {
 		"cache":          testCache,
 		"check":          testCheck,
 		"prisma url":     testPrismaURL,
+		"prisma schemas": testPrismaSchemaNames,
+		"prisma public":  testPrismaDefaultSchema,
 	} {
 		t.Run(name, func(t *testing.T) {
 			db := "t_" + strings.ReplaceAll(name, " ", "_")
@@ -107,6 +110,105 @@ func testPrismaURL(t *testing.T, url string) {
 	if s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie}); err != nil || s.Subject != id {
 		t.Errorf("qualified tables, default search_path: %+v, %v", s, err)
 	}
+}
+
+// testPrismaSchemaNames: Prisma's schema parameter is one schema name, used
+// as search_path = "<name>" (quaint quotes it), so a name with a dot, a
+// space, a quote or upper case (percent- or plus-encoded in the URL) is that
+// one schema, never schema.table.
+func testPrismaSchemaNames(t *testing.T, base string) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	created := map[string]bool{}
+	for i, tc := range []struct{ schema, param string }{
+		{"my.app", "my.app"},
+		{"my.app", "my%2Eapp"},
+		{"with space", "with+space"},
+		{"with space", "with%20space"},
+		{`we"quote`, "we%22quote"},
+		{"UPPER.Case", "UPPER.Case"},
+	} {
+		if _, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{tc.schema}.Sanitize()); err != nil && !strings.Contains(err.Error(), "already exists") {
+			t.Fatal(err)
+		}
+		url := base + "&schema=" + tc.param
+		db := &authdbtest.DB{Pool: mustPool(t, url), Schema: authdbtest.Prisma}
+		if !created[tc.schema] { // the app's tables, where Prisma puts them
+			db = authdbtest.Setup(t, url, authdbtest.Prisma)
+			created[tc.schema] = true
+		}
+		id := db.AddUser(t, "Ada", fmt.Sprintf("ada%d@example.com", i), "")
+		tok := db.AddSession(t, id, time.Now().Add(time.Hour))
+		for _, extra := range []string{"", "&pgbouncer=true"} {
+			pu, err := pgurl.Parse(url + extra)
+			if err != nil {
+				t.Fatalf("%s%s: %v", tc.param, extra, err)
+			}
+			if pu.Schema != tc.schema {
+				t.Fatalf("%s: schema %q, want %q", tc.param, pu.Schema, tc.schema)
+			}
+			r, err := dbsession.New(dbsession.Config{DB: mustPool(t, url+extra), Schema: dbsession.SchemaPrisma, PGSchema: pu.Schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Check(ctx); err != nil {
+				t.Errorf("schema=%s%s: Check: %v", tc.param, extra, err)
+			}
+			s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie})
+			if err != nil || s.Subject != id {
+				t.Errorf("schema=%s%s: Resolve = %+v, %v; want user %s", tc.param, extra, s, err, id)
+			}
+		}
+	}
+}
+
+// testPrismaDefaultSchema: a Prisma URL without ?schema= means public
+// (quaint's default schema, set as the search_path), not the server's
+// default search_path ("$user", public), which reads a schema named like the
+// role first: a decoy Session table there must not answer.
+func testPrismaDefaultSchema(t *testing.T, url string) {
+	ctx := context.Background()
+	pool := mustPool(t, url)
+	var role string
+	if err := pool.QueryRow(ctx, `SELECT current_user`).Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{role}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	public := authdbtest.Setup(t, url+"&schema=public", authdbtest.Prisma)
+	decoy := authdbtest.Setup(t, url+"&schema="+role, authdbtest.Prisma)
+	id := public.AddUser(t, "Ada", "ada@example.com", "")
+	tok := public.AddSession(t, id, time.Now().Add(time.Hour))
+	other := decoy.AddUser(t, "Mallory", "mallory@example.com", "")
+	decoy.Exec(t, `INSERT INTO "Session" (id, "sessionToken", "userId", expires, "updatedAt") VALUES ('decoy', $1, $2, $3, now())`, tok, other, time.Now().Add(time.Hour))
+
+	r, err := dbsession.New(dbsession.Config{DB: pool, Schema: dbsession.SchemaPrisma})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Resolve(ctx, session.Credential{Token: tok, Source: session.SourceCookie})
+	if err != nil || s.Subject != id {
+		t.Errorf("Resolve = %+v, %v; want %s from public (Prisma's default schema), not the role's schema", s, err, id)
+	}
+}
+
+func mustPool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pu, err := pgurl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pu.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // testTableOverride reads tables renamed with Prisma's @@map.

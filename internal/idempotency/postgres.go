@@ -9,11 +9,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
-// schema creates the keys table beside the spool's (routeapi_spool).
-const schema = `
-CREATE TABLE IF NOT EXISTS routeapi_idempotency (
+// createTable creates the keys table t (a quoted, possibly qualified name)
+// beside the spool's (routeapi_spool). The index takes the table's schema.
+func createTable(t string) string {
+	return `
+CREATE TABLE IF NOT EXISTS ` + t + ` (
 	key         bytea       PRIMARY KEY,
 	fingerprint bytea       NOT NULL,
 	state       smallint    NOT NULL,
@@ -21,28 +25,34 @@ CREATE TABLE IF NOT EXISTS routeapi_idempotency (
 	expires_at  timestamptz NOT NULL,
 	lease_until timestamptz
 );
-CREATE INDEX IF NOT EXISTS routeapi_idempotency_expiry ON routeapi_idempotency (expires_at);
+CREATE INDEX IF NOT EXISTS routeapi_idempotency_expiry ON ` + t + ` (expires_at);
 `
+}
 
 // Postgres keeps keys in a table shared by every replica: a key used on one
 // replica is seen on all. Concurrent requests with one key are serialised
 // by the row lock (INSERT ... ON CONFLICT, then SELECT ... FOR UPDATE).
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	table string // routeapi_idempotency, qualified with the schema
 }
 
 var _ Store = (*Postgres)(nil)
 
-// NewPostgres stores keys through pool (the spool's), creating the table if
-// needed.
-func NewPostgres(ctx context.Context, pool *pgxpool.Pool) (*Postgres, error) {
+// NewPostgres stores keys through pool (the spool's), in the PostgreSQL
+// schema pgSchema (the spool's Schema: the URL's schema parameter; "" for
+// the search_path's), creating the table if needed. The table is named with
+// its schema in every statement: PgBouncer in transaction mode does not keep
+// a connection's search_path.
+func NewPostgres(ctx context.Context, pool *pgxpool.Pool, pgSchema string) (*Postgres, error) {
+	table := pgurl.Table(pgSchema, "routeapi_idempotency")
 	// Replicas starting together: one advisory lock (not the spool's) makes
 	// the catalog changes one at a time.
-	_, err := pool.Exec(ctx, `SELECT pg_advisory_lock(74657002); `+schema+`; SELECT pg_advisory_unlock(74657002)`)
+	_, err := pool.Exec(ctx, `SELECT pg_advisory_lock(74657002); `+createTable(table)+`; SELECT pg_advisory_unlock(74657002)`)
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: create table: %w", err)
 	}
-	return &Postgres{pool: pool}, nil
+	return &Postgres{pool: pool, table: table}, nil
 }
 
 // pgTime is t at PostgreSQL's precision (microseconds), so that what is
@@ -70,7 +80,7 @@ func (s *Postgres) Begin(ctx context.Context, key Digest, fp Fingerprint, now ti
 		first, next := decide(nil, fp, now, lease)
 		for range beginAttempts {
 			res = Result{}
-			tag, err := tx.Exec(ctx, `INSERT INTO routeapi_idempotency (key, fingerprint, state, expires_at, lease_until)
+			tag, err := tx.Exec(ctx, `INSERT INTO `+s.table+` (key, fingerprint, state, expires_at, lease_until)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
 				key[:], fp[:], int16(next.State), next.ExpiresAt, next.LeaseUntil)
 			if err != nil {
@@ -80,7 +90,7 @@ func (s *Postgres) Begin(ctx context.Context, key Digest, fp Fingerprint, now ti
 				res = first
 				return nil
 			}
-			cur, err := selectForUpdate(ctx, tx, key)
+			cur, err := s.selectForUpdate(ctx, tx, key)
 			if err != nil {
 				return err
 			}
@@ -92,7 +102,7 @@ func (s *Postgres) Begin(ctx context.Context, key Digest, fp Fingerprint, now ti
 			if upd == nil {
 				return nil
 			}
-			return updateRecord(ctx, tx, key, upd)
+			return s.updateRecord(ctx, tx, key, upd)
 		}
 		return errRowVanished
 	})
@@ -102,14 +112,14 @@ func (s *Postgres) Begin(ctx context.Context, key Digest, fp Fingerprint, now ti
 	return res, nil
 }
 
-func selectForUpdate(ctx context.Context, tx pgx.Tx, key Digest) (*record, error) {
+func (s *Postgres) selectForUpdate(ctx context.Context, tx pgx.Tx, key Digest) (*record, error) {
 	var r record
 	var fp []byte
 	var state int16
 	var answer string
 	var lease *time.Time
 	err := tx.QueryRow(ctx, `SELECT fingerprint, state, answer, expires_at, lease_until
-		FROM routeapi_idempotency WHERE key = $1 FOR UPDATE`, key[:]).Scan(&fp, &state, &answer, &r.ExpiresAt, &lease)
+		FROM `+s.table+` WHERE key = $1 FOR UPDATE`, key[:]).Scan(&fp, &state, &answer, &r.ExpiresAt, &lease)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -132,7 +142,7 @@ func selectForUpdate(ctx context.Context, tx pgx.Tx, key Digest) (*record, error
 	return &r, nil
 }
 
-func updateRecord(ctx context.Context, tx pgx.Tx, key Digest, r *record) error {
+func (s *Postgres) updateRecord(ctx context.Context, tx pgx.Tx, key Digest, r *record) error {
 	answer := ""
 	if r.State == Done {
 		b, err := json.Marshal(r.Answer)
@@ -145,14 +155,14 @@ func updateRecord(ctx context.Context, tx pgx.Tx, key Digest, r *record) error {
 	if !r.LeaseUntil.IsZero() {
 		lease = &r.LeaseUntil
 	}
-	_, err := tx.Exec(ctx, `UPDATE routeapi_idempotency SET fingerprint=$2, state=$3, answer=$4, expires_at=$5, lease_until=$6
+	_, err := tx.Exec(ctx, `UPDATE `+s.table+` SET fingerprint=$2, state=$3, answer=$4, expires_at=$5, lease_until=$6
 		WHERE key=$1`, key[:], r.Fingerprint[:], int16(r.State), answer, r.ExpiresAt, lease)
 	return err
 }
 
 func (s *Postgres) update(ctx context.Context, key Digest, step func(*record) (*record, error)) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := selectForUpdate(ctx, tx, key)
+		cur, err := s.selectForUpdate(ctx, tx, key)
 		if err != nil {
 			return err
 		}
@@ -160,7 +170,7 @@ func (s *Postgres) update(ctx context.Context, key Digest, step func(*record) (*
 		if err != nil || next == nil {
 			return err
 		}
-		return updateRecord(ctx, tx, key, next)
+		return s.updateRecord(ctx, tx, key, next)
 	})
 }
 
@@ -183,8 +193,8 @@ func (s *Postgres) Release(ctx context.Context, key Digest, fp Fingerprint) erro
 // Cleanup deletes up to limit keys whose window ended at now (through the
 // expiry index; rows another replica is cleaning are skipped).
 func (s *Postgres) Cleanup(ctx context.Context, now time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM routeapi_idempotency WHERE key IN (
-		SELECT key FROM routeapi_idempotency WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	tag, err := s.pool.Exec(ctx, `DELETE FROM `+s.table+` WHERE key IN (
+		SELECT key FROM `+s.table+` WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		pgTime(now), limit)
 	if err != nil {
 		return 0, fmt.Errorf("idempotency cleanup: %w", err)

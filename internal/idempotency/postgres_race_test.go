@@ -25,7 +25,7 @@ func TestPostgresBeginRowDeletedWhileWaiting(t *testing.T) {
 	}
 	pool := sp.Pool()
 	t.Cleanup(pool.Close)
-	st, err := idempotency.NewPostgres(ctx, pool)
+	st, err := idempotency.NewPostgres(ctx, pool, sp.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/internal/diskspace"
@@ -260,7 +261,7 @@ func TestPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		pools = append(pools, sp.Pool())
-		st, err := idempotency.NewPostgres(ctx, sp.Pool())
+		st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,4 +276,42 @@ func TestPostgres(t *testing.T) {
 	want(t, begin(t, a, k, fp(t, `1`), t0), idempotency.Proceed, "replica A")
 	want(t, begin(t, b, k, fp(t, `2`), t0), idempotency.Mismatch, "replica B, other payload")
 	want(t, begin(t, b, k, fp(t, `1`), t0), idempotency.Busy, "replica B, same payload")
+}
+
+// TestPostgresSchemaWithoutSearchPath: with a Prisma URL's schema behind
+// PgBouncer (transaction mode keeps no search_path), the keys are still in
+// the URL's schema, by their qualified name: a key stored through one
+// connection is found through another whose search_path is the default.
+func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
+	srv := pgtest.Start(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *idempotency.Postgres {
+		sp, err := spool.OpenPostgres(ctx, srv.URL+"&schema=my.app&pgbouncer=true&connection_limit=1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sp.Close() })
+		// The one connection, as PgBouncer may hand it: default search_path.
+		if _, err := sp.Pool().Exec(ctx, `SET search_path = public`); err != nil {
+			t.Fatal(err)
+		}
+		st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	exercise(t, func() idempotency.Store { return open() })
+	var inSchema bool
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('"my.app".routeapi_idempotency') IS NOT NULL AND to_regclass('public.routeapi_idempotency') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+		t.Fatalf("the keys table is not (only) in the URL's schema: %v", err)
+	}
 }

@@ -281,6 +281,18 @@ func Parse(raw string) (*Config, error) {
 	return c, nil
 }
 
+// Table is the table name qualified with schema (a Config's Schema: one
+// name whatever it holds, as Prisma quotes it whole) and quoted for SQL;
+// name alone, quoted, when schema is "". PgBouncer in transaction mode does
+// not keep the search_path set after connecting (Config.PgBouncer), so a
+// statement that must reach the URL's schema names it.
+func Table(schema, name string) string {
+	if schema == "" {
+		return pgx.Identifier{name}.Sanitize()
+	}
+	return pgx.Identifier{schema, name}.Sanitize()
+}
+
 func sortedKeys(v url.Values) []string {
 	ks := make([]string, 0, len(v))
 	for k := range v {

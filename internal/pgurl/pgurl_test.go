@@ -206,3 +206,16 @@ func TestRealPostgres(t *testing.T) {
 		})
 	}
 }
+
+func TestTable(t *testing.T) {
+	for _, c := range []struct{ schema, want string }{
+		{"", `"routeapi_spool"`},
+		{"app", `"app"."routeapi_spool"`},
+		{"my.app", `"my.app"."routeapi_spool"`},
+		{`we"quote`, `"we""quote"."routeapi_spool"`},
+	} {
+		if got := pgurl.Table(c.schema, "routeapi_spool"); got != c.want {
+			t.Errorf("Table(%q) = %s, want %s", c.schema, got, c.want)
+		}
+	}
+}

@@ -2,14 +2,16 @@ package session
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 )
 
 // A Next.js app does not read a Cookie header one way: next-auth v4 in the
-// pages router gets req.cookies from the npm package cookie (0.7: the first
-// of duplicate names, quotes stripped, %XX decoded when it can be); next-auth
+// pages router gets req.cookies from Next.js's next/dist/compiled/cookie
+// (server/api-utils/get-cookie-parser.js; a copy of the npm package cookie
+// 0.4.1: the first of duplicate names, JavaScript's trim, a value that starts
+// with a quote loses its first and last character, %XX decoded when it can
+// be); next-auth
 // v4 in the App Router gets them from next/headers, which is
 // @edge-runtime/cookies' RequestCookies (the last of duplicate names, split
 // on "; *" only, nothing stripped, a value whose %XX does not decode is
@@ -39,8 +41,8 @@ type reader struct {
 }
 
 var (
-	// pagesRouter is next-auth v4 under the pages router (req.cookies: cookie 0.7).
-	pagesRouter = reader{name: "pages router (cookie 0.7)", parse: parseCookie07}
+	// pagesRouter is next-auth v4 under the pages router (req.cookies: Next.js's compiled cookie 0.4.1).
+	pagesRouter = reader{name: "pages router (next/dist/compiled/cookie)", parse: parseNextCookie}
 	// appRouter is next-auth v4 under the App Router (next/headers: @edge-runtime/cookies).
 	appRouter = reader{name: "App Router (@edge-runtime/cookies)", parse: parseEdgeCookies, keepLast: true}
 	// authjs is Auth.js v5 (@auth/core's vendored cookie 1.x).
@@ -63,22 +65,60 @@ func cookieHeader(r *http.Request) string {
 	return strings.Join(trimmed, "; ")
 }
 
-// parseCookie07 mirrors parse of the npm package cookie 0.7.2: pairs split at
-// ";", a pair without "=" skipped (the scan backs up to the last ";" before
-// the next "="), name and value trimmed of spaces and tabs, one pair of
-// double quotes around the value removed, and the value %XX-decoded when it
-// holds a "%" and decodes (else kept as sent).
-func parseCookie07(s string, keep func(string) bool) []cookiePair {
-	return parseJSHTTPCookie(s, true, keep)
+// parseNextCookie mirrors parse of next/dist/compiled/cookie, the npm
+// package cookie 0.4.1 (what a pages-router API route's req.cookies is): the
+// header split on the regular expression "; *", a part without "=" skipped,
+// name and value trimmed by String.prototype.trim (jsTrim), a value whose
+// first character is a double quote cut by value.slice(1, -1) (its first and
+// last characters, whatever the last is), and the value %XX-decoded when it
+// decodes (else kept as sent).
+func parseNextCookie(s string, keep func(string) bool) []cookiePair {
+	var out []cookiePair
+	for i, part := range strings.Split(s, ";") {
+		if i > 0 {
+			part = strings.TrimLeft(part, " ")
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			continue
+		}
+		name := jsTrim(part[:eq])
+		if keep != nil && !keep(name) {
+			continue
+		}
+		val := jsTrim(part[eq+1:])
+		if val != "" && val[0] == '"' {
+			if len(val) < 2 {
+				val = ""
+			} else {
+				val = val[1 : len(val)-1]
+			}
+		}
+		out = append(out, cookiePair{name: name, value: tryDecodeURIComponent(val)})
+	}
+	return out
+}
+
+// jsTrim is String.prototype.trim on a header as Node decodes it (latin1, a
+// byte per character): the white space and line terminators among those
+// characters are tab, LF, VT, FF, CR, space and U+00A0 (byte 0xA0).
+func jsTrim(s string) string {
+	isSpace := func(c byte) bool { return c == ' ' || c == 0xa0 || ('\t' <= c && c <= '\r') }
+	for s != "" && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // parseCookie1 mirrors @auth/core 0.41's vendored cookie parse (cookie 1.x):
-// parseCookie07 without the removal of quotes.
+// pairs split at ";", a pair without "=" skipped (the scan backs up to the
+// last ";" before the next "="), name and value trimmed of spaces and tabs,
+// quotes kept, and the value %XX-decoded when it holds a "%" and decodes
+// (else kept as sent).
 func parseCookie1(s string, keep func(string) bool) []cookiePair {
-	return parseJSHTTPCookie(s, false, keep)
-}
-
-func parseJSHTTPCookie(s string, unquote bool, keep func(string) bool) []cookiePair {
 	var out []cookiePair
 	n := len(s)
 	if n < 2 {
@@ -106,11 +146,6 @@ func parseJSHTTPCookie(s string, unquote bool, keep func(string) bool) []cookieP
 		}
 		vs := skipOWS(s, eq+1, end)
 		ve := trimOWSEnd(s, end, vs)
-		if unquote && ve-vs >= 1 && s[vs] == '"' && s[ve-1] == '"' {
-			// cookie 0.7 strips a quote at each end, also from a lone `"`.
-			vs++
-			ve--
-		}
 		val := ""
 		if vs < ve {
 			val = s[vs:ve]
@@ -167,15 +202,80 @@ func tryDecodeURIComponent(s string) string {
 	return s
 }
 
-// decodeURIComponent is JavaScript's decodeURIComponent for ASCII input:
-// every %XX decoded ("+" stays), false where JavaScript throws (a bad escape,
-// or escapes that are not UTF-8).
+// decodeURIComponent is JavaScript's decodeURIComponent on a header as Node
+// decodes it (latin1, a byte per character): every other byte is kept, each
+// %XX escape decoded, and false where JavaScript throws: a bad escape, or
+// escapes that are not one UTF-8 sequence of a code point (ECMA-262 Decode:
+// a stray continuation byte, a short sequence, an overlong form, a
+// surrogate). A byte of 0x80 or above outside an escape is a character of
+// its own to JavaScript (U+0080 to U+00FF), never an error.
 func decodeURIComponent(s string) (string, bool) {
-	d, err := url.PathUnescape(s)
-	if err != nil || !utf8.ValidString(d) {
-		return "", false
+	if !strings.Contains(s, "%") {
+		return s, true
 	}
-	return d, true
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		c, ok := escapedByte(s, i)
+		if !ok {
+			return "", false
+		}
+		i += 3
+		n := 1
+		switch {
+		case c < 0x80:
+		case c&0xe0 == 0xc0:
+			n = 2
+		case c&0xf0 == 0xe0:
+			n = 3
+		case c&0xf8 == 0xf0:
+			n = 4
+		default:
+			return "", false
+		}
+		seq := []byte{c}
+		for k := 1; k < n; k++ {
+			c, ok := escapedByte(s, i)
+			if !ok || c&0xc0 != 0x80 {
+				return "", false
+			}
+			seq = append(seq, c)
+			i += 3
+		}
+		if !utf8.Valid(seq) {
+			return "", false
+		}
+		b.Write(seq)
+	}
+	return b.String(), true
+}
+
+// escapedByte is the byte of the escape "%XX" at s[i:], if it is one.
+func escapedByte(s string, i int) (byte, bool) {
+	if i+2 >= len(s) || s[i] != '%' {
+		return 0, false
+	}
+	h, ok1 := unhex(s[i+1])
+	l, ok2 := unhex(s[i+2])
+	return h<<4 | l, ok1 && ok2
+}
+
+// unhex is the value of the hexadecimal digit c.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // parseEdgeCookies mirrors parseCookie of @edge-runtime/cookies 6.0.0 (what

@@ -3,7 +3,6 @@ package session
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -88,7 +87,7 @@ func CookieNamesFor(f Format, secure bool) []string {
 func HasCookie(r *http.Request, names []string) bool {
 	h := cookieHeader(r)
 	keep := sessionPrefixes(names)
-	return len(parseCookie07(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0
+	return len(parseNextCookie(h, keep)) > 0 || len(parseEdgeCookies(h, keep)) > 0 || len(parseCookie1(h, keep)) > 0
 }
 
 // sessionPrefixes accepts the cookie names next-auth's SessionStore reads
@@ -102,20 +101,6 @@ func sessionPrefixes(names []string) func(string) bool {
 		}
 		return false
 	}
-}
-
-// chunkIndex returns i when cookie is "<name>.<i>", the name of chunk i
-// (i in canonical decimal form).
-func chunkIndex(cookie, name string) (int, bool) {
-	suffix, ok := strings.CutPrefix(cookie, name+".")
-	if !ok {
-		return 0, false
-	}
-	i, err := strconv.Atoi(suffix)
-	if err != nil || i < 0 || strconv.Itoa(i) != suffix {
-		return 0, false
-	}
-	return i, true
 }
 
 // BearerToken returns r's Authorization: Bearer token and whether the header
@@ -251,54 +236,59 @@ func checkDuplicates(all []cookiePair, name string) error {
 }
 
 // storeValue is next-auth's SessionStore value for the cookie name: every
-// cookie of j whose name starts with name, joined. Cookies with empty values
-// add nothing (Auth.js skips them; next-auth v4 joins ""). One non-empty
-// cookie is the value whatever its name; several must all be chunks
-// "<name>.<n>" and are joined in numeric order (SessionStore sorts by
-// parseInt of the name's last dot-separated part); anything else would be
-// joined by next-auth into a string that is no token, and is ErrMalformed.
+// cookie of j whose name starts with name, joined in SessionStore's order
+// (chunkorder.go: by parseInt of the name's last "."-separated part, in V8's
+// sort). Cookies with empty values add nothing (Auth.js skips them; next-auth
+// v4 keeps them, and they take part in its sort). found is whether any
+// cookie has a value: only then does getToken not read a bearer token. A
+// join that is no token fails to decode later, as it does in next-auth.
 func storeValue(j jar, name string) (string, bool, error) {
-	var parts []string // names with non-empty values
+	v5 := IsV5Cookie(name)
+	var keys []string // the names SessionStore keeps, in j's order
+	values := 0
 	for _, n := range j.names {
-		if strings.HasPrefix(n, name) && j.values[n] != "" {
-			parts = append(parts, n)
+		if !strings.HasPrefix(n, name) {
+			continue
 		}
+		if j.values[n] != "" {
+			values++
+		} else if v5 {
+			continue
+		}
+		keys = append(keys, n)
 	}
-	switch len(parts) {
+	switch values {
 	case 0:
 		return "", false, nil
 	case 1:
-		v := j.values[parts[0]]
-		if len(v) > maxTokenBytes {
-			return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+		for _, n := range keys {
+			if v := j.values[n]; v != "" {
+				if len(v) > maxTokenBytes {
+					return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
+				}
+				return v, true, nil
+			}
 		}
-		return v, true, nil
 	}
-	if len(parts) > maxChunks {
+	if values > maxChunks || len(keys) > 4*maxChunks {
 		return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
 	}
-	chunks := make(map[int]string, len(parts))
-	idx := make([]int, 0, len(parts))
-	for _, n := range parts {
-		i, ok := chunkIndex(n, name)
-		if !ok {
-			return "", true, fmt.Errorf("cookie %s beside other cookies of that name (next-auth joins them into no valid token): %w", logName(n), ErrMalformed)
-		}
-		chunks[i] = j.values[n]
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
+	order := make([]float64, len(keys))
 	n := 0
-	for _, i := range idx {
-		n += len(chunks[i])
+	for i, k := range keys {
+		order[i] = chunkKey(k, v5)
+		n += len(j.values[k])
 	}
 	if n > maxTokenBytes {
 		return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
 	}
+	if err := jsSort(keys, order); err != nil {
+		return "", true, err
+	}
 	var b strings.Builder
 	b.Grow(n)
-	for _, i := range idx {
-		b.WriteString(chunks[i])
+	for _, k := range keys {
+		b.WriteString(j.values[k])
 	}
 	return b.String(), true, nil
 }

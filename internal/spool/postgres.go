@@ -11,10 +11,12 @@ import (
 	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
-// schema creates the spool table. The event is kept as text, byte for byte
-// (jsonb would reorder keys and reformat numbers).
-const schema = `
-CREATE TABLE IF NOT EXISTS routeapi_spool (
+// createTable creates the spool table t (a quoted, possibly qualified name).
+// The event is kept as text, byte for byte (jsonb would reorder keys and
+// reformat numbers). The index takes the table's schema.
+func createTable(t string) string {
+	return `
+CREATE TABLE IF NOT EXISTS ` + t + ` (
 	seq         bigserial   PRIMARY KEY,
 	event_id    text        NOT NULL,
 	event       text        NOT NULL,
@@ -24,14 +26,17 @@ CREATE TABLE IF NOT EXISTS routeapi_spool (
 	last_error  text        NOT NULL DEFAULT '',
 	dead        boolean     NOT NULL DEFAULT false
 );
-CREATE INDEX IF NOT EXISTS routeapi_spool_due ON routeapi_spool (next_at) WHERE NOT dead;
+CREATE INDEX IF NOT EXISTS routeapi_spool_due ON ` + t + ` (next_at) WHERE NOT dead;
 `
+}
 
 // Postgres is the shared spool: any replica claims any due event, each at
 // most once at a time (FOR UPDATE SKIP LOCKED plus a lease).
 type Postgres struct {
-	pool *pgxpool.Pool
-	max  int
+	pool   *pgxpool.Pool
+	max    int
+	schema string // the URL's schema (Prisma's schema parameter), "" for none
+	table  string // routeapi_spool, qualified with schema
 }
 
 // OpenPostgres connects to url, creates the table if needed and returns a
@@ -54,13 +59,21 @@ func OpenPostgres(ctx context.Context, url string, max int) (*Postgres, error) {
 	}
 	// Two replicas creating the table at once can race on the catalog; one
 	// advisory lock makes it one at a time.
-	_, err = pool.Exec(ctx, `SELECT pg_advisory_lock(74657001); `+schema+`; SELECT pg_advisory_unlock(74657001)`)
+	// PgBouncer in transaction mode does not keep a connection's
+	// search_path: every statement names the schema itself.
+	table := pgurl.Table(pu.Schema, "routeapi_spool")
+	_, err = pool.Exec(ctx, `SELECT pg_advisory_lock(74657001); `+createTable(table)+`; SELECT pg_advisory_unlock(74657001)`)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres spool: create table: %w", err)
 	}
-	return &Postgres{pool: pool, max: max}, nil
+	return &Postgres{pool: pool, max: max, schema: pu.Schema, table: table}, nil
 }
+
+// Schema is the PostgreSQL schema of the spool's tables: the URL's schema
+// parameter (Prisma's), "" when it names none (the search_path decides).
+// Stores sharing the pool (the idempotency store) put their tables there too.
+func (s *Postgres) Schema() string { return s.schema }
 
 // Pool is the spool's connection pool, for stores that share its database
 // (the idempotency store); they use their own tables.
@@ -71,7 +84,7 @@ func (s *Postgres) Put(ctx context.Context, recs []Record) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if s.max > 0 {
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM routeapi_spool WHERE NOT dead`).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+s.table+` WHERE NOT dead`).Scan(&n); err != nil {
 				return fmt.Errorf("spool put: count: %w", err)
 			}
 			if n+len(recs) > s.max {
@@ -80,7 +93,7 @@ func (s *Postgres) Put(ctx context.Context, recs []Record) error {
 		}
 		b := &pgx.Batch{}
 		for _, r := range recs {
-			b.Queue(`INSERT INTO routeapi_spool (event_id, event, attempts, enqueued_at, next_at, last_error) VALUES ($1,$2,$3,$4,$5,$6)`,
+			b.Queue(`INSERT INTO `+s.table+` (event_id, event, attempts, enqueued_at, next_at, last_error) VALUES ($1,$2,$3,$4,$5,$6)`,
 				r.EventID, string(r.Event), r.Attempts, r.EnqueuedAt, r.NextAt, r.LastError)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -109,8 +122,8 @@ func scanRecords(rows pgx.Rows) ([]Record, error) {
 // Claim leases up to max due records; rows another replica holds are skipped.
 func (s *Postgres) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) ([]Record, error) {
 	rows, err := s.pool.Query(ctx, `
-		UPDATE routeapi_spool s SET next_at = $2
-		FROM (SELECT seq FROM routeapi_spool WHERE NOT dead AND next_at <= $1
+		UPDATE `+s.table+` s SET next_at = $2
+		FROM (SELECT seq FROM `+s.table+` WHERE NOT dead AND next_at <= $1
 		      ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) due
 		WHERE s.seq = due.seq
 		RETURNING s.seq, s.event_id, s.event, s.attempts, s.enqueued_at, $1::timestamptz, s.last_error`,
@@ -135,7 +148,7 @@ func seqArgs(seqs []uint64) []int64 {
 
 // Ack deletes delivered records.
 func (s *Postgres) Ack(ctx context.Context, seqs []uint64) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM routeapi_spool WHERE seq = ANY($1)`, seqArgs(seqs)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM `+s.table+` WHERE seq = ANY($1)`, seqArgs(seqs)); err != nil {
 		return fmt.Errorf("spool ack: %w", err)
 	}
 	return nil
@@ -145,7 +158,7 @@ func (s *Postgres) Ack(ctx context.Context, seqs []uint64) error {
 func (s *Postgres) Retry(ctx context.Context, recs []Record) error {
 	b := &pgx.Batch{}
 	for _, r := range recs {
-		b.Queue(`UPDATE routeapi_spool SET attempts=$2, next_at=$3, last_error=$4 WHERE seq=$1`, int64(r.Seq), r.Attempts, r.NextAt, r.LastError) //nolint:gosec // G115: seqs come from bigserial values
+		b.Queue(`UPDATE `+s.table+` SET attempts=$2, next_at=$3, last_error=$4 WHERE seq=$1`, int64(r.Seq), r.Attempts, r.NextAt, r.LastError) //nolint:gosec // G115: seqs come from bigserial values
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("spool retry: %w", err)
@@ -158,10 +171,10 @@ func (s *Postgres) Bury(ctx context.Context, recs []Record, reason string) error
 	b := &pgx.Batch{}
 	for _, r := range recs {
 		if r.Seq != 0 {
-			b.Queue(`UPDATE routeapi_spool SET dead=true, last_error=$2 WHERE seq=$1`, int64(r.Seq), reason) //nolint:gosec // G115: seqs come from bigserial values
+			b.Queue(`UPDATE `+s.table+` SET dead=true, last_error=$2 WHERE seq=$1`, int64(r.Seq), reason) //nolint:gosec // G115: seqs come from bigserial values
 			continue
 		}
-		b.Queue(`INSERT INTO routeapi_spool (event_id, event, attempts, enqueued_at, next_at, last_error, dead) VALUES ($1,$2,$3,$4,$5,$6,true)`,
+		b.Queue(`INSERT INTO `+s.table+` (event_id, event, attempts, enqueued_at, next_at, last_error, dead) VALUES ($1,$2,$3,$4,$5,$6,true)`,
 			r.EventID, string(r.Event), r.Attempts, r.EnqueuedAt, r.NextAt, reason)
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
@@ -172,7 +185,7 @@ func (s *Postgres) Bury(ctx context.Context, recs []Record, reason string) error
 
 // Replay makes every dead letter due again at now.
 func (s *Postgres) Replay(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE routeapi_spool SET dead=false, attempts=0, next_at=$1, last_error='' WHERE dead`, now)
+	tag, err := s.pool.Exec(ctx, `UPDATE `+s.table+` SET dead=false, attempts=0, next_at=$1, last_error='' WHERE dead`, now)
 	if err != nil {
 		return 0, fmt.Errorf("spool replay: %w", err)
 	}
@@ -182,7 +195,7 @@ func (s *Postgres) Replay(ctx context.Context, now time.Time) (int, error) {
 // DeadLetters lists up to max dead letters, oldest first.
 func (s *Postgres) DeadLetters(ctx context.Context, max int) ([]Record, error) {
 	rows, err := s.pool.Query(ctx, `SELECT seq, event_id, event, attempts, enqueued_at, next_at, last_error
-		FROM routeapi_spool WHERE dead ORDER BY seq LIMIT $1`, max)
+		FROM `+s.table+` WHERE dead ORDER BY seq LIMIT $1`, max)
 	if err != nil {
 		return nil, fmt.Errorf("spool dead letters: %w", err)
 	}
@@ -197,7 +210,7 @@ func (s *Postgres) DeadLetters(ctx context.Context, max int) ([]Record, error) {
 func (s *Postgres) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT dead), min(enqueued_at) FILTER (WHERE NOT dead), count(*) FILTER (WHERE dead) FROM routeapi_spool`).
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT dead), min(enqueued_at) FILTER (WHERE NOT dead), count(*) FILTER (WHERE dead) FROM `+s.table).
 		Scan(&st.Depth, &oldest, &st.Dead)
 	if err != nil {
 		return Stats{}, fmt.Errorf("spool stats: %w", err)

@@ -164,10 +164,10 @@ func TestPostgresPrismaURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = admin.Close(ctx) }()
-	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"`); err != nil {
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"; CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}
-	for _, params := range []string{"&schema=app&connection_limit=4&pool_timeout=10", "&schema=App2&pgbouncer=true"} {
+	for _, params := range []string{"&schema=app&connection_limit=4&pool_timeout=10", "&schema=App2&pgbouncer=true", "&schema=my%2Eapp"} {
 		t.Run(params, func(t *testing.T) {
 			exercise(t, func(max int) spool.Spool {
 				s, err := spool.OpenPostgres(ctx, pg.URL+params, max)
@@ -179,11 +179,49 @@ func TestPostgresPrismaURL(t *testing.T) {
 		})
 	}
 	var inSchema bool
-	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.routeapi_spool') IS NOT NULL AND to_regclass('"App2".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.routeapi_spool') IS NOT NULL AND to_regclass('"App2".routeapi_spool') IS NOT NULL AND to_regclass('"my.app".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
 		t.Fatalf("the spool table is not (only) in the URL's schema: %v", err)
 	}
 	if _, err := spool.OpenPostgres(ctx, pg.URL+"&sslidentity=client.p12", 0); err == nil || !strings.Contains(err.Error(), "sslidentity") {
 		t.Errorf("sslidentity: %v, want a refusal naming it", err)
+	}
+}
+
+// TestPostgresSchemaWithoutSearchPath: PgBouncer in transaction mode (the
+// reason for Prisma's pgbouncer=true) does not keep a connection's
+// search_path: the SET made after connecting lands on one server connection,
+// and the next statement may run on another. The spool and the idempotency
+// keys must then still be in the URL's schema, by their qualified names; a
+// table found through whatever search_path a connection has could be
+// another one (events split across two tables, a retried key not seen).
+func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, func(max int) spool.Spool {
+		s, err := spool.OpenPostgres(ctx, pg.URL+"&schema=my.app&pgbouncer=true&connection_limit=1", max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The one connection, as PgBouncer may hand it: default search_path.
+		if _, err := s.Pool().Exec(ctx, `SET search_path = public`); err != nil {
+			t.Fatal(err)
+		}
+		if s.Schema() != "my.app" {
+			t.Fatalf("Schema() = %q", s.Schema())
+		}
+		return s
+	})
+	var inSchema bool
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('"my.app".routeapi_spool') IS NOT NULL AND to_regclass('public.routeapi_spool') IS NULL`).Scan(&inSchema); err != nil || !inSchema {
+		t.Fatalf("the spool table is not (only) in the URL's schema: %v", err)
 	}
 }
 

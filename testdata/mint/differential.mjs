@@ -12,9 +12,12 @@
 // expire and no result depends on the day the test runs.
 //
 // Readers (how an app gets at the cookies; see the source references below):
-//   v4-pages  next-auth getToken with req.cookies from the npm package cookie
-//             0.7 (what a pages-router API route's req.cookies is) and
-//             req.headers a plain object.
+//   v4-pages  next-auth getToken with req.cookies as a pages-router API route
+//             has it: Next.js parses it with next/dist/compiled/cookie
+//             (server/api-utils/get-cookie-parser.js), a copy of the npm
+//             package cookie 0.4.1 (checked line by line against Next.js
+//             16.4.6), installed here as next-compiled-cookie; req.headers a
+//             plain object.
 //   v4-app    next-auth getToken with req.cookies an @edge-runtime/cookies
 //             RequestCookies (what next/headers' cookies() and NextRequest
 //             hold in the App Router and middleware) and req.headers a Headers.
@@ -28,7 +31,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const PINNED = { "next-auth": "4.24.15", "@auth/core": "0.41.3", "@edge-runtime/cookies": "6.0.0", cookie: "0.7.2" };
+const PINNED = { "next-auth": "4.24.15", "@auth/core": "0.41.3", "@edge-runtime/cookies": "6.0.0", "next-compiled-cookie": "0.4.1" };
 const NOW = 1800000000; // 2027-01-15T08:00:00Z: the corpus's clock (seconds)
 const V4_SECRET = "differential-v4-secret";
 const V5_SECRET = "differential-v5-secret";
@@ -49,7 +52,7 @@ const require = createRequire(import.meta.url);
 const fromJwt = createRequire(require.resolve("next-auth/jwt"));
 const v4jwt = fromJwt("./index.js");
 const v4cookie = fromJwt("../core/lib/cookie");
-const cookie07 = fromJwt("cookie"); // the cookie package next-auth depends on (pages router req.cookies)
+const nextCookie = require("next-compiled-cookie"); // Next.js's compiled cookie (pages router req.cookies)
 const authJwtPath = fileURLToPath(import.meta.resolve("@auth/core/jwt"));
 const v5jwt = await import("@auth/core/jwt");
 const v5cookie = await import(pathToFileURL(join(dirname(authJwtPath), "lib/utils/cookie.js")).href);
@@ -59,7 +62,7 @@ const versions = {
   "next-auth": fromJwt("../package.json").version,
   "@auth/core": fromAuth("./package.json").version,
   "@edge-runtime/cookies": require("@edge-runtime/cookies/package.json").version,
-  cookie: fromJwt("cookie/package.json").version,
+  "next-compiled-cookie": require("next-compiled-cookie/package.json").version,
 };
 for (const [k, v] of Object.entries(PINNED)) {
   if (versions[k] !== v) fail(`expected ${k} ${v}, found ${versions[k]}; run npm ci in testdata/mint`);
@@ -89,7 +92,7 @@ function v4Req(reader, cookieHeader, authorization) {
     const headers = {};
     if (cookieHeader) headers.cookie = cookieHeader;
     if (authorization !== undefined) headers.authorization = authorization;
-    return { cookies: cookieHeader ? cookie07.parse(cookieHeader) : {}, headers };
+    return { cookies: cookieHeader ? nextCookie.parse(cookieHeader) : {}, headers };
   }
   const headers = new Headers();
   if (cookieHeader) headers.set("cookie", cookieHeader);
@@ -337,6 +340,58 @@ async function generate() {
   add("expired cookie + valid bearer", `${N4}=${t.expired}`, bearer(t.ivan));
   add("unrelated cookie + bearer", "theme=dark", bearer(t.ivan));
   add("v5 cookie + v4 bearer", `${N5}=${t.alice5}`, bearer(t.ivan));
+
+  // Chunk names as SessionStore orders them: by parseInt of the name's last
+  // "."-separated part, so ".00", ".+1", ".1e1" and ".x.2" are chunks too,
+  // and a name whose last part is no number compares equal to every other.
+  add("v4 chunks named .00 .01 .02", kv(c4.map(([n, v], i) => [`${N4}.0${i}`, v])));
+  add("v4 chunks named .0 .+1 .2", kv(c4.map(([n, v], i) => [i === 1 ? `${N4}.+1` : n, v])));
+  add("v4 chunks named .0 .1e0 .2e0", kv(c4.map(([n, v], i) => [i === 0 ? n : `${N4}.${i}e0`, v])));
+  add("v4 chunks named .a.0 .b.1 .c.2", kv(c4.map(([n, v], i) => [`${N4}.${"abc"[i]}.${i}`, v])));
+  add("v4 chunks named .0 .1 .-1 (reversed order)", kv([[`${N4}.1`, c4[2][1]], [`${N4}.0`, c4[1][1]], [`${N4}.-1`, c4[0][1]]]));
+  add("v4 chunks .0 and .00 the same chunk twice", kv([c4[0], [`${N4}.00`, c4[0][1]], c4[1], c4[2]]));
+  add("v4 plain holding chunk 0 + chunks .1 .2", kv([[N4, c4[0][1]], c4[1], c4[2]]));
+  add("v4 chunks .1 .2 + plain holding chunk 0", kv([c4[1], c4[2], [N4, c4[0][1]]]));
+  add("v5 chunks named .00 .01 .02", kv(c5.map(([n, v], i) => [`${N5}.0${i}`, v])));
+  add("v5 plain holding chunk 0 + chunks .1 .2", kv([[N5, c5[0][1]], c5[1], c5[2]]));
+
+  // Where Next.js's pages-router parser (cookie 0.4.1: String.prototype.trim,
+  // a leading quote strips the first and the last character) and the others
+  // part. Header bytes reach Node as latin1, so "\u00a0" is the byte 0xA0.
+  add("open quote + %, + bearer", `${N4}="%`, bearer(t.ivan));
+  add("open quote + one char, + bearer", `${N4}="x`, bearer(t.ivan));
+  add("open quote, token, one stray char", `${N4}="${t.alice}x`);
+  add("open quote, token, one stray char + bearer", `${N4}="${t.alice}x`, bearer(t.ivan));
+  add("no-break spaces around the value", `${N4}=\u00a0${t.alice}\u00a0`);
+  add("no-break space alone + bearer", `${N4}=\u00a0`, bearer(t.ivan));
+  add("no-break space before the name", `theme=dark; \u00a0${N4}=${t.alice}`);
+  add("v5 no-break spaces around the value", `${N5}=\u00a0${t.alice5}\u00a0`);
+  add("v5 open quote + one char, + bearer", `${N5}="x`, bearer(t.ivan5));
+
+  // Odd pairs around the session cookie.
+  add("= in another cookie's value", `theme=a=b=c; ${N4}=${t.alice}`);
+  // Characters outside base64url in a token: next-auth v4's jose decodes with
+  // Node's Buffer, which skips them; routeapi does not (README divergence
+  // "strict base64url"), and the Go test models entries marked nonCanonicalBase64.
+  add("= after the token", `${N4}=${t.alice}=`, undefined, { nonCanonicalBase64: true });
+  add("v5 = after the token", `${N5}=${t.alice5}=`, undefined, { nonCanonicalBase64: true });
+  add("space inside the value", `${N4}=${t.alice} x`);
+  add("quoted value with a space", `${N4}="${t.alice} "`);
+  add("empty name before", `=x; ${N4}=${t.alice}`);
+  add("empty pair before", `=; ${N4}=${t.alice}`);
+  add("double ;;", `theme=dark;; ${N4}=${t.alice}`);
+  add("leading ;", `; ${N4}=${t.alice}`);
+  add("tab before =", `${N4}\t=${t.alice}`);
+  add("tab after =", `${N4}=\t${t.alice}`);
+  add("name in another case beside the session", `Next-Auth.session-token=${t.ivan}; ${N4}=${t.alice}`);
+  add("name in another case only", `Next-Auth.session-token=${t.ivan}`, bearer(t.alice));
+  add("encoded ; in another cookie", `theme=a%3Bb; ${N4}=${t.alice}`);
+  add("percent-encoded name", `next-auth%2Esession-token=${t.ivan}; ${N4}=${t.alice}`);
+  add("v4 plain + v4 __Secure- of another user, v5 + v5 __Secure-", `${N4}=${t.alice}; ${S4}=${t.ivan}; ${N5}=${t.ivan5}; ${S5}=${t.dora5s}`);
+  add("bearer with extra words", undefined, `Bearer ${t.alice} ${t.ivan}`);
+  add("bearer with the token twice after a comma", undefined, `Bearer ${t.alice}, Bearer ${t.ivan}`, { nonCanonicalBase64: true });
+  add("Basic then bearer", undefined, `Basic YWxpY2U6cHc= Bearer ${t.alice}`);
+  add("bearer without space", undefined, `Bearer${t.alice}`);
 
   // Generated: every ordered pair of these cookie fragments, without and
   // with a bearer token of another user.
