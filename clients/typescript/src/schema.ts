@@ -456,8 +456,10 @@ export interface components {
         };
         /**
          * @description The body is not `application/json`, declares a charset other than
-         *     UTF-8 (JSON is UTF-8, RFC 8259 §8.1), or has a `Content-Encoding`
-         *     (gzip, br, …): routeapi decodes no content coding (RFC 9110 §15.5.16).
+         *     UTF-8 (JSON is UTF-8, RFC 8259 §8.1), has a `Content-Type` that cannot
+         *     be read as one media type (two fields, a parameter twice or without a
+         *     value), or has a `Content-Encoding` (gzip, br, …): routeapi decodes no
+         *     content coding (RFC 9110 §15.5.16).
          */
         UnsupportedMediaType: {
             headers: {
