@@ -170,6 +170,10 @@ func TestParseErrors(t *testing.T) {
 		{"rateLimit requests with a fraction", "route: {rateLimit: {requests: 10.9, per: 1m}}\n", "route.rateLimit.requests: want a whole number"},
 		{"enabled not a bool", "route: {enabled: maybe}\n", "maybe"},
 		{"public with non-string keys", "public: {1: {2: x}}\n", "public"},
+		// !!binary decodes to bytes that need not be UTF-8; json.Marshal
+		// would send each invalid byte as U+FFFD, silently.
+		{"public binary value not UTF-8", "public: {a: [x, !!binary gIGC]}\n", `public at "/a/1"`},
+		{"public binary key not UTF-8", "public: {b: 1, !!binary gIGC: 1}\n", `public at "/\x80\x81\x82": a string that is not UTF-8`},
 		{"not YAML", "route: [\n", "parse settings"},
 		{"rateLimit requests zero", "route: {rateLimit: {requests: 0, per: 1m}}\n", "rateLimit.requests"},
 		{"rateLimit per not a duration", "route: {rateLimit: {requests: 5, per: minute}}\n", "rateLimit.per"},
