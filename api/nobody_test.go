@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,5 +39,32 @@ func TestBodyOfOperationWithoutOne(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestFieldErrorsBounded: a body with many unknown members gets one 400
+// whose errors list is bounded (a 1.7 MB body of 150 000 members got a 10 MB
+// answer listing each), the first ones in order, and whose detail says how
+// many there were.
+func TestFieldErrorsBounded(t *testing.T) {
+	set := goodSettings()
+	set.Route.MaxBodyBytes = 1 << 16
+	h := newHarness(t, options{settings: fakeSettings{s: set}})
+	var b strings.Builder
+	b.WriteString(`{"data":1`)
+	for i := range 500 {
+		fmt.Fprintf(&b, `,"m%03d":0`, i)
+	}
+	b.WriteString("}")
+	rec := h.serve(t, request{body: b.String(), cookies: []*http.Cookie{cookieFor(t, adaClaims)}})
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d: %.300s", rec.Code, rec.Body)
+	}
+	p := decodeProblem(t, rec)
+	if p.Errors == nil || len(*p.Errors) != 20 {
+		t.Fatalf("%d field errors, want the first 20: %.300s", len(*p.Errors), rec.Body)
+	}
+	if (*p.Errors)[0].Pointer != "/m000" || p.Detail == nil || !strings.Contains(*p.Detail, "500") {
+		t.Errorf("first error %+v, detail %q: want /m000 and the count", (*p.Errors)[0], *p.Detail)
 	}
 }

@@ -353,7 +353,7 @@ export interface components {
              */
             instance?: string;
             /**
-             * @description Field errors, for requests whose body does not match the schema.
+             * @description Field errors, for requests whose body does not match the schema: at most 20, the first ones (the detail then says how many there were).
              * @example [
              *       {
              *         "pointer": "/data",
