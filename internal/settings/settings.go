@@ -20,7 +20,8 @@ const (
 	DefaultEvent = "app/route.requested"
 	// DefaultMaxBodyBytes is the body limit in force while no settings are
 	// loaded. Loaded settings that leave route.maxBodyBytes out get the
-	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor).
+	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor), but
+	// at most this.
 	DefaultMaxBodyBytes = 256 << 10
 	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB).
 	MaxMaxBodyBytes = 3 << 20
