@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -137,5 +138,50 @@ func TestEventSizeLimit(t *testing.T) {
 	code, h, body = send(`"` + strings.Repeat("x", limit-size+1) + `"`)
 	if code != http.StatusRequestEntityTooLarge || len(h.pub.events) != 0 || !strings.Contains(body, "inngest.maxEventBytes") {
 		t.Fatalf("event of %d bytes: status %d, %d events: %s", limit+1, code, len(h.pub.events), body)
+	}
+}
+
+// TestContentTypeAmbiguous: a Content-Type whose charset cannot be read
+// (the parameter twice, a parameter without a value) or a request with two
+// Content-Type fields gets 415, like a charset other than UTF-8: the body
+// might be Latin-1 whose bytes happen to be UTF-8 ("Ã©" sent as C3 A9 would
+// reach Inngest as "é"). Nothing is published.
+func TestContentTypeAmbiguous(t *testing.T) {
+	cookie := cookieFor(t, adaClaims)
+	body := "{\"data\":\"\xc3\xa9\"}"
+	for _, tc := range []struct {
+		name  string
+		types []string
+		want  int
+	}{
+		{"charset twice", []string{"application/json; charset=utf-8; charset=iso-8859-1"}, 415},
+		{"charset twice, same value", []string{"application/json; charset=utf-8; charset=utf-8"}, 200},
+		{"charset without a value", []string{"application/json; charset="}, 415},
+		{"a parameter without a value", []string{"application/json; charset"}, 415},
+		{"two fields", []string{"application/json", "application/json; charset=iso-8859-1"}, 415},
+		{"two equal fields", []string{"application/json", "application/json"}, 415},
+		{"RFC 2231 charset", []string{"application/json; charset*=utf-8''iso-8859-1"}, 415},
+		{"trailing semicolon", []string{"application/json;"}, 200},
+		{"quoted UTF-8", []string{`application/json; charset="UTF-8"`}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, options{})
+			req := request{body: body, cookies: []*http.Cookie{cookie}}.build()
+			req.Header.Del("Content-Type")
+			for _, ct := range tc.types {
+				req.Header.Add("Content-Type", ct)
+			}
+			rec := httptest.NewRecorder()
+			h.handler.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body)
+			}
+			if ct := rec.Header().Get("Content-Type"); tc.want != 200 && ct != "application/problem+json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if tc.want != 200 && len(h.pub.events) != 0 {
+				t.Fatalf("published %d events", len(h.pub.events))
+			}
+		})
 	}
 }

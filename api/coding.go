@@ -15,7 +15,9 @@ import (
 //     JSON text;
 //   - a Content-Type charset other than UTF-8: JSON exchanged between
 //     systems is UTF-8 (RFC 8259 §8.1), and a body declared otherwise would
-//     reach Inngest changed.
+//     reach Inngest changed;
+//   - a Content-Type that cannot be read as one media type (two fields, a
+//     parameter twice or without a value): its charset is unknown.
 //
 // Requests without a body are not looked at. A refusal leaves the body
 // unread, so it is answered with refuseUnread (Connection: close, then a
@@ -36,7 +38,21 @@ func contentCoding(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil {
+		if types := r.Header.Values("Content-Type"); len(types) > 1 {
+			refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia,
+				detail: "The request has more than one Content-Type field (RFC 9110 §8.3 allows one). Send one: application/json."})
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			// A media type routeapi cannot read (a parameter twice, one
+			// without a value) might declare a charset the validator never
+			// sees: refuse it rather than guess.
+			_, params, err := mime.ParseMediaType(ct)
+			if err != nil {
+				refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia, err: err,
+					detail: fmt.Sprintf("The Content-Type %.60q cannot be read (%v). Send application/json.", ct, err)})
+				return
+			}
 			if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 				refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia,
 					detail: fmt.Sprintf("The request body is declared as charset %.40q: JSON must be UTF-8 (RFC 8259 §8.1). Send it as UTF-8.", cs)})

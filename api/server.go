@@ -105,7 +105,9 @@ type Server struct {
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
 	// fence is fenceRouteBody, shrinking data while the contract allows it (shrinkSafe).
-	fence     func(http.Handler) http.Handler
+	fence func(http.Handler) http.Handler
+	// dropBody empties the body of operations that declare none (dropUndeclaredBody).
+	dropBody  func(http.Handler) http.Handler
 	idem      idempotency.Store
 	idemLease time.Duration
 	admission *admission.Budget
@@ -157,6 +159,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	crossOrigin.SetDenyHandler(problemHandler(kindCrossOrigin, "Cross-origin requests are not allowed from this origin."))
 	s.fence = fenceRouteBody(shrinkSafe(spec))
+	s.dropBody = dropUndeclaredBody(spec)
 	return s.routes(headValidation(validator(spec, d.CookieNames)), crossOrigin.Handler)
 }
 
@@ -199,9 +202,15 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 	return r, nil
 }
 
-// bodyMiddlewares are the middlewares of every operation, in the order they run.
+// bodyMiddlewares are the middlewares of every operation, in the order they
+// run: for an operation without a request body in the contract, the body is
+// emptied first (dropUndeclaredBody).
 func (s *Server) bodyMiddlewares(validate func(http.Handler) http.Handler) []gen.MiddlewareFunc {
-	return []gen.MiddlewareFunc{admit(s.admission, s.maxBodyBytes), contentCoding, limitBody(s.maxBodyBytes), s.fence, validate, oneJSONValue}
+	mws := []gen.MiddlewareFunc{admit(s.admission, s.maxBodyBytes), contentCoding, limitBody(s.maxBodyBytes), s.fence, validate, oneJSONValue}
+	if s.dropBody != nil {
+		mws = append([]gen.MiddlewareFunc{s.dropBody}, mws...)
+	}
+	return mws
 }
 
 // maxBodyBytes is the body limit in force (the default while no settings are loaded).

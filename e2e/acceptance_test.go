@@ -96,6 +96,16 @@ func TestAcceptanceAgainstInngest(t *testing.T) {
 				}
 			}
 		}
+		// Strings of escapes only, at the limit: each backslash must cost
+		// constant work (a scan quadratic in them took a minute for 3 MiB,
+		// and the answer was lost to the server's write timeout while the
+		// event was published).
+		for _, unit := range []string{`\u003c`, `\\`, `\"`} {
+			env := envelope(event, userJSON(small), "acceptance")
+			n := maxEvent - env - 2
+			data := `"` + strings.Repeat(unit, n/len(unit)) + strings.Repeat("x", n%len(unit)) + `"`
+			arrived(t, inngest, send(t, vectors[0], `{"data":`+data+`}`, nil), data)
+		}
 		// The other way: the dev server refuses an event of one byte more
 		// than the limit, and takes one of exactly the limit.
 		for _, size := range []int{maxEvent, maxEvent + 1} {

@@ -38,14 +38,20 @@ func spaceOutsideStrings(raw []byte) bool {
 
 // stringEnd returns the index of the quote that closes the string whose
 // contents start at i (len(raw) when there is none). It looks at
-// backslashes only before a quote.
+// backslashes only before a quote, and looks for the next quote again only
+// once an escape has taken the one it found: each byte is looked at a
+// bounded number of times, so a string of many escapes (a 3 MiB
+// "\u003c\u003c…") takes linear time, not time quadratic in its escapes.
 func stringEnd(raw []byte, i int) int {
+	q := -1 // the first quote at or after i, once found
 	for {
-		q := bytes.IndexByte(raw[i:], '"')
-		if q < 0 {
-			return len(raw)
+		if q < i {
+			n := bytes.IndexByte(raw[i:], '"')
+			if n < 0 {
+				return len(raw)
+			}
+			q = i + n
 		}
-		q += i
 		bs := bytes.IndexByte(raw[i:q], '\\')
 		if bs < 0 {
 			return q

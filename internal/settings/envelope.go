@@ -3,7 +3,11 @@ package settings
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/routeapi/routeapi/internal/rawjson"
 )
@@ -42,9 +46,14 @@ func MaxBodyFor(s Settings) int64 {
 }
 
 // checkPublic refuses public settings that Inngest would not store as they
-// are written: not JSON (e.g. .inf), or breaking a rule of rawjson.Check (a
-// YAML integer beyond what float64 holds exactly, say).
+// are written: a string that is not UTF-8 (json.Marshal would replace its
+// invalid bytes before rawjson.Check could see them), not JSON (e.g. .inf),
+// or breaking a rule of rawjson.Check (a YAML integer beyond what float64
+// holds exactly, say).
 func checkPublic(public map[string]any) error {
+	if ptr, bad := notUTF8(public, ""); bad {
+		return fieldErr("public"+pointerPath(ptr), "a string that is not UTF-8 (a !!binary value?): it would reach Inngest with U+FFFD in place of each invalid byte")
+	}
 	enc, err := json.Marshal(public)
 	if err != nil {
 		return fieldErr("public", "not representable as JSON: every key must be a string and every number finite (%v)", err)
@@ -64,4 +73,32 @@ func pointerPath(p string) string {
 		return ""
 	}
 	return " at " + strconv.Quote(p)
+}
+
+// notUTF8 finds a string (a value, or a member name) in v, as decoded from
+// YAML, that is not valid UTF-8, and returns its JSON pointer (RFC 6901) below
+// at: a member's pointer for its name. Names are visited in sorted order, so
+// the answer is the same on every load.
+func notUTF8(v any, at string) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return at, !utf8.ValidString(v)
+	case []any:
+		for i, e := range v {
+			if p, bad := notUTF8(e, at+"/"+strconv.Itoa(i)); bad {
+				return p, true
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+			if !utf8.ValidString(k) {
+				return p, true
+			}
+			if p, bad := notUTF8(v[k], p); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }

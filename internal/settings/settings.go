@@ -21,7 +21,8 @@ const (
 	DefaultEvent = "app/route.requested"
 	// DefaultMaxBodyBytes is the body limit in force while no settings are
 	// loaded. Loaded settings that leave route.maxBodyBytes out get the
-	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor).
+	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor), but
+	// at most this.
 	DefaultMaxBodyBytes = 256 << 10
 	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB).
 	MaxMaxBodyBytes = 3 << 20
@@ -89,19 +90,20 @@ type Route struct {
 	RateLimit *RateLimit
 }
 
-// file is the YAML shape; pointers tell "left out" from "zero".
+// file is the YAML shape; pointers (and a zero yaml.Node, for the counts
+// wholeNumber reads) tell "left out" from "zero".
 type file struct {
 	Route struct {
-		Enabled      *bool   `yaml:"enabled"`
-		Event        *string `yaml:"event"`
-		MaxBodyBytes *int64  `yaml:"maxBodyBytes"`
+		Enabled      *bool     `yaml:"enabled"`
+		Event        *string   `yaml:"event"`
+		MaxBodyBytes yaml.Node `yaml:"maxBodyBytes"`
 		RateLimit    *struct {
-			Requests int    `yaml:"requests"`
-			Per      string `yaml:"per"`
+			Requests yaml.Node `yaml:"requests"`
+			Per      string    `yaml:"per"`
 		} `yaml:"rateLimit"`
 	} `yaml:"route"`
 	Inngest struct {
-		MaxEventBytes *int64 `yaml:"maxEventBytes"`
+		MaxEventBytes yaml.Node `yaml:"maxEventBytes"`
 	} `yaml:"inngest"`
 	Public    map[string]any `yaml:"public"`
 	APITokens []struct {
@@ -174,19 +176,34 @@ func fromFile(f file) (Settings, error) {
 		s.Public = map[string]any{}
 	}
 	s.Inngest.MaxEventBytes = DefaultMaxEventBytes
-	if f.Inngest.MaxEventBytes != nil {
-		s.Inngest.MaxEventBytes = *f.Inngest.MaxEventBytes
+	maxEvent, err := wholeNumber("inngest.maxEventBytes", &f.Inngest.MaxEventBytes)
+	if err != nil {
+		return Settings{}, err
+	}
+	if maxEvent != nil {
+		s.Inngest.MaxEventBytes = *maxEvent
 	}
 	s.Route.MaxBodyBytes = min(DefaultMaxBodyBytes, MaxBodyFor(s))
-	if f.Route.MaxBodyBytes != nil {
-		s.Route.MaxBodyBytes = *f.Route.MaxBodyBytes
+	maxBody, err := wholeNumber("route.maxBodyBytes", &f.Route.MaxBodyBytes)
+	if err != nil {
+		return Settings{}, err
+	}
+	if maxBody != nil {
+		s.Route.MaxBodyBytes = *maxBody
 	}
 	if rl := f.Route.RateLimit; rl != nil {
 		per, err := time.ParseDuration(rl.Per)
 		if err != nil {
 			return Settings{}, fieldErr("route.rateLimit.per", "want a duration such as 1m, got %q", rl.Per)
 		}
-		s.Route.RateLimit = &RateLimit{Requests: rl.Requests, Per: per}
+		requests, err := wholeNumber("route.rateLimit.requests", &rl.Requests)
+		if err != nil {
+			return Settings{}, err
+		}
+		s.Route.RateLimit = &RateLimit{Per: per}
+		if requests != nil { // left out: 0, which Validate refuses
+			s.Route.RateLimit.Requests = int(*requests)
+		}
 	}
 	for i, t := range f.APITokens {
 		h, err := apitoken.ParseHash(strings.TrimSpace(t.SHA256))

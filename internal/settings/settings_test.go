@@ -63,6 +63,17 @@ public:
 			Public:  map[string]any{},
 			Inngest: settings.Inngest{MaxEventBytes: settings.MaxMaxEventBytes},
 		}},
+		{"hexadecimal and underscores are YAML integers", "inngest: {maxEventBytes: 0x40000}\nroute: {maxBodyBytes: 1_000}\n", settings.Settings{
+			Route:   settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1000},
+			Public:  map[string]any{},
+			Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
+		}},
+		{"an alias of an integer", "route: {maxBodyBytes: &n 1000, rateLimit: {requests: *n, per: 1m}}\n", settings.Settings{
+			Route: settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1000,
+				RateLimit: &settings.RateLimit{Requests: 1000, Per: time.Minute}},
+			Public: map[string]any{}, Inngest: settings.Inngest{MaxEventBytes: 256 << 10},
+		}},
+		{"null is left out", "inngest: {maxEventBytes: ~}\nroute: {maxBodyBytes: null}\n", defaults},
 		{"smallest body", "route: {maxBodyBytes: 1}\n", settings.Settings{
 			Route:   settings.Route{Enabled: true, Event: settings.DefaultEvent, MaxBodyBytes: 1},
 			Public:  map[string]any{},
@@ -146,8 +157,23 @@ func TestParseErrors(t *testing.T) {
 		{"public just too large", "public: {a: " + strings.Repeat("x", 256<<10-160) + "}\n", "every event would be too large"},
 		{"public integer beyond float64", "public: {limits: {max: 9007199254740993}}\n", `public at "/limits/max": The number 9007199254740993 would reach Inngest as 9007199254740992`},
 		{"maxBodyBytes not a number", "route: {maxBodyBytes: lots}\n", "lots"},
+		// yaml.v3 decodes a float into an int64 by dropping its fraction,
+		// silently: 262144.9 would be 262144. Counts must be YAML integers,
+		// and the error names the key.
+		{"maxEventBytes with a fraction", "inngest: {maxEventBytes: 262144.9}\n", "inngest.maxEventBytes: want a whole number"},
+		{"maxEventBytes float", "inngest: {maxEventBytes: 262144.0}\n", "inngest.maxEventBytes: want a whole number"},
+		{"maxEventBytes string", "inngest: {maxEventBytes: '262144'}\n", "inngest.maxEventBytes: want a whole number"},
+		{"maxEventBytes a list", "inngest: {maxEventBytes: [1]}\n", "inngest.maxEventBytes: want a whole number"},
+		{"maxEventBytes beyond int64", "inngest: {maxEventBytes: 99999999999999999999}\n", "inngest.maxEventBytes: want a whole number"},
+		{"maxBodyBytes with a fraction", "route: {maxBodyBytes: 1000.7}\n", "route.maxBodyBytes: want a whole number"},
+		{"maxBodyBytes in exponent form", "route: {maxBodyBytes: 1e3}\n", "route.maxBodyBytes: want a whole number"},
+		{"rateLimit requests with a fraction", "route: {rateLimit: {requests: 10.9, per: 1m}}\n", "route.rateLimit.requests: want a whole number"},
 		{"enabled not a bool", "route: {enabled: maybe}\n", "maybe"},
 		{"public with non-string keys", "public: {1: {2: x}}\n", "public"},
+		// !!binary decodes to bytes that need not be UTF-8; json.Marshal
+		// would send each invalid byte as U+FFFD, silently.
+		{"public binary value not UTF-8", "public: {a: [x, !!binary gIGC]}\n", `public at "/a/1"`},
+		{"public binary key not UTF-8", "public: {b: 1, !!binary gIGC: 1}\n", `public at "/\x80\x81\x82": a string that is not UTF-8`},
 		{"not YAML", "route: [\n", "parse settings"},
 		{"rateLimit requests zero", "route: {rateLimit: {requests: 0, per: 1m}}\n", "rateLimit.requests"},
 		{"rateLimit per not a duration", "route: {rateLimit: {requests: 5, per: minute}}\n", "rateLimit.per"},

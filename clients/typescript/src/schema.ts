@@ -146,12 +146,15 @@ export interface components {
              *       U+FFFD instead); `\u0000` is fine;
              *     - member names must be unique within an object (Inngest would keep
              *       the last);
-             *     - a number must have exactly the value of the 64-bit float it
-             *       decodes to: within ±1.7976931348623157e308 (Inngest refuses the
-             *       event otherwise), not a non-zero number that underflows to 0,
-             *       and no more digits than the float keeps (integers beyond ±2^53
-             *       such as 9007199254740993, decimals of more than 15 to 17
-             *       significant digits). `1.0`, `1E2` and `-0` are kept as sent;
+             *     - a number must have the value of the number Inngest writes back,
+             *       the shortest decimal of the 64-bit float it decodes to: within
+             *       ±1.7976931348623157e308 (Inngest refuses the event otherwise),
+             *       not a non-zero number that underflows to 0, and no more digits
+             *       than the float keeps (integers beyond ±2^53 such as
+             *       9007199254740993, decimals of more than 15 to 17 significant
+             *       digits, and a float's exact binary value spelled out:
+             *       99999999999999991611392 is written back as 1e+23, which `1e23`
+             *       passes). `1.0`, `1E2` and `-0` are kept as sent;
              *       every number JavaScript's `JSON.stringify` writes is accepted.
              *       Send longer numbers as strings;
              *     - arrays and objects may nest at most 512 deep.
@@ -417,7 +420,7 @@ export interface components {
              */
             instance?: string;
             /**
-             * @description Field errors, for requests whose body does not match the schema.
+             * @description Field errors, for requests whose body does not match the schema: at most 20, the first ones (the detail then says how many there were).
              * @example [
              *       {
              *         "pointer": "/data",
@@ -520,8 +523,10 @@ export interface components {
         };
         /**
          * @description The body is not `application/json`, declares a charset other than
-         *     UTF-8 (JSON is UTF-8, RFC 8259 §8.1), or has a `Content-Encoding`
-         *     (gzip, br, …): routeapi decodes no content coding (RFC 9110 §15.5.16).
+         *     UTF-8 (JSON is UTF-8, RFC 8259 §8.1), has a `Content-Type` that cannot
+         *     be read as one media type (two fields, a parameter twice or without a
+         *     value), or has a `Content-Encoding` (gzip, br, …): routeapi decodes no
+         *     content coding (RFC 9110 §15.5.16).
          */
         UnsupportedMediaType: {
             headers: {
