@@ -51,6 +51,15 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 			err: errShuttingDown}
 	}
 	if _, err := s.settings.Current(); err != nil {
+		// No settings ever loaded: the operator probing /readyz sees why
+		// (the file, the key and line; the same text as settings.lastError
+		// while good settings are in force). The route's own 503 says less.
+		if st, ok := s.settings.(SettingsStater); ok {
+			if why := st.State().LastError; why != "" {
+				return nil, &problemError{kind: kindNoSettings, err: fmt.Errorf("readiness: %w", err),
+					detail: "No settings file has loaded: " + why + ". Fix the file: it is read again when it changes and on SIGHUP."}
+			}
+		}
 		return nil, fmt.Errorf("readiness: %w", err)
 	}
 	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}

@@ -186,6 +186,59 @@ func TestReadyzSettingsState(t *testing.T) {
 	}
 }
 
+// TestReadyzNoSettingsSaysWhy: before any settings file has loaded (a
+// misspelled key, a file the process cannot read), /readyz answers 503
+// settings-unavailable with the reason in its detail; a good file makes it
+// ready.
+func TestReadyzNoSettingsSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "settings.yaml")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := settings.NewStore(path, nil)
+	get := request{method: "GET", path: "/readyz"}
+	for _, tc := range []struct {
+		name, content string
+		want          []string
+	}{
+		{"a misspelled key", "route:\n  event: shop/one\n  enabeld: true\n", []string{path, "line 3", "route.enabeld", "did you mean enabled"}},
+		{"no file", "", []string{path, "no such file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.content != "" {
+				write(tc.content)
+			} else {
+				_ = os.Remove(path)
+			}
+			if err := store.Reload(); err == nil {
+				t.Fatal("the settings loaded")
+			}
+			h := newHarness(t, options{store: store})
+			rec := h.serve(t, get)
+			p := decodeProblem(t, rec)
+			if rec.Code != 503 || p.Type != "urn:routeapi:problem:settings-unavailable" || p.Detail == nil {
+				t.Fatalf("no settings: %d %s; want 503 settings-unavailable with a detail", rec.Code, rec.Body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(*p.Detail, w) {
+					t.Errorf("detail %q does not say %q", *p.Detail, w)
+				}
+			}
+		})
+	}
+	write("route:\n  event: shop/one\n")
+	if err := store.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if rec := newHarness(t, options{store: store}).serve(t, get); rec.Code != 200 {
+		t.Errorf("after a good file: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // TestProblemLogLevels: refusals that are the caller's business (4xx) or an
 // operator's choice (route switched off, shutting down) are logged below
 // ERROR; ERROR is kept for what an operator must act on.

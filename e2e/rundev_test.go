@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,7 +189,9 @@ func devCookie(t *testing.T, d *devRun) string {
 
 // TestRunChecksPortsFirst: with routeapi's port taken, make run fails before
 // building anything and names PORT; with the dev server's port taken by
-// something else, it names INNGEST_PORT.
+// something else, it names INNGEST_PORT. The port it suggests is free, is not
+// the other server's, and stays clear of Next.js's 3000-3010 (PORT=3000
+// beside a Next.js app must not suggest 3001, where next dev moves to).
 func TestRunChecksPortsFirst(t *testing.T) {
 	root := repoRoot(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -196,12 +200,25 @@ func TestRunChecksPortsFirst(t *testing.T) {
 	}
 	defer ln.Close()
 	_, taken, _ := net.SplitHostPort(ln.Addr().String())
+	// The port above it too, when it can be had: the suggestion must skip it.
+	takenN, _ := strconv.Atoi(taken)
+	if next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(takenN+1))); err == nil {
+		defer next.Close()
+	}
+	// 3000 as a Next.js app holds it (or something already does).
+	if next3000, err := net.Listen("tcp", "127.0.0.1:3000"); err == nil {
+		defer next3000.Close()
+	} else if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("listen on 127.0.0.1:3000: %v", err)
+	}
 	_, free, _ := net.SplitHostPort(freeAddr(t))
+	suggested := regexp.MustCompile(`e\.g\.  make run (PORT|INNGEST_PORT)=(\d+)`)
 	for _, tc := range []struct {
-		name, port, inngestPort, want string
+		name, port, inngestPort, taken, want string
 	}{
-		{"routeapi's port", taken, free, "Set PORT"},
-		{"the dev server's port", free, taken, "Set INNGEST_PORT"},
+		{"routeapi's port", taken, free, taken, "PORT"},
+		{"the dev server's port", free, taken, taken, "INNGEST_PORT"},
+		{"a Next.js app's port", "3000", free, "3000", "PORT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command("make", "--no-print-directory", "run", "PORT="+tc.port, "INNGEST_PORT="+tc.inngestPort)
@@ -209,13 +226,31 @@ func TestRunChecksPortsFirst(t *testing.T) {
 			cmd.Env = append(os.Environ(), "ROUTEAPI_ADDR=", "MAKEFLAGS=", "MAKELEVEL=", "TMPDIR="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if err == nil {
-				t.Fatalf("make run with port %s taken succeeded:\n%s", taken, out)
+				t.Fatalf("make run with port %s taken succeeded:\n%s", tc.taken, out)
 			}
-			if !strings.Contains(string(out), "port "+taken+" is taken") || !strings.Contains(string(out), tc.want) {
-				t.Errorf("make run output does not name the port and %q:\n%s", tc.want, out)
+			if !strings.Contains(string(out), "port "+tc.taken+" is taken") || !strings.Contains(string(out), "Set "+tc.want+" ") {
+				t.Errorf("make run output does not name the port and %s:\n%s", tc.want, out)
 			}
 			if strings.Contains(string(out), "go build") || strings.Contains(string(out), "Building") {
 				t.Errorf("make run built something before checking its ports:\n%s", out)
+			}
+			m := suggested.FindStringSubmatch(string(out))
+			if m == nil || m[1] != tc.want {
+				t.Fatalf("make run suggests no %s:\n%s", tc.want, out)
+			}
+			p, _ := strconv.Atoi(m[2])
+			tn, _ := strconv.Atoi(tc.taken)
+			switch {
+			case p <= tn:
+				t.Errorf("suggested %s=%d, not above the taken %d", tc.want, p, tn)
+			case p >= 3000 && p <= 3010:
+				t.Errorf("suggested %s=%d, a Next.js port", tc.want, p)
+			case m[2] == tc.port || m[2] == tc.inngestPort:
+				t.Errorf("suggested %s=%d, a port make run was given", tc.want, p)
+			}
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", m[2]), time.Second); err == nil {
+				_ = c.Close()
+				t.Errorf("suggested %s=%d, where something listens", tc.want, p)
 			}
 		})
 	}

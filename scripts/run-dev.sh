@@ -33,25 +33,58 @@ inngest_up() {
   curl -fsS -m 2 -o /dev/null "$INNGEST_URL/health" 2>/dev/null
 }
 
+# kept_clear PORT: a port make run never suggests, because a neighbour uses
+# it in development (README, "Running it beside a Next.js app"): Next.js's
+# 3000-3010 (next dev moves up from 3000 when it is busy), the Inngest dev
+# server's 8288 and 8289, and the ports the dev server probes for apps.
+kept_clear() {
+  case "$1" in
+    80|443|5000|5173|8000|8080|8081|8288|8289|8787|8888) return 0 ;;
+  esac
+  { [ "$1" -ge 3000 ] && [ "$1" -le 3010 ]; } || { [ "$1" -ge 8910 ] && [ "$1" -le 8915 ]; }
+}
+
+# free_port_above PORT [SKIP...]: the first port above PORT (at most 200
+# tried) that nothing listens on on 127.0.0.1, that is not kept clear and is
+# none of SKIP (the other server's port, a port already suggested); nothing
+# if there is none.
+free_port_above() {
+  local p=$1
+  shift
+  for _ in $(seq 1 200); do
+    p=$((p + 1))
+    [ "$p" -le 65535 ] || return 1
+    [[ " $* " == *" $p "* ]] && continue
+    kept_clear "$p" && continue
+    listening 127.0.0.1 "$p" && continue
+    echo "$p"
+    return 0
+  done
+  return 1
+}
+
 # check_ports: fail before anything is built or started if routeapi's port
 # is taken, or if the dev server's port is taken by something that is not an
-# Inngest dev server (a running dev server is reused).
+# Inngest dev server (a running dev server is reused). The suggested port is
+# one that is free now and clear of Next.js and the dev server.
 check_ports() {
-  local host="${ADDR%:*}" port="${ADDR##*:}" ok=0
-  host="${host#[}"; host="${host%]}"
+  local rawhost="${ADDR%:*}" host port="${ADDR##*:}" ok=0 free="" free_inngest
+  host="${rawhost#[}"; host="${host%]}"
   case "$host" in ""|0.0.0.0|::) host=127.0.0.1 ;; esac
   if listening "$host" "$port"; then
     echo "make run: port $port is taken (something already listens on $host:$port; a Next.js app?)." >&2
+    free=$(free_port_above "$port" "$INNGEST_PORT") || free=""
     if [ -n "${ROUTEAPI_ADDR:-}" ]; then
-      echo "  Set ROUTEAPI_ADDR to a free address, e.g.  make run ROUTEAPI_ADDR=127.0.0.1:$((port + 1))" >&2
+      echo "  Set ROUTEAPI_ADDR to a free address${free:+, e.g.  make run ROUTEAPI_ADDR=$rawhost:$free}" >&2
     else
-      echo "  Set PORT to a free port for routeapi, e.g.  make run PORT=$((port + 1))" >&2
+      echo "  Set PORT to a free port for routeapi${free:+, e.g.  make run PORT=$free}" >&2
     fi
     ok=1
   fi
   if listening 127.0.0.1 "$INNGEST_PORT" && ! inngest_up; then
     echo "make run: port $INNGEST_PORT is taken by something that is not an Inngest dev server." >&2
-    echo "  Set INNGEST_PORT to a free port for the dev server, e.g.  make run INNGEST_PORT=$((INNGEST_PORT + 10))" >&2
+    free_inngest=$(free_port_above "$INNGEST_PORT" "$port" "$free") || free_inngest=""
+    echo "  Set INNGEST_PORT to a free port for the dev server${free_inngest:+, e.g.  make run INNGEST_PORT=$free_inngest}" >&2
     ok=1
   fi
   return $ok

@@ -133,7 +133,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return listenError(cfg.Addr, getenv, err)
 	}
 	srv := &http.Server{
 		Handler:           handler,

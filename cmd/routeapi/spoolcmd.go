@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -20,9 +21,10 @@ const spoolUsage = `Usage:
 The spool is the one serve uses (ROUTEAPI_SPOOL, ROUTEAPI_SPOOL_DIR, or
 ROUTEAPI_SPOOL_DATABASE_URL / DATABASE_URL: the same environment as serve).
 stats and dead need only those; replay also needs the Inngest variables
-(INNGEST_EVENT_KEY or INNGEST_DEV, INNGEST_BASE_URL). None needs a session secret. The bolt spool is one file that
-one process holds at a time: stop routeapi first. The PostgreSQL spool works
-while replicas run.
+(INNGEST_EVENT_KEY or INNGEST_DEV, INNGEST_BASE_URL). None needs a session
+secret. The bolt spool is one file that one process holds at a time: stop
+routeapi first (while it runs, its /readyz shows the spool's depth, oldest
+age and dead letters). The PostgreSQL spool works while replicas run.
 `
 
 // spoolCmd runs `routeapi spool ...`.
@@ -48,6 +50,10 @@ func spoolCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	sp, err := openSpool(ctx, cfg)
+	if errors.Is(err, spool.ErrLocked) {
+		// A running routeapi holds the bolt file (podman exec into its container, or beside make run).
+		return fmt.Errorf("%w: stop it first; while it runs, its /readyz shows the spool's depth, oldest age and dead letters (spool.depth, spool.deadLetters)", err)
+	}
 	if err != nil {
 		return err
 	}
