@@ -64,6 +64,11 @@ type problemError struct {
 	err    error
 	// header holds extra response headers (the rate limit's).
 	header http.Header
+	// probe marks an answer of the readiness probe: logged at INFO whatever
+	// its status, because probes repeat every few seconds and the condition
+	// itself is logged once where it arises (the settings store's load
+	// error, readiness's spool-outage and low-disk lines).
+	probe bool
 }
 
 func (e *problemError) Error() string {
@@ -125,10 +130,14 @@ func toProblem(err error) *problemError {
 // operator must act on (a bug, a broken settings file, an unreachable
 // session database, Inngest down with the spool full or unwritable). What is
 // the caller's business (every 4xx) or an operator's deliberate choice (the
-// route switched off, the process stopping) is INFO: it is expected, and the
+// route switched off, the process stopping) is INFO, as is every answer of
+// the readiness probe (problemError.probe): it is expected, and the
 // access log and metrics count it. A 503 overloaded is WARN.
-func logLevel(k kind) slog.Level {
+func logLevel(p *problemError) slog.Level {
+	k := p.kind
 	switch {
+	case p.probe:
+		return slog.LevelInfo
 	case k == kindOverloaded:
 		// Shedding load is the server working as designed; one error line
 		// per refused request would flood the log exactly when it is busiest.
@@ -148,7 +157,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.err != nil {
 		attrs = append(attrs, "err", p.err.Error())
 	}
-	if level := logLevel(p.kind); level >= slog.LevelError {
+	if level := logLevel(p); level >= slog.LevelError {
 		log.Error("request failed", attrs...)
 	} else {
 		log.Log(r.Context(), level, "request refused", attrs...)

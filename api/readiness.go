@@ -34,6 +34,7 @@ type readiness struct {
 	mu        sync.Mutex
 	lastStats spool.Stats // the last figures the spool gave
 	spoolDown bool        // the last read failed (logged once per outage)
+	diskLow   bool        // the spool's disk was at its reserve (logged once per episode)
 }
 
 // ready answers /readyz. Readiness is "can this instance serve requests
@@ -91,6 +92,17 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 	if !available && circuit != delivery.Closed {
 		return nil, &problemError{kind: kindSpoolUnavailable,
 			detail: "Inngest is unavailable and the event spool cannot be read: events can be neither sent nor queued. Retry later.", err: err}
+	}
+	rd.mu.Lock()
+	wasLow := rd.diskLow
+	rd.diskLow = available && st.Disk.Low
+	rd.mu.Unlock()
+	switch {
+	case available && st.Disk.Low && !wasLow:
+		s.log.Error("readiness: the spool's disk is down to its free-space reserve; new events and Idempotency-Keys are refused until queued ones are delivered",
+			"free_bytes", st.Disk.Free, "reserve_bytes", st.Disk.Min, "circuit", circuit.String())
+	case available && !st.Disk.Low && wasLow:
+		s.log.Info("readiness: the spool's disk is above its reserve again")
 	}
 	if available && st.Disk.Low && circuit != delivery.Closed {
 		return nil, &problemError{kind: kindSpoolFull,

@@ -228,6 +228,11 @@ func TestReadyzNoSettingsSaysWhy(t *testing.T) {
 					t.Errorf("detail %q does not say %q", *p.Detail, w)
 				}
 			}
+			// Probes repeat every few seconds: their 503 is logged at INFO,
+			// never as an ERROR line per probe.
+			if logs := h.logs.String(); strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, `"problem":"settings-unavailable"`) {
+				t.Errorf("probe logged at ERROR, or not at all:\n%s", logs)
+			}
 		})
 	}
 	write("route:\n  event: shop/one\n")

@@ -137,5 +137,11 @@ func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.G
 // GetReadyz answers whether this instance can serve requests now, with the
 // settings and delivery state (see readiness.go).
 func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
-	return s.ready(ctx)
+	resp, err := s.ready(ctx)
+	if err != nil {
+		p := toProblem(err)
+		p.probe = true
+		return nil, p
+	}
+	return resp, nil
 }
