@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +102,7 @@ func TestFullDiskKeyedRequests(t *testing.T) {
 	}
 	// Once a sentinel sent after everything has arrived: each acknowledged
 	// event exactly once, and nothing else.
-	counts := countIDs(t, srv, inngest, event, v)
+	counts := countIDs(t, srv, inngest, event, v, slices.Collect(maps.Keys(acked))...)
 	for id, n := range counts {
 		if n != 1 || !acked[id] {
 			t.Errorf("event %s in Inngest %d times (acknowledged: %v)", id, n, acked[id])

@@ -83,9 +83,12 @@ func checkOneEvent(t *testing.T, answers []response) string {
 	return id
 }
 
-// countIDs counts events per id once a sentinel sent after the others has
-// arrived (so nothing sent before it is still on its way).
-func countIDs(t *testing.T, srv *routeAPI, inngest *inngestDev, event string, v nextauthmint.Vector) map[string]int {
+// countIDs counts events per id once a sentinel sent after the others, and
+// every id in want, have arrived. The dev server stores events
+// asynchronously and not always in the order it received them, so the
+// sentinel alone does not prove that what was sent before it is stored;
+// together they bound the wait for duplicates and for the expected events.
+func countIDs(t *testing.T, srv *routeAPI, inngest *inngestDev, event string, v nextauthmint.Vector, want ...string) map[string]int {
 	t.Helper()
 	resp := srv.post(t, `{"data":"sentinel"}`, cookieHeader(v))
 	if resp.Status != http.StatusOK {
@@ -94,10 +97,15 @@ func countIDs(t *testing.T, srv *routeAPI, inngest *inngestDev, event string, v 
 	var s routeResponse
 	resp.decode(t, &s)
 	counts := map[string]int{}
-	waitFor(t, 15*time.Second, "the sentinel event", func() bool {
+	waitFor(t, 30*time.Second, "the sentinel and the expected events", func() bool {
 		counts = map[string]int{}
 		for _, e := range inngest.allEvents(t, event) {
 			counts[e.ID]++
+		}
+		for _, id := range want {
+			if counts[id] == 0 {
+				return false
+			}
 		}
 		return counts[s.EventID] == 1
 	})
@@ -148,7 +156,7 @@ func TestIdempotencyKeyAcrossRestart(t *testing.T) {
 	reused(srv)
 	replayed(srv)
 
-	if counts := countIDs(t, srv, inngest, event, v); len(counts) != 1 || counts[id] != 1 {
+	if counts := countIDs(t, srv, inngest, event, v, id); len(counts) != 1 || counts[id] != 1 {
 		t.Errorf("events in Inngest by id: %v, want one, %s", counts, id)
 	}
 }
@@ -189,7 +197,7 @@ func TestIdempotencyKeyAcrossReplicas(t *testing.T) {
 		t.Errorf("repeat on B: %d %s, want A's answer %s", again.Status, again.Body, first.Body)
 	}
 
-	counts := countIDs(t, a, inngest, event, v)
+	counts := countIDs(t, a, inngest, event, v, id, fa.EventID)
 	if len(counts) != 2 || counts[id] != 1 || counts[fa.EventID] != 1 {
 		t.Errorf("events in Inngest by id: %v, want %s and %s once each", counts, id, fa.EventID)
 	}
