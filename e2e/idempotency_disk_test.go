@@ -81,7 +81,9 @@ func TestFullDiskKeyedRequests(t *testing.T) {
 	if resp := keyed(firstKey, `{"n":"other"}`); resp.Status != http.StatusUnprocessableEntity || resp.problemType() != "idempotency-key-reused" {
 		t.Errorf("other data at the reserve: %d %s, want 422 idempotency-key-reused", resp.Status, resp.Body)
 	}
-	spoolFull("a new key at the reserve", keyed("disk-new-"+randomSuffix(), `{"small":true}`))
+	// A new key whose event is as large as the refused one (a much smaller
+	// write may still fit above the reserve, and is rightly taken).
+	spoolFull("a new key at the reserve", keyed("disk-new-"+randomSuffix(), fmt.Sprintf(`{"n":-1,"pad":%q}`, pad)))
 	spoolFull("the refused request again", keyed(refusedKey, refusedData))
 
 	g.up(t) // Inngest is back
