@@ -244,7 +244,7 @@ func testCache(t *testing.T, url string) {
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	for _, ttl := range []time.Duration{0, 5 * time.Second} {
-		tok := db.AddSession(t, id, time.Now().Add(time.Hour))
+		tok := db.AddSession(t, id, now.Add(time.Hour))
 		dr, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, Now: clock})
 		if err != nil {
 			t.Fatal(err)
