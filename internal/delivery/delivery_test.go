@@ -331,6 +331,25 @@ func TestPublishRejectedIsDeadLettered(t *testing.T) {
 	}
 }
 
+// buryFails is a spool whose dead letters cannot be written.
+type buryFails struct{ spool.Spool }
+
+func (buryFails) Bury(context.Context, []spool.Record, string) error {
+	return errors.New("write spool.db: input/output error")
+}
+
+// An event Inngest refuses that cannot be dead-lettered either is not kept:
+// the error says so (ErrNotQueued, a 503 for the caller), never an unknown one.
+func TestPublishRejectedNotBuried(t *testing.T) {
+	h := newHarness(t)
+	h.api.status.Store(400)
+	h.pub.Spool = buryFails{h.sp}
+	r, err := h.pub.Publish(context.Background(), event("bad"))
+	if !errors.Is(err, delivery.ErrNotQueued) || r.Queued {
+		t.Fatalf("Publish = %+v, %v; want ErrNotQueued and nothing queued", r, err)
+	}
+}
+
 // A spooled event Inngest refuses goes to the dead letters, not back in line.
 func TestDelivererDeadLetters(t *testing.T) {
 	h := newHarness(t)

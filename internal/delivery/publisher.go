@@ -77,7 +77,8 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 			berr := p.Spool.Bury(bctx, []spool.Record{rec}, err.Error())
 			cancel()
 			if berr != nil {
-				return Receipt{}, fmt.Errorf("dead-letter event %s: %w", e.ID, berr)
+				// Not kept anywhere: the caller gets a 503 (ErrNotQueued), never a 500.
+				return Receipt{}, fmt.Errorf("dead-letter event %s: %w: %w", e.ID, ErrNotQueued, berr)
 			}
 			p.Metrics.DeadLettered(1)
 			p.Log.Error("Inngest refused the event; it is in the dead letters (routeapi spool replay sends it again)",
