@@ -74,6 +74,10 @@ func (s *Server) publishOnce(ctx context.Context, id identity, key string, data 
 	default:
 		return nil, fmt.Errorf("idempotency: unknown outcome %d", res.Outcome)
 	}
+	// The id belongs to this key's window: the same for every request that
+	// proceeds under it (a retry after a 5xx, a takeover after a crash), a
+	// new one once the key is used again after its window.
+	ev.ID = events.KeyedEventID(id.kind, id.user.ID, key, res.ExpiresAt)
 
 	ans, err := s.publish(ctx, id, ev, rl)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyWriteBound)

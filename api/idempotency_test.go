@@ -16,6 +16,7 @@ import (
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
+	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -330,5 +331,50 @@ func TestIdempotencyStoreUnavailable(t *testing.T) {
 	}
 	if n := pub.count(); n != 1 {
 		t.Errorf("%d events published, want 1 (the request without a key)", n)
+	}
+}
+
+// TestIdempotencyKeyAfterItsWindow: a key's event id belongs to its window.
+// Inside it every request with the key gets the first id; used again after
+// it, the key is new and so is the id: Inngest's own 24 hours for the old id
+// start when it receives that event (later than the key's first request when
+// the event waited in the spool), so a new event under the old id could be
+// dropped as a duplicate while the caller got a 2xx.
+func TestIdempotencyKeyAfterItsWindow(t *testing.T) {
+	_, st := boltStore(t)
+	pub := &gatePublisher{queued: true} // the first event waits in the spool (202)
+	var mu sync.Mutex
+	now := testNow
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := newHarness(t, options{idem: st, publisher: pub, now: clock})
+	ada := &http.Cookie{Name: session.CookieName, Value: mintToken(t, testSecret, adaClaims, 72*time.Hour)}
+	const key = "0b6f0f1e-0d7b-4b5e-a7a1-3b4f3f0c9e21"
+
+	first := h.serve(t, keyed(ada, key, `{"data":{"amount":10}}`))
+	if first.Code != 202 {
+		t.Fatalf("first: %d %s", first.Code, first.Body)
+	}
+	id1 := eventID(t, first.Body.Bytes())
+	// Inside the window: the same id, nothing published again.
+	mu.Lock()
+	now = now.Add(idempotency.Window - time.Second)
+	mu.Unlock()
+	if again := h.serve(t, keyed(ada, key, `{"data":{"amount":10}}`)); again.Code != 202 || eventID(t, again.Body.Bytes()) != id1 {
+		t.Fatalf("inside the window: %d %s, want 202 with %s", again.Code, again.Body, id1)
+	}
+	// After it, with other data: a new operation, a new id.
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	pub.set(func(p *gatePublisher) { p.queued = false })
+	later := h.serve(t, keyed(ada, key, `{"data":{"amount":99999}}`))
+	if later.Code != 200 {
+		t.Fatalf("after the window: %d %s", later.Code, later.Body)
+	}
+	if id2 := eventID(t, later.Body.Bytes()); id2 == id1 {
+		t.Errorf("after the window the key's event id is still %s: Inngest may drop the new event as a duplicate", id1)
+	}
+	if n := pub.count(); n != 2 {
+		t.Errorf("%d events published, want 2", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/settings"
@@ -106,6 +107,24 @@ func EventID(kind, id, idempotencyKey string) string {
 	}
 	h := sha256.New()
 	for _, part := range []string{tag, id, idempotencyKey} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
+		h.Write([]byte(part))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// KeyedEventID is the event id of a request whose Idempotency-Key is
+// recorded (internal/idempotency): EventID's derivation with the key's
+// window as a further part, the end of the window in Unix microseconds
+// (the precision both stores keep). Within one window every request with
+// the key gets the same id, so Inngest deduplicates whatever a retry or a
+// taken-over request sends. A key used again after its window gets a new
+// id: Inngest's own 24 hours for the old id start when it receives that
+// event, which for an event that waited in the spool is later than the
+// key's first request, and a new event under the old id would be dropped.
+func KeyedEventID(kind, id, idempotencyKey string, windowEnd time.Time) string {
+	h := sha256.New()
+	for _, part := range []string{"routeapi keyed event id v1", kind, id, idempotencyKey, strconv.FormatInt(windowEnd.UnixMicro(), 10)} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
 		h.Write([]byte(part))
 	}

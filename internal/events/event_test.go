@@ -233,3 +233,27 @@ func TestEventMatchesSpec(t *testing.T) {
 		t.Error("RouteEvent accepted an extra property; the schema check proves nothing")
 	}
 }
+
+func TestKeyedEventID(t *testing.T) {
+	end := time.Date(2001, 2, 4, 4, 5, 6, 789_000, time.UTC)
+	id := events.KeyedEventID(events.KindUser, "user_42", "key-1", end)
+	if !hex32.MatchString(id) {
+		t.Fatalf("KeyedEventID = %q, want 32 lower-case hex characters", id)
+	}
+	// The same window read back from a store (bolt keeps nanoseconds,
+	// PostgreSQL microseconds) gives the same id.
+	if again := events.KeyedEventID(events.KindUser, "user_42", "key-1", end.Add(999*time.Nanosecond)); again != id {
+		t.Errorf("KeyedEventID differs below a microsecond: %q then %q", id, again)
+	}
+	for name, other := range map[string]string{
+		"another window": events.KeyedEventID(events.KindUser, "user_42", "key-1", end.Add(time.Microsecond)),
+		"another key":    events.KeyedEventID(events.KindUser, "user_42", "key-2", end),
+		"another user":   events.KeyedEventID(events.KindUser, "user_43", "key-1", end),
+		"another kind":   events.KeyedEventID("apitoken", "user_42", "key-1", end),
+		"unwindowed":     events.EventID(events.KindUser, "user_42", "key-1"),
+	} {
+		if other == id {
+			t.Errorf("%s: the same id %q", name, id)
+		}
+	}
+}

@@ -183,8 +183,10 @@ export interface components {
             ids: string[];
             /**
              * @description The id routeapi gave the event, which Inngest uses to deduplicate
-             *     it. The same user (or API token) and `Idempotency-Key` always give
-             *     the same id, so a caller can tell a retry from a new event.
+             *     it. The same user (or API token) and `Idempotency-Key` give the
+             *     same id for the key's 24 hours, so a caller can tell a retry from a
+             *     new event; a key used again after its 24 hours is a new key, with a
+             *     new id.
              * @example 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
              */
             eventId: string;
