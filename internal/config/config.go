@@ -584,16 +584,7 @@ func loadDelivery(c *Config, get func(string) string, bad func(name, format stri
 		return n
 	}
 	durVar := func(name string, def, lo, hi time.Duration) time.Duration {
-		raw := get(name)
-		if raw == "" {
-			return def
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil || d < lo || d > hi {
-			bad(name, "want a duration from %s to %s, got %q", lo, hi, raw)
-			return def
-		}
-		return d
+		return durationVar(get, bad, name, def, lo, hi)
 	}
 	c.SpoolMaxEvents = intVar("ROUTEAPI_SPOOL_MAX_EVENTS", DefaultSpoolMaxEvents, 1, 1<<30)
 	c.SpoolPoll = durVar("ROUTEAPI_SPOOL_POLL", DefaultSpoolPoll, 10*time.Millisecond, time.Minute)

@@ -37,18 +37,22 @@ func loadLimits(c *Config, get func(string) string, bad func(name, format string
 			c.MaxInflightBytes = n
 		}
 	}
-	dur := func(name string, def, lo, hi time.Duration) time.Duration {
-		raw := get(name)
-		if raw == "" {
-			return def
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil || d < lo || d > hi {
-			bad(name, "want a duration from %s to %s, got %q", lo, hi, raw)
-			return def
-		}
-		return d
+	c.AdmissionWait = durationVar(get, bad, "ROUTEAPI_ADMISSION_WAIT", DefaultAdmissionWait, 0, maxAdmissionWait)
+	c.ReadTimeout = durationVar(get, bad, "ROUTEAPI_READ_TIMEOUT", DefaultReadTimeout, minReadTimeout, maxReadTimeout)
+}
+
+// durationVar reads the variable name as a Go duration (time.ParseDuration)
+// from lo to hi; unset is def. A bad value is reported through bad and
+// def is used, so every other variable is still checked.
+func durationVar(get func(string) string, bad func(name, format string, args ...any), name string, def, lo, hi time.Duration) time.Duration {
+	raw := get(name)
+	if raw == "" {
+		return def
 	}
-	c.AdmissionWait = dur("ROUTEAPI_ADMISSION_WAIT", DefaultAdmissionWait, 0, maxAdmissionWait)
-	c.ReadTimeout = dur("ROUTEAPI_READ_TIMEOUT", DefaultReadTimeout, minReadTimeout, maxReadTimeout)
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < lo || d > hi {
+		bad(name, "want a duration from %s to %s, got %q", lo, hi, raw)
+		return def
+	}
+	return d
 }

@@ -13,7 +13,6 @@
 package idempotency
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -21,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/routeapi/routeapi/internal/rawjson"
 )
 
 // Window is how long a key stays bound to its first request: Inngest's
@@ -76,12 +77,11 @@ type Fingerprint [sha256.Size]byte
 // not fingerprinted: see README.md, "Idempotency".
 func FingerprintOf(data json.RawMessage) (Fingerprint, error) {
 	h := sha256.New()
-	var compact bytes.Buffer
-	compact.Grow(len(data))
-	if err := json.Compact(&compact, data); err != nil {
+	compact, err := rawjson.Compact(data) // json.Compact's bytes, without a copy when there is no white space
+	if err != nil {
 		return Fingerprint{}, fmt.Errorf("fingerprint: %w", err)
 	}
-	for _, part := range [][]byte{[]byte("routeapi request v1"), compact.Bytes()} {
+	for _, part := range [][]byte{[]byte("routeapi request v1"), compact} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
 		h.Write(part)
 	}

@@ -173,9 +173,6 @@ func (s *Bolt) DB() *bolt.DB { return s.db }
 // Reserve is the free-space reserve guarding new writes to the file.
 func (s *Bolt) Reserve() *diskspace.Reserve { return s.reserve }
 
-// PageSize is the file's page size in bytes.
-func (s *Bolt) PageSize() int { return s.pageSize }
-
 // WriteCost estimates the bytes a bbolt commit adding values of n bytes in
 // total writes to new pages of pageSize: the values, and per value a leaf
 // page and its branch pages, plus the freelist and the meta page.
