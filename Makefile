@@ -30,7 +30,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: sessions-corpus sessions-verdicts help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: check-tidy sessions-corpus sessions-verdicts help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,7 +63,7 @@ inngest-stop: ## Stop the Inngest dev server make run started, while routeapi ke
 inngest-start: $(INNGEST) ## Start the Inngest dev server again for make run (--no-discovery: never probes routeapi's port)
 	@INNGEST=$(INNGEST) scripts/run-dev.sh inngest-start
 
-test: test-deps check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
+test: test-deps check-tidy check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
 test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
@@ -108,6 +108,14 @@ test-image: image $(INNGEST) $(MINT_STAMP) ## Run the image (read-only root, spo
 $(HEY):
 	@mkdir -p $(BIN)
 	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/rakyll/hey@$(HEY_VERSION)
+
+# The three modules: the service, the e2e tests, the Inngest dev server's build.
+TIDY_MODULES  := . e2e tools/inngestdev
+
+check-tidy: ## Fail if go.mod or go.sum of any module is not what `go mod tidy` would write (go mod tidy -diff)
+	@for m in $(TIDY_MODULES); do \
+	  (cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod/go.sum are not tidy: run 'cd $$m && go mod tidy' and commit"; exit 1; }; \
+	done
 
 check-generated: ## Fail if `make generate` changes gen/ or the TS client's schema, or leaves untracked files there
 	$(MAKE) --no-print-directory generate

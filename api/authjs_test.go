@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/user"
 )

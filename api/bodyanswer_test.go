@@ -24,7 +24,7 @@ import (
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/session"
-	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/testkit/spectest"
 	"github.com/routeapi/routeapi/internal/user"
 )
 

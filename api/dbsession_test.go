@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/authdbtest"
+	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
 	"github.com/routeapi/routeapi/internal/dbsession"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/session"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/user"
 )

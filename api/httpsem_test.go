@@ -21,7 +21,7 @@ import (
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/metrics"
 	"github.com/routeapi/routeapi/internal/settings"
-	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/testkit/spectest"
 )
 
 // withMetrics is a harness with the metrics middleware and /metrics, as serve mounts them.

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // gate is a reverse proxy in front of the Inngest dev server that the test

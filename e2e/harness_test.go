@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/testkit/spectest"
 )
 
 // binary returns the path in env var name, failing the test when it is unset

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // TestFullDiskKeyedRequests: keyed requests on a bolt spool whose disk

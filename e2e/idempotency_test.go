@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // slowInngest is a reverse proxy to the dev server that holds every Event

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
-	"github.com/routeapi/routeapi/internal/spectest"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/spectest"
 )
 
 // peakRSS is a process's peak resident set in bytes (VmHWM in /proc/<pid>/status).

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // rewriteProxy is the app's rewrite of /api/route as Next.js does it: a

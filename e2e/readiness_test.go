@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // readiness is /readyz's body, the parts these tests read.

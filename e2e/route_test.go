@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // routeResponse is the 200 body (gen.RouteResponse, decoded independently).

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/apitoken"
-	"github.com/routeapi/routeapi/internal/authdbtest"
-	"github.com/routeapi/routeapi/internal/nextauthmint"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // TestSessionModesArriveInInngest: an Auth.js v5 cookie minted by the real

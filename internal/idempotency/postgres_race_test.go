@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
 )
 

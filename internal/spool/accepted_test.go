@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"

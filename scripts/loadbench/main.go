@@ -29,7 +29,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/pgurl"
 )
 

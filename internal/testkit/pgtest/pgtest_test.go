@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/routeapi/routeapi/internal/pgtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 func TestStartStopRestart(t *testing.T) {
