@@ -9,10 +9,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
 	"github.com/routeapi/routeapi/internal/dbsession"
-	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // TestDatabaseSessions runs database sessions through the full handler

@@ -24,8 +24,8 @@ import (
 	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
-	"github.com/routeapi/routeapi/internal/testkit/spectest"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/spectest"
 	"github.com/routeapi/routeapi/internal/user"
 )
 

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/apitoken"
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 func env(vars map[string]string) func(string) string {

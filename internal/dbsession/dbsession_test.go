@@ -12,12 +12,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
 	"github.com/routeapi/routeapi/internal/dbsession"
-	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/pgurl"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/sessioncache"
+	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // TestWithPostgres runs the resolver against one real PostgreSQL, one

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // A key's row that disappears while Begin waits for it (a replica's Cleanup

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/pgurl"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 const base = "postgres://app:hunter2@db.example:5432/app"

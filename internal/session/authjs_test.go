@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 func TestCookieNamesFor(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // secret is not ASCII on purpose: next-auth uses the secret's UTF-8 bytes as

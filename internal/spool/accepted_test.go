@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
-	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 	"github.com/routeapi/routeapi/internal/user"
 )
 

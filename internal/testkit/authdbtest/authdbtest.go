@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/pgurl"
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // Schemas, as ROUTEAPI_DB_SCHEMA names them.
