@@ -94,7 +94,7 @@ func run() error {
 		return err
 	}
 	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("route:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n"), 0o600); err != nil {
+	if err := os.WriteFile(settingsPath, []byte("inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n"), 0o600); err != nil {
 		return err
 	}
 	routeapi := loadrig.RouteAPI{
