@@ -24,11 +24,7 @@ import (
 // database per subtest.
 func TestWithPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
-	admin, err := pgx.Connect(context.Background(), srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
+	admin := pgtest.Connect(t, srv.URL)
 	for name, run := range map[string]func(*testing.T, string){
 		"table override": testTableOverride,
 		"cache":          testCache,
@@ -52,11 +48,7 @@ func TestWithPostgres(t *testing.T) {
 // FATAL: unrecognized configuration parameter "schema", so 503 for ever).
 func testPrismaURL(t *testing.T, url string) {
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, url)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "authSchema"`); err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +110,7 @@ func testPrismaURL(t *testing.T, url string) {
 // one schema, never schema.table.
 func testPrismaSchemaNames(t *testing.T, base string) {
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, base)
 	created := map[string]bool{}
 	for i, tc := range []struct{ schema, param string }{
 		{"my.app", "my.app"},

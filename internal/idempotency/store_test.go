@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/internal/diskspace"
@@ -285,11 +284,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
 	srv := pgtest.Start(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, srv.URL)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}
