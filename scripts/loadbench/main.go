@@ -81,32 +81,14 @@ var (
 
 func run() error {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "loadbench")
+	rig, err := loadrig.Start(loadrig.Options{
+		Name: "loadbench", IDPrefix: "01BENCH", Bin: *flagRouteAPI, LogLevel: "warn",
+		Settings: "inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n",
+	})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	api, err := loadrig.StartEventAPI("01BENCH")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = api.Close() }()
-
-	const secret = "loadbench-secret-0123456789abcdef"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cookie, err := loadrig.MintCookie(ctx, "bench", secret)
-	if err != nil {
-		return err
-	}
-	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n"), 0o600); err != nil {
-		return err
-	}
-	routeapi := loadrig.RouteAPI{
-		Bin: *flagRouteAPI, Secret: secret, EventAPIURL: api.URL(), SettingsPath: settingsPath, LogLevel: "warn",
-	}
+	defer rig.Close()
 
 	scenarios := []scenario{{"no-op", 64, 1 << 10}, {"routeapi", 64, 1 << 10}}
 	if !*flagQuick {
@@ -129,13 +111,13 @@ func run() error {
 		if sc.target == "no-op" {
 			cmd = exec.CommandContext(context.Background(), self, "noop", addr) //nolint:gosec // G204: this program itself
 		} else {
-			cmd = routeapi.Command(addr, filepath.Join(dir, fmt.Sprintf("spool%d", i)))
+			cmd = rig.Command(addr, i)
 		}
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", sc.target, err)
 		}
-		r, err := measure(sc, addr, cookie, dir, cmd.Process.Pid, api)
+		r, err := measure(sc, addr, rig, cmd.Process.Pid)
 		loadrig.Stop(cmd)
 		if err != nil {
 			return fmt.Errorf("%s, %d connections, %d B: %w", sc.target, sc.conns, sc.payload, err)
@@ -145,13 +127,14 @@ func run() error {
 	return report(results)
 }
 
-func measure(sc scenario, addr, cookie, dir string, pid int, api *loadrig.EventAPI) (result, error) {
+func measure(sc scenario, addr string, rig *loadrig.Rig, pid int) (result, error) {
+	api := rig.EventAPI
 	r := result{scenario: sc}
 	base := "http://" + addr
 	if err := loadrig.WaitReady(base); err != nil {
 		return r, err
 	}
-	body := filepath.Join(dir, "body.json")
+	body := filepath.Join(rig.Dir, "body.json")
 	if err := os.WriteFile(body, []byte(loadrig.Body(sc.payload)), 0o600); err != nil {
 		return r, err
 	}
@@ -162,7 +145,7 @@ func measure(sc scenario, addr, cookie, dir string, pid int, api *loadrig.EventA
 	}
 	out, err := exec.CommandContext(context.Background(), *flagHey, //nolint:gosec // G204: the load generator, from the command line
 		"-z", flagDuration.String(), "-c", strconv.Itoa(sc.conns), "-m", "POST",
-		"-T", "application/json", "-H", "Cookie: "+cookie, "-D", body, base+"/api/route").CombinedOutput()
+		"-T", "application/json", "-H", "Cookie: "+rig.Cookie, "-D", body, base+"/api/route").CombinedOutput()
 	if err != nil {
 		return r, fmt.Errorf("hey: %w\n%s", err, out)
 	}

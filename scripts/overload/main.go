@@ -74,32 +74,14 @@ func run() error {
 		}
 		steps = append(steps, n)
 	}
-	dir, err := os.MkdirTemp("", "overload")
+	rig, err := loadrig.Start(loadrig.Options{
+		Name: "overload", IDPrefix: "01OVER", Bin: *flagRouteAPI, LogLevel: "error",
+		Settings: "inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n",
+	})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	api, err := loadrig.StartEventAPI("01OVER")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = api.Close() }()
-
-	const secret = "overload-secret-0123456789abcdef"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cookie, err := loadrig.MintCookie(ctx, "overload", secret)
-	if err != nil {
-		return err
-	}
-	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n"), 0o600); err != nil {
-		return err
-	}
-	routeapi := loadrig.RouteAPI{
-		Bin: *flagRouteAPI, Secret: secret, EventAPIURL: api.URL(), SettingsPath: settingsPath, LogLevel: "error",
-	}
+	defer rig.Close()
 	body := loadrig.Body(*flagBody)
 
 	var results []result
@@ -108,7 +90,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		cmd := routeapi.Command(addr, filepath.Join(dir, fmt.Sprintf("spool%d", i)))
+		cmd := rig.Command(addr, i)
 		cmd.Stdout = os.Stderr
 		cmd.Env = append(cmd.Env, strings.Fields(*flagEnv)...)
 		if *flagBudget != "" {
@@ -118,7 +100,7 @@ func run() error {
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start routeapi: %w", err)
 		}
-		r, err := step(conns, "http://"+addr, cookie, body, dir, cmd.Process.Pid, api)
+		r, err := step(conns, "http://"+addr, rig.Cookie, body, rig.Dir, cmd.Process.Pid, rig.EventAPI)
 		loadrig.Stop(cmd)
 		if err != nil {
 			return fmt.Errorf("%d connections: %w", conns, err)

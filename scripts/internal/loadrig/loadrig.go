@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,9 +39,9 @@ type EventAPI struct {
 	ids map[string]int // event id -> times received
 }
 
-// StartEventAPI starts the stand-in on a free loopback port. idPrefix starts
+// startEventAPI starts the stand-in on a free loopback port. idPrefix starts
 // the ids it answers with (e.g. "01BENCH"). Close stops it.
-func StartEventAPI(idPrefix string) (*EventAPI, error) {
+func startEventAPI(idPrefix string) (*EventAPI, error) {
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the Event API stand-in: %w", err)
@@ -82,8 +83,8 @@ func (a *EventAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b.Bytes())
 }
 
-// Count is the number of distinct event ids received since the last Take.
-func (a *EventAPI) Count() int {
+// count is the number of distinct event ids received since the last Take.
+func (a *EventAPI) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.ids)
@@ -94,7 +95,7 @@ func (a *EventAPI) Count() int {
 // spool drains).
 func (a *EventAPI) WaitFor(n int, within time.Duration) {
 	deadline := time.Now().Add(within)
-	for a.Count() < n && time.Now().Before(deadline) {
+	for a.count() < n && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
@@ -114,10 +115,10 @@ func (a *EventAPI) Take() (events, dups int) {
 	return events, dups
 }
 
-// MintCookie mints a next-auth v4 session for user_42 (Ada Lovelace), signed
+// mintCookie mints a next-auth v4 session for user_42 (Ada Lovelace), signed
 // with secret, with next-auth itself (testdata/mint), and returns its Cookie
 // header value. name labels the case in the mint's output.
-func MintCookie(ctx context.Context, name, secret string) (string, error) {
+func mintCookie(ctx context.Context, name, secret string) (string, error) {
 	minted, err := nextauthmint.Run(ctx, nextauthmint.Request{Cases: []nextauthmint.Case{{
 		Name: name, Secret: secret, MaxAge: 3600,
 		Claims: map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada Lovelace"},
@@ -128,25 +129,72 @@ func MintCookie(ctx context.Context, name, secret string) (string, error) {
 	return minted.Cases[0].CookieHeader, nil
 }
 
-// RouteAPI is how to start `routeapi serve` against the stand-in.
-type RouteAPI struct {
-	Bin          string // the routeapi binary
-	Secret       string // NEXTAUTH_SECRET
-	EventAPIURL  string // INNGEST_BASE_URL (INNGEST_DEV=1)
-	SettingsPath string // ROUTEAPI_SETTINGS
-	LogLevel     string // ROUTEAPI_LOG_LEVEL
+// Options name one script's rig.
+type Options struct {
+	Name     string // the script's name: the temporary directory's prefix, the session secret's and the mint case's
+	IDPrefix string // the start of the ids the Event API stand-in answers with (e.g. "01BENCH")
+	Bin      string // the routeapi binary
+	Settings string // the content of the settings file (ROUTEAPI_SETTINGS)
+	LogLevel string // ROUTEAPI_LOG_LEVEL
 }
 
-// Command is `routeapi serve` listening on addr with its spool in spoolDir;
-// its environment is PATH plus the variables above. The caller may add to
-// cmd.Env and set its output before Start.
-func (r RouteAPI) Command(addr, spoolDir string) *exec.Cmd {
-	cmd := exec.CommandContext(context.Background(), r.Bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
+// Rig is what one run of a load script shares across its scenarios: a
+// temporary directory, the Event API stand-in, a session cookie minted by
+// next-auth, and the settings file. Close removes it.
+type Rig struct {
+	Dir      string    // the temporary directory, removed by Close
+	EventAPI *EventAPI // the stand-in routeapi publishes to
+	Cookie   string    // a Cookie header value with a valid session for user_42
+
+	bin, secret, settingsPath, logLevel string
+}
+
+// Start sets up a Rig: the directory, the stand-in, the session (minted within
+// 2 minutes) and the settings file.
+func Start(o Options) (*Rig, error) {
+	dir, err := os.MkdirTemp("", o.Name)
+	if err != nil {
+		return nil, fmt.Errorf("make a temporary directory: %w", err)
+	}
+	r := &Rig{Dir: dir, bin: o.Bin, secret: o.Name + "-secret-0123456789abcdef", logLevel: o.LogLevel}
+	if r.EventAPI, err = startEventAPI(o.IDPrefix); err != nil {
+		r.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if r.Cookie, err = mintCookie(ctx, o.Name, r.secret); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.settingsPath = filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(r.settingsPath, []byte(o.Settings), 0o600); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("write the settings: %w", err)
+	}
+	return r, nil
+}
+
+// Close stops the stand-in and removes the directory.
+func (r *Rig) Close() {
+	if r.EventAPI != nil {
+		_ = r.EventAPI.Close()
+	}
+	_ = os.RemoveAll(r.Dir)
+}
+
+// Command is `routeapi serve` listening on addr, publishing to the stand-in
+// (INNGEST_DEV=1), with the rig's secret, settings and log level and its
+// spool in a directory of its own (spool<n> in the rig's directory); its
+// environment is PATH plus those variables. The caller may add to cmd.Env
+// and set its output before Start.
+func (r *Rig) Command(addr string, n int) *exec.Cmd {
+	cmd := exec.CommandContext(context.Background(), r.bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
 	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + r.Secret,
-		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPIURL,
-		"ROUTEAPI_SETTINGS=" + r.SettingsPath, "ROUTEAPI_SPOOL_DIR=" + spoolDir,
-		"ROUTEAPI_LOG_LEVEL=" + r.LogLevel,
+		"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + r.secret,
+		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPI.URL(),
+		"ROUTEAPI_SETTINGS=" + r.settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(r.Dir, fmt.Sprintf("spool%d", n)),
+		"ROUTEAPI_LOG_LEVEL=" + r.logLevel,
 	}
 	return cmd
 }
