@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/metrics"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/testkit/fakeclock"
 	"github.com/routeapi/routeapi/internal/testkit/spectest"
 )
 
@@ -333,10 +333,8 @@ func TestMetricLabelsBounded(t *testing.T) {
 func TestRateLimitResetIsTrue(t *testing.T) {
 	_, hash := apitoken.New()
 	store, _ := settingsFile(t, "route:\n  rateLimit: {requests: 2, per: 1m}\napiTokens:\n  - {id: svc, sha256: "+hash+"}\n")
-	var mu sync.Mutex
-	now := testNow
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := newHarness(t, options{store: store, now: clock})
+	clock := fakeclock.New(testNow)
+	h := newHarness(t, options{store: store, now: clock.Now})
 	ada := request{body: `{"data":1}`, cookies: []*http.Cookie{cookieFor(t, adaClaims)}}
 	for range 2 {
 		if rec := h.serve(t, ada); rec.Code != 200 {
@@ -348,15 +346,11 @@ func TestRateLimitResetIsTrue(t *testing.T) {
 	if rec.Code != 429 || err != nil || rec.Header().Get("RateLimit-Reset") != rec.Header().Get("Retry-After") {
 		t.Fatalf("third request: %d Retry-After %q RateLimit-Reset %q", rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("RateLimit-Reset"))
 	}
-	mu.Lock()
-	now = now.Add(time.Duration(retry)*time.Second - time.Millisecond)
-	mu.Unlock()
+	clock.Advance(time.Duration(retry)*time.Second - time.Millisecond)
 	if rec := h.serve(t, ada); rec.Code != 429 {
 		t.Errorf("just before Retry-After: %d, want 429", rec.Code)
 	}
-	mu.Lock()
-	now = now.Add(time.Millisecond)
-	mu.Unlock()
+	clock.Advance(time.Millisecond)
 	if rec := h.serve(t, ada); rec.Code != 200 {
 		t.Errorf("after waiting Retry-After (%ds): %d, want 200", retry, rec.Code)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/fakeclock"
+	"github.com/routeapi/routeapi/internal/testkit/fakedisk"
 )
 
 // boltStore is a real idempotency store in a bbolt file of its own.
@@ -255,13 +257,8 @@ func TestIdempotencyPrincipals(t *testing.T) {
 // 503 and Retry-After (nothing published), a recorded key still replays,
 // and /readyz reports the state.
 func TestIdempotencyDiskLow(t *testing.T) {
-	var mu sync.Mutex
-	free := uint64(1 << 30)
-	sp, st := boltStore(t, spool.WithMinFree(1<<20), spool.WithFreeSpace(func() (uint64, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return free, nil
-	}))
+	disk := fakedisk.New(1 << 30)
+	sp, st := boltStore(t, spool.WithMinFree(1<<20), spool.WithFreeSpace(disk.Free))
 	pub := &gatePublisher{}
 	h := newHarness(t, options{idem: st, publisher: pub, delivery: diskDelivery{sp: sp}})
 	ada := cookieFor(t, adaClaims)
@@ -272,9 +269,7 @@ func TestIdempotencyDiskLow(t *testing.T) {
 	if rec := h.serve(t, request{method: http.MethodGet, path: "/readyz"}); rec.Code != 200 {
 		t.Fatalf("readyz with room: %d %s", rec.Code, rec.Body)
 	}
-	mu.Lock()
-	free = 1 << 20
-	mu.Unlock()
+	disk.Set(1 << 20)
 	rec := h.serve(t, keyed(ada, "k-after", `{"data":1}`))
 	wantProblem(t, rec, rec.Body.Bytes(), 503, "spool-full")
 	if rec.Header().Get("Retry-After") == "" {
@@ -343,10 +338,8 @@ func TestIdempotencyStoreUnavailable(t *testing.T) {
 func TestIdempotencyKeyAfterItsWindow(t *testing.T) {
 	_, st := boltStore(t)
 	pub := &gatePublisher{queued: true} // the first event waits in the spool (202)
-	var mu sync.Mutex
-	now := testNow
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := newHarness(t, options{idem: st, publisher: pub, now: clock})
+	clock := fakeclock.New(testNow)
+	h := newHarness(t, options{idem: st, publisher: pub, now: clock.Now})
 	ada := &http.Cookie{Name: session.CookieName, Value: mintToken(t, testSecret, adaClaims, 72*time.Hour)}
 	const key = "0b6f0f1e-0d7b-4b5e-a7a1-3b4f3f0c9e21"
 
@@ -356,16 +349,12 @@ func TestIdempotencyKeyAfterItsWindow(t *testing.T) {
 	}
 	id1 := eventID(t, first.Body.Bytes())
 	// Inside the window: the same id, nothing published again.
-	mu.Lock()
-	now = now.Add(idempotency.Window - time.Second)
-	mu.Unlock()
+	clock.Advance(idempotency.Window - time.Second)
 	if again := h.serve(t, keyed(ada, key, `{"data":{"amount":10}}`)); again.Code != 202 || eventID(t, again.Body.Bytes()) != id1 {
 		t.Fatalf("inside the window: %d %s, want 202 with %s", again.Code, again.Body, id1)
 	}
 	// After it, with other data: a new operation, a new id.
-	mu.Lock()
-	now = now.Add(2 * time.Second)
-	mu.Unlock()
+	clock.Advance(2 * time.Second)
 	pub.set(func(p *gatePublisher) { p.queued = false })
 	later := h.serve(t, keyed(ada, key, `{"data":{"amount":99999}}`))
 	if later.Code != 200 {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +24,7 @@ import (
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 	"github.com/routeapi/routeapi/internal/testkit/spectest"
 	"github.com/routeapi/routeapi/internal/user"
 )
@@ -76,7 +76,7 @@ func goodSettings() settings.Settings {
 type harness struct {
 	handler http.Handler
 	pub     *fakePublisher
-	logs    *bytes.Buffer
+	logs    *logbuf.Buffer
 }
 
 // fakeDelivery is a DeliveryState with fixed stats or an error.
@@ -146,8 +146,8 @@ func newHarness(t testing.TB, o options) *harness {
 	if now == nil {
 		now = func() time.Time { return testNow }
 	}
-	logs := &bytes.Buffer{}
-	var sink io.Writer = &lockedWriter{w: logs}
+	logs := &logbuf.Buffer{}
+	var sink io.Writer = logs
 	if o.discardLogs {
 		sink = io.Discard
 	}
@@ -174,17 +174,6 @@ func newHarness(t testing.TB, o options) *harness {
 		t.Fatal(err)
 	}
 	return &harness{handler: h, pub: o.pub, logs: logs}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func mintToken(t testing.TB, secret string, claims map[string]any, ttl time.Duration) string {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
 // TestFullDiskKeyedRequests: keyed requests on a bolt spool whose disk
@@ -21,16 +19,8 @@ import (
 // key and data is published once; a repeat of an acknowledged key answers
 // as first (202, the same eventId) and publishes nothing.
 func TestFullDiskKeyedRequests(t *testing.T) {
-	dir := mountTmpfs(t, "4m")
-	inngest := startInngest(t)
-	g := newGate(t, inngest.URL)
-	g.down(t)
-	event := "e2e/fulldiskkeys." + randomSuffix()
-	env := map[string]string{"INNGEST_BASE_URL": g.URL(), "ROUTEAPI_SPOOL_DIR": dir, "ROUTEAPI_SPOOL_MIN_FREE_BYTES": "1048576",
-		"ROUTEAPI_PUBLISH_TIMEOUT": "1s", "ROUTEAPI_BREAKER_COOLDOWN": "200ms", "ROUTEAPI_SPOOL_POLL": "100ms",
-		"ROUTEAPI_RETRY_MIN_BACKOFF": "50ms", "ROUTEAPI_RETRY_MAX_BACKOFF": "500ms"}
-	srv := startRouteAPI(t, settingsYAML(event, true, 262144), env)
-	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	fd := startFullDisk(t, "e2e/fulldiskkeys.")
+	inngest, g, event, srv, v := fd.inngest, fd.gate, fd.event, fd.srv, fd.ada
 	pad := strings.Repeat("y", 16<<10)
 	keyed := func(key, data string) response {
 		h := cookieHeader(v)

@@ -222,22 +222,44 @@ func mountTmpfs(t *testing.T, size string) string {
 	return dir
 }
 
+// fullDisk is routeapi on a bolt spool on a 4 MiB tmpfs with a 1 MiB
+// free-space reserve, publishing through a gate to a real Inngest dev server,
+// and a session for ada. The gate starts down: every accepted event stays in
+// the spool until the test raises it.
+type fullDisk struct {
+	inngest *inngestDev
+	gate    *gate
+	event   string // a fresh event name
+	srv     *routeAPI
+	ada     nextauthmint.Vector
+}
+
+// startFullDisk starts a fullDisk whose event name is eventPrefix plus a
+// random suffix. Short timeouts and backoffs let the spool drain within the
+// test's waits once the gate is up.
+func startFullDisk(t *testing.T, eventPrefix string) fullDisk {
+	t.Helper()
+	dir := mountTmpfs(t, "4m")
+	inngest := startInngest(t)
+	g := newGate(t, inngest.URL)
+	g.down(t)
+	event := eventPrefix + randomSuffix()
+	env := map[string]string{"INNGEST_BASE_URL": g.URL(), "ROUTEAPI_SPOOL_DIR": dir, "ROUTEAPI_SPOOL_MIN_FREE_BYTES": "1048576",
+		"ROUTEAPI_PUBLISH_TIMEOUT": "1s", "ROUTEAPI_BREAKER_COOLDOWN": "200ms", "ROUTEAPI_SPOOL_POLL": "100ms",
+		"ROUTEAPI_RETRY_MIN_BACKOFF": "50ms", "ROUTEAPI_RETRY_MAX_BACKOFF": "500ms"}
+	srv := startRouteAPI(t, settingsYAML(event, true, 262144), env)
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	return fullDisk{inngest: inngest, gate: g, event: event, srv: srv, ada: v}
+}
+
 // TestFullDiskSpoolDrains: the bolt spool on a small tmpfs with Inngest
 // down fills up to its free-space reserve, then new events get 503 (with
 // Retry-After) and /readyz and /metrics show it. When Inngest is back every
 // acknowledged event is delivered, exactly once, and the spool takes
 // events (202) again.
 func TestFullDiskSpoolDrains(t *testing.T) {
-	dir := mountTmpfs(t, "4m")
-	inngest := startInngest(t)
-	g := newGate(t, inngest.URL)
-	g.down(t)
-	event := "e2e/fulldisk." + randomSuffix()
-	env := map[string]string{"INNGEST_BASE_URL": g.URL(), "ROUTEAPI_SPOOL_DIR": dir, "ROUTEAPI_SPOOL_MIN_FREE_BYTES": "1048576",
-		"ROUTEAPI_PUBLISH_TIMEOUT": "1s", "ROUTEAPI_BREAKER_COOLDOWN": "200ms", "ROUTEAPI_SPOOL_POLL": "100ms",
-		"ROUTEAPI_RETRY_MIN_BACKOFF": "50ms", "ROUTEAPI_RETRY_MAX_BACKOFF": "500ms"}
-	srv := startRouteAPI(t, settingsYAML(event, true, 262144), env)
-	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	fd := startFullDisk(t, "e2e/fulldisk.")
+	inngest, g, event, srv, v := fd.inngest, fd.gate, fd.event, fd.srv, fd.ada
 	pad := strings.Repeat("x", 16<<10)
 
 	acked := map[string]bool{}

@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 )
 
 func freeLoopbackAddr(t *testing.T) string {
@@ -74,7 +74,7 @@ func TestDrainTurnsUnready(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const secret = "drain-test-secret"
-	logs := &lockedBuffer{b: &bytes.Buffer{}}
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
@@ -174,24 +174,6 @@ func TestDrainTurnsUnready(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestVersion: version prints the module version and the VCS revision from
 // the build info, "unknown" when the build has none.
 func TestVersion(t *testing.T) {
@@ -289,7 +271,7 @@ func TestDevModeListensOnLoopback(t *testing.T) {
 	_, port, _ := net.SplitHostPort(freeLoopbackAddr(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &lockedBuffer{b: &bytes.Buffer{}}
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"routeapi"}, env(map[string]string{

@@ -17,11 +17,11 @@ import (
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/internal/testkit/testenv"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
-}
+// env is a getenv over a map (testkit/testenv); nothing reads the real environment.
+var env = testenv.Map
 
 func TestHelpAndUnknownCommand(t *testing.T) {
 	var out, errOut bytes.Buffer

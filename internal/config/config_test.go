@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/config"
+	"github.com/routeapi/routeapi/internal/testkit/testenv"
 )
 
-// env returns a getenv over m. Nothing reads the real environment.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
+// env returns a getenv over a map (testkit/testenv). Nothing reads the real environment.
+var env = testenv.Map
 
 // with returns base plus the pairs kv (k1, v1, k2, v2, ...); "" values delete.
 func with(base map[string]string, kv ...string) map[string]string {
@@ -401,7 +400,7 @@ func TestLoadDelivery(t *testing.T) {
 		for k, v := range bad {
 			env[k] = v
 		}
-		_, err := config.Load(func(k string) string { return env[k] })
+		_, err := config.Load(testenv.Map(env))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: err = %v, want one naming %s", bad, err, name)
 		}

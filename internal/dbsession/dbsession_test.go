@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/sessioncache"
 	"github.com/routeapi/routeapi/internal/testkit/authdbtest"
+	"github.com/routeapi/routeapi/internal/testkit/fakeclock"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
@@ -24,11 +24,7 @@ import (
 // database per subtest.
 func TestWithPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
-	admin, err := pgx.Connect(context.Background(), srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
+	admin := pgtest.Connect(t, srv.URL)
 	for name, run := range map[string]func(*testing.T, string){
 		"table override": testTableOverride,
 		"cache":          testCache,
@@ -52,11 +48,7 @@ func TestWithPostgres(t *testing.T) {
 // FATAL: unrecognized configuration parameter "schema", so 503 for ever).
 func testPrismaURL(t *testing.T, url string) {
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, url)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "authSchema"`); err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +110,7 @@ func testPrismaURL(t *testing.T, url string) {
 // one schema, never schema.table.
 func testPrismaSchemaNames(t *testing.T, base string) {
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, base)
 	created := map[string]bool{}
 	for i, tc := range []struct{ schema, param string }{
 		{"my.app", "my.app"},
@@ -240,16 +228,14 @@ func testTableOverride(t *testing.T, url string) {
 func testCache(t *testing.T, url string) {
 	db := authdbtest.Setup(t, url, authdbtest.PGAdapter)
 	id := db.AddUser(t, "Ada", "ada@example.com", "")
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := fakeclock.New(time.Now())
 	for _, ttl := range []time.Duration{0, 5 * time.Second} {
-		tok := db.AddSession(t, id, now.Add(time.Hour))
-		dr, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, Now: clock})
+		tok := db.AddSession(t, id, clock.Now().Add(time.Hour))
+		dr, err := dbsession.New(dbsession.Config{DB: db.Pool, Schema: dbsession.SchemaPGAdapter, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := sessioncache.New(dr, sessioncache.Config{TTL: ttl, Now: clock})
+		r, err := sessioncache.New(dr, sessioncache.Config{TTL: ttl, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,9 +248,7 @@ func testCache(t *testing.T, url string) {
 		if cachedOK := err == nil; cachedOK != (ttl > 0) {
 			t.Errorf("ttl %s: lookup after sign-out: %v; want cached=%v", ttl, err, ttl > 0)
 		}
-		mu.Lock()
-		now = now.Add(ttl + time.Second)
-		mu.Unlock()
+		clock.Advance(ttl + time.Second)
 		if _, err := r.Resolve(context.Background(), cred); err == nil {
 			t.Errorf("ttl %s: lookup after the TTL: still accepted", ttl)
 		}

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routeapi/routeapi/internal/diskspace"
 	"github.com/routeapi/routeapi/internal/idempotency"
 	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/fakedisk"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
@@ -212,20 +212,13 @@ func TestBolt(t *testing.T) {
 // A reservation is a write: refused below the disk reserve, while replays,
 // refusals, completions and cleanup still work.
 func TestBoltDiskReserve(t *testing.T) {
-	var free uint64 = 1 << 30
-	var mu sync.Mutex
-	sp, st := openBolt(t, t.TempDir(), spool.WithMinFree(1<<20), spool.WithFreeSpace(func() (uint64, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return free, nil
-	}))
+	disk := fakedisk.New(1 << 30)
+	sp, st := openBolt(t, t.TempDir(), spool.WithMinFree(1<<20), spool.WithFreeSpace(disk.Free))
 	t.Cleanup(func() { _ = sp.Close() })
 	ctx := context.Background()
 	k, a := key("user", "u", "k"), fp(t, `1`)
 	want(t, begin(t, st, k, a, t0), idempotency.Proceed, "with room")
-	mu.Lock()
-	free = 1 << 20 // exactly the reserve: nothing more fits
-	mu.Unlock()
+	disk.Set(1 << 20) // exactly the reserve: nothing more fits
 	if _, err := st.Begin(ctx, key("user", "u", "new"), a, t0, lease); !errors.Is(err, diskspace.ErrLow) {
 		t.Fatalf("new key below the reserve: %v, want ErrLow", err)
 	}
@@ -285,11 +278,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
 	srv := pgtest.Start(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, srv.URL)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}

@@ -166,11 +166,7 @@ func TestUnknownParametersAreDropped(t *testing.T) {
 func TestRealPostgres(t *testing.T) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, pg.URL)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "Tenant"; CREATE TABLE "Tenant".marker (v text); INSERT INTO "Tenant".marker VALUES ('tenant')`); err != nil {
 		t.Fatal(err)
 	}

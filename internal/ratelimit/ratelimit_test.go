@@ -4,36 +4,19 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/ratelimit"
+	"github.com/routeapi/routeapi/internal/testkit/fakeclock"
 )
 
-// clock is the one clock a test gives the limiter; the date is arbitrary.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the one clock a test gives the limiter; the date is arbitrary.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)) }
 
 func TestAllow(t *testing.T) {
 	c := newClock()
-	l := ratelimit.New(c.now)
+	l := ratelimit.New(c.Now)
 	ctx := context.Background()
 	r := ratelimit.Rate{Requests: 3, Per: time.Hour}
 	for i := range 3 {
@@ -91,7 +74,7 @@ func TestAdvertisedResetIsTrue(t *testing.T) {
 	} {
 		t.Run(strconv.Itoa(r.Requests)+"/"+r.Per.String(), func(t *testing.T) {
 			c := newClock()
-			l := ratelimit.New(c.now)
+			l := ratelimit.New(c.Now)
 			var last ratelimit.Result
 			for range r.Requests {
 				last = l.Allow(ctx, "k", r)
@@ -104,20 +87,20 @@ func TestAdvertisedResetIsTrue(t *testing.T) {
 				t.Fatalf("over the limit: %+v, want limited with Reset = Retry-After", limited)
 			}
 			if limited.RetryAfter > 1 {
-				c.advance(time.Duration(limited.RetryAfter-1) * time.Second)
+				c.Advance(time.Duration(limited.RetryAfter-1) * time.Second)
 				if res := l.Allow(ctx, "k", r); !res.Limited {
 					t.Fatalf("a second before Retry-After %d: allowed (the advertised wait is too long)", limited.RetryAfter)
 				}
-				c.advance(time.Second)
+				c.Advance(time.Second)
 			} else {
-				c.advance(time.Duration(limited.RetryAfter) * time.Second)
+				c.Advance(time.Duration(limited.RetryAfter) * time.Second)
 			}
 			res := l.Allow(ctx, "k", r)
 			if res.Limited {
 				t.Fatalf("after waiting Retry-After %d s: still limited %+v", limited.RetryAfter, res)
 			}
 			// Waiting the allowed answer's Reset restores the whole limit.
-			c.advance(time.Duration(res.Reset) * time.Second)
+			c.Advance(time.Duration(res.Reset) * time.Second)
 			for i := range r.Requests {
 				if res := l.Allow(ctx, "k", r); res.Limited {
 					t.Fatalf("after waiting RateLimit-Reset: request %d of %d limited", i+1, r.Requests)
@@ -130,11 +113,11 @@ func TestAdvertisedResetIsTrue(t *testing.T) {
 // TestIdleBucketsAreDropped: memory follows the active identities, not every identity ever seen.
 func TestIdleBucketsAreDropped(t *testing.T) {
 	c := newClock()
-	l := ratelimit.New(c.now)
+	l := ratelimit.New(c.Now)
 	r := ratelimit.Rate{Requests: 2, Per: time.Second}
 	for i := range 5000 {
 		l.Allow(context.Background(), "id-"+strconv.Itoa(i), r)
-		c.advance(10 * time.Millisecond)
+		c.Advance(10 * time.Millisecond)
 	}
 	if n := l.Len(); n > 1100 {
 		t.Errorf("%d buckets held after 5000 identities, each idle after 1 s: want at most about one sweep's worth", n)

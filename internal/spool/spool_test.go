@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
@@ -159,11 +157,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresPrismaURL(t *testing.T) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, pg.URL)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA app; CREATE SCHEMA "App2"; CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +191,7 @@ func TestPostgresPrismaURL(t *testing.T) {
 func TestPostgresSchemaWithoutSearchPath(t *testing.T) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = admin.Close(ctx) }()
+	admin := pgtest.Connect(t, pg.URL)
 	if _, err := admin.Exec(ctx, `CREATE SCHEMA "my.app"`); err != nil {
 		t.Fatal(err)
 	}

@@ -9,14 +9,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,11 +22,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/scripts/internal/loadrig"
 )
 
 func main() {
@@ -55,55 +50,6 @@ func noop(addr string) {
 		fmt.Fprintln(os.Stderr, "noop:", err)
 		os.Exit(1)
 	}
-}
-
-// standIn is an Event API that accepts everything at once and counts event ids.
-type standIn struct {
-	mu  sync.Mutex
-	ids map[string]int
-}
-
-func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var evs []struct {
-		ID string `json:"id"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
-		http.Error(w, `{"status":400,"error":"bad body"}`, http.StatusBadRequest)
-		return
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"ids":[`)
-	s.mu.Lock()
-	for i, e := range evs {
-		s.ids[e.ID]++
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"01BENCH` + strconv.Itoa(i) + `"`)
-	}
-	s.mu.Unlock()
-	b.WriteString(`],"status":200}`)
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b.Bytes())
-}
-
-func (s *standIn) reset() (events, dups int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.ids {
-		events++
-		if n > 1 {
-			dups++
-		}
-	}
-	s.ids = map[string]int{}
-	return events, dups
-}
-
-func (s *standIn) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.ids)
 }
 
 type scenario struct {
@@ -135,34 +81,14 @@ var (
 
 func run() error {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "loadbench")
+	rig, err := loadrig.Start(loadrig.Options{
+		Name: "loadbench", IDPrefix: "01BENCH", Bin: *flagRouteAPI, LogLevel: "warn",
+		Settings: "inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n",
+	})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	api := &standIn{ids: map[string]int{}}
-	apiLn, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = (&http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}).Serve(apiLn) }()
-
-	const secret = "loadbench-secret-0123456789abcdef"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	minted, err := nextauthmint.Run(ctx, nextauthmint.Request{Cases: []nextauthmint.Case{{
-		Name: "bench", Secret: secret, MaxAge: 3600,
-		Claims: map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada Lovelace"},
-	}}})
-	if err != nil {
-		return fmt.Errorf("mint a session with next-auth: %w", err)
-	}
-	cookie := minted.Cases[0].CookieHeader
-	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/route.requested\n  maxBodyBytes: 300000\npublic:\n  appName: bench\n"), 0o600); err != nil {
-		return err
-	}
+	defer rig.Close()
 
 	scenarios := []scenario{{"no-op", 64, 1 << 10}, {"routeapi", 64, 1 << 10}}
 	if !*flagQuick {
@@ -177,7 +103,7 @@ func run() error {
 	}
 	var results []result
 	for i, sc := range scenarios {
-		addr, err := freeAddr()
+		addr, err := loadrig.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -185,21 +111,14 @@ func run() error {
 		if sc.target == "no-op" {
 			cmd = exec.CommandContext(context.Background(), self, "noop", addr) //nolint:gosec // G204: this program itself
 		} else {
-			cmd = exec.CommandContext(context.Background(), *flagRouteAPI, "serve") //nolint:gosec // G204: the binary under test, from the command line
-			cmd.Env = []string{
-				"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + secret,
-				"INNGEST_DEV=1", "INNGEST_BASE_URL=http://" + apiLn.Addr().String(),
-				"ROUTEAPI_SETTINGS=" + settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(dir, fmt.Sprintf("spool%d", i)),
-				"ROUTEAPI_LOG_LEVEL=warn",
-			}
+			cmd = rig.Command(addr, i)
 		}
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", sc.target, err)
 		}
-		r, err := measure(sc, addr, cookie, dir, cmd.Process.Pid, api)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		r, err := measure(sc, addr, rig, cmd.Process.Pid)
+		loadrig.Stop(cmd)
 		if err != nil {
 			return fmt.Errorf("%s, %d connections, %d B: %w", sc.target, sc.conns, sc.payload, err)
 		}
@@ -208,29 +127,29 @@ func run() error {
 	return report(results)
 }
 
-func measure(sc scenario, addr, cookie, dir string, pid int, api *standIn) (result, error) {
+func measure(sc scenario, addr string, rig *loadrig.Rig, pid int) (result, error) {
+	api := rig.EventAPI
 	r := result{scenario: sc}
 	base := "http://" + addr
-	if err := waitReady(base); err != nil {
+	if err := loadrig.WaitReady(base); err != nil {
 		return r, err
 	}
-	body := filepath.Join(dir, "body.json")
-	data := `{"data":"` + strings.Repeat("x", max(sc.payload-len(`{"data":""}`), 1)) + `"}`
-	if err := os.WriteFile(body, []byte(data), 0o600); err != nil {
+	body := filepath.Join(rig.Dir, "body.json")
+	if err := os.WriteFile(body, []byte(loadrig.Body(sc.payload)), 0o600); err != nil {
 		return r, err
 	}
-	api.reset()
-	cpu0, err := cpuTime(pid)
+	api.Take()
+	cpu0, err := loadrig.CPUTime(pid)
 	if err != nil {
 		return r, err
 	}
 	out, err := exec.CommandContext(context.Background(), *flagHey, //nolint:gosec // G204: the load generator, from the command line
 		"-z", flagDuration.String(), "-c", strconv.Itoa(sc.conns), "-m", "POST",
-		"-T", "application/json", "-H", "Cookie: "+cookie, "-D", body, base+"/api/route").CombinedOutput()
+		"-T", "application/json", "-H", "Cookie: "+rig.Cookie, "-D", body, base+"/api/route").CombinedOutput()
 	if err != nil {
 		return r, fmt.Errorf("hey: %w\n%s", err, out)
 	}
-	cpu1, err := cpuTime(pid)
+	cpu1, err := loadrig.CPUTime(pid)
 	if err != nil {
 		return r, err
 	}
@@ -240,17 +159,14 @@ func measure(sc scenario, addr, cookie, dir string, pid int, api *standIn) (resu
 	if r.requests > 0 {
 		r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
 	}
-	r.peakRSS, err = peakRSS(pid)
+	r.peakRSS, err = loadrig.PeakRSS(pid)
 	if err != nil {
 		return r, err
 	}
 	if sc.target == "routeapi" {
 		// Every 2xx must have produced exactly one event (202s arrive once the spool drains).
-		deadline := time.Now().Add(10 * time.Second)
-		for api.count() < r.ok2xx && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		r.events, r.dups = api.reset()
+		api.WaitFor(r.ok2xx, 10*time.Second)
+		r.events, r.dups = api.Take()
 		switch {
 		case r.events == r.ok2xx && r.dups == 0:
 			r.eventsCheck = "ok"
@@ -347,57 +263,3 @@ func size(n int) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
-
-func freeAddr() (string, error) {
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(base string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode < 500 {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not answer within 20s", base)
-}
-
-// cpuTime is the process's user+system CPU time (/proc/<pid>/stat).
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck, nil
-}
-
-// peakRSS is the process's peak resident set (VmHWM).
-func peakRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
-}

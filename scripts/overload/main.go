@@ -10,9 +10,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+	"github.com/routeapi/routeapi/scripts/internal/loadrig"
 )
 
 var (
@@ -52,49 +50,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "overload:", err)
 		os.Exit(1)
 	}
-}
-
-// standIn is an Event API that accepts everything at once and counts event ids.
-type standIn struct {
-	mu  sync.Mutex
-	ids map[string]int
-}
-
-func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var evs []struct {
-		ID string `json:"id"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
-		http.Error(w, `{"status":400,"error":"bad body"}`, http.StatusBadRequest)
-		return
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"ids":[`)
-	s.mu.Lock()
-	for i, e := range evs {
-		s.ids[e.ID]++
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"01OVER` + strconv.Itoa(i) + `"`)
-	}
-	s.mu.Unlock()
-	b.WriteString(`],"status":200}`)
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b.Bytes())
-}
-
-func (s *standIn) take() (events, dups int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.ids {
-		events++
-		if n > 1 {
-			dups++
-		}
-	}
-	s.ids = map[string]int{}
-	return events, dups
 }
 
 // result is one step's figures.
@@ -119,49 +74,23 @@ func run() error {
 		}
 		steps = append(steps, n)
 	}
-	dir, err := os.MkdirTemp("", "overload")
+	rig, err := loadrig.Start(loadrig.Options{
+		Name: "overload", IDPrefix: "01OVER", Bin: *flagRouteAPI, LogLevel: "error",
+		Settings: "inngest:\n  maxEventBytes: 3145728\nroute:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n",
+	})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	api := &standIn{ids: map[string]int{}}
-	apiLn, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = (&http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}).Serve(apiLn) }()
-
-	const secret = "overload-secret-0123456789abcdef"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	minted, err := nextauthmint.Run(ctx, nextauthmint.Request{Cases: []nextauthmint.Case{{
-		Name: "overload", Secret: secret, MaxAge: 3600,
-		Claims: map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada Lovelace"},
-	}}})
-	if err != nil {
-		return fmt.Errorf("mint a session with next-auth: %w", err)
-	}
-	cookie := minted.Cases[0].CookieHeader
-	settingsPath := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(settingsPath, []byte("route:\n  event: bench/overload\n  maxBodyBytes: 262144\npublic:\n  appName: bench\n"), 0o600); err != nil {
-		return err
-	}
-	body := `{"data":"` + strings.Repeat("x", max(*flagBody-len(`{"data":""}`), 1)) + `"}`
+	defer rig.Close()
+	body := loadrig.Body(*flagBody)
 
 	var results []result
 	for i, conns := range steps {
-		addr, err := freeAddr()
+		addr, err := loadrig.FreeAddr()
 		if err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(context.Background(), *flagRouteAPI, "serve") //nolint:gosec // G204: the binary under test, from the command line
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + secret,
-			"INNGEST_DEV=1", "INNGEST_BASE_URL=http://" + apiLn.Addr().String(),
-			"ROUTEAPI_SETTINGS=" + settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(dir, fmt.Sprintf("spool%d", i)),
-			"ROUTEAPI_LOG_LEVEL=error",
-		}
+		cmd := rig.Command(addr, i)
 		cmd.Stdout = os.Stderr
 		cmd.Env = append(cmd.Env, strings.Fields(*flagEnv)...)
 		if *flagBudget != "" {
@@ -171,9 +100,8 @@ func run() error {
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start routeapi: %w", err)
 		}
-		r, err := step(conns, "http://"+addr, cookie, body, dir, cmd.Process.Pid, api)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		r, err := step(conns, "http://"+addr, rig.Cookie, body, rig.Dir, cmd.Process.Pid, rig.EventAPI)
+		loadrig.Stop(cmd)
 		if err != nil {
 			return fmt.Errorf("%d connections: %w", conns, err)
 		}
@@ -183,12 +111,12 @@ func run() error {
 	return nil
 }
 
-func step(conns int, base, cookie, body, dir string, pid int, api *standIn) (result, error) {
+func step(conns int, base, cookie, body, dir string, pid int, api *loadrig.EventAPI) (result, error) {
 	r := result{conns: conns, statuses: map[int]int{}, errs: map[string]int{}}
-	if err := waitReady(base); err != nil {
+	if err := loadrig.WaitReady(base); err != nil {
 		return r, err
 	}
-	api.take()
+	api.Take()
 	start := time.Now()
 	var err error
 	if *flagWrk != "" {
@@ -200,21 +128,12 @@ func step(conns int, base, cookie, body, dir string, pid int, api *standIn) (res
 		return r, err
 	}
 	r.elapsed = time.Since(start)
-	if r.peakRSS, err = peakRSS(pid); err != nil {
+	if r.peakRSS, err = loadrig.PeakRSS(pid); err != nil {
 		return r, err
 	}
 	// 202s (a publish over its bound) arrive once the spool drains.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		api.mu.Lock()
-		n := len(api.ids)
-		api.mu.Unlock()
-		if n >= r.ok2xx || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.events, r.dups = api.take()
+	api.WaitFor(r.ok2xx, 15*time.Second)
+	r.events, r.dups = api.Take()
 	return r, nil
 }
 
@@ -374,44 +293,4 @@ func counts[K comparable](m map[K]int) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
-}
-
-func freeAddr() (string, error) {
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(base string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode < 500 {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not answer within 20s", base)
-}
-
-// peakRSS is the process's peak resident set (VmHWM).
-func peakRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
 }

@@ -1,0 +1,272 @@
+// Package loadrig is the rig the load scripts (scripts/loadbench for
+// `make bench`, scripts/overload for `make bench-overload`) share: an instant
+// Event API stand-in that counts the events it receives, a session cookie
+// minted by next-auth itself, a routeapi process on a loopback port, and the
+// process figures read from /proc (CPU time, peak RSS). Each script keeps only
+// its own scenario: how it drives the load and what it prints.
+package loadrig
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+)
+
+// EventAPI is an Inngest Event API stand-in on 127.0.0.1 that accepts every
+// batch at once (200, one id per event) and counts the event ids it received,
+// so that a script can check that every 2xx of routeapi produced exactly one
+// event.
+type EventAPI struct {
+	idPrefix string
+	ln       net.Listener
+	srv      *http.Server
+
+	mu  sync.Mutex
+	ids map[string]int // event id -> times received
+}
+
+// startEventAPI starts the stand-in on a free loopback port. idPrefix starts
+// the ids it answers with (e.g. "01BENCH"). Close stops it.
+func startEventAPI(idPrefix string) (*EventAPI, error) {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the Event API stand-in: %w", err)
+	}
+	a := &EventAPI{idPrefix: idPrefix, ln: ln, ids: map[string]int{}}
+	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.srv.Serve(ln) }()
+	return a, nil
+}
+
+// URL is the stand-in's base URL, for INNGEST_BASE_URL.
+func (a *EventAPI) URL() string { return "http://" + a.ln.Addr().String() }
+
+// Close stops the stand-in.
+func (a *EventAPI) Close() error { return a.srv.Close() }
+
+// ServeHTTP answers one send: a JSON array of events, each with an "id".
+func (a *EventAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var evs []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
+		http.Error(w, `{"status":400,"error":"bad body"}`, http.StatusBadRequest)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"ids":[`)
+	a.mu.Lock()
+	for i, e := range evs {
+		a.ids[e.ID]++
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + a.idPrefix + strconv.Itoa(i) + `"`)
+	}
+	a.mu.Unlock()
+	b.WriteString(`],"status":200}`)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b.Bytes())
+}
+
+// count is the number of distinct event ids received since the last Take.
+func (a *EventAPI) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.ids)
+}
+
+// WaitFor waits until at least n distinct events have arrived or within has
+// passed, whichever comes first (events answered 202 arrive once routeapi's
+// spool drains).
+func (a *EventAPI) WaitFor(n int, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for a.count() < n && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Take returns the distinct events received since the last Take and how many
+// of them arrived more than once, and starts counting afresh.
+func (a *EventAPI) Take() (events, dups int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, n := range a.ids {
+		events++
+		if n > 1 {
+			dups++
+		}
+	}
+	a.ids = map[string]int{}
+	return events, dups
+}
+
+// mintCookie mints a next-auth v4 session for user_42 (Ada Lovelace), signed
+// with secret, with next-auth itself (testdata/mint), and returns its Cookie
+// header value. name labels the case in the mint's output.
+func mintCookie(ctx context.Context, name, secret string) (string, error) {
+	minted, err := nextauthmint.Run(ctx, nextauthmint.Request{Cases: []nextauthmint.Case{{
+		Name: name, Secret: secret, MaxAge: 3600,
+		Claims: map[string]any{"sub": "user_42", "email": "ada@example.com", "name": "Ada Lovelace"},
+	}}})
+	if err != nil {
+		return "", fmt.Errorf("mint a session with next-auth: %w", err)
+	}
+	return minted.Cases[0].CookieHeader, nil
+}
+
+// Options name one script's rig.
+type Options struct {
+	Name     string // the script's name: the temporary directory's prefix, the session secret's and the mint case's
+	IDPrefix string // the start of the ids the Event API stand-in answers with (e.g. "01BENCH")
+	Bin      string // the routeapi binary
+	Settings string // the content of the settings file (ROUTEAPI_SETTINGS)
+	LogLevel string // ROUTEAPI_LOG_LEVEL
+}
+
+// Rig is what one run of a load script shares across its scenarios: a
+// temporary directory, the Event API stand-in, a session cookie minted by
+// next-auth, and the settings file. Close removes it.
+type Rig struct {
+	Dir      string    // the temporary directory, removed by Close
+	EventAPI *EventAPI // the stand-in routeapi publishes to
+	Cookie   string    // a Cookie header value with a valid session for user_42
+
+	bin, secret, settingsPath, logLevel string
+}
+
+// Start sets up a Rig: the directory, the stand-in, the session (minted within
+// 2 minutes) and the settings file.
+func Start(o Options) (*Rig, error) {
+	dir, err := os.MkdirTemp("", o.Name)
+	if err != nil {
+		return nil, fmt.Errorf("make a temporary directory: %w", err)
+	}
+	r := &Rig{Dir: dir, bin: o.Bin, secret: o.Name + "-secret-0123456789abcdef", logLevel: o.LogLevel}
+	if r.EventAPI, err = startEventAPI(o.IDPrefix); err != nil {
+		r.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if r.Cookie, err = mintCookie(ctx, o.Name, r.secret); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.settingsPath = filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(r.settingsPath, []byte(o.Settings), 0o600); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("write the settings: %w", err)
+	}
+	return r, nil
+}
+
+// Close stops the stand-in and removes the directory.
+func (r *Rig) Close() {
+	if r.EventAPI != nil {
+		_ = r.EventAPI.Close()
+	}
+	_ = os.RemoveAll(r.Dir)
+}
+
+// Command is `routeapi serve` listening on addr, publishing to the stand-in
+// (INNGEST_DEV=1), with the rig's secret, settings and log level and its
+// spool in a directory of its own (spool<n> in the rig's directory); its
+// environment is PATH plus those variables. The caller may add to cmd.Env
+// and set its output before Start.
+func (r *Rig) Command(addr string, n int) *exec.Cmd {
+	cmd := exec.CommandContext(context.Background(), r.bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + r.secret,
+		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPI.URL(),
+		"ROUTEAPI_SETTINGS=" + r.settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(r.Dir, fmt.Sprintf("spool%d", n)),
+		"ROUTEAPI_LOG_LEVEL=" + r.logLevel,
+	}
+	return cmd
+}
+
+// Stop sends the process SIGTERM and waits for it to end.
+func Stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+}
+
+// FreeAddr is a loopback address with a port that was free a moment ago.
+func FreeAddr() (string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().String(), nil
+}
+
+// WaitReady waits up to 20 s for base's /healthz to answer below 500.
+func WaitReady(base string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within 20s", base)
+}
+
+// Body is a POST /api/route body of size bytes: {"data":"xxx…"} (at least
+// one x).
+func Body(size int) string {
+	return `{"data":"` + strings.Repeat("x", max(size-len(`{"data":""}`), 1)) + `"}`
+}
+
+// CPUTime is the process's user+system CPU time (/proc/<pid>/stat).
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the CPU time: %w", err)
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / clkTck, nil
+}
+
+// PeakRSS is the process's peak resident set in bytes (VmHWM in
+// /proc/<pid>/status).
+func PeakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the peak RSS: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse VmHWM: %w", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
