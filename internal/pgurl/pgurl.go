@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -105,180 +106,264 @@ func Parse(raw string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the query string is not valid URL encoding", ErrParameter)
 	}
-	// Prisma reads the pairs in order, the last one of a name wins.
-	last := func(k string) string { v := q[k]; return v[len(v)-1] }
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-
-	c := &Config{}
-	out := url.Values{}
-	var (
-		sslmode, sslcert, sslkey string
-		strict                   bool
-		cacheSize                = -1
-		hasSSLIdentity           bool
-	)
-	bad := func(name, format string, a ...any) error {
-		return fmt.Errorf("%w %s: %s", ErrParameter, name, fmt.Sprintf(format, a...))
-	}
-	seconds := func(name string) (int, error) {
-		n, err := strconv.Atoi(last(name))
-		if err != nil || n < 0 {
-			return 0, bad(name, "want whole seconds ≥ 0, got %q", last(name))
-		}
-		return n, nil
-	}
-	drop := func(name, why string) { c.Dropped = append(c.Dropped, name+" ("+why+")") }
-	for _, k := range keys {
-		v := last(k)
-		switch k {
-		case "schema":
-			if v == "" {
-				return nil, bad(k, "empty")
-			}
-			c.Schema = v
-		case "connection_limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, bad(k, "want a whole number ≥ 1, got %q", v)
-			}
-			out.Set("pool_max_conns", strconv.Itoa(n))
-		case "pgbouncer":
-			b, err := strconv.ParseBool(v)
-			if err != nil || (v != "true" && v != "false") {
-				return nil, bad(k, "want true or false, got %q", v)
-			}
-			c.PgBouncer = b
-		case "statement_cache_size":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return nil, bad(k, "want a whole number ≥ 0, got %q", v)
-			}
-			cacheSize = n
-		case "connect_timeout":
-			n, err := seconds(k)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				drop(k, "0 means no timeout in Prisma; routeapi keeps its own")
-				continue
-			}
-			out.Set(k, strconv.Itoa(n))
-		case "max_connection_lifetime", "max_idle_connection_lifetime":
-			n, err := seconds(k)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				drop(k, "0 means no limit in Prisma; pgx's default applies")
-				continue
-			}
-			target := "pool_max_conn_lifetime"
-			if k == "max_idle_connection_lifetime" {
-				target = "pool_max_conn_idle_time"
-			}
-			out.Set(target, (time.Duration(n) * time.Second).String())
-		case "pool_timeout", "socket_timeout":
-			if _, err := seconds(k); err != nil {
-				return nil, err
-			}
-			drop(k, "Prisma's own; routeapi bounds every query with its own timeout")
-		case "sslmode":
-			switch v {
-			case "disable", "prefer", "require", "allow", "verify-ca", "verify-full":
-				sslmode = v
-			default:
-				drop(k, fmt.Sprintf("%q is prefer in Prisma", v))
-			}
-		case "sslaccept":
-			strict = v != "accept_invalid_certs" // Prisma: any other value is strict
-		case "sslcert":
-			sslcert = v
-		case "sslkey":
-			sslkey = v
-		case "sslidentity":
-			hasSSLIdentity = true
-		case "sslpassword":
-			out.Set(k, v) // libpq's (an encrypted sslkey) or Prisma's (sslidentity, refused below)
-		default:
-			if pgxParams[k] {
-				out.Set(k, v)
-				continue
-			}
-			drop(k, "unknown to Prisma and libpq; Prisma ignores it")
+	r := &reading{c: &Config{}, out: url.Values{}, cacheSize: -1}
+	for _, k := range sortedKeys(q) {
+		// Prisma reads the pairs in order, the last one of a name wins.
+		if err := r.param(k, q[k][len(q[k])-1]); err != nil {
+			return nil, err
 		}
 	}
-	if hasSSLIdentity {
-		return nil, bad("sslidentity", "a PKCS#12 client certificate (Prisma's) cannot be used: give the certificate and key as PEM files in sslcert and sslkey instead")
+	if err := r.finish(); err != nil {
+		return nil, err
 	}
-	if out.Has("sslpassword") && sslkey == "" {
-		// Prisma's password of an sslidentity; libpq's is for an encrypted sslkey.
-		out.Del("sslpassword")
-		drop("sslpassword", "Prisma's sslidentity password, without sslidentity")
-	}
-	switch {
-	case sslkey != "":
-		// libpq's client certificate pair (Prisma has no sslkey).
-		out.Set("sslkey", sslkey)
-		if sslcert != "" {
-			out.Set("sslcert", sslcert)
-		}
-	case sslcert != "":
-		if strict || sslmode == "verify-ca" || sslmode == "verify-full" {
-			if !filepath.IsAbs(sslcert) {
-				return nil, bad("sslcert", "a relative path is read by Prisma from the schema.prisma directory, which routeapi cannot know: use an absolute path")
-			}
-			out.Set("sslrootcert", sslcert)
-		} else {
-			drop("sslcert", "Prisma does not verify the server certificate without sslaccept=strict")
-		}
-	}
-	if strict && sslmode != "disable" && sslmode != "verify-ca" {
-		sslmode = "verify-full"
-	}
-	if sslmode != "" {
-		out.Set("sslmode", sslmode)
-	}
-	if c.PgBouncer {
-		out.Set("default_query_exec_mode", "simple_protocol")
-		out.Set("statement_cache_capacity", "0")
-		out.Set("description_cache_capacity", "0")
-	} else if cacheSize == 0 {
-		out.Set("statement_cache_capacity", "0")
-		out.Set("default_query_exec_mode", "describe_exec")
-	} else if cacheSize > 0 {
-		out.Set("statement_cache_capacity", strconv.Itoa(cacheSize))
-	}
-	u.RawQuery = out.Encode()
+	u.RawQuery = r.out.Encode()
 	pool, err := pgxpool.ParseConfig(u.String())
 	if err != nil {
 		// pgx's message may quote the URL: name the parameters only.
-		return nil, fmt.Errorf("not a valid PostgreSQL connection URL (parameters after reading Prisma's: %s)", strings.Join(sortedKeys(out), ", "))
+		return nil, fmt.Errorf("not a valid PostgreSQL connection URL (parameters after reading Prisma's: %s)", strings.Join(sortedKeys(r.out), ", "))
 	}
-	if c.Schema != "" {
-		path := pgx.Identifier{c.Schema}.Sanitize() // Prisma: search_path = "<schema>"
-		if c.PgBouncer {
-			prev := pool.AfterConnect
-			pool.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-				if prev != nil {
-					if err := prev(ctx, conn); err != nil {
-						return err
-					}
-				}
-				_, err := conn.Exec(ctx, "SET search_path = "+path)
+	setSearchPath(pool, r.c.Schema, r.c.PgBouncer)
+	slices.Sort(r.c.Dropped)
+	r.c.Pool = pool
+	return r.c, nil
+}
+
+// reading is one URL's parameters being read: the Config taking shape, the
+// parameters handed to pgx, and the TLS and cache settings that are only
+// decided once every parameter is known (finish).
+type reading struct {
+	c   *Config
+	out url.Values // the parameters for pgx
+
+	sslmode, sslcert, sslkey string
+	strict                   bool // sslaccept=strict
+	sslIdentity              bool
+	cacheSize                int // statement_cache_size; -1 when unset
+}
+
+// prismaParams are Prisma's parameters (and those libpq shares with Prisma
+// but Prisma reads its own way), each with how it is read; see Parse.
+var prismaParams = map[string]func(r *reading, name, value string) error{
+	"schema":                       (*reading).schema,
+	"connection_limit":             (*reading).connectionLimit,
+	"pgbouncer":                    (*reading).pgBouncer,
+	"statement_cache_size":         (*reading).statementCacheSize,
+	"connect_timeout":              (*reading).connectTimeout,
+	"max_connection_lifetime":      poolLifetime("pool_max_conn_lifetime"),
+	"max_idle_connection_lifetime": poolLifetime("pool_max_conn_idle_time"),
+	"pool_timeout":                 (*reading).ownTimeout,
+	"socket_timeout":               (*reading).ownTimeout,
+	"sslmode":                      (*reading).sslMode,
+	"sslaccept": func(r *reading, _, v string) error {
+		r.strict = v != "accept_invalid_certs" // Prisma: any other value is strict
+		return nil
+	},
+	"sslcert":     func(r *reading, _, v string) error { r.sslcert = v; return nil },
+	"sslkey":      func(r *reading, _, v string) error { r.sslkey = v; return nil },
+	"sslidentity": func(r *reading, _, _ string) error { r.sslIdentity = true; return nil },
+	"sslpassword": func(r *reading, k, v string) error {
+		r.out.Set(k, v) // libpq's (an encrypted sslkey) or Prisma's (sslidentity, refused in finish)
+		return nil
+	},
+}
+
+// param reads one parameter: Prisma's as Prisma reads it, pgx's handed on,
+// any other dropped (as Prisma drops it).
+func (r *reading) param(k, v string) error {
+	if read, ok := prismaParams[k]; ok {
+		return read(r, k, v)
+	}
+	if pgxParams[k] {
+		r.out.Set(k, v)
+		return nil
+	}
+	r.drop(k, "unknown to Prisma and libpq; Prisma ignores it")
+	return nil
+}
+
+// drop notes that the parameter name is left out, and why.
+func (r *reading) drop(name, why string) { r.c.Dropped = append(r.c.Dropped, name+" ("+why+")") }
+
+// paramError is the error about the parameter name: it names the parameter, never the URL.
+func paramError(name, format string, a ...any) error {
+	return fmt.Errorf("%w %s: %s", ErrParameter, name, fmt.Sprintf(format, a...))
+}
+
+func (r *reading) schema(k, v string) error {
+	if v == "" {
+		return paramError(k, "empty")
+	}
+	r.c.Schema = v
+	return nil
+}
+
+func (r *reading) connectionLimit(k, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return paramError(k, "want a whole number ≥ 1, got %q", v)
+	}
+	r.out.Set("pool_max_conns", strconv.Itoa(n))
+	return nil
+}
+
+func (r *reading) pgBouncer(k, v string) error {
+	if v != "true" && v != "false" {
+		return paramError(k, "want true or false, got %q", v)
+	}
+	r.c.PgBouncer = v == "true"
+	return nil
+}
+
+func (r *reading) statementCacheSize(k, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return paramError(k, "want a whole number ≥ 0, got %q", v)
+	}
+	r.cacheSize = n
+	return nil
+}
+
+// seconds reads a Prisma timeout: whole seconds ≥ 0.
+func seconds(k, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, paramError(k, "want whole seconds ≥ 0, got %q", v)
+	}
+	return n, nil
+}
+
+func (r *reading) connectTimeout(k, v string) error {
+	n, err := seconds(k, v)
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		r.drop(k, "0 means no timeout in Prisma; routeapi keeps its own")
+	default:
+		r.out.Set(k, strconv.Itoa(n))
+	}
+	return nil
+}
+
+// poolLifetime reads one of Prisma's connection lifetimes (seconds) into
+// pgxpool's parameter target.
+func poolLifetime(target string) func(r *reading, k, v string) error {
+	return func(r *reading, k, v string) error {
+		n, err := seconds(k, v)
+		switch {
+		case err != nil:
+			return err
+		case n == 0:
+			r.drop(k, "0 means no limit in Prisma; pgx's default applies")
+		default:
+			r.out.Set(target, (time.Duration(n) * time.Second).String())
+		}
+		return nil
+	}
+}
+
+// ownTimeout reads one of Prisma's own timeouts, which routeapi does not use.
+func (r *reading) ownTimeout(k, v string) error {
+	if _, err := seconds(k, v); err != nil {
+		return err
+	}
+	r.drop(k, "Prisma's own; routeapi bounds every query with its own timeout")
+	return nil
+}
+
+func (r *reading) sslMode(k, v string) error {
+	switch v {
+	case "disable", "prefer", "require", "allow", "verify-ca", "verify-full":
+		r.sslmode = v
+	default:
+		r.drop(k, fmt.Sprintf("%q is prefer in Prisma", v))
+	}
+	return nil
+}
+
+// finish decides what depends on several parameters: the client
+// certificate, the CA, the TLS mode and the statement cache.
+func (r *reading) finish() error {
+	if r.sslIdentity {
+		return paramError("sslidentity", "a PKCS#12 client certificate (Prisma's) cannot be used: give the certificate and key as PEM files in sslcert and sslkey instead")
+	}
+	if r.out.Has("sslpassword") && r.sslkey == "" {
+		// Prisma's password of an sslidentity; libpq's is for an encrypted sslkey.
+		r.out.Del("sslpassword")
+		r.drop("sslpassword", "Prisma's sslidentity password, without sslidentity")
+	}
+	if err := r.certificates(); err != nil {
+		return err
+	}
+	if r.strict && r.sslmode != "disable" && r.sslmode != "verify-ca" {
+		r.sslmode = "verify-full"
+	}
+	if r.sslmode != "" {
+		r.out.Set("sslmode", r.sslmode)
+	}
+	r.statementCache()
+	return nil
+}
+
+// certificates hands sslcert and sslkey to pgx: with sslkey, libpq's client
+// certificate pair (Prisma has no sslkey); alone, Prisma's CA certificate,
+// used only when the server's certificate is verified.
+func (r *reading) certificates() error {
+	switch {
+	case r.sslkey != "":
+		r.out.Set("sslkey", r.sslkey)
+		if r.sslcert != "" {
+			r.out.Set("sslcert", r.sslcert)
+		}
+	case r.sslcert == "":
+	case !r.strict && r.sslmode != "verify-ca" && r.sslmode != "verify-full":
+		r.drop("sslcert", "Prisma does not verify the server certificate without sslaccept=strict")
+	case !filepath.IsAbs(r.sslcert):
+		return paramError("sslcert", "a relative path is read by Prisma from the schema.prisma directory, which routeapi cannot know: use an absolute path")
+	default:
+		r.out.Set("sslrootcert", r.sslcert)
+	}
+	return nil
+}
+
+// statementCache sets pgx's query mode and caches: none with PgBouncer
+// (the simple protocol), none with statement_cache_size=0, else its size.
+func (r *reading) statementCache() {
+	switch {
+	case r.c.PgBouncer:
+		r.out.Set("default_query_exec_mode", "simple_protocol")
+		r.out.Set("statement_cache_capacity", "0")
+		r.out.Set("description_cache_capacity", "0")
+	case r.cacheSize == 0:
+		r.out.Set("statement_cache_capacity", "0")
+		r.out.Set("default_query_exec_mode", "describe_exec")
+	case r.cacheSize > 0:
+		r.out.Set("statement_cache_capacity", strconv.Itoa(r.cacheSize))
+	}
+}
+
+// setSearchPath makes schema the connections' search_path, quoted as Prisma
+// quotes it (search_path = "<schema>"): a startup parameter, or with
+// PgBouncer, which does not pass startup parameters on, a SET after connecting.
+func setSearchPath(pool *pgxpool.Config, schema string, pgBouncer bool) {
+	if schema == "" {
+		return
+	}
+	path := pgx.Identifier{schema}.Sanitize()
+	if !pgBouncer {
+		pool.ConnConfig.RuntimeParams["search_path"] = path
+		return
+	}
+	prev := pool.AfterConnect
+	pool.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if prev != nil {
+			if err := prev(ctx, conn); err != nil {
 				return err
 			}
-		} else {
-			pool.ConnConfig.RuntimeParams["search_path"] = path
 		}
+		_, err := conn.Exec(ctx, "SET search_path = "+path)
+		return err
 	}
-	slices.Sort(c.Dropped)
-	c.Pool = pool
-	return c, nil
 }
 
 // Table is the table name qualified with schema (a Config's Schema: one
@@ -294,10 +379,5 @@ func Table(schema, name string) string {
 }
 
 func sortedKeys(v url.Values) []string {
-	ks := make([]string, 0, len(v))
-	for k := range v {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
+	return slices.Sorted(maps.Keys(v))
 }
