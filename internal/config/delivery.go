@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/inngest/inngest/pkg/consts"
+
 	"github.com/routeapi/routeapi/internal/pgurl"
 )
 
@@ -26,10 +28,6 @@ const (
 	DefaultSpoolMinFreeBytes = 64 << 20
 )
 
-// maxBatchEvents is the OSS Event API's limit per request (Inngest's
-// pkg/consts MaxEvents).
-const maxBatchEvents = 5000
-
 // Spool kinds (ROUTEAPI_SPOOL).
 const (
 	SpoolBolt     = "bolt"
@@ -46,7 +44,7 @@ func loadDelivery(c *Config, e *env) {
 	c.SpoolPoll = e.dur("ROUTEAPI_SPOOL_POLL", DefaultSpoolPoll, 10*time.Millisecond, time.Minute)
 	c.SpoolMinFreeBytes = e.int("ROUTEAPI_SPOOL_MIN_FREE_BYTES", DefaultSpoolMinFreeBytes, 0, 1<<40)
 	c.BatchLinger = e.dur("ROUTEAPI_BATCH_LINGER", DefaultBatchLinger, 0, time.Second)
-	c.BatchMaxEvents = e.int("ROUTEAPI_BATCH_MAX_EVENTS", DefaultBatchMaxEvents, 1, maxBatchEvents)
+	c.BatchMaxEvents = e.int("ROUTEAPI_BATCH_MAX_EVENTS", DefaultBatchMaxEvents, 1, consts.MaxEvents)
 	c.BatchMaxBytes = e.int("ROUTEAPI_BATCH_MAX_BYTES", DefaultBatchMaxBytes, 1<<10, 64<<20)
 	c.RetryMinBackoff = e.dur("ROUTEAPI_RETRY_MIN_BACKOFF", DefaultRetryMinBackoff, time.Millisecond, time.Hour)
 	c.RetryMaxBackoff = e.dur("ROUTEAPI_RETRY_MAX_BACKOFF", DefaultRetryMaxBackoff, time.Millisecond, 24*time.Hour)
