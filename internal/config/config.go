@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	inngestenv "github.com/inngest/inngestgo/pkg/env"
 )
 
 // Defaults for values that may be left unset.
@@ -23,11 +25,13 @@ const (
 	// every port the dev server probes for apps when discovery is on
 	// (80, 443, 3000-3010, 5000, 5173, 8000, 8080, 8081, 8787, 8888, 8910-8915:
 	// github.com/inngest/inngest pkg/devserver/discovery, v1.0.0).
-	DefaultPort            = "8390"
-	DefaultSettingsPath    = "settings.yaml"
-	DefaultPublishTimeout  = 2 * time.Second
-	DefaultDevInngestURL   = "http://127.0.0.1:8288"
-	DefaultCloudInngestURL = "https://inn.gs"
+	DefaultPort           = "8390"
+	DefaultSettingsPath   = "settings.yaml"
+	DefaultPublishTimeout = 2 * time.Second
+	// DefaultDevInngestURL is the Inngest dev server's address, as inngestgo has it.
+	DefaultDevInngestURL = inngestenv.DevServerOrigin
+	// DefaultCloudInngestURL is Inngest Cloud's Event API, as inngestgo has it.
+	DefaultCloudInngestURL = inngestenv.DefaultEventAPIOrigin
 	maxPublishTimeout      = time.Minute
 	maxShutdownDelay       = time.Minute
 )
