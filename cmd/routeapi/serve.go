@@ -109,7 +109,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Delivery:       d.state,
 		Observe:        d.metrics.Middleware,
 		Extra:          func(r chi.Router) { r.Get("/metrics", d.metrics.Handler().ServeHTTP) },
-		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
+		CookieNames:    session.CookieNamesFor(cfg.Session.Format, cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
 
 		Idempotency:      idem,
@@ -206,7 +206,7 @@ func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger
 	sc := cfg.Session
 	if sc.Store != config.StoreDatabase {
 		r, err := session.NewJWT(session.JWTConfig{
-			Format:    session.Format(sc.Format),
+			Format:    sc.Format,
 			V4Secret:  sc.Secret,
 			V5Secrets: sc.V5Secrets,
 			Secure:    sc.SecureCookies(),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/config"
+	"github.com/routeapi/routeapi/internal/dbsession"
 	"github.com/routeapi/routeapi/internal/testkit/testenv"
 )
 
@@ -47,7 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Config{
 		Addr: ":8390",
 		Session: config.Session{Secret: "s3cret", Format: "auto", V5Secrets: []string{"s3cret"}, UserIDClaim: "sub",
-			Store: config.StoreJWT, DBSchema: config.SchemaPrisma, CacheTTL: config.DefaultSessionCacheTTL},
+			Store: config.StoreJWT, DBSchema: dbsession.SchemaPrisma, CacheTTL: config.DefaultSessionCacheTTL},
 		InngestEventKey: "evt-key",
 		InngestBaseURL:  "https://inn.gs",
 		SettingsPath:    "settings.yaml",
@@ -340,7 +341,7 @@ func TestLoadSessionModes(t *testing.T) {
 		"ROUTEAPI_DB_SESSION_TABLE": "auth.sessions", "ROUTEAPI_DB_USER_TABLE": "auth_users",
 		"ROUTEAPI_SESSION_CACHE_TTL": "0", "ROUTEAPI_USER_ID_CLAIM": "uid"})
 	s := c.Session
-	if c.DatabaseURL != "postgres://app:pw@db:5432/app" || s.Store != config.StoreDatabase || s.DBSchema != config.SchemaPGAdapter ||
+	if c.DatabaseURL != "postgres://app:pw@db:5432/app" || s.Store != config.StoreDatabase || s.DBSchema != dbsession.SchemaPGAdapter ||
 		s.SessionTable != "auth.sessions" || s.UserTable != "auth_users" || s.CacheTTL != 0 || s.UserIDClaim != "uid" {
 		t.Errorf("database config: %+v, DatabaseURL %q", s, c.DatabaseURL)
 	}

@@ -18,12 +18,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,23 +46,6 @@ type Config struct {
 // ErrParameter is wrapped by every error about one query parameter. The
 // message names the parameter, never the URL (it may hold a password).
 var ErrParameter = errors.New("connection URL parameter")
-
-// pgxParams are the connection parameters pgx itself reads (pgconn's
-// notRuntimeParams, pgx's cache and mode settings, pgxpool's pool_*) plus
-// the server settings Prisma also passes on (application_name, options).
-// They are handed to pgx unchanged.
-var pgxParams = map[string]bool{
-	"host": true, "port": true, "database": true, "dbname": true, "user": true, "password": true, "passfile": true,
-	"connect_timeout": true, "sslmode": true, "sslkey": true, "sslcertmode": true, "sslrootcert": true,
-	"sslnegotiation": true, "sslsni": true, "krbspn": true, "krbsrvname": true, "target_session_attrs": true,
-	"service": true, "servicefile": true, "min_protocol_version": true, "max_protocol_version": true,
-	"channel_binding": true, "require_auth": true,
-	"statement_cache_capacity": true, "description_cache_capacity": true, "default_query_exec_mode": true,
-	"pool_max_conns": true, "pool_min_conns": true, "pool_min_idle_conns": true, "pool_max_conn_lifetime": true,
-	"pool_max_conn_idle_time": true, "pool_health_check_period": true, "pool_max_conn_lifetime_jitter": true,
-	"pool_ping_timeout": true,
-	"application_name":  true, "options": true,
-}
 
 // Parse reads raw, a postgres:// or postgresql:// URL, for a pgx pool.
 // Prisma's parameters are read as Prisma reads them:
@@ -105,180 +86,50 @@ func Parse(raw string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the query string is not valid URL encoding", ErrParameter)
 	}
-	// Prisma reads the pairs in order, the last one of a name wins.
-	last := func(k string) string { v := q[k]; return v[len(v)-1] }
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-
-	c := &Config{}
-	out := url.Values{}
-	var (
-		sslmode, sslcert, sslkey string
-		strict                   bool
-		cacheSize                = -1
-		hasSSLIdentity           bool
-	)
-	bad := func(name, format string, a ...any) error {
-		return fmt.Errorf("%w %s: %s", ErrParameter, name, fmt.Sprintf(format, a...))
-	}
-	seconds := func(name string) (int, error) {
-		n, err := strconv.Atoi(last(name))
-		if err != nil || n < 0 {
-			return 0, bad(name, "want whole seconds ≥ 0, got %q", last(name))
-		}
-		return n, nil
-	}
-	drop := func(name, why string) { c.Dropped = append(c.Dropped, name+" ("+why+")") }
-	for _, k := range keys {
-		v := last(k)
-		switch k {
-		case "schema":
-			if v == "" {
-				return nil, bad(k, "empty")
-			}
-			c.Schema = v
-		case "connection_limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, bad(k, "want a whole number ≥ 1, got %q", v)
-			}
-			out.Set("pool_max_conns", strconv.Itoa(n))
-		case "pgbouncer":
-			b, err := strconv.ParseBool(v)
-			if err != nil || (v != "true" && v != "false") {
-				return nil, bad(k, "want true or false, got %q", v)
-			}
-			c.PgBouncer = b
-		case "statement_cache_size":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return nil, bad(k, "want a whole number ≥ 0, got %q", v)
-			}
-			cacheSize = n
-		case "connect_timeout":
-			n, err := seconds(k)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				drop(k, "0 means no timeout in Prisma; routeapi keeps its own")
-				continue
-			}
-			out.Set(k, strconv.Itoa(n))
-		case "max_connection_lifetime", "max_idle_connection_lifetime":
-			n, err := seconds(k)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				drop(k, "0 means no limit in Prisma; pgx's default applies")
-				continue
-			}
-			target := "pool_max_conn_lifetime"
-			if k == "max_idle_connection_lifetime" {
-				target = "pool_max_conn_idle_time"
-			}
-			out.Set(target, (time.Duration(n) * time.Second).String())
-		case "pool_timeout", "socket_timeout":
-			if _, err := seconds(k); err != nil {
-				return nil, err
-			}
-			drop(k, "Prisma's own; routeapi bounds every query with its own timeout")
-		case "sslmode":
-			switch v {
-			case "disable", "prefer", "require", "allow", "verify-ca", "verify-full":
-				sslmode = v
-			default:
-				drop(k, fmt.Sprintf("%q is prefer in Prisma", v))
-			}
-		case "sslaccept":
-			strict = v != "accept_invalid_certs" // Prisma: any other value is strict
-		case "sslcert":
-			sslcert = v
-		case "sslkey":
-			sslkey = v
-		case "sslidentity":
-			hasSSLIdentity = true
-		case "sslpassword":
-			out.Set(k, v) // libpq's (an encrypted sslkey) or Prisma's (sslidentity, refused below)
-		default:
-			if pgxParams[k] {
-				out.Set(k, v)
-				continue
-			}
-			drop(k, "unknown to Prisma and libpq; Prisma ignores it")
+	r := &reading{c: &Config{}, out: url.Values{}, cacheSize: -1}
+	for _, k := range sortedKeys(q) {
+		// Prisma reads the pairs in order, the last one of a name wins.
+		if err := r.param(k, q[k][len(q[k])-1]); err != nil {
+			return nil, err
 		}
 	}
-	if hasSSLIdentity {
-		return nil, bad("sslidentity", "a PKCS#12 client certificate (Prisma's) cannot be used: give the certificate and key as PEM files in sslcert and sslkey instead")
+	if err := r.finish(); err != nil {
+		return nil, err
 	}
-	if out.Has("sslpassword") && sslkey == "" {
-		// Prisma's password of an sslidentity; libpq's is for an encrypted sslkey.
-		out.Del("sslpassword")
-		drop("sslpassword", "Prisma's sslidentity password, without sslidentity")
-	}
-	switch {
-	case sslkey != "":
-		// libpq's client certificate pair (Prisma has no sslkey).
-		out.Set("sslkey", sslkey)
-		if sslcert != "" {
-			out.Set("sslcert", sslcert)
-		}
-	case sslcert != "":
-		if strict || sslmode == "verify-ca" || sslmode == "verify-full" {
-			if !filepath.IsAbs(sslcert) {
-				return nil, bad("sslcert", "a relative path is read by Prisma from the schema.prisma directory, which routeapi cannot know: use an absolute path")
-			}
-			out.Set("sslrootcert", sslcert)
-		} else {
-			drop("sslcert", "Prisma does not verify the server certificate without sslaccept=strict")
-		}
-	}
-	if strict && sslmode != "disable" && sslmode != "verify-ca" {
-		sslmode = "verify-full"
-	}
-	if sslmode != "" {
-		out.Set("sslmode", sslmode)
-	}
-	if c.PgBouncer {
-		out.Set("default_query_exec_mode", "simple_protocol")
-		out.Set("statement_cache_capacity", "0")
-		out.Set("description_cache_capacity", "0")
-	} else if cacheSize == 0 {
-		out.Set("statement_cache_capacity", "0")
-		out.Set("default_query_exec_mode", "describe_exec")
-	} else if cacheSize > 0 {
-		out.Set("statement_cache_capacity", strconv.Itoa(cacheSize))
-	}
-	u.RawQuery = out.Encode()
+	u.RawQuery = r.out.Encode()
 	pool, err := pgxpool.ParseConfig(u.String())
 	if err != nil {
 		// pgx's message may quote the URL: name the parameters only.
-		return nil, fmt.Errorf("not a valid PostgreSQL connection URL (parameters after reading Prisma's: %s)", strings.Join(sortedKeys(out), ", "))
+		return nil, fmt.Errorf("not a valid PostgreSQL connection URL (parameters after reading Prisma's: %s)", strings.Join(sortedKeys(r.out), ", "))
 	}
-	if c.Schema != "" {
-		path := pgx.Identifier{c.Schema}.Sanitize() // Prisma: search_path = "<schema>"
-		if c.PgBouncer {
-			prev := pool.AfterConnect
-			pool.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-				if prev != nil {
-					if err := prev(ctx, conn); err != nil {
-						return err
-					}
-				}
-				_, err := conn.Exec(ctx, "SET search_path = "+path)
+	setSearchPath(pool, r.c.Schema, r.c.PgBouncer)
+	slices.Sort(r.c.Dropped)
+	r.c.Pool = pool
+	return r.c, nil
+}
+
+// setSearchPath makes schema the connections' search_path, quoted as Prisma
+// quotes it (search_path = "<schema>"): a startup parameter, or with
+// PgBouncer, which does not pass startup parameters on, a SET after connecting.
+func setSearchPath(pool *pgxpool.Config, schema string, pgBouncer bool) {
+	if schema == "" {
+		return
+	}
+	path := pgx.Identifier{schema}.Sanitize()
+	if !pgBouncer {
+		pool.ConnConfig.RuntimeParams["search_path"] = path
+		return
+	}
+	prev := pool.AfterConnect
+	pool.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if prev != nil {
+			if err := prev(ctx, conn); err != nil {
 				return err
 			}
-		} else {
-			pool.ConnConfig.RuntimeParams["search_path"] = path
 		}
+		_, err := conn.Exec(ctx, "SET search_path = "+path)
+		return err
 	}
-	slices.Sort(c.Dropped)
-	c.Pool = pool
-	return c, nil
 }
 
 // Table is the table name qualified with schema (a Config's Schema: one
@@ -294,10 +145,5 @@ func Table(schema, name string) string {
 }
 
 func sortedKeys(v url.Values) []string {
-	ks := make([]string, 0, len(v))
-	for k := range v {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
+	return slices.Sorted(maps.Keys(v))
 }
