@@ -20,22 +20,35 @@ import (
 // JWT cookies (v4, v5 or both), or the app's database through a pgx pool. The
 // returned func releases what it opened.
 func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger) (api.SessionResolver, func(), error) {
-	sc := cfg.Session
-	if sc.Store != config.StoreDatabase {
-		r, err := session.NewJWT(session.JWTConfig{
-			Format:    session.Format(sc.Format),
-			V4Secret:  sc.Secret,
-			V5Secrets: sc.V5Secrets,
-			Secure:    sc.SecureCookies(),
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim,
-			"cache_ttl", sc.CacheTTL.String())
-		cached, err := withCache(r, sc.CacheTTL)
-		return cached, func() {}, err
+	if cfg.Session.Store != config.StoreDatabase {
+		r, err := newJWTSessions(cfg.Session, log)
+		return r, func() {}, err
 	}
+	return newDatabaseSessions(ctx, cfg, log)
+}
+
+// newJWTSessions decodes the session cookies (v4, v5 or both) with the
+// configured secrets, behind the session cache.
+func newJWTSessions(sc config.Session, log *slog.Logger) (api.SessionResolver, error) {
+	r, err := session.NewJWT(session.JWTConfig{
+		Format:    session.Format(sc.Format),
+		V4Secret:  sc.Secret,
+		V5Secrets: sc.V5Secrets,
+		Secure:    sc.SecureCookies(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("sessions: JWT cookies", "format", sc.Format, "v5_secrets", len(sc.V5Secrets), "user_id_claim", sc.UserIDClaim,
+		"cache_ttl", sc.CacheTTL.String())
+	return withCache(r, sc.CacheTTL)
+}
+
+// newDatabaseSessions looks sessions up in the app's database (DATABASE_URL)
+// through a pgx pool, behind the session cache; the returned func closes the
+// pool. A database not usable yet is logged, not fatal.
+func newDatabaseSessions(ctx context.Context, cfg config.Config, log *slog.Logger) (api.SessionResolver, func(), error) {
+	sc := cfg.Session
 	pu, err := pgurl.Parse(cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)

@@ -121,14 +121,8 @@ func replay(ctx context.Context, cfg config.Config, sp spool.Spool, stdout, stde
 	if err != nil {
 		return err
 	}
-	for {
-		more, err := d.deliverer.Once(ctx)
-		if err != nil {
-			return err
-		}
-		if !more || d.breaker.State() != delivery.Closed {
-			break
-		}
+	if err := deliverDue(ctx, d); err != nil {
+		return err
 	}
 	after, err := sp.Stats(ctx)
 	if err != nil {
@@ -137,4 +131,19 @@ func replay(ctx context.Context, cfg config.Config, sp spool.Spool, stdout, stde
 	_, err = fmt.Fprintf(stdout, "replayed: %d\ndelivered: %d\nwaiting: %d\ndead_letters: %d\n",
 		n, max(before.Depth-after.Depth-(after.Dead-before.Dead), 0), after.Depth, after.Dead)
 	return err
+}
+
+// deliverDue delivers the spool's due events, batch after batch, until none
+// is left or the breaker leaves the closed state (Inngest is failing: the
+// rest waits for serve).
+func deliverDue(ctx context.Context, d *deliveryParts) error {
+	for {
+		more, err := d.deliverer.Once(ctx)
+		if err != nil {
+			return err
+		}
+		if !more || d.breaker.State() != delivery.Closed {
+			return nil
+		}
+	}
 }
