@@ -38,6 +38,7 @@ type app struct {
 	log *slog.Logger
 
 	store         *settings.Store
+	hangup        chan os.Signal // SIGHUP, caught from newApp to Close
 	closeSessions func()
 	sp            spool.Spool
 	d             *deliveryParts
@@ -61,6 +62,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 		}
 	}()
 	_ = a.store.Reload() // a failure is logged; the route answers 503 until the file is good
+	// SIGHUP is caught from here on: one during the rest of the start-up is
+	// taken up by Run (a reload), one during the drain is absorbed; neither
+	// ends the process.
+	a.hangup = make(chan os.Signal, 1)
+	signal.Notify(a.hangup, syscall.SIGHUP)
 
 	sessions, closeSessions, err := newSessionResolver(ctx, cfg, log)
 	if err != nil {
@@ -106,11 +112,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 }
 
 // Run serves on ln until ctx ends, then shuts down in order (see shutdown).
-// While it runs, the settings file is watched and SIGHUP reloads it; the
+// Until ctx ends, the settings file is watched and SIGHUP reloads it; the
 // deliverer and the idempotency cleanup run beside the server. It returns
 // nil after a clean shutdown; Close is still needed afterwards.
 func (a *app) Run(ctx context.Context, ln net.Listener) error {
-	defer a.watchSettings(ctx)()
+	a.watchSettings(ctx)
 	stopBackground := a.startBackground(ctx)
 	defer stopBackground() // on the early-error paths; shutdown stops them in order otherwise
 
@@ -184,10 +190,13 @@ func (a *app) shutdown(ctx context.Context, srv *http.Server, errc <-chan error,
 }
 
 // Close releases what newApp opened: the batcher (already closed after a
-// clean Run), the spool and the session store. It logs a spool that fails to
-// close and returns its error.
+// clean Run), the spool and the session store, and stops catching SIGHUP. It
+// logs a spool that fails to close and returns its error.
 func (a *app) Close() error {
 	var err error
+	if a.hangup != nil {
+		signal.Stop(a.hangup)
+	}
 	if a.d != nil {
 		a.d.batcher.Close()
 	}
@@ -204,24 +213,20 @@ func (a *app) Close() error {
 }
 
 // watchSettings polls the settings file and reloads it on SIGHUP until ctx
-// ends. The returned func stops catching SIGHUP; until then a SIGHUP during
-// the drain is absorbed.
-func (a *app) watchSettings(ctx context.Context) (stop func()) {
+// ends.
+func (a *app) watchSettings(ctx context.Context) {
 	go a.store.Watch(ctx, settingsPollInterval)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-hup:
+			case <-a.hangup:
 				a.log.Info("SIGHUP: reloading settings")
 				_ = a.store.Reload()
 			}
 		}
 	}()
-	return func() { signal.Stop(hup) }
 }
 
 // startBackground starts the deliverer and the idempotency cleanup on a
