@@ -158,9 +158,8 @@ func (a *app) shutdown(ctx context.Context, srv *http.Server, errc <-chan error,
 		}
 	}
 
-	// 3. Stop accepting and finish the requests in flight. Each waits for its
-	// batch, so the batcher must still run; the deliverer too, woken by
-	// requests that spooled their event.
+	// 3. Stop accepting and finish the requests in flight (bounded by
+	// shutdownTimeout). Each waits for its batch, so the batcher still runs.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
