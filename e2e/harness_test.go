@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -212,12 +214,10 @@ func startRouteAPI(t *testing.T, settings string, env map[string]string) *routeA
 			t.Fatal(err)
 		}
 	}
-	addr := freeAddr(t)
-	r.URL = "http://" + addr
 	vars := map[string]string{
 		"PATH":              os.Getenv("PATH"),
 		"HOME":              os.Getenv("HOME"),
-		"ROUTEAPI_ADDR":     addr,
+		"ROUTEAPI_ADDR":     "127.0.0.1:0", // the kernel picks the port; the bound address is read back below
 		"ROUTEAPI_SETTINGS": r.SettingsPath,
 		"NEXTAUTH_SECRET":   r.Secret,
 		"INNGEST_DEV":       "1",
@@ -234,8 +234,73 @@ func startRouteAPI(t *testing.T, settings string, env map[string]string) *routeA
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	r.proc = start(t, "routeapi", cmd)
+	r.URL = "http://" + r.proc.boundAddr(t, 20*time.Second, vars["ROUTEAPI_LOG_LEVEL"])
 	r.proc.waitReady(t, 20*time.Second, "routeapi", r.URL+"/healthz")
 	return r
+}
+
+// boundAddr is the address routeapi listens on: the addr of its "listening"
+// log line (JSON), or, when ROUTEAPI_LOG_LEVEL hides info lines, the
+// listening TCP socket the process holds (from /proc).
+func (p *process) boundAddr(t *testing.T, timeout time.Duration, logLevel string) string {
+	t.Helper()
+	var addr string
+	hidden := strings.EqualFold(logLevel, "warn") || strings.EqualFold(logLevel, "error")
+	waitFor(t, timeout, "routeapi to listen", func() bool {
+		if p.exited() {
+			t.Fatalf("routeapi exited: %v\n%s", p.err, p.logs.String())
+		}
+		if hidden {
+			addr = listeningSocket(p.cmd.Process.Pid)
+		} else {
+			addr = listeningLogAddr(p.logs.String())
+		}
+		return addr != ""
+	})
+	return addr
+}
+
+// listeningLogAddr is the addr attribute of the first "listening" line in
+// routeapi's JSON log, or "".
+func listeningLogAddr(logs string) string {
+	for line := range strings.Lines(logs) {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" && l.Addr != "" {
+			return l.Addr
+		}
+	}
+	return ""
+}
+
+// listeningSocket is the IPv4 address of a listening TCP socket that
+// process pid holds, read from /proc (Linux), or "".
+func listeningSocket(pid int) string {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if ino, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			inodes[strings.TrimSuffix(ino, "]")] = true
+		}
+	}
+	table, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	for line := range strings.Lines(string(table)) {
+		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] { // 0A: TCP_LISTEN
+			continue
+		}
+		hexIP, hexPort, _ := strings.Cut(f[1], ":")
+		ip, err1 := strconv.ParseUint(hexIP, 16, 32)
+		port, err2 := strconv.ParseUint(hexPort, 16, 16)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		// The kernel prints the address as a host-order (little-endian) word.
+		a := netip.AddrFrom4([4]byte{byte(ip), byte(ip >> 8), byte(ip >> 16), byte(ip >> 24)})
+		return netip.AddrPortFrom(a, uint16(port)).String()
+	}
+	return ""
 }
 
 // response is an answer from routeapi, already checked against openapi.yaml.

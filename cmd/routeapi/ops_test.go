@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 )
@@ -70,21 +71,37 @@ func TestDrainTurnsUnready(t *testing.T) {
 	if err := os.WriteFile(settingsPath, []byte("route:\n  event: test/drain\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeLoopbackAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const secret = "drain-test-secret"
 	logs := &logbuf.Buffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
-			"ROUTEAPI_ADDR": addr, "NEXTAUTH_SECRET": secret, "INNGEST_DEV": "1",
-			"INNGEST_BASE_URL": inngest.URL, "ROUTEAPI_SETTINGS": settingsPath,
-			"ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"), "ROUTEAPI_PUBLISH_TIMEOUT": "20s",
-			"ROUTEAPI_SHUTDOWN_DELAY": "1s",
-		}), io.Discard, logs)
+	// The app on a listener of the test's own: nothing can take the port
+	// between choosing and serving it.
+	cfg, err := config.Load(env(map[string]string{
+		"NEXTAUTH_SECRET": secret, "INNGEST_DEV": "1",
+		"INNGEST_BASE_URL": inngest.URL, "ROUTEAPI_SETTINGS": settingsPath,
+		"ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"), "ROUTEAPI_PUBLISH_TIMEOUT": "20s",
+		"ROUTEAPI_SHUTDOWN_DELAY": "1s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(ctx, cfg, newLogger(cfg, logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			t.Error(err)
+		}
 	}()
-	base := "http://" + addr
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
 	readyz := func() (int, string) {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -268,17 +285,21 @@ func TestDevModeListensOnLoopback(t *testing.T) {
 	if err := os.WriteFile(settingsPath, []byte("route:\n  event: test/dev\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(freeLoopbackAddr(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
-			"PORT": port, "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1", "INNGEST_BASE_URL": "http://127.0.0.1:1",
+			"PORT": "0", "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1", "INNGEST_BASE_URL": "http://127.0.0.1:1",
 			"ROUTEAPI_SETTINGS": settingsPath, "ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"),
 		}), io.Discard, logs)
 	}()
+	// PORT=0: the kernel picks the port, which the listening line tells.
+	host, port, _ := net.SplitHostPort(listeningAddr(t, logs, done))
+	if host != "127.0.0.1" {
+		t.Errorf("dev mode with PORT listens on %s, want 127.0.0.1", host)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
@@ -291,7 +312,7 @@ func TestDevModeListensOnLoopback(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(logs.String(), "listening on loopback only (127.0.0.1:"+port+")") || !strings.Contains(logs.String(), "ROUTEAPI_ADDR") {
+	if !strings.Contains(logs.String(), "listening on loopback only (127.0.0.1:0)") || !strings.Contains(logs.String(), "ROUTEAPI_ADDR") {
 		t.Errorf("no start-up line about loopback and ROUTEAPI_ADDR:\n%s", logs.String())
 	}
 	// Another address of this machine, if it has one, must not answer.

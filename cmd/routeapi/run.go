@@ -60,7 +60,7 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		if len(rest) > 0 {
 			return fmt.Errorf("serve takes no arguments, got %q: %w", strings.Join(rest, " "), errUsage)
 		}
-		return serve(ctx, getenv, stdout, stderr)
+		return serve(ctx, getenv, stderr)
 	case "spool":
 		return spoolCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":

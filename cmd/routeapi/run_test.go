@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +16,7 @@ import (
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/testkit/testenv"
 )
@@ -117,24 +118,19 @@ func TestServe(t *testing.T) {
 	if err := os.WriteFile(settingsPath, []byte("route:\n  event: test/event\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, logs bytes.Buffer
+	var out bytes.Buffer
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"routeapi"}, env(map[string]string{
-			"ROUTEAPI_ADDR": addr, "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1",
+			"ROUTEAPI_ADDR": "127.0.0.1:0", "ROUTEAPI_DEV": "1", "INNGEST_DEV": "1",
 			"INNGEST_BASE_URL": "http://127.0.0.1:1", "ROUTEAPI_SETTINGS": settingsPath,
 			"ROUTEAPI_SPOOL_DIR": filepath.Join(dir, "spool"),
-		}), &out, &logs)
+		}), &out, logs)
 	}()
+	addr := listeningAddr(t, logs, done)
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -162,6 +158,30 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("run did not return after the context was cancelled")
+	}
+}
+
+// listeningAddr waits up to 10 s for the "listening" line of serve's JSON
+// log and returns its addr (serve started on port 0 chose it), failing the
+// test if serve returns first.
+func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for line := range strings.Lines(logs.String()) {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" && l.Addr != "" {
+				return l.Addr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line after 10s:\n%s", logs.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned before listening: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
