@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -92,7 +93,7 @@ func roundTrip(t *testing.T, s spool.Spool) {
 	for i, r := range again {
 		batch[i] = r.Event
 	}
-	if !json.Valid(events.EncodeBatch(batch)) {
+	if !json.Valid(inngest.EncodeBatch(batch)) {
 		t.Fatal("the batch of accepted events is not valid JSON")
 	}
 }
