@@ -14,7 +14,7 @@ func BenchmarkBuild(b *testing.B) {
 	data := json.RawMessage(`{"orderId":"ord_123","items":2}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow); err != nil {
+		if _, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,7 +29,7 @@ func BenchmarkEncode(b *testing.B) {
 			name, data = fmt.Sprintf("text=%dB", size), json.RawMessage(`"`+strings.Repeat("lorem ipsum ", size/12)+`"`)
 		}
 		b.Run(name, func(b *testing.B) {
-			e, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
+			e, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
 			if err != nil {
 				b.Fatal(err)
 			}

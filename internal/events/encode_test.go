@@ -14,7 +14,7 @@ import (
 // marshalling the event.
 func TestEncode(t *testing.T) {
 	for _, data := range []string{`"data"`, `{ "a" : [1, 2 ,"x y"], "b":"<&>" }`, `12345678901234567890`, `true`, `null`, `[ ]`, `-1.5e3`} {
-		e, err := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(data), RequestID: "r"}, testNow)
+		e, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(data), RequestID: "r"}, testNow)
 		if data == "null" {
 			if err == nil {
 				t.Error("Build accepted null data")

@@ -10,7 +10,7 @@ import (
 
 // BenchmarkEncodeBatch measures joining 100 encoded events into one request body.
 func BenchmarkEncodeBatch(b *testing.B) {
-	e, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`{"n":1}`)}, testNow)
+	e, _ := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`{"n":1}`)}, testNow)
 	one, _ := events.Encode(e)
 	batch := make([]json.RawMessage, 100)
 	for i := range batch {

@@ -41,7 +41,7 @@ func TestClientSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`{"n":12345678901234567890}`)}, testNow)
+	e, _ := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`{"n":12345678901234567890}`)}, testNow)
 	one, err := events.Encode(e)
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func acceptedEvents(t *testing.T) []spool.Record {
 		if _, err := rawjson.Check([]byte(d), settings.MaxDataDepth); err != nil {
 			t.Fatalf("test data %.40s is not accepted: %v", d, err)
 		}
-		ev, err := events.Build(s, user.User{ID: "u", Name: "Zoë"}, events.Request{Data: json.RawMessage(d), RequestID: "r"}, t0)
+		ev, err := events.Build(s.Route.Event, s.Public, user.User{ID: "u", Name: "Zoë"}, events.Request{Data: json.RawMessage(d), RequestID: "r"}, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
