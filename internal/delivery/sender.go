@@ -65,13 +65,33 @@ type settle func(lo, hi int, ids []string, err error)
 // done is called once per event. send returns when done has been called
 // for every event.
 func (s *Sender) send(ctx context.Context, evs []json.RawMessage, o sendOpts, done settle) {
-	ids, err := s.request(ctx, evs, o.timeout)
-	if len(evs) == 1 || inngest.Classify(err) != inngest.Rejected {
-		done(0, len(evs), ids, err)
+	rctx, cancel := bound(ctx, o.timeout)
+	ids, err := s.request(rctx, evs)
+	cancel()
+	if len(evs) > 1 && inngest.Classify(err) == inngest.Rejected {
+		s.split(ctx, evs, o, done)
 		return
 	}
+	done(0, len(evs), ids, err)
+}
+
+// bound is ctx with timeout (none for 0).
+func bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(ctx, timeout)
+	}
+	return ctx, func() {}
+}
+
+// split sends each of evs alone (Inngest refused them together) and hands
+// each request's outcome to done. It is apart from send to keep send's
+// stack frame small: a batch is sent on a new goroutine, whose stack
+// would otherwise grow (and be copied) for each batch.
+func (s *Sender) split(ctx context.Context, evs []json.RawMessage, o sendOpts, done settle) {
 	alone := func(i int) {
-		ids, err := s.request(ctx, evs[i:i+1], o.timeout)
+		rctx, cancel := bound(ctx, o.timeout)
+		ids, err := s.request(rctx, evs[i:i+1])
+		cancel()
 		done(i, i+1, ids, err)
 	}
 	if !o.parallel {
@@ -88,12 +108,7 @@ func (s *Sender) send(ctx context.Context, evs []json.RawMessage, o sendOpts, do
 }
 
 // request makes one Event API request: timed, reported, fed to the breaker.
-func (s *Sender) request(ctx context.Context, evs []json.RawMessage, timeout time.Duration) ([]string, error) {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
+func (s *Sender) request(ctx context.Context, evs []json.RawMessage) ([]string, error) {
 	start := time.Now()
 	ids, err := s.client.Send(ctx, evs)
 	s.obs.Sent(len(evs), time.Since(start), err)
