@@ -159,7 +159,12 @@ func (d *Deliverer) deliver(ctx context.Context, recs []spool.Record) bool {
 // reports whether Inngest answered and the spool took the outcome.
 func (d *Deliverer) settle(ctx context.Context, recs []spool.Record, err error) bool {
 	bg := context.WithoutCancel(ctx)
-	switch inngest.Classify(err) {
+	o := inngest.Classify(err)
+	if o.Retryable() {
+		d.retry(bg, recs, err)
+		return false
+	}
+	switch o {
 	case inngest.OK:
 		seqs := make([]uint64, len(recs))
 		for i, r := range recs {
@@ -172,24 +177,28 @@ func (d *Deliverer) settle(ctx context.Context, recs []spool.Record, err error) 
 		d.metrics.Delivered(len(recs))
 		d.log.Info("spooled events delivered", "events", len(recs))
 		return true
-	case inngest.Rejected:
+	default: // inngest.Rejected, for an event sent alone (the sender splits a refused batch)
 		if berr := (deadLetters{d.spool, d.metrics, d.log}).bury(bg, recs, err, "a spooled event"); berr != nil {
 			d.log.Error("spool bury", "err", berr.Error())
 			return false
 		}
 		return true
 	}
+}
+
+// retry puts recs back in the spool, due again after a backoff, with err
+// as their last error.
+func (d *Deliverer) retry(ctx context.Context, recs []spool.Record, err error) {
 	now := d.now()
 	for i := range recs {
 		recs[i].Attempts++
 		recs[i].NextAt = now.Add(d.backoff(recs[i].Attempts))
 		recs[i].LastError = err.Error()
 	}
-	if rerr := d.spool.Retry(bg, recs); rerr != nil {
+	if rerr := d.spool.Retry(ctx, recs); rerr != nil {
 		d.log.Error("spool retry", "err", rerr.Error())
 	}
 	d.log.Warn("spooled events not delivered; retrying later", "events", len(recs), "attempts", recs[0].Attempts, "err", err.Error())
-	return false
 }
 
 // backoff is the delay before retry number attempts: MinBackoff doubled per
