@@ -75,7 +75,7 @@ test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real
 	cd e2e && ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST) $(GO) test -count=1 -timeout 10m ./...
 
 bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bounded load test: routeapi vs a no-op handler (BENCH_DURATION per scenario)
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/rawjson ./internal/events ./api
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/rawjson ./internal/events ./internal/inngest ./api
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration $(BENCH_DURATION)
 
 bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB bodies from 64, 512 and 1,500 connections, 10 s each, against an instant Event API stand-in

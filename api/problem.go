@@ -11,7 +11,7 @@ import (
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/diskspace"
-	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -116,11 +116,11 @@ func toProblem(err error) *problemError {
 		return p(kindSpoolFull, "Inngest is unavailable and the queue of events waiting for it is full. Retry later; with the same Idempotency-Key a retry is deduplicated.")
 	case errors.Is(err, delivery.ErrNotQueued):
 		return p(kindPublishFailed, "Inngest is unavailable and the event could not be queued. Retry later.")
-	case errors.Is(err, events.ErrTimeout):
+	case errors.Is(err, inngest.ErrTimeout):
 		return p(kindPublishFailed, "Inngest did not accept the event in time. Retry later; with the same Idempotency-Key a retry is deduplicated.")
-	case errors.Is(err, events.ErrRejected):
+	case errors.Is(err, inngest.ErrRejected):
 		return p(kindPublishFailed, "Inngest refused the event. Retry later.")
-	case errors.Is(err, events.ErrUnavailable):
+	case errors.Is(err, inngest.ErrUnavailable):
 		return p(kindPublishFailed, "Inngest is unavailable. Retry later.")
 	}
 	return p(kindInternal, "An unexpected error occurred.")

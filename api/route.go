@@ -56,7 +56,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
-	ev, err := events.Build(set, u, in, s.now())
+	ev, err := events.Build(set.Route.Event, set.Public, u, in, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -314,9 +315,9 @@ func TestStatuses(t *testing.T) {
 
 		{name: "503 settings unavailable", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
 		{name: "503 route disabled", opts: options{settings: fakeSettings{s: settings.Settings{Route: settings.Route{Enabled: false, Event: "x", MaxBodyBytes: 1024}}}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "route-disabled", retryAfter: true},
-		{name: "503 inngest timeout", opts: options{pub: &fakePublisher{err: events.ErrTimeout}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
-		{name: "503 inngest unavailable", opts: options{pub: &fakePublisher{err: events.ErrUnavailable}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
-		{name: "503 inngest rejected", opts: options{pub: &fakePublisher{err: events.ErrRejected}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "503 inngest timeout", opts: options{pub: &fakePublisher{err: inngest.ErrTimeout}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "503 inngest unavailable", opts: options{pub: &fakePublisher{err: inngest.ErrUnavailable}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "503 inngest rejected", opts: options{pub: &fakePublisher{err: inngest.ErrRejected}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "503 spool full", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w", spool.ErrFull)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "spool-full", retryAfter: true},
 		{name: "503 spool failed", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w: disk on fire", delivery.ErrNotQueued)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "202 queued", opts: options{pub: &fakePublisher{queued: true}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 202},
@@ -481,7 +482,7 @@ func TestRequestID(t *testing.T) {
 // TestNoSecretsInLogsOrResponses sends good and bad tokens and checks that
 // neither a token nor the secret shows up in a log line or a response.
 func TestNoSecretsInLogsOrResponses(t *testing.T) {
-	h := newHarness(t, options{pub: &fakePublisher{err: events.ErrUnavailable}})
+	h := newHarness(t, options{pub: &fakePublisher{err: inngest.ErrUnavailable}})
 	ada := cookieFor(t, adaClaims)
 	var bodies strings.Builder
 	for _, r := range []request{

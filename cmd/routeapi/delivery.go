@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/config"
 	"github.com/routeapi/routeapi/internal/delivery"
-	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/metrics"
 	"github.com/routeapi/routeapi/internal/spool"
 )
@@ -29,7 +28,6 @@ func openSpool(ctx context.Context, cfg config.Config) (spool.Spool, error) {
 
 // deliveryParts is the delivery machinery serve runs.
 type deliveryParts struct {
-	client    *events.Client
 	metrics   *metrics.Metrics
 	breaker   *delivery.Breaker
 	batcher   *delivery.Batcher
@@ -44,23 +42,8 @@ type deliveryState struct {
 	*delivery.Breaker
 }
 
-// breakerObserver tells the breaker and the metrics about each Event API request.
-type breakerObserver struct {
-	b *delivery.Breaker
-	m *metrics.Metrics
-}
-
-func (o breakerObserver) Sent(n int, d time.Duration, err error) {
-	o.m.Sent(n, d, err)
-	if err == nil || errors.Is(err, events.ErrRejected) {
-		o.b.Success()
-	} else {
-		o.b.Failure()
-	}
-}
-
 func newDelivery(cfg config.Config, sp spool.Spool, log *slog.Logger) (*deliveryParts, error) {
-	client, err := events.NewClient(events.ClientConfig{
+	client, err := inngest.NewClient(inngest.ClientConfig{
 		EventKey: cfg.InngestEventKey,
 		BaseURL:  cfg.InngestBaseURL,
 		Dev:      cfg.InngestDev,
@@ -76,13 +59,16 @@ func newDelivery(cfg config.Config, sp spool.Spool, log *slog.Logger) (*delivery
 		m.Circuit(s)
 		blog.Info("Inngest circuit breaker", "state", s.String())
 	})
+	// The one path into Inngest: the batcher and the deliverer both send
+	// through it (timed, counted, feeding the breaker).
+	sender := delivery.NewSender(client, breaker, m)
 	batcher := delivery.NewBatcher(delivery.BatcherConfig{
 		Linger:      cfg.BatchLinger,
 		MaxEvents:   cfg.BatchMaxEvents,
 		MaxBytes:    cfg.BatchMaxBytes,
 		MaxInFlight: 64,
 		Timeout:     cfg.PublishTimeout,
-	}, client, breakerObserver{breaker, m})
+	}, sender)
 	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{
 		Batch:      cfg.BatchMaxEvents,
 		MaxBytes:   cfg.BatchMaxBytes,
@@ -90,9 +76,9 @@ func newDelivery(cfg config.Config, sp spool.Spool, log *slog.Logger) (*delivery
 		MinBackoff: cfg.RetryMinBackoff,
 		MaxBackoff: cfg.RetryMaxBackoff,
 		Lease:      2*cfg.PublishTimeout + 5*time.Second,
-	}, sp, client, breaker, m, log.With("component", "deliverer"))
+	}, sp, sender, m, log.With("component", "deliverer"))
 	return &deliveryParts{
-		client: client, metrics: m, breaker: breaker, batcher: batcher, deliverer: deliverer,
+		metrics: m, breaker: breaker, batcher: batcher, deliverer: deliverer,
 		publisher: &delivery.Publisher{
 			Batcher: batcher, Breaker: breaker, Spool: sp, Metrics: m,
 			Log: log.With("component", "publisher"), Timeout: cfg.PublishTimeout,

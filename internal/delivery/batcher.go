@@ -10,22 +10,11 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/admission"
-	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 )
 
 // ErrClosed is returned by Submit after Close.
 var ErrClosed = errors.New("batcher closed")
-
-// Sender sends encoded events in one Event API request (events.Client).
-type Sender interface {
-	Send(ctx context.Context, events []json.RawMessage) ([]string, error)
-}
-
-// Observer is told about every Event API request (the breaker and metrics).
-type Observer interface {
-	// Sent reports one request of n events that took d and ended in err.
-	Sent(n int, d time.Duration, err error)
-}
 
 // BatcherConfig configures a Batcher.
 type BatcherConfig struct {
@@ -36,7 +25,7 @@ type BatcherConfig struct {
 	MaxBytes  int
 	// MaxInFlight bounds concurrent Event API requests.
 	MaxInFlight int
-	// Timeout bounds one Event API request (the sender's own bound applies too).
+	// Timeout bounds one Event API request (the client's own bound applies too).
 	Timeout time.Duration
 }
 
@@ -68,8 +57,7 @@ type result struct {
 // gets its own id back.
 type Batcher struct {
 	cfg      BatcherConfig
-	send     Sender
-	obs      Observer
+	send     *Sender
 	in       chan *item
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -82,8 +70,8 @@ type Batcher struct {
 	closed   bool
 }
 
-// NewBatcher starts a batcher that sends through s and reports to obs (may be nil).
-func NewBatcher(cfg BatcherConfig, s Sender, obs Observer) *Batcher {
+// NewBatcher starts a batcher that sends through s.
+func NewBatcher(cfg BatcherConfig, s *Sender) *Batcher {
 	if cfg.MaxEvents < 1 {
 		cfg.MaxEvents = 1
 	}
@@ -91,7 +79,7 @@ func NewBatcher(cfg BatcherConfig, s Sender, obs Observer) *Batcher {
 		cfg.MaxInFlight = 1
 	}
 	b := &Batcher{
-		cfg: cfg, send: s, obs: obs,
+		cfg: cfg, send: s,
 		in:      make(chan *item, 4*cfg.MaxEvents),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -103,7 +91,7 @@ func NewBatcher(cfg BatcherConfig, s Sender, obs Observer) *Batcher {
 }
 
 // Submit publishes one encoded event and returns Inngest's id for it. It
-// returns when the batch's request ends or ctx does (events.ErrTimeout).
+// returns when the batch's request ends or ctx does (inngest.ErrTimeout).
 // The admission lease in ctx, if any, is held until the batch's request
 // ends, even when Submit returned before: until then the batch keeps ev.
 func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error) {
@@ -120,13 +108,13 @@ func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error
 	case <-ctx.Done():
 		b.mu.RUnlock()
 		it.release()
-		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), events.ErrTimeout)
+		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)
 	}
 	select {
 	case r := <-it.done:
 		return r.id, r.err
 	case <-ctx.Done():
-		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), events.ErrTimeout)
+		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)
 	}
 }
 
@@ -158,7 +146,8 @@ func (b *Batcher) loop() {
 			}
 		}
 		batch := []*item{first}
-		size := len(first.ev)
+		size := batchBytes{max: b.cfg.MaxBytes}
+		size.add(len(first.ev))
 		linger := time.NewTimer(b.cfg.Linger)
 	collect:
 		for len(batch) < b.cfg.MaxEvents {
@@ -179,12 +168,12 @@ func (b *Batcher) loop() {
 					break collect
 				}
 			}
-			if size+len(it.ev)+1 > b.cfg.MaxBytes {
+			if !size.fits(len(it.ev)) {
 				carry = it
 				break
 			}
 			batch = append(batch, it)
-			size += len(it.ev) + 1
+			size.add(len(it.ev))
 		}
 		linger.Stop()
 		b.dispatch(batch)
@@ -195,17 +184,18 @@ func (b *Batcher) loop() {
 func (b *Batcher) flushRest() {
 	for {
 		var batch []*item
-		size := 0
+		size := batchBytes{max: b.cfg.MaxBytes}
 	fill:
 		for len(batch) < b.cfg.MaxEvents {
 			select {
 			case it := <-b.in:
-				if len(batch) > 0 && size+len(it.ev)+1 > b.cfg.MaxBytes {
+				if !size.fits(len(it.ev)) {
 					b.dispatch(batch)
-					batch, size = nil, 0
+					batch = nil
+					size.reset()
 				}
 				batch = append(batch, it)
-				size += len(it.ev) + 1
+				size.add(len(it.ev))
 			default:
 				break fill
 			}
@@ -234,34 +224,21 @@ func (b *Batcher) dispatch(batch []*item) {
 	}()
 }
 
+// sendBatch sends batch through the sender and answers each publish with
+// the outcome of the request that decided its event (the batch's, or its
+// own after the sender split a refused batch).
 func (b *Batcher) sendBatch(batch []*item) {
 	evs := make([]json.RawMessage, len(batch))
 	for i, it := range batch {
 		evs[i] = it.ev
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
-	defer cancel()
-	start := time.Now()
-	ids, err := b.send.Send(ctx, evs)
-	if b.obs != nil {
-		b.obs.Sent(len(evs), time.Since(start), err)
-	}
-	if err == nil {
-		for i, it := range batch {
-			it.finish(result{id: ids[i]})
+	b.send.send(context.Background(), evs, sendOpts{timeout: b.cfg.Timeout, parallel: true}, func(lo, hi int, ids []string, err error) {
+		for i, it := range batch[lo:hi] {
+			r := result{err: err}
+			if err == nil {
+				r.id = ids[i]
+			}
+			it.finish(r)
 		}
-		return
-	}
-	if errors.Is(err, events.ErrRejected) && len(batch) > 1 {
-		// One bad event must not take the others down: send each alone.
-		var wg sync.WaitGroup
-		for _, it := range batch {
-			wg.Go(func() { b.sendBatch([]*item{it}) })
-		}
-		wg.Wait()
-		return
-	}
-	for _, it := range batch {
-		it.finish(result{err: err})
-	}
+	})
 }

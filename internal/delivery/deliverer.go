@@ -3,13 +3,12 @@ package delivery
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -35,8 +34,7 @@ type DelivererConfig struct {
 type Deliverer struct {
 	cfg     DelivererConfig
 	spool   spool.Spool
-	send    Sender
-	breaker *Breaker
+	send    *Sender
 	metrics Metrics
 	log     *slog.Logger
 	wake    chan struct{}
@@ -49,9 +47,10 @@ type Deliverer struct {
 	claim atomic.Int64
 }
 
-// NewDeliverer returns a deliverer; call Run.
-func NewDeliverer(cfg DelivererConfig, sp spool.Spool, s Sender, b *Breaker, m Metrics, log *slog.Logger) *Deliverer {
-	d := &Deliverer{cfg: cfg, spool: sp, send: s, breaker: b, metrics: m, log: log, wake: make(chan struct{}, 1), now: time.Now}
+// NewDeliverer returns a deliverer that sends through s (and waits for its
+// circuit breaker) and reports to m; call Run.
+func NewDeliverer(cfg DelivererConfig, sp spool.Spool, s *Sender, m Metrics, log *slog.Logger) *Deliverer {
+	d := &Deliverer{cfg: cfg, spool: sp, send: s, metrics: m, log: log, wake: make(chan struct{}, 1), now: time.Now}
 	d.claim.Store(int64(max(cfg.Batch, 1)))
 	return d
 }
@@ -94,7 +93,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 	// While the circuit is open, deliveries wait for its probe slot: the
 	// deliverer then probes for everyone (no hammering of a down Inngest).
-	if !d.breaker.Allow() {
+	if !d.send.Allow() {
 		return false, nil
 	}
 	now := d.now()
@@ -120,37 +119,57 @@ func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 	return answered && len(recs) == want, nil
 }
 
-// chunks splits recs into runs of at most maxBytes of events (0: no limit).
+// chunks splits recs into runs of at most maxBytes of events (0: no
+// limit; see batchBytes).
 func chunks(recs []spool.Record, maxBytes int) [][]spool.Record {
-	if maxBytes <= 0 {
-		return [][]spool.Record{recs}
-	}
 	var out [][]spool.Record
-	start, size := 0, 0
+	start, size := 0, batchBytes{max: maxBytes}
 	for i, r := range recs {
-		if i > start && size+len(r.Event)+1 > maxBytes {
+		if !size.fits(len(r.Event)) {
 			out = append(out, recs[start:i])
-			start, size = i, 0
+			start = i
+			size.reset()
 		}
-		size += len(r.Event) + 1
+		size.add(len(r.Event))
 	}
 	return append(out, recs[start:])
 }
 
-// deliver sends recs and records the outcome; it reports whether Inngest answered.
+// deliver sends recs through the sender (which resends each event alone if
+// Inngest refuses the batch) and records each request's outcome; it reports
+// whether Inngest answered the batch (a refused batch counts as answered,
+// whatever then becomes of its events).
 func (d *Deliverer) deliver(ctx context.Context, recs []spool.Record) bool {
 	evs := make([]json.RawMessage, len(recs))
-	seqs := make([]uint64, len(recs))
 	for i, r := range recs {
-		evs[i], seqs[i] = r.Event, r.Seq
+		evs[i] = r.Event
 	}
-	start := time.Now()
-	_, err := d.send.Send(ctx, evs)
-	d.metrics.Sent(len(evs), time.Since(start), err)
+	answered := true
+	d.send.send(ctx, evs, sendOpts{}, func(lo, hi int, _ []string, err error) {
+		ok := d.settle(ctx, recs[lo:hi], err)
+		if hi-lo == len(recs) {
+			answered = ok
+		}
+	})
+	return answered
+}
+
+// settle records the outcome of the request that carried recs: acked,
+// dead-lettered (refused alone) or put back for a retry with backoff. It
+// reports whether Inngest answered and the spool took the outcome.
+func (d *Deliverer) settle(ctx context.Context, recs []spool.Record, err error) bool {
 	bg := context.WithoutCancel(ctx)
-	switch {
-	case err == nil:
-		d.breaker.Success()
+	o := inngest.Classify(err)
+	if o.Retryable() {
+		d.retry(bg, recs, err)
+		return false
+	}
+	switch o {
+	case inngest.OK:
+		seqs := make([]uint64, len(recs))
+		for i, r := range recs {
+			seqs[i] = r.Seq
+		}
 		if aerr := d.spool.Ack(bg, seqs); aerr != nil {
 			d.log.Error("spool ack (the events were delivered and will be sent again; Inngest deduplicates them by id)", "err", aerr.Error())
 			return false
@@ -158,35 +177,28 @@ func (d *Deliverer) deliver(ctx context.Context, recs []spool.Record) bool {
 		d.metrics.Delivered(len(recs))
 		d.log.Info("spooled events delivered", "events", len(recs))
 		return true
-	case errors.Is(err, events.ErrRejected):
-		d.breaker.Success()
-		if len(recs) > 1 {
-			for _, r := range recs { // find the refused ones
-				d.deliver(ctx, []spool.Record{r})
-			}
-			return true
-		}
-		if berr := d.spool.Bury(bg, recs, err.Error()); berr != nil {
+	default: // inngest.Rejected, for an event sent alone (the sender splits a refused batch)
+		if berr := (deadLetters{d.spool, d.metrics, d.log}).bury(bg, recs, err, "a spooled event"); berr != nil {
 			d.log.Error("spool bury", "err", berr.Error())
 			return false
 		}
-		d.metrics.DeadLettered(len(recs))
-		d.log.Error("Inngest refused a spooled event; it is in the dead letters (routeapi spool replay sends it again)",
-			"event_id", recs[0].EventID, "err", err.Error())
 		return true
 	}
-	d.breaker.Failure()
+}
+
+// retry puts recs back in the spool, due again after a backoff, with err
+// as their last error.
+func (d *Deliverer) retry(ctx context.Context, recs []spool.Record, err error) {
 	now := d.now()
 	for i := range recs {
 		recs[i].Attempts++
 		recs[i].NextAt = now.Add(d.backoff(recs[i].Attempts))
 		recs[i].LastError = err.Error()
 	}
-	if rerr := d.spool.Retry(bg, recs); rerr != nil {
+	if rerr := d.spool.Retry(ctx, recs); rerr != nil {
 		d.log.Error("spool retry", "err", rerr.Error())
 	}
 	d.log.Warn("spooled events not delivered; retrying later", "events", len(recs), "attempts", recs[0].Attempts, "err", err.Error())
-	return false
 }
 
 // backoff is the delay before retry number attempts: MinBackoff doubled per

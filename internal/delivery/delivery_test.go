@@ -17,6 +17,7 @@ import (
 	"github.com/routeapi/routeapi/internal/admission"
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -72,12 +73,18 @@ func (a *eventAPI) requests() [][]string {
 	return append([][]string(nil), a.calls...)
 }
 
-func client(t *testing.T, url string) *events.Client {
-	c, err := events.NewClient(events.ClientConfig{EventKey: "secret-key", BaseURL: url, Timeout: 5 * time.Second})
+func client(t *testing.T, url string) *inngest.Client {
+	c, err := inngest.NewClient(inngest.ClientConfig{EventKey: "secret-key", BaseURL: url, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// sender is a Sender to url with a breaker and metrics of its own, for the
+// batcher tests (which do not look at either).
+func sender(t *testing.T, url string) *delivery.Sender {
+	return delivery.NewSender(client(t, url), delivery.NewBreaker(1, time.Second, nil), nopMetrics{})
 }
 
 func enc(id string) json.RawMessage {
@@ -98,7 +105,7 @@ func TestBatcherCoalesces(t *testing.T) {
 	api := newEventAPI(t)
 	gate := make(chan struct{})
 	api.gate = gate
-	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: 50 * time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 4, Timeout: 10 * time.Second}, client(t, api.srv.URL), nil)
+	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: 50 * time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 4, Timeout: 10 * time.Second}, sender(t, api.srv.URL))
 	defer b.Close()
 
 	const n = 40
@@ -147,7 +154,7 @@ func TestBatcherCoalesces(t *testing.T) {
 func TestBatcherRespectsMaxEventsAndBytes(t *testing.T) {
 	api := newEventAPI(t)
 	api.gate = make(chan struct{})
-	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Second, MaxEvents: 3, MaxBytes: 1 << 20, MaxInFlight: 1, Timeout: 10 * time.Second}, client(t, api.srv.URL), nil)
+	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Second, MaxEvents: 3, MaxBytes: 1 << 20, MaxInFlight: 1, Timeout: 10 * time.Second}, sender(t, api.srv.URL))
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() { _, _ = b.Submit(context.Background(), enc(fmt.Sprint(i))) })
@@ -167,9 +174,9 @@ func TestBatcherRespectsMaxEventsAndBytes(t *testing.T) {
 func TestBatcherRejected(t *testing.T) {
 	api := newEventAPI(t)
 	api.status.Store(400)
-	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 5 * time.Second}, client(t, api.srv.URL), nil)
+	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 5 * time.Second}, sender(t, api.srv.URL))
 	defer b.Close()
-	if _, err := b.Submit(context.Background(), enc("x")); !errors.Is(err, events.ErrRejected) {
+	if _, err := b.Submit(context.Background(), enc("x")); !errors.Is(err, inngest.ErrRejected) {
 		t.Fatalf("err = %v, want ErrRejected", err)
 	}
 }
@@ -231,22 +238,13 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { _ = h.sp.Close() })
 	c := client(t, h.api.srv.URL)
 	h.brk = delivery.NewBreaker(1, 300*time.Millisecond, nil)
-	h.bat = delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 2 * time.Second}, c, observer{h.brk})
+	s := delivery.NewSender(c, h.brk, nopMetrics{})
+	h.bat = delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 2 * time.Second}, s)
 	t.Cleanup(h.bat.Close)
 	log := slog.New(slog.DiscardHandler)
-	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Lease: time.Minute}, h.sp, c, h.brk, nopMetrics{}, log)
+	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Lease: time.Minute}, h.sp, s, nopMetrics{}, log)
 	h.pub = &delivery.Publisher{Batcher: h.bat, Breaker: h.brk, Spool: h.sp, Metrics: nopMetrics{}, Log: log, Timeout: 2 * time.Second, Now: time.Now}
 	return h
-}
-
-type observer struct{ b *delivery.Breaker }
-
-func (o observer) Sent(_ int, _ time.Duration, err error) {
-	if err == nil || errors.Is(err, events.ErrRejected) {
-		o.b.Success()
-	} else {
-		o.b.Failure()
-	}
 }
 
 func event(id string) events.Event {
@@ -394,7 +392,7 @@ func TestDelivererSplitsByBytes(t *testing.T) {
 	}
 	one := len(enc("ev0")) + 1
 	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, MaxBytes: 2 * one, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
-		h.sp, client(t, h.api.srv.URL), h.brk, nopMetrics{}, slog.New(slog.DiscardHandler))
+		h.sp, delivery.NewSender(client(t, h.api.srv.URL), h.brk, nopMetrics{}), nopMetrics{}, slog.New(slog.DiscardHandler))
 	if _, err := d.Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +436,7 @@ func TestDelivererShrinksFailingClaims(t *testing.T) {
 	}
 	sp := &smallClaims{Spool: h.sp, limit: 2}
 	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
-		sp, client(t, h.api.srv.URL), h.brk, nopMetrics{}, slog.New(slog.DiscardHandler))
+		sp, delivery.NewSender(client(t, h.api.srv.URL), h.brk, nopMetrics{}), nopMetrics{}, slog.New(slog.DiscardHandler))
 	for range 10 {
 		more, err := d.Once(context.Background())
 		if err == nil && !more {
@@ -465,7 +463,7 @@ func TestBatcherHoldsTheAdmissionLease(t *testing.T) {
 	api := newEventAPI(t)
 	gate := make(chan struct{})
 	api.gate = gate
-	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 10 * time.Second}, client(t, api.srv.URL), nil)
+	b := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 10 * time.Second}, sender(t, api.srv.URL))
 	defer b.Close()
 	budget, err := admission.New(1000, 0)
 	if err != nil {
@@ -477,7 +475,7 @@ func TestBatcherHoldsTheAdmissionLease(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(admission.NewContext(context.Background(), lease), 50*time.Millisecond)
 	defer cancel()
-	if _, err := b.Submit(ctx, enc("held")); !errors.Is(err, events.ErrTimeout) {
+	if _, err := b.Submit(ctx, enc("held")); !errors.Is(err, inngest.ErrTimeout) {
 		t.Fatalf("Submit: %v, want a timeout while the Event API is held", err)
 	}
 	lease.Release() // the handler is done with the request

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
@@ -64,32 +65,26 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 		id, err := p.Batcher.Submit(sctx, enc)
 		cancel()
-		switch {
-		case err == nil:
+		switch o := inngest.Classify(err); {
+		case o == inngest.OK:
 			ids := []string{}
 			if id != "" { // "" when Inngest accepted the event without naming its internal id
 				ids = append(ids, id)
 			}
 			return Receipt{IDs: ids}, nil
-		case errors.Is(err, events.ErrRejected):
-			rec := p.record(e.ID, enc)
+		case o == inngest.Rejected:
 			bctx, cancel := spoolContext(ctx)
-			berr := p.Spool.Bury(bctx, []spool.Record{rec}, err.Error())
+			berr := deadLetters{p.Spool, p.Metrics, p.Log}.bury(bctx, []spool.Record{p.record(e.ID, enc)}, err, "the event", "request_id", e.Data.RequestID)
 			cancel()
 			if berr != nil {
 				// Not kept anywhere: the caller gets a 503 (ErrNotQueued), never a 500.
 				return Receipt{}, fmt.Errorf("dead-letter event %s: %w: %w", e.ID, ErrNotQueued, berr)
 			}
-			p.Metrics.DeadLettered(1)
-			p.Log.Error("Inngest refused the event; it is in the dead letters (routeapi spool replay sends it again)",
-				"request_id", e.Data.RequestID, "event_id", e.ID, "err", err.Error())
 			return Receipt{Queued: true}, nil
-		case errors.Is(err, events.ErrTimeout):
-			reason = "timeout"
 		case errors.Is(err, ErrClosed):
 			reason = "shutting-down"
-		default:
-			reason = "unavailable"
+		default: // retryable: inngest.Timeout or inngest.Unavailable
+			reason = o.String()
 		}
 		p.Log.Warn("event not published at once; spooling it",
 			"request_id", e.Data.RequestID, "event_id", e.ID, "reason", reason, "err", err.Error())

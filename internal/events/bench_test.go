@@ -14,7 +14,7 @@ func BenchmarkBuild(b *testing.B) {
 	data := json.RawMessage(`{"orderId":"ord_123","items":2}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow); err != nil {
+		if _, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,7 +29,7 @@ func BenchmarkEncode(b *testing.B) {
 			name, data = fmt.Sprintf("text=%dB", size), json.RawMessage(`"`+strings.Repeat("lorem ipsum ", size/12)+`"`)
 		}
 		b.Run(name, func(b *testing.B) {
-			e, err := events.Build(testSettings, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
+			e, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: data, RequestID: "req-1"}, testNow)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -41,20 +41,5 @@ func BenchmarkEncode(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkEncodeBatch measures joining 100 encoded events into one request body.
-func BenchmarkEncodeBatch(b *testing.B) {
-	e, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`{"n":1}`)}, testNow)
-	one, _ := events.Encode(e)
-	batch := make([]json.RawMessage, 100)
-	for i := range batch {
-		batch[i] = one
-	}
-	b.SetBytes(int64(100 * len(one)))
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = events.EncodeBatch(batch)
 	}
 }

@@ -1,5 +1,8 @@
-// Package events builds the event routeapi publishes (the RouteEvent schema
-// of openapi.yaml) and publishes it to Inngest.
+// Package events is the event routeapi publishes (the RouteEvent schema of
+// openapi.yaml): Build makes it, EventID and KeyedEventID derive its id,
+// Encode and Size give its bytes as Inngest's Event API takes them. Sending
+// it is internal/inngest's (the Event API client) and internal/delivery's
+// (batching, the circuit breaker, the spool).
 package events
 
 import (
@@ -13,7 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/user"
 )
 
@@ -59,21 +61,21 @@ const (
 	KindAPIToken = "apitoken"
 )
 
-// Build makes the event for a request by u under s, at now.
-func Build(s settings.Settings, u user.User, req Request, now time.Time) (Event, error) {
+// Build makes the event named name (the settings' route.event) for a
+// request by u, at now, carrying the settings' public values (nil: none).
+func Build(name string, public map[string]any, u user.User, req Request, now time.Time) (Event, error) {
 	if len(req.Data) == 0 || string(req.Data) == "null" {
 		return Event{}, errors.New("build event: data is missing or null")
 	}
 	if u.ID == "" {
 		return Event{}, errors.New("build event: user has no id")
 	}
-	public := s.Public
 	if public == nil {
 		public = map[string]any{}
 	}
 	return Event{
 		ID:        EventID(cmp.Or(req.PrincipalKind, KindUser), u.ID, req.IdempotencyKey),
-		Name:      s.Route.Event,
+		Name:      name,
 		Timestamp: now.UnixMilli(),
 		Data: Data{
 			Data:      req.Data,

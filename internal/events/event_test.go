@@ -30,7 +30,7 @@ func TestBuild(t *testing.T) {
 	// Big integers, trailing zeros and escapes must reach Inngest as sent,
 	// not as float64 round trips.
 	data := `{"orderId":"ord_123","big":12345678901234567890,"price":1.10,"tiny":1e-7,"s":"caf\u00e9"}`
-	e, err := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(data), RequestID: "req-1"}, testNow)
+	e, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(data), RequestID: "req-1"}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestBuild(t *testing.T) {
 // scheme would collide with); without a kind the principal is a user.
 func TestBuildPrincipalKinds(t *testing.T) {
 	build := func(kind, id string) string {
-		e, err := events.Build(testSettings, user.User{ID: id},
+		e, err := events.Build(testSettings.Route.Event, testSettings.Public, user.User{ID: id},
 			events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "k1", PrincipalKind: kind}, testNow)
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +102,7 @@ func TestBuildPrincipalKinds(t *testing.T) {
 func TestBuildNilPublicIsAnEmptyObject(t *testing.T) {
 	s := testSettings
 	s.Public = nil
-	e, err := events.Build(s, user.User{ID: "u1"}, events.Request{Data: json.RawMessage(`"data"`)}, testNow)
+	e, err := events.Build(s.Route.Event, s.Public, user.User{ID: "u1"}, events.Request{Data: json.RawMessage(`"data"`)}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestBuildErrors(t *testing.T) {
 		{"null data", testUser, "null"},
 		{"user without id", user.User{Email: "a@b.c"}, `"x"`},
 	} {
-		if e, err := events.Build(testSettings, tc.u, events.Request{Data: json.RawMessage(tc.data)}, testNow); err == nil {
+		if e, err := events.Build(testSettings.Route.Event, testSettings.Public, tc.u, events.Request{Data: json.RawMessage(tc.data)}, testNow); err == nil {
 			t.Errorf("%s: Build = %+v, want an error", tc.name, e)
 		}
 	}
@@ -164,8 +164,8 @@ func TestEventID(t *testing.T) {
 		seen[r] = true
 	}
 
-	a, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "key-1"}, testNow)
-	b, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`2`), IdempotencyKey: "key-1"}, testNow.Add(time.Hour))
+	a, _ := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`1`), IdempotencyKey: "key-1"}, testNow)
+	b, _ := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`2`), IdempotencyKey: "key-1"}, testNow.Add(time.Hour))
 	if a.ID != id || b.ID != id {
 		t.Errorf("Build with an idempotency key: ids %q, %q; want EventID's %q", a.ID, b.ID, id)
 	}
@@ -211,7 +211,7 @@ func TestEventMatchesSpec(t *testing.T) {
 		{"number data", testUser, `42`, ""},
 		{"false", testUser, `false`, ""},
 	} {
-		e, err := events.Build(testSettings, tc.u, events.Request{Data: json.RawMessage(tc.data), IdempotencyKey: tc.key, RequestID: "req-1"}, testNow)
+		e, err := events.Build(testSettings.Route.Event, testSettings.Public, tc.u, events.Request{Data: json.RawMessage(tc.data), IdempotencyKey: tc.key, RequestID: "req-1"}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestEventMatchesSpec(t *testing.T) {
 	}
 
 	// The schema check itself must be able to fail.
-	e, err := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`1`)}, testNow)
+	e, err := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`1`)}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestEnvelopeBytes(t *testing.T) {
 		{Route: settings.Route{Event: strings.Repeat("e", 255)}, Public: map[string]any{"big": strings.Repeat("é", 1000)}},
 	} {
 		for _, data := range []string{`0`, `"x"`, `{"a": [1, 2]}`, `"` + strings.Repeat("y", 5000) + `"`} {
-			ev, err := events.Build(s, user.User{ID: "u"}, events.Request{Data: json.RawMessage(data), RequestID: "r"}, now)
+			ev, err := events.Build(s.Route.Event, s.Public, user.User{ID: "u"}, events.Request{Data: json.RawMessage(data), RequestID: "r"}, now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/routeapi/routeapi/internal/delivery"
-	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/httpmethod"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
 )
@@ -105,19 +104,10 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// Sent records one Event API request.
+// Sent records one Event API request, labelled by its outcome
+// (inngest.Classify: ok, rejected, unavailable, timeout).
 func (m *Metrics) Sent(n int, d time.Duration, err error) {
-	outcome := "ok"
-	switch {
-	case err == nil:
-	case errors.Is(err, events.ErrRejected):
-		outcome = "rejected"
-	case errors.Is(err, events.ErrTimeout):
-		outcome = "timeout"
-	default:
-		outcome = "unavailable"
-	}
-	m.publish.WithLabelValues(outcome).Observe(d.Seconds())
+	m.publish.WithLabelValues(inngest.Classify(err).String()).Observe(d.Seconds())
 	m.batchSize.Observe(float64(n))
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/diskspace"
-	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/metrics"
 	"github.com/routeapi/routeapi/internal/spool"
 )
@@ -40,8 +40,8 @@ func TestMetrics(t *testing.T) {
 		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, path, nil))
 	}
 	m.Sent(3, 2*time.Millisecond, nil)
-	m.Sent(1, time.Second, fmt.Errorf("x: %w", events.ErrRejected))
-	m.Sent(1, time.Second, errors.Join(events.ErrUnavailable))
+	m.Sent(1, time.Second, fmt.Errorf("x: %w", inngest.ErrRejected))
+	m.Sent(1, time.Second, errors.Join(inngest.ErrUnavailable))
 	m.Spooled("circuit-open", 4)
 	m.Delivered(5)
 	m.DeadLettered(1)

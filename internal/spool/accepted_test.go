@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -36,7 +37,7 @@ func acceptedEvents(t *testing.T) []spool.Record {
 		if _, err := rawjson.Check([]byte(d), settings.MaxDataDepth); err != nil {
 			t.Fatalf("test data %.40s is not accepted: %v", d, err)
 		}
-		ev, err := events.Build(s, user.User{ID: "u", Name: "Zoë"}, events.Request{Data: json.RawMessage(d), RequestID: "r"}, t0)
+		ev, err := events.Build(s.Route.Event, s.Public, user.User{ID: "u", Name: "Zoë"}, events.Request{Data: json.RawMessage(d), RequestID: "r"}, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +93,7 @@ func roundTrip(t *testing.T, s spool.Spool) {
 	for i, r := range again {
 		batch[i] = r.Event
 	}
-	if !json.Valid(events.EncodeBatch(batch)) {
+	if !json.Valid(inngest.EncodeBatch(batch)) {
 		t.Fatal("the batch of accepted events is not valid JSON")
 	}
 }

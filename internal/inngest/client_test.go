@@ -1,23 +1,33 @@
-package events_test
+package inngest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
+	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/user"
 )
 
 const key = "signkey-test-0123abc"
+
+var (
+	testSettings = settings.Settings{
+		Route:  settings.Route{Enabled: true, Event: "app/route.requested", MaxBodyBytes: 1024},
+		Public: map[string]any{"appName": "Example", "limits": map[string]any{"perDay": 10}},
+	}
+	testUser = user.User{ID: "user_42", Email: "ada@example.com", Name: "Ada Lovelace", Image: "https://example.com/ada.png"}
+	testNow  = time.UnixMilli(1795733909056)
+)
 
 func TestClientSend(t *testing.T) {
 	var got *http.Request
@@ -27,11 +37,11 @@ func TestClientSend(t *testing.T) {
 		_, _ = io.WriteString(w, `{"ids":["01A","01B"],"status":200}`)
 	}))
 	defer srv.Close()
-	c, err := events.NewClient(events.ClientConfig{EventKey: key, BaseURL: srv.URL + "/", Env: "branch-x", Timeout: time.Second})
+	c, err := inngest.NewClient(inngest.ClientConfig{EventKey: key, BaseURL: srv.URL + "/", Env: "branch-x", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(`{"n":12345678901234567890}`)}, testNow)
+	e, _ := events.Build(testSettings.Route.Event, testSettings.Public, testUser, events.Request{Data: json.RawMessage(`{"n":12345678901234567890}`)}, testNow)
 	one, err := events.Encode(e)
 	if err != nil {
 		t.Fatal(err)
@@ -60,13 +70,13 @@ func TestClientErrors(t *testing.T) {
 		body   string
 		want   error
 	}{
-		{"400", 400, `{"error":"bad","status":400}`, events.ErrRejected},
-		{"401 echoing the key", 401, `{"error":"key ` + key + ` not found"}`, events.ErrRejected},
-		{"500", 500, `{"error":"boom"}`, events.ErrUnavailable},
-		{"503 empty", 503, ``, events.ErrUnavailable},
-		{"408", 408, ``, events.ErrUnavailable},
-		{"425", 425, ``, events.ErrUnavailable},
-		{"429 rate limited", 429, `{"error":"slow down"}`, events.ErrUnavailable},
+		{"400", 400, `{"error":"bad","status":400}`, inngest.ErrRejected},
+		{"401 echoing the key", 401, `{"error":"key ` + key + ` not found"}`, inngest.ErrRejected},
+		{"500", 500, `{"error":"boom"}`, inngest.ErrUnavailable},
+		{"503 empty", 503, ``, inngest.ErrUnavailable},
+		{"408", 408, ``, inngest.ErrUnavailable},
+		{"425", 425, ``, inngest.ErrUnavailable},
+		{"429 rate limited", 429, `{"error":"slow down"}`, inngest.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -74,7 +84,7 @@ func TestClientErrors(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			c, _ := events.NewClient(events.ClientConfig{EventKey: key, BaseURL: srv.URL, Timeout: time.Second})
+			c, _ := inngest.NewClient(inngest.ClientConfig{EventKey: key, BaseURL: srv.URL, Timeout: time.Second})
 			_, err := c.Send(context.Background(), []json.RawMessage{json.RawMessage(`{"name":"x","data":{}}`)})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
@@ -91,7 +101,7 @@ func TestClientErrors(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, body)
 		}))
-		c, _ := events.NewClient(events.ClientConfig{EventKey: key, BaseURL: srv.URL, Timeout: time.Second})
+		c, _ := inngest.NewClient(inngest.ClientConfig{EventKey: key, BaseURL: srv.URL, Timeout: time.Second})
 		ids, err := c.Send(context.Background(), []json.RawMessage{json.RawMessage(`{"name":"x","data":{}}`)})
 		srv.Close()
 		if err != nil || len(ids) != 1 || ids[0] != "" {
@@ -102,34 +112,34 @@ func TestClientErrors(t *testing.T) {
 	// Refused connection: unavailable, key redacted; a hung server: timeout, promptly.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	c, _ := events.NewClient(events.ClientConfig{EventKey: key, BaseURL: dead.URL, Timeout: time.Second})
+	c, _ := inngest.NewClient(inngest.ClientConfig{EventKey: key, BaseURL: dead.URL, Timeout: time.Second})
 	_, err := c.Send(context.Background(), []json.RawMessage{json.RawMessage(`{}`)})
-	if !errors.Is(err, events.ErrUnavailable) || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "[event-key]") {
+	if !errors.Is(err, inngest.ErrUnavailable) || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "[event-key]") {
 		t.Errorf("refused: %v", err)
 	}
 	release := make(chan struct{})
 	hung := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
 	defer hung.Close()
 	defer close(release)
-	c, _ = events.NewClient(events.ClientConfig{EventKey: key, BaseURL: hung.URL, Timeout: 200 * time.Millisecond})
+	c, _ = inngest.NewClient(inngest.ClientConfig{EventKey: key, BaseURL: hung.URL, Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	_, err = c.Send(context.Background(), []json.RawMessage{json.RawMessage(`{}`)})
-	if !errors.Is(err, events.ErrTimeout) || time.Since(start) > 5*time.Second {
+	if !errors.Is(err, inngest.ErrTimeout) || time.Since(start) > 5*time.Second {
 		t.Errorf("hung: %v after %s", err, time.Since(start))
 	}
 }
 
 func TestNewClientErrors(t *testing.T) {
-	for _, cfg := range []events.ClientConfig{
+	for _, cfg := range []inngest.ClientConfig{
 		{EventKey: key, BaseURL: "http://x"},
 		{EventKey: key, Timeout: time.Second},
 		{BaseURL: "http://x", Timeout: time.Second},
 	} {
-		if _, err := events.NewClient(cfg); err == nil {
+		if _, err := inngest.NewClient(cfg); err == nil {
 			t.Errorf("NewClient(%+v) succeeded", cfg)
 		}
 	}
-	if _, err := events.NewClient(events.ClientConfig{BaseURL: "http://x", Timeout: time.Second, Dev: true}); err != nil {
+	if _, err := inngest.NewClient(inngest.ClientConfig{BaseURL: "http://x", Timeout: time.Second, Dev: true}); err != nil {
 		t.Errorf("dev mode without a key: %v", err)
 	}
 }
@@ -139,46 +149,4 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
-}
-
-// Encode copies data in (compacted), and the result is the same JSON as
-// marshalling the event.
-func TestEncode(t *testing.T) {
-	for _, data := range []string{`"data"`, `{ "a" : [1, 2 ,"x y"], "b":"<&>" }`, `12345678901234567890`, `true`, `null`, `[ ]`, `-1.5e3`} {
-		e, err := events.Build(testSettings, testUser, events.Request{Data: json.RawMessage(data), RequestID: "r"}, testNow)
-		if data == "null" {
-			if err == nil {
-				t.Error("Build accepted null data")
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := events.Encode(e)
-		if err != nil {
-			t.Fatalf("%s: %v", data, err)
-		}
-		want, _ := json.Marshal(e)
-		var a, b any
-		if err := json.Unmarshal(got, &a); err != nil {
-			t.Fatalf("%s: Encode gave invalid JSON %s: %v", data, got, err)
-		}
-		_ = json.Unmarshal(want, &b)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: Encode = %s, want the same JSON as %s", data, got, want)
-		}
-		var compact bytes.Buffer
-		_ = json.Compact(&compact, []byte(data))
-		if !strings.Contains(string(got), `{"data":`+compact.String()+`,"user":`) {
-			t.Errorf("%s: data not copied in compacted: %s", data, got)
-		}
-	}
-	// Only what the first byte shows: Encode trusts its caller for the rest.
-	for _, bad := range []string{``, `}`, `x`} {
-		e := events.Event{ID: "i", Name: "n", Data: events.Data{Data: json.RawMessage(bad)}}
-		if _, err := events.Encode(e); err == nil {
-			t.Errorf("Encode accepted data %q", bad)
-		}
-	}
 }

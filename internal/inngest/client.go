@@ -1,7 +1,11 @@
-package events
+// Package inngest is routeapi's side of Inngest's Event API: the client
+// that sends encoded events (one bounded attempt per request) and the
+// classification of how a request ended (Outcome), from which the rest of
+// routeapi decides what is retried, what trips the circuit breaker, what is
+// dead-lettered, how metrics label it and which problem a caller gets.
+package inngest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -15,73 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/inngest/inngestgo"
-
-	"github.com/routeapi/routeapi/internal/rawjson"
 )
-
-// dataSlot is where Encode splices the request's data into the encoded
-// event. A JSON string cannot contain it (its quotes would be escaped), so
-// its first occurrence is the event's own data.data.
-const dataSlot = `"data":{"data":0`
-
-// Encode turns e into the JSON object the Event API takes, through
-// inngestgo's event type (and its validation), so the wire shape is the
-// SDK's. e.Data.Data must be one valid JSON value, as the handler passes it
-// (decoded from the request body); it is copied in, not re-encoded, so the
-// cost does not grow with its size beyond a copy (white space outside
-// strings is removed).
-func Encode(e Event) (json.RawMessage, error) {
-	out, at, raw, err := encodeParts(e)
-	if err != nil {
-		return nil, err
-	}
-	res := make([]byte, 0, len(out)+len(raw))
-	res = append(res, out[:at]...)
-	res = append(res, raw...)
-	return append(res, out[at+1:]...), nil
-}
-
-// Size is len(Encode(e)) without building the encoded event: what Inngest
-// compares with its event size limit (consts.AbsoluteMaxEventSize, checked
-// on each event's bytes as sent).
-func Size(e Event) (int, error) {
-	out, _, raw, err := encodeParts(e)
-	if err != nil {
-		return 0, err
-	}
-	return len(out) - 1 + len(raw), nil
-}
-
-// encodeParts encodes e with data 0 (out, whose "0" is at out[at]) and
-// returns e's data compacted (raw), to be put in its place.
-func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
-	raw = []byte(e.Data.Data)
-	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
-		return nil, 0, nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
-	}
-	raw, err = rawjson.Compact(raw)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
-	}
-	id := e.ID
-	d := e.Data
-	d.Data = json.RawMessage("0")
-	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
-	if err := ge.Validate(); err != nil {
-		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-	}
-	out, err = json.Marshal(ge)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-	}
-	at = bytes.Index(out, []byte(dataSlot))
-	if at < 0 {
-		return nil, 0, nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
-	}
-	return out, at + len(dataSlot) - 1, raw, nil
-}
 
 // ClientConfig configures a Client. Nothing is read from the environment.
 type ClientConfig struct {
@@ -165,31 +103,20 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		kind := ErrUnavailable
-		if ctx.Err() != nil {
-			kind = ErrTimeout
-		}
-		return nil, fmt.Errorf("send %d events: %s: %w", len(events), c.redact(err.Error()), kind)
+		return nil, fmt.Errorf("send %d events: %s: %w", len(events), c.redact(err.Error()), transportError(ctx))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		kind := ErrUnavailable
-		if ctx.Err() != nil {
-			kind = ErrTimeout
-		}
-		return nil, fmt.Errorf("send %d events: read answer: %s: %w", len(events), c.redact(err.Error()), kind)
+		return nil, fmt.Errorf("send %d events: read answer: %s: %w", len(events), c.redact(err.Error()), transportError(ctx))
 	}
 	var answer struct {
 		IDs   []string `json:"ids"`
 		Error string   `json:"error"`
 	}
 	_ = json.Unmarshal(body, &answer) // a body that is not JSON leaves it empty
-	switch {
-	case resp.StatusCode >= 500 || retryable(resp.StatusCode):
-		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrUnavailable)
-	case resp.StatusCode >= 300:
-		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), ErrRejected)
+	if kind := statusError(resp.StatusCode); kind != nil {
+		return nil, fmt.Errorf("send %d events: Inngest answered %d %s: %w", len(events), resp.StatusCode, c.redact(answer.Error), kind)
 	}
 	if len(answer.IDs) != len(events) {
 		// A 2xx means Inngest has the events; only their internal ids are
@@ -197,13 +124,6 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, 
 		return make([]string, len(events)), nil
 	}
 	return answer.IDs, nil
-}
-
-// retryable reports the 4xx answers that mean "not now" rather than "never":
-// request timeout, too early and rate limited. They are retried like a 5xx,
-// not dead-lettered.
-func retryable(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooEarly || status == http.StatusTooManyRequests
 }
 
 // batchBody is EncodeBatch's JSON array without building it: body returns
@@ -264,18 +184,6 @@ func (c *Client) redact(msg string) string {
 	msg = strings.ReplaceAll(msg, c.key, "[event-key]")
 	return strings.ReplaceAll(msg, url.PathEscape(c.key), "[event-key]")
 }
-
-// Errors a send can end in. Each means Inngest has not (yet) accepted the
-// events.
-var (
-	// ErrUnavailable: Inngest is unreachable or answered 5xx.
-	ErrUnavailable = errors.New("inngest unavailable")
-	// ErrTimeout: Inngest did not answer in time. It may still accept the
-	// events later; a redelivery with the same ids is deduplicated.
-	ErrTimeout = errors.New("inngest did not answer in time")
-	// ErrRejected: Inngest refused the events (4xx) or answered without one id per event.
-	ErrRejected = errors.New("inngest rejected the event")
-)
 
 // devEventKey is what Inngest's SDKs send in dev mode without a key; the dev
 // server accepts any key.

@@ -1,0 +1,41 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/delivery"
+)
+
+// instantAPI answers every request at once with one id per event, so the
+// benchmarks measure routeapi's side of a send and nothing of HTTP.
+type instantAPI struct{}
+
+func (instantAPI) Send(_ context.Context, evs []json.RawMessage) ([]string, error) {
+	ids := make([]string, len(evs))
+	for i := range ids {
+		ids[i] = "01J"
+	}
+	return ids, nil
+}
+
+// BenchmarkBatcherSubmit measures one publish through the batcher and the
+// sender (breaker, metrics, per-request timeout) to an Event API that
+// answers at once, from concurrent publishers.
+func BenchmarkBatcherSubmit(b *testing.B) {
+	s := delivery.NewSender(instantAPI{}, delivery.NewBreaker(5, time.Second, nil), nopMetrics{})
+	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
+	defer bat.Close()
+	ev := enc("e")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := bat.Submit(context.Background(), ev); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

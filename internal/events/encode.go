@@ -1,0 +1,73 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/inngest/inngestgo"
+
+	"github.com/routeapi/routeapi/internal/rawjson"
+)
+
+// dataSlot is where Encode splices the request's data into the encoded
+// event. A JSON string cannot contain it (its quotes would be escaped), so
+// its first occurrence is the event's own data.data.
+const dataSlot = `"data":{"data":0`
+
+// Encode turns e into the JSON object the Event API takes, through
+// inngestgo's event type (and its validation), so the wire shape is the
+// SDK's. e.Data.Data must be one valid JSON value, as the handler passes it
+// (decoded from the request body); it is copied in, not re-encoded, so the
+// cost does not grow with its size beyond a copy (white space outside
+// strings is removed).
+func Encode(e Event) (json.RawMessage, error) {
+	out, at, raw, err := encodeParts(e)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]byte, 0, len(out)+len(raw))
+	res = append(res, out[:at]...)
+	res = append(res, raw...)
+	return append(res, out[at+1:]...), nil
+}
+
+// Size is len(Encode(e)) without building the encoded event: what Inngest
+// compares with its event size limit (consts.AbsoluteMaxEventSize, checked
+// on each event's bytes as sent).
+func Size(e Event) (int, error) {
+	out, _, raw, err := encodeParts(e)
+	if err != nil {
+		return 0, err
+	}
+	return len(out) - 1 + len(raw), nil
+}
+
+// encodeParts encodes e with data 0 (out, whose "0" is at out[at]) and
+// returns e's data compacted (raw), to be put in its place.
+func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
+	raw = []byte(e.Data.Data)
+	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
+		return nil, 0, nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
+	}
+	raw, err = rawjson.Compact(raw)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: data: %w", e.ID, err)
+	}
+	id := e.ID
+	d := e.Data
+	d.Data = json.RawMessage("0")
+	ge := inngestgo.GenericEvent[Data]{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
+	if err := ge.Validate(); err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	out, err = json.Marshal(ge)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	at = bytes.Index(out, []byte(dataSlot))
+	if at < 0 {
+		return nil, 0, nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
+	}
+	return out, at + len(dataSlot) - 1, raw, nil
+}
