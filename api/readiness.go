@@ -37,6 +37,23 @@ type readiness struct {
 	diskLow   bool        // the spool's disk was at its reserve (logged once per episode)
 }
 
+// GetHealthz answers while the process is up.
+func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
+	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
+}
+
+// GetReadyz answers whether this instance can serve requests now, with the
+// settings and delivery state (see readiness.go).
+func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
+	resp, err := s.ready(ctx)
+	if err != nil {
+		p := toProblem(err)
+		p.probe = true
+		return nil, p
+	}
+	return resp, nil
+}
+
 // ready answers /readyz. Readiness is "can this instance serve requests
 // now": it needs settings and a way to publish. Events can be published
 // while the Inngest circuit is closed (directly) or while the spool can be
