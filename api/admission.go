@@ -21,14 +21,14 @@ import (
 // still has the event after the handler has answered (a publish that timed
 // out and was spooled), and it goes back to the budget when both are done.
 // With no budget (nil) every request is admitted.
-func admit(budget *admission.Budget, limitOf func() int64) func(http.Handler) http.Handler {
+func admit(budget *admission.Budget, limitOf func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if budget == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			weight := r.ContentLength
-			limit := limitOf()
+			limit := limitOf(r)
 			switch {
 			case weight == 0 || weight > limit:
 				next.ServeHTTP(w, r)

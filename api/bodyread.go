@@ -63,16 +63,16 @@ func bodyReadProblem(err error) *problemError {
 		return &problemError{kind: kindRequestTimeout, header: h, err: err,
 			detail: "The request body did not arrive in time. Retry the request."}
 	}
-	return &problemError{kind: kindInvalid, header: h, err: err, detail: "The request body could not be read."}
+	return &problemError{kind: kindInvalid, header: h, err: err, detail: detailBodyUnreadable}
 }
 
-// limitBody reads the whole body up front, refusing more than limitOf() bytes
+// limitBody reads the whole body up front, refusing more than limitOf(r) bytes
 // with 413, so that the validator and the handler work on a body of known
 // size.
-func limitBody(limitOf func() int64) func(http.Handler) http.Handler {
+func limitBody(limitOf func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			limit := limitOf()
+			limit := limitOf(r)
 			tooLarge := &problemError{kind: kindTooLarge, detail: fmt.Sprintf("The request body is larger than %d bytes.", limit)}
 			if r.ContentLength > limit {
 				refuseUnread(w, r, tooLarge) // declared: nothing read (bodyread.go)

@@ -95,31 +95,43 @@ func (h *idHandler) WithGroup(name string) slog.Handler {
 	return h.h.WithAttrs([]slog.Attr{slog.String("request_id", h.id)}).WithGroup(name)
 }
 
-// accessLog logs one line per request, after it is answered. When the
-// logger drops info lines (ROUTEAPI_LOG_LEVEL=warn or above) it does not
-// wrap the response writer or time the request at all.
-func accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := loggerFrom(r.Context())
-		if !log.Enabled(r.Context(), slog.LevelInfo) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		log.Info("request",
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", status,
-			"bytes", ww.BytesWritten(),
-			"duration_ms", float64(time.Since(start).Microseconds())/1000,
-		)
-	})
+// accessLog logs one line per request, after it is answered, and hands the
+// answered request to requests (the metrics; nil for none). One response
+// writer wrapper and one clock reading serve both. When the logger drops
+// info lines (ROUTEAPI_LOG_LEVEL=warn or above) and there are no metrics,
+// it does not wrap the response writer or time the request at all.
+func accessLog(requests RequestObserver) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			log := loggerFrom(r.Context())
+			logging := log.Enabled(r.Context(), slog.LevelInfo)
+			if !logging && requests == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			elapsed := time.Since(start)
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if requests != nil {
+				requests.ObserveRequest(r, status, elapsed)
+			}
+			if !logging {
+				return
+			}
+			log.Info("request",
+				"method", r.Method,
+				"path", r.URL.Path,
+				"status", status,
+				"bytes", ww.BytesWritten(),
+				"duration_ms", float64(elapsed.Microseconds())/1000,
+			)
+		})
+	}
 }
 
 // recoverer turns a panic into a logged 500 problem, so one bad request
@@ -135,7 +147,7 @@ func recoverer(next http.Handler) http.Handler {
 				panic(v)
 			}
 			loggerFrom(r.Context()).Error("panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			writeProblem(w, r, &problemError{kind: kindInternal, detail: "An unexpected error occurred.", err: fmt.Errorf("panic: %v", v)})
+			writeProblem(w, r, &problemError{kind: kindInternal, detail: detailInternal, err: fmt.Errorf("panic: %v", v)})
 		}()
 		next.ServeHTTP(w, r)
 	})

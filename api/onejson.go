@@ -22,7 +22,7 @@ func oneJSONValue(next http.Handler) http.Handler {
 		}
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body could not be read.", err: err})
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: detailBodyUnreadable, err: err})
 			return
 		}
 		if len(data) > 0 && !rawjson.Valid(data) {

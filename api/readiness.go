@@ -38,12 +38,16 @@ type readiness struct {
 }
 
 // GetHealthz answers while the process is up.
+//
+// GET /healthz
 func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
 	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
 }
 
 // GetReadyz answers whether this instance can serve requests now, with the
-// settings and delivery state (see readiness.go).
+// settings and delivery state (ready).
+//
+// GET /readyz
 func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
 	resp, err := s.ready(ctx)
 	if err != nil {
@@ -68,7 +72,7 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 		return nil, &problemError{kind: kindShuttingDown, detail: "This instance is shutting down: the requests in flight finish, new ones should go elsewhere.",
 			err: errShuttingDown}
 	}
-	if _, err := s.settings.Current(); err != nil {
+	if _, err := s.settingsFor(ctx); err != nil {
 		// No settings ever loaded: the operator probing /readyz sees why
 		// (the file, the key and line; the same text as settings.lastError
 		// while good settings are in force). The route's own 503 says less.

@@ -8,15 +8,16 @@ import (
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/ratelimit"
 	"github.com/routeapi/routeapi/internal/settings"
 )
 
 // PostRoute does what the original Next.js route did: read the settings, the
 // session and its user, and publish the event; it answers only once Inngest
 // has accepted the event.
+//
+// POST /api/route
 func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) (gen.PostRouteResponseObject, error) {
-	set, err := s.settings.Current()
+	set, err := s.settingsFor(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
@@ -31,18 +32,9 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	u, limitKey := id.user, id.key
-	var rl gen.PostRoute200ResponseHeaders
-	if lim := set.Route.RateLimit; lim != nil {
-		res := s.limiter.Allow(ctx, limitKey, ratelimit.Rate{Requests: lim.Requests, Per: lim.Per})
-		if res.Limited {
-			h := http.Header{}
-			res.SetHeaders(h)
-			return nil, &problemError{kind: kindRateLimited, header: h,
-				detail: fmt.Sprintf("This identity may make %d requests per %s. Retry later.", lim.Requests, lim.Per),
-				err:    fmt.Errorf("rate limit %d per %s exceeded by %s", lim.Requests, lim.Per, limitKey)}
-		}
-		rl = gen.PostRoute200ResponseHeaders{RateLimitLimit: &res.Limit, RateLimitRemaining: &res.Remaining, RateLimitReset: &res.Reset}
+	rl, err := s.rateLimit(ctx, set, id.key)
+	if err != nil {
+		return nil, err
 	}
 
 	data, err := routeData(ctx, req.Body.Data)
@@ -53,7 +45,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
-	ev, err := events.Build(set, u, in, s.now())
+	ev, err := events.Build(set, id.user, in, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}

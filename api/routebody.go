@@ -94,7 +94,7 @@ func routeData(ctx context.Context, decoded json.RawMessage) (json.RawMessage, e
 		if errors.As(err, &p) {
 			return nil, acceptanceProblem(p, "/data")
 		}
-		return nil, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON.", err: err}
+		return nil, &problemError{kind: kindInvalid, detail: detailNotJSON, err: err}
 	}
 	return decoded, nil
 }

@@ -106,14 +106,14 @@ func validationProblem(err error) *problemError {
 	switch {
 	case security:
 		return &problemError{kind: kindUnauthenticated, err: err,
-			detail: "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token."}
+			detail: detailNoCredential}
 	case mediaType != "":
 		return &problemError{kind: kindUnsupportedMedia, err: err,
 			detail: "Send the body as application/json."}
 	case noBody:
 		return &problemError{kind: kindInvalid, err: err, detail: "A JSON body is required."}
 	case notJSON:
-		return &problemError{kind: kindInvalid, err: err, detail: "The request body is not valid JSON."}
+		return &problemError{kind: kindInvalid, err: err, detail: detailNotJSON}
 	case len(fields) > 0 || len(params) > 0:
 		detail := "The request does not match the API contract."
 		if len(fields) > 0 {
@@ -130,7 +130,7 @@ func validationProblem(err error) *problemError {
 		}
 		return &problemError{kind: kindInvalid, err: err, detail: detail, fields: fields}
 	case len(unexpected) > 0:
-		return &problemError{kind: kindInternal, err: err, detail: "An unexpected error occurred."}
+		return &problemError{kind: kindInternal, err: err, detail: detailInternal}
 	}
 	return &problemError{kind: kindInvalid, err: err, detail: "The request does not match the API contract."}
 }

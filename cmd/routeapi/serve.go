@@ -107,7 +107,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Users:          user.FromClaims{IDClaim: cfg.Session.UserIDClaim},
 		Publisher:      d.publisher,
 		Delivery:       d.state,
-		Observe:        d.metrics.Middleware,
+		Requests:       d.metrics,
 		Extra:          func(r chi.Router) { r.Get("/metrics", d.metrics.Handler().ServeHTTP) },
 		CookieNames:    session.CookieNamesFor(session.Format(cfg.Session.Format), cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,
