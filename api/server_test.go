@@ -124,7 +124,7 @@ func newHarness(t testing.TB, o options) *harness {
 	}
 	resolver := o.sessions
 	if resolver == nil {
-		r, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
+		r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: testSecret, Now: func() time.Time { return testNow }})
 		if err != nil {
 			t.Fatal(err)
 		}
