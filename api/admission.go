@@ -14,10 +14,9 @@ import (
 // declared (chunked) or the body has a content coding (what it decodes to
 // is bounded by the limit, not by its length on the wire); a declared
 // length over the limit takes nothing, since limitBody refuses it with 413
-// without reading. A request that finds no
-// room within the budget's wait is refused with 503 overloaded and
-// Retry-After, its body unread (refuseUnread lets the answer reach the
-// client). The lease travels in the context: the batcher holds it while it
+// without reading. A request that finds no room within the budget's wait
+// is refused with 503 overloaded and Retry-After, its body unread
+// (refuseUnread lets the answer reach the client). The lease travels in the context: the batcher holds it while it
 // still has the event after the handler has answered (a publish that timed
 // out and was spooled), and it goes back to the budget when both are done.
 // With no budget (nil) every request is admitted.

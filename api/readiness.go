@@ -63,10 +63,10 @@ func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (g
 // now": it needs settings and a way to publish. Events can be published
 // while the Inngest circuit is closed (directly) or while the spool can be
 // written (queued); an unreadable spool or a disk down to its reserve with
-// a closed circuit, or a broken
-// settings edit with good settings in force, is reported in the body, not
-// by turning unready: with replicas sharing one spool database, that would
-// take all of them out at once while requests succeed.
+// a closed circuit, or a broken settings edit with good settings in force,
+// is reported in the body, not by turning unready: with replicas sharing
+// one spool database, that would take all of them out at once while
+// requests succeed.
 func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error) {
 	if sd := s.readiness.shuttingDown; sd != nil && sd() {
 		return nil, &problemError{kind: kindShuttingDown, detail: "This instance is shutting down: the requests in flight finish, new ones should go elsewhere.",

@@ -1,7 +1,3 @@
-// Package api is routeapi's HTTP adapter: it implements the interface
-// generated from openapi.yaml (gen.StrictServerInterface), mounts the
-// kin-openapi validator in front of it and turns every error into one
-// application/problem+json answer.
 package api
 
 import (
