@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/routeapi/routeapi/internal/admission"
 )
@@ -32,7 +31,7 @@ func admit(budget *admission.Budget, limitOf func(*http.Request) int64) func(htt
 			case weight == 0 || weight > limit:
 				next.ServeHTTP(w, r)
 				return
-			case weight < 0 || encoded(r):
+			case weight < 0 || contentCodingOf(r) != "":
 				weight = limit
 			}
 			lease, err := budget.Acquire(r.Context(), weight)
@@ -47,17 +46,4 @@ func admit(budget *admission.Budget, limitOf func(*http.Request) int64) func(htt
 			next.ServeHTTP(w, r.WithContext(admission.NewContext(r.Context(), lease)))
 		})
 	}
-}
-
-// encoded reports whether r's body has a content coding other than identity
-// (RFC 9110 §8.4).
-func encoded(r *http.Request) bool {
-	for _, v := range r.Header.Values("Content-Encoding") {
-		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return true
-			}
-		}
-	}
-	return false
 }
