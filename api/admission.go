@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/routeapi/routeapi/internal/admission"
 )
@@ -14,26 +13,25 @@ import (
 // declared (chunked) or the body has a content coding (what it decodes to
 // is bounded by the limit, not by its length on the wire); a declared
 // length over the limit takes nothing, since limitBody refuses it with 413
-// without reading. A request that finds no
-// room within the budget's wait is refused with 503 overloaded and
-// Retry-After, its body unread (refuseUnread lets the answer reach the
-// client). The lease travels in the context: the batcher holds it while it
+// without reading. A request that finds no room within the budget's wait
+// is refused with 503 overloaded and Retry-After, its body unread
+// (refuseUnread lets the answer reach the client). The lease travels in the context: the batcher holds it while it
 // still has the event after the handler has answered (a publish that timed
 // out and was spooled), and it goes back to the budget when both are done.
 // With no budget (nil) every request is admitted.
-func admit(budget *admission.Budget, limitOf func() int64) func(http.Handler) http.Handler {
+func admit(budget *admission.Budget, limitOf func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if budget == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			weight := r.ContentLength
-			limit := limitOf()
+			limit := limitOf(r)
 			switch {
 			case weight == 0 || weight > limit:
 				next.ServeHTTP(w, r)
 				return
-			case weight < 0 || encoded(r):
+			case weight < 0 || contentCodingOf(r) != "":
 				weight = limit
 			}
 			lease, err := budget.Acquire(r.Context(), weight)
@@ -48,17 +46,4 @@ func admit(budget *admission.Budget, limitOf func() int64) func(http.Handler) ht
 			next.ServeHTTP(w, r.WithContext(admission.NewContext(r.Context(), lease)))
 		})
 	}
-}
-
-// encoded reports whether r's body has a content coding other than identity
-// (RFC 9110 §8.4).
-func encoded(r *http.Request) bool {
-	for _, v := range r.Header.Values("Content-Encoding") {
-		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -25,7 +25,7 @@ func BenchmarkPostRoute(b *testing.B) {
 // cache the service puts in front of the JWT resolver (every request after
 // the first is a cache hit, as for a busy caller).
 func BenchmarkPostRouteSessionCache(b *testing.B) {
-	r, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: testSecret, Now: func() time.Time { return testNow }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -317,7 +317,7 @@ func TestOverloadedGets503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolver, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
+	resolver, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: testSecret, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -61,5 +63,76 @@ func bodyReadProblem(err error) *problemError {
 		return &problemError{kind: kindRequestTimeout, header: h, err: err,
 			detail: "The request body did not arrive in time. Retry the request."}
 	}
-	return &problemError{kind: kindInvalid, header: h, err: err, detail: "The request body could not be read."}
+	return &problemError{kind: kindInvalid, header: h, err: err, detail: detailBodyUnreadable}
+}
+
+// limitBody reads the whole body up front, refusing more than limitOf(r) bytes
+// with 413, so that the validator and the handler work on a body of known
+// size.
+func limitBody(limitOf func(*http.Request) int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			limit := limitOf(r)
+			tooLarge := &problemError{kind: kindTooLarge, detail: fmt.Sprintf("The request body is larger than %d bytes.", limit)}
+			if r.ContentLength > limit {
+				refuseUnread(w, r, tooLarge) // declared: nothing read (bodyread.go)
+				return
+			}
+			data, err := readBody(r.Body, r.ContentLength, limit)
+			if err != nil {
+				writeProblem(w, r, bodyReadProblem(err)) // 408 for a timeout, else 400
+				return
+			}
+			if int64(len(data)) > limit {
+				refuseUnread(w, r, tooLarge) // detected: the rest is still arriving
+				return
+			}
+			_ = r.Body.Close()
+			r, st := withState(r)
+			st.body, st.hasBody = data, true
+			setBody(r, data)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// readBody reads at most limit+1 bytes of body into one buffer sized by
+// the Content-Length hint when it is sent (-1 otherwise), so a body of the
+// announced size is read without growing or copying the buffer. (Neither
+// io.ReadAll nor bytes.Buffer.ReadFrom does that: ReadFrom wants 512 free
+// bytes before every read and doubles a buffer of exactly the right size.)
+func readBody(body io.Reader, hint, limit int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = min(hint, limit) + 1
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(body, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, fmt.Errorf("read request body: %w", err)
+		}
+	}
+}
+
+// bytesBody is a request body read from memory.
+type bytesBody struct{ bytes.Reader }
+
+func (*bytesBody) Close() error { return nil }
+
+// setBody makes data r's body (for Body and GetBody, which kin-openapi reads).
+func setBody(r *http.Request, data []byte) {
+	b := &bytesBody{}
+	b.Reset(data)
+	r.Body = b
+	r.ContentLength = int64(len(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 }

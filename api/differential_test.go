@@ -268,7 +268,7 @@ func routeapiVerdict(t *testing.T, h *harness, e diffEntry) string {
 //   - A set marked nonCanonicalBase64 is 401 (divergence "strict base64url").
 func expectedVerdict(e diffEntry, r, normalized readings, names []string) (string, string) {
 	readerFor := func(name, v4 string) string {
-		if session.IsV5Cookie(name) {
+		if name == session.V5CookieName || name == session.V5SecureCookieName {
 			return "v5"
 		}
 		return v4

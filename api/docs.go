@@ -71,7 +71,7 @@ func (p *problemOnError) WriteHeader(code int) {
 		writeProblem(p.ResponseWriter, p.r, &problemError{kind: kindNotFound, detail: "There is nothing at this path."})
 		return
 	}
-	writeProblem(p.ResponseWriter, p.r, &problemError{kind: kindInternal, detail: "An unexpected error occurred.",
+	writeProblem(p.ResponseWriter, p.r, &problemError{kind: kindInternal, detail: detailInternal,
 		err: fmt.Errorf("docs: the Swagger UI handler answered %d", code)})
 }
 

@@ -17,9 +17,10 @@ type headKey struct{}
 // MaxHeaderBytes is the largest request head routeapi answers: the request
 // line and the header fields, counted as HTTP/1.1 would send them after
 // net/http's parse (headerBytes: "Name: value" and CRLF per field, so a field
-// sent as "Name:value" counts one byte more than it took on the wire). A larger head gets a 431 request-header-fields-too-large
-// problem. The HTTP server's own limit (ServerMaxHeaderBytes) is higher, so
-// that such requests reach routeapi's handlers at all.
+// sent as "Name:value" counts one byte more than it took on the wire). A
+// larger head gets a 431 request-header-fields-too-large problem. The HTTP
+// server's own limit (ServerMaxHeaderBytes) is higher, so that such
+// requests reach routeapi's handlers at all.
 const MaxHeaderBytes = 64 << 10
 
 // ServerMaxHeaderBytes is what the HTTP server must be given as

@@ -28,7 +28,7 @@ import (
 func withMetrics(t *testing.T) *harness {
 	t.Helper()
 	m := metrics.New(nil)
-	return newHarness(t, options{observe: m.Middleware, extra: func(r chi.Router) { r.Get("/metrics", m.Handler().ServeHTTP) }})
+	return newHarness(t, options{requests: m, extra: func(r chi.Router) { r.Get("/metrics", m.Handler().ServeHTTP) }})
 }
 
 // liveServer serves h's handler over real HTTP/1.1 on 127.0.0.1, with the

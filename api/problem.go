@@ -55,6 +55,19 @@ var (
 	kindOverloaded = kind{"overloaded", "Overloaded", http.StatusServiceUnavailable, 1}
 )
 
+// Details said in more than one place.
+const (
+	// detailNoCredential answers a request without a credential: the
+	// validator's security check and session.ErrNoCredential.
+	detailNoCredential = "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token."
+	// detailBodyUnreadable answers a body that could not be read to its end.
+	detailBodyUnreadable = "The request body could not be read."
+	// detailNotJSON answers a body that is not JSON.
+	detailNotJSON = "The request body is not valid JSON."
+	// detailInternal is all a caller learns of an internal error.
+	detailInternal = "An unexpected error occurred."
+)
+
 // problemError is an error that knows the problem it answers with. detail
 // and fields are shown to the caller; err is only logged.
 type problemError struct {
@@ -93,7 +106,7 @@ func toProblem(err error) *problemError {
 	p := func(k kind, detail string) *problemError { return &problemError{kind: k, detail: detail, err: err} }
 	switch {
 	case errors.Is(err, session.ErrNoCredential):
-		return p(kindUnauthenticated, "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token.")
+		return p(kindUnauthenticated, detailNoCredential)
 	case errors.Is(err, session.ErrExpired):
 		return p(kindUnauthenticated, "The session has expired. Sign in again.")
 	case errors.Is(err, session.ErrAmbiguous):
@@ -123,7 +136,7 @@ func toProblem(err error) *problemError {
 	case errors.Is(err, inngest.ErrUnavailable):
 		return p(kindPublishFailed, "Inngest is unavailable. Retry later.")
 	}
-	return p(kindInternal, "An unexpected error occurred.")
+	return p(kindInternal, detailInternal)
 }
 
 // logLevel is the level a problem is logged at: ERROR only for what an

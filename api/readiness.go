@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/delivery"
@@ -37,31 +38,42 @@ type readiness struct {
 	diskLow   bool        // the spool's disk was at its reserve (logged once per episode)
 }
 
+// GetHealthz answers while the process is up.
+//
+// GET /healthz
+func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
+	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
+}
+
+// GetReadyz answers whether this instance can serve requests now, with the
+// settings and delivery state (ready).
+//
+// GET /readyz
+func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
+	resp, err := s.ready(ctx)
+	if err != nil {
+		p := toProblem(err)
+		p.probe = true
+		return nil, p
+	}
+	return resp, nil
+}
+
 // ready answers /readyz. Readiness is "can this instance serve requests
 // now": it needs settings and a way to publish. Events can be published
 // while the Inngest circuit is closed (directly) or while the spool can be
 // written (queued); an unreadable spool or a disk down to its reserve with
-// a closed circuit, or a broken
-// settings edit with good settings in force, is reported in the body, not
-// by turning unready: with replicas sharing one spool database, that would
-// take all of them out at once while requests succeed.
+// a closed circuit, or a broken settings edit with good settings in force,
+// is reported in the body, not by turning unready: with replicas sharing
+// one spool database, that would take all of them out at once while
+// requests succeed.
 func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error) {
-	rd := s.readiness
-	if rd.shuttingDown != nil && rd.shuttingDown() {
+	if sd := s.readiness.shuttingDown; sd != nil && sd() {
 		return nil, &problemError{kind: kindShuttingDown, detail: "This instance is shutting down: the requests in flight finish, new ones should go elsewhere.",
 			err: errShuttingDown}
 	}
-	if _, err := s.settings.Current(); err != nil {
-		// No settings ever loaded: the operator probing /readyz sees why
-		// (the file, the key and line; the same text as settings.lastError
-		// while good settings are in force). The route's own 503 says less.
-		if st, ok := s.settings.(SettingsStater); ok {
-			if why := st.State().LastError; why != "" {
-				return nil, &problemError{kind: kindNoSettings, err: fmt.Errorf("readiness: %w", err),
-					detail: "No settings file has loaded: " + why + ". Fix the file: it is read again when it changes and on SIGHUP."}
-			}
-		}
-		return nil, fmt.Errorf("readiness: %w", err)
+	if err := s.settingsLoaded(ctx); err != nil {
+		return nil, err
 	}
 	out := gen.GetReadyz200JSONResponse{Status: gen.ReadinessStatusReady, Circuit: gen.Closed}
 	if st, ok := s.settings.(SettingsStater); ok {
@@ -72,27 +84,69 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 	}
 	circuit := s.delivery.State()
 	out.Circuit = gen.ReadinessCircuit(circuit.String())
-	available := true
+	st, err := s.spoolStats(ctx, circuit)
+	available := err == nil
+	if !available && circuit != delivery.Closed {
+		return nil, &problemError{kind: kindSpoolUnavailable,
+			detail: "Inngest is unavailable and the event spool cannot be read: events can be neither sent nor queued. Retry later.", err: err}
+	}
+	s.noteDiskLow(st, available, circuit)
+	if available && st.Disk.Low && circuit != delivery.Closed {
+		return nil, &problemError{kind: kindSpoolFull,
+			detail: fmt.Sprintf("Inngest is unavailable and the spool's disk is down to its free-space reserve (%d bytes free, %d reserved): new events can be neither sent nor queued until queued ones are delivered. Retry later.", st.Disk.Free, st.Disk.Min),
+			err:    diskspace.ErrLow}
+	}
+	out.Spool = spoolStatus(st, available, s.now())
+	return out, nil
+}
+
+// settingsLoaded is nil once settings are in force. While none has ever
+// loaded it is the 503 settings-unavailable, which tells the operator
+// probing /readyz why (the file, the key and line; the same text as
+// settings.lastError while good settings are in force) when the source
+// knows it. The route's own 503 says less.
+func (s *Server) settingsLoaded(ctx context.Context) error {
+	_, err := s.settingsFor(ctx)
+	if err == nil {
+		return nil
+	}
+	if st, ok := s.settings.(SettingsStater); ok {
+		if why := st.State().LastError; why != "" {
+			return &problemError{kind: kindNoSettings, err: fmt.Errorf("readiness: %w", err),
+				detail: "No settings file has loaded: " + why + ". Fix the file: it is read again when it changes and on SIGHUP."}
+		}
+	}
+	return fmt.Errorf("readiness: %w", err)
+}
+
+// spoolStats reads the spool's figures. When the spool cannot be read it
+// returns the last figures it read with the error, and logs the outage once
+// (at its start; its end at INFO).
+func (s *Server) spoolStats(ctx context.Context, circuit delivery.State) (spool.Stats, error) {
+	rd := s.readiness
 	st, err := s.delivery.Stats(ctx)
 	rd.mu.Lock()
 	wasDown := rd.spoolDown
 	if err == nil {
 		rd.lastStats, rd.spoolDown = st, false
 	} else {
-		st, available, rd.spoolDown = rd.lastStats, false, true
+		st, rd.spoolDown = rd.lastStats, true
 	}
 	rd.mu.Unlock()
 	switch {
-	case !available && !wasDown:
+	case err != nil && !wasDown:
 		s.log.Error("readiness: the spool cannot be read; events Inngest does not take at once cannot be queued (ready while the circuit is closed)",
 			"err", err.Error(), "circuit", circuit.String())
-	case available && wasDown:
+	case err == nil && wasDown:
 		s.log.Info("readiness: the spool can be read again")
 	}
-	if !available && circuit != delivery.Closed {
-		return nil, &problemError{kind: kindSpoolUnavailable,
-			detail: "Inngest is unavailable and the event spool cannot be read: events can be neither sent nor queued. Retry later.", err: err}
-	}
+	return st, err
+}
+
+// noteDiskLow logs once when the spool's disk comes down to its free-space
+// reserve, and once when it is above it again.
+func (s *Server) noteDiskLow(st spool.Stats, available bool, circuit delivery.State) {
+	rd := s.readiness
 	rd.mu.Lock()
 	wasLow := rd.diskLow
 	rd.diskLow = available && st.Disk.Low
@@ -104,23 +158,23 @@ func (s *Server) ready(ctx context.Context) (gen.GetReadyzResponseObject, error)
 	case available && !st.Disk.Low && wasLow:
 		s.log.Info("readiness: the spool's disk is above its reserve again")
 	}
-	if available && st.Disk.Low && circuit != delivery.Closed {
-		return nil, &problemError{kind: kindSpoolFull,
-			detail: fmt.Sprintf("Inngest is unavailable and the spool's disk is down to its free-space reserve (%d bytes free, %d reserved): new events can be neither sent nor queued until queued ones are delivered. Retry later.", st.Disk.Free, st.Disk.Min),
-			err:    diskspace.ErrLow}
-	}
-	out.Spool = gen.SpoolStatus{
+}
+
+// spoolStatus is the spool part of /readyz; st are the last figures read
+// when the spool is not available.
+func spoolStatus(st spool.Stats, available bool, now time.Time) gen.SpoolStatus {
+	out := gen.SpoolStatus{
 		Draining:         st.Depth > 0,
 		Depth:            st.Depth,
-		OldestAgeSeconds: float32(st.OldestAge(s.now()).Seconds()),
+		OldestAgeSeconds: float32(st.OldestAge(now).Seconds()),
 		DeadLetters:      st.Dead,
 		Available:        &available,
 	}
 	if st.Disk.Min > 0 {
 		low := st.Disk.Low
-		out.Spool.DiskLow = &low
+		out.DiskLow = &low
 	}
-	return out, nil
+	return out
 }
 
 // settingsStatus is the settings part of /readyz.

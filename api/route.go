@@ -6,20 +6,18 @@ import (
 	"net/http"
 
 	"github.com/routeapi/routeapi/gen"
-	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/ratelimit"
-	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
-	"github.com/routeapi/routeapi/internal/user"
 )
 
 // PostRoute does what the original Next.js route did: read the settings, the
 // session and its user, and publish the event; it answers only once Inngest
 // has accepted the event.
+//
+// POST /api/route
 func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) (gen.PostRouteResponseObject, error) {
-	set, err := s.settings.Current()
+	set, err := s.settingsFor(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
@@ -34,18 +32,9 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	u, limitKey := id.user, id.key
-	var rl gen.PostRoute200ResponseHeaders
-	if lim := set.Route.RateLimit; lim != nil {
-		res := s.limiter.Allow(ctx, limitKey, ratelimit.Rate{Requests: lim.Requests, Per: lim.Per})
-		if res.Limited {
-			h := http.Header{}
-			res.SetHeaders(h)
-			return nil, &problemError{kind: kindRateLimited, header: h,
-				detail: fmt.Sprintf("This identity may make %d requests per %s. Retry later.", lim.Requests, lim.Per),
-				err:    fmt.Errorf("rate limit %d per %s exceeded by %s", lim.Requests, lim.Per, limitKey)}
-		}
-		rl = gen.PostRoute200ResponseHeaders{RateLimitLimit: &res.Limit, RateLimitRemaining: &res.Remaining, RateLimitReset: &res.Reset}
+	rl, err := s.rateLimit(ctx, set, id.key)
+	if err != nil {
+		return nil, err
 	}
 
 	data, err := routeData(ctx, req.Body.Data)
@@ -56,7 +45,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if req.Params.IdempotencyKey != nil {
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
-	ev, err := events.Build(set.Route.Event, set.Public, u, in, s.now())
+	ev, err := events.Build(set.Route.Event, set.Public, id.user, in, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}
@@ -95,53 +84,17 @@ func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl g
 	}, nil
 }
 
-// identity is who is acting in a request.
-type identity struct {
-	user user.User
-	// key names the identity apart from every other kind ("user:<id>",
-	// "apitoken:<id>"); it keys the rate limit.
-	key string
-	// kind is the kind of principal (events.KindUser, events.KindAPIToken):
-	// with user.ID it scopes idempotency keys and event ids.
-	kind string
-	// service is true for an API token (a back end), false for a user session.
-	service bool
-}
-
-// identify says who is acting: a service identity for an API token (rk_...),
-// else the user of the session.
-func (s *Server) identify(ctx context.Context, set settings.Settings, cred session.Credential) (identity, error) {
-	if cred.Source == session.SourceBearer && apitoken.Is(cred.Token) {
-		id, err := apitoken.Lookup(set.APITokens, cred.Token)
-		if err != nil {
-			return identity{}, fmt.Errorf("API token: %w", err)
-		}
-		return identity{user: user.User{ID: id.ID, Name: id.Name}, key: "apitoken:" + id.ID, kind: events.KindAPIToken, service: true}, nil
-	}
-	sess, err := s.sessions.Resolve(ctx, cred)
+// checkEventSize refuses with 413 an event larger than the settings'
+// inngest.maxEventBytes: Inngest would refuse it ("Event is over the max
+// size"), after routeapi had acknowledged it.
+func checkEventSize(set settings.Settings, ev events.Event) error {
+	size, err := events.Size(ev)
 	if err != nil {
-		return identity{}, fmt.Errorf("resolve session from %s: %w", cred.Source, err)
+		return fmt.Errorf("size of event: %w", err)
 	}
-	u, err := s.users.FromSession(ctx, sess)
-	if err != nil {
-		return identity{}, fmt.Errorf("resolve user: %w", err)
+	if limit := set.Inngest.EventLimit(); int64(size) > limit {
+		return &problemError{kind: kindTooLarge,
+			detail: fmt.Sprintf("The event for this request would be %d bytes (data with the user, the public settings and the event's envelope), more than the %d bytes Inngest accepts (inngest.maxEventBytes). Send less data.", size, limit)}
 	}
-	return identity{user: u, key: "user:" + u.ID, kind: events.KindUser}, nil
-}
-
-// GetHealthz answers while the process is up.
-func (s *Server) GetHealthz(context.Context, gen.GetHealthzRequestObject) (gen.GetHealthzResponseObject, error) {
-	return gen.GetHealthz200JSONResponse{Status: gen.HealthStatusOk}, nil
-}
-
-// GetReadyz answers whether this instance can serve requests now, with the
-// settings and delivery state (see readiness.go).
-func (s *Server) GetReadyz(ctx context.Context, _ gen.GetReadyzRequestObject) (gen.GetReadyzResponseObject, error) {
-	resp, err := s.ready(ctx)
-	if err != nil {
-		p := toProblem(err)
-		p.probe = true
-		return nil, p
-	}
-	return resp, nil
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/gen"
-	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 )
@@ -95,7 +94,7 @@ func routeData(ctx context.Context, decoded json.RawMessage) (json.RawMessage, e
 		if errors.As(err, &p) {
 			return nil, acceptanceProblem(p, "/data")
 		}
-		return nil, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON.", err: err}
+		return nil, &problemError{kind: kindInvalid, detail: detailNotJSON, err: err}
 	}
 	return decoded, nil
 }
@@ -146,19 +145,4 @@ func shrinkSafe(spec *openapi3.T) bool {
 		delete(fields, k)
 	}
 	return len(fields) == 0
-}
-
-// checkEventSize refuses with 413 an event larger than the settings'
-// inngest.maxEventBytes: Inngest would refuse it ("Event is over the max
-// size"), after routeapi had acknowledged it.
-func checkEventSize(set settings.Settings, ev events.Event) error {
-	size, err := events.Size(ev)
-	if err != nil {
-		return fmt.Errorf("size of event: %w", err)
-	}
-	if limit := set.Inngest.EventLimit(); int64(size) > limit {
-		return &problemError{kind: kindTooLarge,
-			detail: fmt.Sprintf("The event for this request would be %d bytes (data with the user, the public settings and the event's envelope), more than the %d bytes Inngest accepts (inngest.maxEventBytes). Send less data.", size, limit)}
-	}
-	return nil
 }

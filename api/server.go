@@ -1,7 +1,3 @@
-// Package api is routeapi's HTTP adapter: it implements the interface
-// generated from openapi.yaml (gen.StrictServerInterface), mounts the
-// kin-openapi validator in front of it and turns every error into one
-// application/problem+json answer.
 package api
 
 import (
@@ -53,7 +49,16 @@ type DeliveryState interface {
 	State() delivery.State
 }
 
-// Deps are what the server needs. Every field but Now and TrustedOrigins is required.
+// RequestObserver records each answered request: the status it got and how
+// long it took (internal/metrics counts and times it by route, method and
+// status). The request's context still holds chi's routing context.
+type RequestObserver interface {
+	ObserveRequest(r *http.Request, status int, elapsed time.Duration)
+}
+
+// Deps are what the server needs. Logger, Settings, Sessions, Users,
+// Publisher and CookieNames are required; every other field is optional,
+// and its comment says what its zero value means.
 type Deps struct {
 	Logger    *slog.Logger
 	Settings  SettingsSource
@@ -62,15 +67,16 @@ type Deps struct {
 	Publisher Publisher
 	// Delivery reports the delivery state in /readyz; nil reports an empty spool.
 	Delivery DeliveryState
-	// Observe wraps every request (metrics); nil for none.
-	Observe func(http.Handler) http.Handler
+	// Requests observes every answered request (metrics); nil for none.
+	Requests RequestObserver
 	// Extra mounts operational endpoints that are not part of the contract
 	// (e.g. /metrics); nil for none.
 	Extra func(chi.Router)
 	// CookieNames are the session cookie names to read, the expected one first
 	// (see session.CookieNames).
 	CookieNames []string
-	// TrustedOrigins may make cross-origin browser requests (scheme://host[:port]).
+	// TrustedOrigins may make cross-origin browser requests
+	// (scheme://host[:port]); none: only same-origin browser requests.
 	TrustedOrigins []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -99,7 +105,7 @@ type Server struct {
 	users       UserResolver
 	publisher   Publisher
 	delivery    DeliveryState
-	observe     func(http.Handler) http.Handler
+	requests    RequestObserver
 	extra       func(chi.Router)
 	cookieNames []string
 	now         func() time.Time
@@ -131,7 +137,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		users:       d.Users,
 		publisher:   d.Publisher,
 		delivery:    d.Delivery,
-		observe:     d.Observe,
+		requests:    d.Requests,
 		extra:       d.Extra,
 		cookieNames: d.CookieNames,
 		now:         d.Now,
@@ -166,10 +172,7 @@ func NewServer(d Deps) (http.Handler, error) {
 // routes is the whole HTTP surface in one place.
 func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (http.Handler, error) {
 	r := chi.NewRouter()
-	if s.observe != nil {
-		r.Use(s.observe)
-	}
-	r.Use(noSniff, requestID(s.log), accessLog, recoverer, limitHeaders(MaxHeaderBytes), crossOrigin, headAsGet)
+	r.Use(noSniff, requestID(s.log), accessLog(s.requests), recoverer, limitHeaders(MaxHeaderBytes), crossOrigin, headAsGet)
 	r.NotFound(problemHandler(kindNotFound, "There is nothing at this path."))
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -182,7 +185,7 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 
 	strict := gen.NewStrictHandlerWithOptions(s, []gen.StrictMiddlewareFunc{s.withCredential}, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, r, &problemError{kind: kindInvalid, detail: "The request body is not valid JSON.", err: err})
+			writeProblem(w, r, &problemError{kind: kindInvalid, detail: detailNotJSON, err: err})
 		},
 		ResponseErrorHandlerFunc: writeProblem,
 	})
@@ -213,37 +216,10 @@ func (s *Server) bodyMiddlewares(validate func(http.Handler) http.Handler) []gen
 	return mws
 }
 
-// maxBodyBytes is the body limit in force (the default while no settings are loaded).
-func (s *Server) maxBodyBytes() int64 {
-	if cur, err := s.settings.Current(); err == nil {
+// maxBodyBytes is the body limit in force for r (the default while no settings are loaded).
+func (s *Server) maxBodyBytes(r *http.Request) int64 {
+	if cur, err := s.settingsFor(r.Context()); err == nil {
 		return cur.Route.MaxBodyBytes
 	}
 	return settings.DefaultMaxBodyBytes
-}
-
-// credentialResult is the credential found on the request, or why there is none.
-type credentialResult struct {
-	cred session.Credential
-	err  error
-}
-
-// withCredential reads the session credential off the HTTP request for
-// PostRoute, which only sees the decoded request object.
-func (s *Server) withCredential(f gen.StrictHandlerFunc, operationID string) gen.StrictHandlerFunc {
-	if operationID != "PostRoute" {
-		return f
-	}
-	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error) {
-		cred, err := session.Extract(r, s.cookieNames)
-		ctx = context.WithValue(ctx, credentialKey, credentialResult{cred, err})
-		return f(ctx, w, r, request)
-	}
-}
-
-func credentialFrom(ctx context.Context) (session.Credential, error) {
-	res, ok := ctx.Value(credentialKey).(credentialResult)
-	if !ok {
-		return session.Credential{}, session.ErrNoCredential
-	}
-	return res.cred, res.err
 }

@@ -103,9 +103,9 @@ type options struct {
 	cookieNames []string
 	// store replaces settings when set (a real settings.Store, for reloads).
 	store api.SettingsSource
-	// observe and extra are Deps.Observe and Deps.Extra (metrics).
-	observe func(http.Handler) http.Handler
-	extra   func(chi.Router)
+	// requests and extra are Deps.Requests and Deps.Extra (metrics).
+	requests api.RequestObserver
+	extra    func(chi.Router)
 	// now replaces the fixed clock (testNow) when set.
 	now func() time.Time
 	// idem records Idempotency-Keys when set; publisher replaces pub when set.
@@ -125,7 +125,7 @@ func newHarness(t testing.TB, o options) *harness {
 	}
 	resolver := o.sessions
 	if resolver == nil {
-		r, err := session.NewJWTResolver(testSecret, func() time.Time { return testNow })
+		r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: testSecret, Now: func() time.Time { return testNow }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func newHarness(t testing.TB, o options) *harness {
 		CookieNames:    cookieNames,
 		TrustedOrigins: o.origins,
 		Now:            now,
-		Observe:        o.observe,
+		Requests:       o.requests,
 		Extra:          o.extra,
 		ShuttingDown:   o.shuttingDown,
 	})

@@ -71,68 +71,96 @@ func credentialPresent(in *openapi3filter.AuthenticationInput, cookieNames []str
 // credential was sent, 415 for a body that is not JSON by its content type,
 // 400 with field errors otherwise.
 func validationProblem(err error) *problemError {
-	var (
-		security   bool
-		mediaType  string
-		notJSON    bool
-		noBody     bool
-		params     []string
-		fields     []gen.FieldError
-		unexpected []error
-	)
+	var f validationFindings
 	for _, e := range flatten(err) {
-		var secErr *openapi3filter.SecurityRequirementsError
-		var reqErr *openapi3filter.RequestError
-		switch {
-		case errors.As(e, &secErr):
-			security = true
-		case errors.As(e, &reqErr) && reqErr.Parameter != nil:
-			params = append(params, fmt.Sprintf("%s %s: %s", reqErr.Parameter.In, reqErr.Parameter.Name, reason(reqErr)))
-		case errors.As(e, &reqErr) && reqErr.RequestBody != nil:
-			switch {
-			case reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
-				mediaType = reqErr.Reason
-			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
-				noBody = true
-			case reqErr.Reason == "failed to decode request body":
-				notJSON = true
-			default:
-				fields = append(fields, schemaFields(reqErr.Err)...)
-			}
-		default:
-			unexpected = append(unexpected, e)
-		}
+		f.add(e)
 	}
+	return f.problem(err)
+}
+
+// validationFindings sorts the single errors of one validation failure by
+// what they say about the request.
+type validationFindings struct {
+	security   bool     // no credential for any security scheme
+	mediaType  string   // the body's Content-Type is not one the operation takes
+	notJSON    bool     // the body does not decode as JSON
+	noBody     bool     // a required body is missing
+	params     []string // parameter errors, "in name: reason"
+	fields     []gen.FieldError
+	unexpected []error
+}
+
+// add sorts one of the validator's errors into f.
+func (f *validationFindings) add(e error) {
+	var secErr *openapi3filter.SecurityRequirementsError
+	var reqErr *openapi3filter.RequestError
 	switch {
-	case security:
+	case errors.As(e, &secErr):
+		f.security = true
+	case errors.As(e, &reqErr) && reqErr.Parameter != nil:
+		f.params = append(f.params, fmt.Sprintf("%s %s: %s", reqErr.Parameter.In, reqErr.Parameter.Name, reason(reqErr)))
+	case errors.As(e, &reqErr) && reqErr.RequestBody != nil:
+		f.addBody(reqErr)
+	default:
+		f.unexpected = append(f.unexpected, e)
+	}
+}
+
+// addBody sorts an error about the request body into f.
+func (f *validationFindings) addBody(reqErr *openapi3filter.RequestError) {
+	switch {
+	case reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
+		f.mediaType = reqErr.Reason
+	case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
+		f.noBody = true
+	case reqErr.Reason == "failed to decode request body":
+		f.notJSON = true
+	default:
+		f.fields = append(f.fields, schemaFields(reqErr.Err)...)
+	}
+}
+
+// problem is the one answer to f, the first that applies in order: no
+// credential, wrong media type, no body, not JSON, contract mismatches,
+// anything unexpected. err (the validator's whole error) is only logged.
+func (f *validationFindings) problem(err error) *problemError {
+	switch {
+	case f.security:
 		return &problemError{kind: kindUnauthenticated, err: err,
-			detail: "No session was sent. Send the session cookie, or an Authorization: Bearer session token or API token."}
-	case mediaType != "":
+			detail: detailNoCredential}
+	case f.mediaType != "":
 		return &problemError{kind: kindUnsupportedMedia, err: err,
 			detail: "Send the body as application/json."}
-	case noBody:
+	case f.noBody:
 		return &problemError{kind: kindInvalid, err: err, detail: "A JSON body is required."}
-	case notJSON:
-		return &problemError{kind: kindInvalid, err: err, detail: "The request body is not valid JSON."}
-	case len(fields) > 0 || len(params) > 0:
-		detail := "The request does not match the API contract."
-		if len(fields) > 0 {
-			detail = "The request body does not match the schema."
-		}
-		if n := len(fields); n > maxFieldErrors {
-			// Bounded: one field error per unknown member made a 1.7 MB
-			// body of 150 000 members a 10 MB answer.
-			fields = fields[:maxFieldErrors]
-			detail = fmt.Sprintf("The request body does not match the schema in %d places; the first %d are listed.", n, maxFieldErrors)
-		}
-		if len(params) > 0 {
-			detail += " " + strings.Join(params, "; ") + "."
-		}
-		return &problemError{kind: kindInvalid, err: err, detail: detail, fields: fields}
-	case len(unexpected) > 0:
-		return &problemError{kind: kindInternal, err: err, detail: "An unexpected error occurred."}
+	case f.notJSON:
+		return &problemError{kind: kindInvalid, err: err, detail: detailNotJSON}
+	case len(f.fields) > 0 || len(f.params) > 0:
+		return contractProblem(err, f.fields, f.params)
+	case len(f.unexpected) > 0:
+		return &problemError{kind: kindInternal, err: err, detail: detailInternal}
 	}
 	return &problemError{kind: kindInvalid, err: err, detail: "The request does not match the API contract."}
+}
+
+// contractProblem is the 400 for a request whose body fields or parameters
+// break the contract: at most maxFieldErrors field errors, the parameter
+// errors in the detail.
+func contractProblem(err error, fields []gen.FieldError, params []string) *problemError {
+	detail := "The request does not match the API contract."
+	if len(fields) > 0 {
+		detail = "The request body does not match the schema."
+	}
+	if n := len(fields); n > maxFieldErrors {
+		// Bounded: one field error per unknown member made a 1.7 MB
+		// body of 150 000 members a 10 MB answer.
+		fields = fields[:maxFieldErrors]
+		detail = fmt.Sprintf("The request body does not match the schema in %d places; the first %d are listed.", n, maxFieldErrors)
+	}
+	if len(params) > 0 {
+		detail += " " + strings.Join(params, "; ") + "."
+	}
+	return &problemError{kind: kindInvalid, err: err, detail: detail, fields: fields}
 }
 
 // maxFieldErrors bounds the errors[] of one problem.

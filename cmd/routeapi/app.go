@@ -95,7 +95,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 		Users:          user.FromClaims{IDClaim: cfg.Session.UserIDClaim},
 		Publisher:      a.d.publisher,
 		Delivery:       a.d.state,
-		Observe:        a.d.metrics.Middleware,
+		Requests:       a.d.metrics,
 		Extra:          func(r chi.Router) { r.Get("/metrics", a.d.metrics.Handler().ServeHTTP) },
 		CookieNames:    session.CookieNamesFor(cfg.Session.Format, cfg.Session.SecureCookies()),
 		TrustedOrigins: cfg.TrustedOrigins,

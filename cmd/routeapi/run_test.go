@@ -50,7 +50,7 @@ func TestToken(t *testing.T) {
 	if !ok || name != session.CookieName {
 		t.Fatalf("printed %q, want %s=<token>", out.String(), session.CookieName)
 	}
-	res, err := session.NewJWTResolver(secret, nil)
+	res, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}

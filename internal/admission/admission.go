@@ -93,14 +93,6 @@ type Lease struct {
 	release func()
 }
 
-// Bytes is the lease's weight.
-func (l *Lease) Bytes() int64 {
-	if l == nil {
-		return 0
-	}
-	return l.n
-}
-
 // Release lets go of the holder Acquire made. Later calls do nothing. A nil
 // lease is fine.
 func (l *Lease) Release() {

@@ -211,14 +211,14 @@ func decide(cur *record, fp Fingerprint, now time.Time, lease time.Duration) (Re
 	return Result{Outcome: Proceed, ExpiresAt: next.ExpiresAt}, &next
 }
 
-// ErrNotHeld is returned by Complete and Release when the key is not held
+// errNotHeld is returned by Complete and Release when the key is not held
 // with that fingerprint (it expired and was cleaned up, or never was).
-var ErrNotHeld = errors.New("idempotency key is not held by this request")
+var errNotHeld = errors.New("idempotency key is not held by this request")
 
 // complete and release are the transitions of Complete and Release.
 func complete(cur *record, fp Fingerprint, a Answer) (*record, error) {
 	if cur == nil || cur.Fingerprint != fp {
-		return nil, ErrNotHeld
+		return nil, errNotHeld
 	}
 	next := *cur
 	next.State, next.Answer, next.LeaseUntil = Done, a, time.Time{}
@@ -227,7 +227,7 @@ func complete(cur *record, fp Fingerprint, a Answer) (*record, error) {
 
 func release(cur *record, fp Fingerprint) (*record, error) {
 	if cur == nil || cur.Fingerprint != fp {
-		return nil, ErrNotHeld
+		return nil, errNotHeld
 	}
 	if cur.State == Done {
 		return nil, nil // another request with the same payload finished it

@@ -4,17 +4,13 @@ package metrics
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/routeapi/routeapi/internal/delivery"
-	"github.com/routeapi/routeapi/internal/httpmethod"
 	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -79,29 +75,6 @@ func New(stats func(context.Context) (spool.Stats, error)) *Metrics {
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
-
-// Middleware counts and times requests by chi route pattern, method and
-// status. Every label value comes from a bounded set: the route is a pattern
-// of the router ("other" for a path no route matches), the method one of
-// httpmethod.Known or "other", the status one routeapi answers with.
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		route := "other"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		method := httpmethod.Label(r.Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-	})
 }
 
 // Sent records one Event API request, labelled by its outcome

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/routeapi/routeapi/internal/delivery"
 	"github.com/routeapi/routeapi/internal/diskspace"
@@ -34,7 +35,7 @@ func TestMetrics(t *testing.T) {
 		return spool.Stats{Depth: 7, Oldest: oldest, Dead: 2, Disk: diskspace.Status{Free: 1000, Min: 4096, Low: true}}, nil
 	})
 	r := chi.NewRouter()
-	r.Use(m.Middleware)
+	r.Use(observed(m))
 	r.Post("/api/route", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	for _, path := range []string{"/api/route", "/api/route", "/nope"} {
 		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, path, nil))
@@ -80,5 +81,16 @@ func TestMetrics(t *testing.T) {
 	}
 	if age < 89 || age > 600 {
 		t.Errorf("oldest age %v, want about 90s", age)
+	}
+}
+
+// observed hands each answered request to m, as the api server's access log does.
+func observed(m *metrics.Metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			m.ObserveRequest(r, ww.Status(), time.Millisecond)
+		})
 	}
 }

@@ -21,8 +21,18 @@ const (
 	V5SecureCookieName = "__Secure-" + V5CookieName
 )
 
-// IsV5Cookie reports whether name is one of Auth.js v5's session cookie names.
-func IsV5Cookie(name string) bool { return name == V5CookieName || name == V5SecureCookieName }
+// isV5Cookie reports whether name is one of Auth.js v5's session cookie names.
+func isV5Cookie(name string) bool { return name == V5CookieName || name == V5SecureCookieName }
+
+// v5CookieNames are Auth.js v5's session cookie names, the expected one
+// first: the __Secure- name when secure is true (@auth/core's
+// useSecureCookies), as CookieNames orders the v4 names.
+func v5CookieNames(secure bool) []string {
+	if secure {
+		return []string{V5SecureCookieName, V5CookieName}
+	}
+	return []string{V5CookieName, V5SecureCookieName}
+}
 
 // v5Key is one derived Auth.js key: for one secret, one salt (cookie name)
 // and one enc, with the thumbprint @auth/core puts in the token's kid.

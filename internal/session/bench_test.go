@@ -18,7 +18,7 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := session.NewJWTResolver(secret, nil)
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,7 @@ import (
 // (server/api-utils/get-cookie-parser.js; a copy of the npm package cookie
 // 0.4.1: the first of duplicate names, JavaScript's trim, a value that starts
 // with a quote loses its first and last character, %XX decoded when it can
-// be); next-auth
-// v4 in the App Router gets them from next/headers, which is
+// be); next-auth v4 in the App Router gets them from next/headers, which is
 // @edge-runtime/cookies' RequestCookies (the last of duplicate names, split
 // on "; *" only, nothing stripped, a value whose %XX does not decode is
 // dropped); Auth.js v5 (@auth/core's getToken and its session reading) parses

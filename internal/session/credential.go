@@ -68,10 +68,7 @@ const (
 // to v5 may still hold a stale v4 cookie, never the reverse.
 func CookieNamesFor(f Format, secure bool) []string {
 	v4 := CookieNames(secure)
-	v5 := []string{V5CookieName, V5SecureCookieName}
-	if secure {
-		v5 = []string{V5SecureCookieName, V5CookieName}
-	}
+	v5 := v5CookieNames(secure)
 	switch f {
 	case FormatV4:
 		return v4
@@ -182,7 +179,7 @@ func extractWith(r *http.Request, all []cookiePair, names []string, v4, v5 jar) 
 			return extraction{err: err}
 		}
 		j := v4
-		if IsV5Cookie(name) {
+		if isV5Cookie(name) {
 			j = v5
 		}
 		tok, found, err := storeValue(j, name)
@@ -243,7 +240,7 @@ func checkDuplicates(all []cookiePair, name string) error {
 // cookie has a value: only then does getToken not read a bearer token. A
 // join that is no token fails to decode later, as it does in next-auth.
 func storeValue(j jar, name string) (string, bool, error) {
-	v5 := IsV5Cookie(name)
+	v5 := isV5Cookie(name)
 	var keys []string // the names SessionStore keeps, in j's order
 	values := 0
 	for _, n := range j.names {

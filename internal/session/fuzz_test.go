@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.")
 	f.Add("a.b.c.d.e")
 	f.Add("")
-	r, err := session.NewJWTResolver(secret, nil)
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -18,10 +18,10 @@ import (
 // v4Info is the HKDF info next-auth v4 uses for the session key (no salt).
 const v4Info = "NextAuth.js Generated Encryption Key"
 
-// DeriveV4Key derives next-auth v4's 32-byte content encryption key from the
+// deriveV4Key derives next-auth v4's 32-byte content encryption key from the
 // secret, exactly as next-auth/jwt does: HKDF-SHA256, the secret's UTF-8
 // bytes as input, an empty salt.
-func DeriveV4Key(secret string) ([]byte, error) {
+func deriveV4Key(secret string) ([]byte, error) {
 	if secret == "" {
 		return nil, errors.New("derive session key: empty secret")
 	}
@@ -33,7 +33,7 @@ func DeriveV4Key(secret string) ([]byte, error) {
 }
 
 // JWTResolver resolves next-auth v4 and Auth.js v5 JWT sessions. It is safe
-// for concurrent use. The zero value is not usable; call NewJWTResolver or NewJWT.
+// for concurrent use. The zero value is not usable; call NewJWT.
 type JWTResolver struct {
 	format Format
 	key    []byte            // v4; nil when format is v5
@@ -59,12 +59,6 @@ type JWTConfig struct {
 	Now func() time.Time
 }
 
-// NewJWTResolver returns a next-auth v4 resolver for tokens encrypted with
-// secret. The key is derived once, here. now may be nil (time.Now).
-func NewJWTResolver(secret string, now func() time.Time) (*JWTResolver, error) {
-	return NewJWT(JWTConfig{Format: FormatV4, V4Secret: secret, Now: now})
-}
-
 // NewJWT returns a resolver for cfg. Every key is derived once, here.
 func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
 	j := &JWTResolver{format: cfg.Format, now: cfg.Now}
@@ -77,7 +71,7 @@ func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
 		return nil, fmt.Errorf("new JWT resolver: unknown format %q", cfg.Format)
 	}
 	if cfg.Format != FormatV5 {
-		key, err := DeriveV4Key(cfg.V4Secret)
+		key, err := deriveV4Key(cfg.V4Secret)
 		if err != nil {
 			return nil, err
 		}
@@ -88,10 +82,7 @@ func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
 			return nil, errors.New("new JWT resolver: no Auth.js v5 secret")
 		}
 		j.v5 = map[string]v5Keys{}
-		j.bearerSalts = []string{V5CookieName, V5SecureCookieName}
-		if cfg.Secure {
-			j.bearerSalts = []string{V5SecureCookieName, V5CookieName}
-		}
+		j.bearerSalts = v5CookieNames(cfg.Secure)
 		for _, salt := range j.bearerSalts {
 			ks, err := deriveV5Keys(cfg.V5Secrets, salt)
 			if err != nil {
@@ -109,7 +100,7 @@ func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
 // decides (enc A256GCM without kid: v4 first).
 func (j *JWTResolver) Resolve(_ context.Context, c Credential) (Session, error) {
 	if c.Source == SourceCookie {
-		if IsV5Cookie(c.Cookie) {
+		if isV5Cookie(c.Cookie) {
 			ks, ok := j.v5[c.Cookie]
 			if !ok {
 				return Session{}, fmt.Errorf("v5 cookie %s while reading v4 only: %w", c.Cookie, ErrInvalid)
@@ -194,7 +185,7 @@ func parseClaims(payload []byte, now time.Time) (Session, error) {
 		return Session{}, fmt.Errorf("exp missing or not a number: %w", ErrInvalid)
 	}
 	// jose: expired when exp <= now - tolerance.
-	if !exp.After(now.Add(-ClockTolerance)) {
+	if !exp.After(now.Add(-clockTolerance)) {
 		return Session{}, fmt.Errorf("expired at %s: %w", exp.UTC().Format(time.RFC3339), ErrExpired)
 	}
 	if v, present := claims["nbf"]; present {
@@ -202,7 +193,7 @@ func parseClaims(payload []byte, now time.Time) (Session, error) {
 		if !ok {
 			return Session{}, fmt.Errorf("nbf not a number: %w", ErrInvalid)
 		}
-		if nbf.After(now.Add(ClockTolerance)) {
+		if nbf.After(now.Add(clockTolerance)) {
 			return Session{}, fmt.Errorf("not valid before %s: %w", nbf.UTC().Format(time.RFC3339), ErrInvalid)
 		}
 	}
@@ -240,7 +231,7 @@ func stringClaim(claims map[string]any, name string) string {
 // next-auth and routeapi both accept it. It is meant for development and
 // tests: production tokens come from the Next.js app.
 func Encode(secret string, claims map[string]any, ttl time.Duration, now time.Time) (string, error) {
-	key, err := DeriveV4Key(secret)
+	key, err := deriveV4Key(secret)
 	if err != nil {
 		return "", err
 	}

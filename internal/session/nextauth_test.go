@@ -72,7 +72,7 @@ func TestResolveNextAuthVectors(t *testing.T) {
 	// Minted right before use: the "5 s ago" token must be decoded well
 	// within the 15 s tolerance.
 	vectors := nextauthmint.Mint(t, cases...)
-	resolver, err := session.NewJWTResolver(secret, nil)
+	resolver, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestResolveNextAuthClockTolerance(t *testing.T) {
 		{exp.Add(15 * time.Second), session.ErrExpired},
 		{exp.Add(time.Hour), session.ErrExpired},
 	} {
-		r, err := session.NewJWTResolver(secret, func() time.Time { return tc.now })
+		r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret, Now: func() time.Time { return tc.now }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestEncodeAcceptedByNextAuth(t *testing.T) {
 	if jti, _ := got["jti"].(string); jti == "" {
 		t.Errorf("next-auth decoded jti %v, want a non-empty string", got["jti"])
 	}
-	r, err := session.NewJWTResolver(secret, nil)
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestDecodeClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := session.NewJWTResolver(secret, func() time.Time { return now })
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestDecodeClaims(t *testing.T) {
 
 func TestEncodeWithInjectedClock(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	r, err := session.NewJWTResolver(secret, func() time.Time { return now })
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestDecodeRejectsOtherTokenShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := session.NewJWTResolver(secret, nil)
+	r, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +432,7 @@ func TestDecodeRejectsOtherTokenShapes(t *testing.T) {
 }
 
 func TestEmptySecret(t *testing.T) {
-	if _, err := session.NewJWTResolver("", nil); err == nil {
+	if _, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: ""}); err == nil {
 		t.Error("NewJWTResolver with an empty secret: want an error")
 	}
 	if _, err := session.Encode("", map[string]any{"sub": "u1"}, time.Hour, time.Now()); err == nil {

@@ -1,11 +1,17 @@
-// Package session reads the session a caller presents: next-auth v4 JWT
-// session cookies (plain, __Secure- and chunked) and the same token sent as
-// an Authorization: Bearer header.
+// Package session reads the session a caller presents (Extract: the session
+// cookie, plain, __Secure- or chunked, or an Authorization: Bearer token)
+// and decodes JWT sessions as the app's own next-auth does (JWTResolver):
+// next-auth v4 (next-auth.session-token), Auth.js v5 (authjs.session-token)
+// or either (Format). Database sessions are looked up by internal/dbsession
+// from the same Credential.
 //
-// It mirrors next-auth 4.24's own decoding exactly (see
-// shared/design/nextauth-sessions.md): JWE with alg "dir" and enc "A256GCM",
-// a key derived once with HKDF-SHA256 from the secret, a required exp and a
-// 15 second clock tolerance.
+// It mirrors next-auth 4.24 and @auth/core 0.41 exactly (see
+// shared/design/nextauth-sessions.md): v4 tokens are JWE with alg "dir" and
+// enc "A256GCM" under one key derived with HKDF-SHA256 from the secret; v5
+// tokens are JWE "dir" with A256CBC-HS512 or A256GCM under keys derived with
+// HKDF-SHA256 per secret and cookie name (the salt), the kid naming the
+// secret. Every key is derived once, at NewJWT. Both require exp and allow a
+// 15 second clock tolerance on exp and nbf.
 package session
 
 import (
@@ -38,8 +44,8 @@ var (
 	ErrAmbiguous = errors.New("ambiguous session cookies")
 )
 
-// ClockTolerance is the leeway next-auth and Auth.js allow on exp and nbf.
-const ClockTolerance = 15 * time.Second
+// clockTolerance is the leeway next-auth and Auth.js allow on exp and nbf.
+const clockTolerance = 15 * time.Second
 
 // Session is a decoded, valid session.
 type Session struct {

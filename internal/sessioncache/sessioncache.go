@@ -91,13 +91,6 @@ func (c *Cache) Resolve(ctx context.Context, cred session.Credential) (session.S
 	return s, nil
 }
 
-// Len is the number of entries held (expired ones included until evicted).
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
-
 // key is what decides how a token is decoded: its source, its cookie name
 // (Auth.js v5 derives the key from it) and the whole token, hashed.
 type key struct {

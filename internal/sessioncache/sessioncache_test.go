@@ -161,7 +161,7 @@ func TestCacheRealTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := &clock{t0}
-	jr, err := session.NewJWTResolver(secret, clk.now)
+	jr, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func BenchmarkResolveCached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jr, err := session.NewJWTResolver(secret, nil)
+	jr, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: secret})
 	if err != nil {
 		b.Fatal(err)
 	}

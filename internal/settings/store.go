@@ -73,9 +73,6 @@ func (s *Store) State() State {
 	return st
 }
 
-// Path is the settings file's path.
-func (s *Store) Path() string { return s.path }
-
 // Current returns the settings in force, or ErrUnavailable when none has ever loaded.
 func (s *Store) Current() (Settings, error) {
 	p := s.current.Load()

@@ -28,15 +28,10 @@ func contentCoding(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		for _, v := range r.Header.Values("Content-Encoding") {
-			for c := range strings.SplitSeq(v, ",") {
-				c = strings.TrimSpace(c)
-				if c != "" && !strings.EqualFold(c, "identity") {
-					refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia, header: http.Header{"Accept-Encoding": {"identity"}},
-						detail: fmt.Sprintf("The request body has Content-Encoding %.40q, which routeapi does not decode. Send the body without a content coding.", c)})
-					return
-				}
-			}
+		if c := contentCodingOf(r); c != "" {
+			refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia, header: http.Header{"Accept-Encoding": {"identity"}},
+				detail: fmt.Sprintf("The request body has Content-Encoding %.40q, which routeapi does not decode. Send the body without a content coding.", c)})
+			return
 		}
 		if types := r.Header.Values("Content-Type"); len(types) > 1 {
 			refuseUnread(w, r, &problemError{kind: kindUnsupportedMedia,
@@ -61,4 +56,17 @@ func contentCoding(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// contentCodingOf is the first content coding of r's body other than
+// identity (RFC 9110 §8.4), "" when it has none.
+func contentCodingOf(r *http.Request) string {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return c
+			}
+		}
+	}
+	return ""
 }

@@ -1,0 +1,4 @@
+package idempotency
+
+// ErrNotHeld is errNotHeld, for the tests of package idempotency_test.
+var ErrNotHeld = errNotHeld
