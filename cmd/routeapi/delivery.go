@@ -80,7 +80,7 @@ func newDelivery(cfg config.Config, sp spool.Spool, log *slog.Logger) (*delivery
 	return &deliveryParts{
 		metrics: m, breaker: breaker, batcher: batcher, deliverer: deliverer,
 		publisher: &delivery.Publisher{
-			Batcher: batcher, Breaker: breaker, Spool: sp, Metrics: m,
+			Batcher: batcher, Spool: sp, Metrics: m,
 			Log: log.With("component", "publisher"), Timeout: cfg.PublishTimeout,
 			Wake: deliverer.Wake, Now: time.Now,
 		},

@@ -118,6 +118,10 @@ func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error
 	}
 }
 
+// allow reports whether the circuit breaker of the batcher's Sender lets a
+// publish go to Inngest now (Sender.allow).
+func (b *Batcher) allow() bool { return b.send.allow() }
+
 // Close sends what is queued, waits for the requests in flight and stops.
 // Submit fails with ErrClosed afterwards.
 func (b *Batcher) Close() {

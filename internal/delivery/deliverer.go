@@ -93,7 +93,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 func (d *Deliverer) Once(ctx context.Context) (more bool, err error) {
 	// While the circuit is open, deliveries wait for its probe slot: the
 	// deliverer then probes for everyone (no hammering of a down Inngest).
-	if !d.send.Allow() {
+	if !d.send.allow() {
 		return false, nil
 	}
 	now := d.now()

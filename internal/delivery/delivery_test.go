@@ -243,7 +243,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(h.bat.Close)
 	log := slog.New(slog.DiscardHandler)
 	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Lease: time.Minute}, h.sp, s, nopMetrics{}, log)
-	h.pub = &delivery.Publisher{Batcher: h.bat, Breaker: h.brk, Spool: h.sp, Metrics: nopMetrics{}, Log: log, Timeout: 2 * time.Second, Now: time.Now}
+	h.pub = &delivery.Publisher{Batcher: h.bat, Spool: h.sp, Metrics: nopMetrics{}, Log: log, Timeout: 2 * time.Second, Now: time.Now}
 	return h
 }
 

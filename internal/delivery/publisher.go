@@ -41,8 +41,9 @@ type Receipt struct {
 // spool when Inngest is down, slow or failing. Every event it reports as
 // published or queued is either accepted by Inngest or durably stored.
 type Publisher struct {
+	// Batcher sends the event; its Sender's circuit breaker decides whether
+	// the event goes to Inngest at all or straight to the spool.
 	Batcher *Batcher
-	Breaker *Breaker
 	Spool   spool.Spool
 	Metrics Metrics
 	Log     *slog.Logger
@@ -59,7 +60,7 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 		return Receipt{}, err
 	}
 	reason := "circuit-open"
-	if p.Breaker.Allow() {
+	if p.Batcher.allow() {
 		// Only the publish bound cuts the wait short: a caller that goes away
 		// must not turn a send in flight into a spooled duplicate.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)

@@ -39,9 +39,10 @@ func NewSender(c Client, b *Breaker, obs Observer) *Sender {
 	return &Sender{client: c, breaker: b, obs: obs}
 }
 
-// Allow reports whether the circuit breaker lets a request go to Inngest now
-// (Breaker.Allow).
-func (s *Sender) Allow() bool { return s.breaker.Allow() }
+// allow reports whether the circuit breaker lets a request go to Inngest now
+// (Breaker.Allow). The Publisher (through its Batcher) and the Deliverer
+// ask it here: the Sender holds the one handle on the breaker.
+func (s *Sender) allow() bool { return s.breaker.Allow() }
 
 // sendOpts is how a caller wants its events sent.
 type sendOpts struct {

@@ -187,7 +187,7 @@ func TestSenderFeedsTheBreaker(t *testing.T) {
 		}
 		c.err = nil
 		s.breaker.openedAt = time.Time{} // let the probe through
-		if !s.Allow() {
+		if !s.allow() {
 			t.Fatal("no probe")
 		}
 		s.send(context.Background(), raws(`"bad"`), sendOpts{}, func(int, int, []string, error) {})
