@@ -97,7 +97,6 @@ func (nopMetrics) Sent(int, time.Duration, error) {}
 func (nopMetrics) Spooled(string, int)            {}
 func (nopMetrics) Delivered(int)                  {}
 func (nopMetrics) DeadLettered(int)               {}
-func (nopMetrics) Circuit(delivery.State)         {}
 
 // N concurrent publishes make fewer than N Event API requests, and each
 // caller gets the id for its own event.

@@ -12,17 +12,16 @@ import (
 	"github.com/routeapi/routeapi/internal/spool"
 )
 
-// Metrics is what delivery reports; internal/metrics implements it.
+// Metrics is what the Publisher and the Deliverer report; internal/metrics
+// implements it. The Sender reports each request to its own Observer, and
+// the breaker's state goes to the onChange given to NewBreaker.
 type Metrics interface {
-	Observer
 	// Spooled counts events written to the spool by why ("unavailable", "circuit-open", ...).
 	Spooled(reason string, n int)
 	// Delivered counts spooled events the deliverer got accepted.
 	Delivered(n int)
 	// DeadLettered counts events moved to the dead letters.
 	DeadLettered(n int)
-	// Circuit reports the breaker's state.
-	Circuit(s State)
 }
 
 // ErrNotQueued means Inngest did not take the event and the spool could not store it.

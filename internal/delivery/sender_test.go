@@ -103,7 +103,6 @@ func (m *fakeMetrics) Sent(n int, _ time.Duration, err error) {
 func (m *fakeMetrics) Spooled(reason string, n int) { m.spooled[reason] += n }
 func (m *fakeMetrics) Delivered(n int)              { m.delivers += n }
 func (m *fakeMetrics) DeadLettered(n int)           { m.dead += n }
-func (m *fakeMetrics) Circuit(State)                {}
 
 func raws(s ...string) []json.RawMessage {
 	out := make([]json.RawMessage, len(s))

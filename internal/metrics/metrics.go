@@ -29,7 +29,12 @@ type Metrics struct {
 	circuit      prometheus.Gauge
 }
 
-var _ delivery.Metrics = (*Metrics)(nil)
+// The delivery package reports to Metrics: the Publisher and the
+// Deliverer (delivery.Metrics) and the Sender (delivery.Observer).
+var (
+	_ delivery.Metrics  = (*Metrics)(nil)
+	_ delivery.Observer = (*Metrics)(nil)
+)
 
 // New registers the metrics. stats (may be nil) is read at each scrape for
 // the spool gauges.
