@@ -129,14 +129,24 @@ func toProblem(err error) *problemError {
 		return p(kindSpoolFull, "Inngest is unavailable and the queue of events waiting for it is full. Retry later; with the same Idempotency-Key a retry is deduplicated.")
 	case errors.Is(err, delivery.ErrNotQueued):
 		return p(kindPublishFailed, "Inngest is unavailable and the event could not be queued. Retry later.")
-	case errors.Is(err, inngest.ErrTimeout):
-		return p(kindPublishFailed, "Inngest did not accept the event in time. Retry later; with the same Idempotency-Key a retry is deduplicated.")
-	case errors.Is(err, inngest.ErrRejected):
-		return p(kindPublishFailed, "Inngest refused the event. Retry later.")
-	case errors.Is(err, inngest.ErrUnavailable):
-		return p(kindPublishFailed, "Inngest is unavailable. Retry later.")
+	case errors.Is(err, inngest.ErrTimeout), errors.Is(err, inngest.ErrRejected), errors.Is(err, inngest.ErrUnavailable):
+		return p(kindPublishFailed, publishFailedDetail(inngest.Classify(err)))
 	}
 	return p(kindInternal, detailInternal)
+}
+
+// publishFailedDetail is the detail of the publish-failed problem for a
+// send that ended in one of Inngest's errors, by its outcome: which of them
+// wins when an error wraps several is inngest.Classify's rule. (An error
+// that is none of Inngest's is not classified here: it is internal.)
+func publishFailedDetail(o inngest.Outcome) string {
+	switch o {
+	case inngest.Rejected:
+		return "Inngest refused the event. Retry later."
+	case inngest.Timeout:
+		return "Inngest did not accept the event in time. Retry later; with the same Idempotency-Key a retry is deduplicated."
+	}
+	return "Inngest is unavailable. Retry later."
 }
 
 // logLevel is the level a problem is logged at: ERROR only for what an

@@ -11,7 +11,7 @@ import (
 // their classification (Classify) and what each outcome means (Retryable,
 // Answered, String). internal/delivery acts on an Outcome (retry, breaker,
 // dead letters), internal/metrics labels requests with its String, and
-// api/problem.go maps the errors below to problems.
+// api/problem.go maps the errors below to problems by their Outcome.
 
 // Errors a send can end in. Each means Inngest has not (yet) accepted the
 // events.
