@@ -50,7 +50,8 @@ func TestBatchBytes(t *testing.T) {
 	for _, e := range evs {
 		c.add(len(e))
 	}
-	if want := len(inngest.EncodeBatch(evs)) - 2; c.size != want {
+	array := "[" + string(evs[0]) + "," + string(evs[1]) + "," + string(evs[2]) + "]"
+	if want := len(array) - 2; c.size != want {
 		t.Errorf("size %d, want %d", c.size, want)
 	}
 }

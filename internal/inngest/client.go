@@ -126,9 +126,10 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) ([]string, 
 	return answer.IDs, nil
 }
 
-// batchBody is EncodeBatch's JSON array without building it: body returns
-// a new reader that writes the events from where they are (net.Buffers:
-// one writev on a TCP connection) and n is its length.
+// batchBody is the Event API request's body, the JSON array of events ("["
+// then the events joined by "," then "]"), without building it: body
+// returns a new reader that writes the events from where they are
+// (net.Buffers: one writev on a TCP connection) and n is its length.
 func batchBody(events []json.RawMessage) (body func() io.ReadCloser, n int64) {
 	bufs := make(net.Buffers, 0, 2*len(events)+1)
 	bufs = append(bufs, []byte{'['})
@@ -153,23 +154,6 @@ type buffersReader struct{ bufs net.Buffers }
 func (b *buffersReader) Read(p []byte) (int, error) { return b.bufs.Read(p) }
 
 func (b *buffersReader) WriteTo(w io.Writer) (int64, error) { return b.bufs.WriteTo(w) }
-
-// EncodeBatch joins encoded events into one JSON array.
-func EncodeBatch(events []json.RawMessage) []byte {
-	n := 2
-	for _, e := range events {
-		n += len(e) + 1
-	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, '[')
-	for i, e := range events {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, e...)
-	}
-	return append(buf, ']')
-}
 
 // seed is the X-Inngest-Event-Id-Seed header the SDKs send: unix ms and 10
 // random bytes, from which Inngest derives its internal ids.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/events"
-	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/settings"
 	"github.com/routeapi/routeapi/internal/spool"
@@ -89,11 +88,15 @@ func roundTrip(t *testing.T, s spool.Spool) {
 		t.Fatalf("Claim after Replay = %d, %v", len(again), err)
 	}
 	same("Claim after Replay", again)
-	batch := make([]json.RawMessage, len(again))
+	array := []byte{'['} // the Event API request's body: "[", the events joined by ",", "]"
 	for i, r := range again {
-		batch[i] = r.Event
+		if i > 0 {
+			array = append(array, ',')
+		}
+		array = append(array, r.Event...)
 	}
-	if !json.Valid(inngest.EncodeBatch(batch)) {
+	array = append(array, ']')
+	if !json.Valid(array) {
 		t.Fatal("the batch of accepted events is not valid JSON")
 	}
 }
