@@ -99,6 +99,10 @@ type Config struct {
 	SpoolMinFreeBytes int
 	// BatchLinger, BatchMaxEvents and BatchMaxBytes bound one Event API
 	// request (ROUTEAPI_BATCH_LINGER, ROUTEAPI_BATCH_MAX_EVENTS, ROUTEAPI_BATCH_MAX_BYTES).
+	// BatchMaxBytes counts the encoded events plus the comma between each
+	// two, not the array's brackets (a body is at most BatchMaxBytes+2
+	// bytes); the first event of a request always joins, so an event larger
+	// than it goes alone (delivery.BatcherConfig.MaxBytes).
 	BatchLinger    time.Duration
 	BatchMaxEvents int
 	BatchMaxBytes  int

@@ -20,9 +20,14 @@ var ErrClosed = errors.New("batcher closed")
 type BatcherConfig struct {
 	// Linger is the longest a publish waits for others to join its batch.
 	Linger time.Duration
-	// MaxEvents and MaxBytes bound one request.
+	// MaxEvents bounds the events of one request.
 	MaxEvents int
-	MaxBytes  int
+	// MaxBytes bounds one request's events in bytes: the encoded events plus
+	// the comma between each two, the array's brackets not counted (the
+	// body is at most MaxBytes+2 bytes). An event joins a batch only while
+	// that stays within MaxBytes; the first event of a batch always joins,
+	// so a larger one goes alone. 0 or less: no limit.
+	MaxBytes int
 	// MaxInFlight bounds concurrent Event API requests.
 	MaxInFlight int
 	// Timeout bounds one Event API request (the client's own bound applies too).

@@ -16,7 +16,10 @@ import (
 type DelivererConfig struct {
 	// Batch is the most events sent in one request.
 	Batch int
-	// MaxBytes bounds one request's body (a single larger event goes alone).
+	// MaxBytes bounds one request's events in bytes, counted as
+	// BatcherConfig.MaxBytes counts them: the encoded events plus the comma
+	// between each two, not the array's brackets; the first event of a
+	// request always joins, so a larger one goes alone. 0 or less: no limit.
 	MaxBytes int
 	// Poll is how often the spool is checked when nothing woke the deliverer
 	// (other replicas' events, retries coming due).
