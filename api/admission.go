@@ -15,9 +15,10 @@ import (
 // length over the limit takes nothing, since limitBody refuses it with 413
 // without reading. A request that finds no room within the budget's wait
 // is refused with 503 overloaded and Retry-After, its body unread
-// (refuseUnread lets the answer reach the client). The lease travels in the context: the batcher holds it while it
-// still has the event after the handler has answered (a publish that timed
-// out and was spooled), and it goes back to the budget when both are done.
+// (refuseUnread lets the answer reach the client). The lease travels in the
+// context: the batcher holds it while it still has the event after the
+// handler has answered (a publish that timed out and was spooled), and it
+// goes back to the budget when both are done.
 // With no budget (nil) every request is admitted.
 func admit(budget *admission.Budget, limitOf func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {

@@ -1,11 +1,3 @@
-// Package delivery gets events to Inngest: a micro-batcher that coalesces
-// concurrent publishes into one Event API request, a circuit breaker that
-// sends requests straight to the spool while Inngest is down, and a
-// deliverer that drains the spool with capped, jittered exponential backoff.
-// Both the batcher and the deliverer reach Inngest through one Sender
-// (timing, metrics, the breaker, resending a refused batch event by event),
-// and events Inngest refuses go to the dead letters by one path
-// (deadLetters). What each outcome means is inngest.Classify's.
 package delivery
 
 import (
@@ -37,7 +29,7 @@ func (s State) String() string {
 }
 
 // Breaker opens after Threshold consecutive failures (Inngest unreachable,
-// 5xx or too slow), lets one probe through every Cooldown while open, and
+// 5xx, 408, 425, 429 or too slow), lets one probe through every Cooldown while open, and
 // closes on the first success. It is safe for concurrent use.
 type Breaker struct {
 	threshold int
@@ -97,7 +89,8 @@ func (b *Breaker) Allow() bool {
 	}
 }
 
-// Success records that Inngest answered (2xx or 4xx): the breaker closes.
+// Success records that Inngest answered with a decision (a 2xx, or a
+// refusal: inngest.Outcome.Answered): the breaker closes.
 func (b *Breaker) Success() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -105,7 +98,8 @@ func (b *Breaker) Success() {
 	b.set(Closed)
 }
 
-// Failure records that Inngest was unreachable, answered 5xx or too late.
+// Failure records that Inngest was unreachable, answered 5xx (or 408, 425,
+// 429: "not now") or too late.
 func (b *Breaker) Failure() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

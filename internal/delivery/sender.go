@@ -23,7 +23,9 @@ type Observer interface {
 // Sender is routeapi's one path into Inngest, shared by the Batcher and the
 // Deliverer. It sends through the client, times each request and reports it
 // to the observer, feeds the circuit breaker (inngest.Outcome.Answered: a
-// 2xx or a 4xx closes it, anything else counts as a failure) and, when
+// 2xx, or a refusal (a 3xx or 4xx other than 408, 425 and 429), counts as
+// a success and closes it; anything else (no answer in time, unreachable,
+// a 5xx, 408, 425 or 429) counts as a failure) and, when
 // Inngest refuses a batch of more than one event, sends each event again
 // alone, so that one bad event does not take the others down. It is safe
 // for concurrent use.
@@ -34,7 +36,7 @@ type Sender struct {
 }
 
 // NewSender returns a sender through c that feeds b and reports to obs
-// (neither may be nil).
+// (none may be nil).
 func NewSender(c Client, b *Breaker, obs Observer) *Sender {
 	return &Sender{client: c, breaker: b, obs: obs}
 }

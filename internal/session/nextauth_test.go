@@ -433,7 +433,7 @@ func TestDecodeRejectsOtherTokenShapes(t *testing.T) {
 
 func TestEmptySecret(t *testing.T) {
 	if _, err := session.NewJWT(session.JWTConfig{Format: session.FormatV4, V4Secret: ""}); err == nil {
-		t.Error("NewJWTResolver with an empty secret: want an error")
+		t.Error("NewJWT with an empty secret: want an error")
 	}
 	if _, err := session.Encode("", map[string]any{"sub": "u1"}, time.Hour, time.Now()); err == nil {
 		t.Error("Encode with an empty secret: want an error")
