@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inngest/inngest/pkg/consts"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/routeapi/routeapi/internal/apitoken"
@@ -24,15 +25,16 @@ const (
 	// largest body whose event fits inngest.maxEventBytes (MaxBodyFor), but
 	// at most this.
 	DefaultMaxBodyBytes = 256 << 10
-	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB).
-	MaxMaxBodyBytes = 3 << 20
+	// MaxMaxBodyBytes is the largest event the Inngest server accepts (3 MiB:
+	// consts.AbsoluteMaxEventSize, as MaxMaxEventBytes).
+	MaxMaxBodyBytes = consts.AbsoluteMaxEventSize
 	// DefaultMaxEventBytes is Inngest Cloud's event size limit on its free
 	// plan (256 KiB; https://www.inngest.com/docs/usage-limits/inngest).
 	DefaultMaxEventBytes = 256 << 10
 	// MaxMaxEventBytes is the largest event the Inngest server accepts:
 	// consts.AbsoluteMaxEventSize (3 MiB) in github.com/inngest/inngest,
 	// checked on each event's bytes as sent ("Event is over the max size").
-	MaxMaxEventBytes = 3 << 20
+	MaxMaxEventBytes = consts.AbsoluteMaxEventSize
 	maxEventNameLen  = 255
 	// Bounds of route.rateLimit.
 	maxRateRequests = 1_000_000
