@@ -169,11 +169,15 @@ func startInngest(t *testing.T) *inngestDev {
 	return nil
 }
 
+// inngestAddr picks the address of each attempt of startInngest; a test
+// replaces it to hand startInngest a taken port first.
+var inngestAddr = freeAddr
+
 // tryInngest is one attempt of startInngest: it returns an error (and stops
 // the process) when the port turned out not to be the dev server's.
 func tryInngest(t *testing.T, bin string) (*inngestDev, error) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := inngestAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, "dev", "--no-discovery", "--no-poll", "--host", "127.0.0.1", "-p", port)
 	// An empty working directory and HOME: the dev server looks for inngest.*
