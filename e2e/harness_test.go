@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -195,12 +196,20 @@ func tryInngest(t *testing.T, bin string) (*inngestDev, error) {
 		return ok
 	})
 	if !ok {
-		return nil, fmt.Errorf("on %s: exited before answering: %v\n%s", addr, d.proc.err, d.proc.logs.String())
+		exit := d.proc.err
+		if exit == nil {
+			exit = errors.New("exit status 0")
+		}
+		return nil, fmt.Errorf("on %s: exited before answering: %w\n%s", addr, exit, d.proc.logs.String())
 	}
 	holds, err := listenaddr.Holds(d.proc.cmd.Process.Pid, addr)
-	if err != nil || !holds {
+	if err != nil {
 		d.proc.kill()
-		return nil, fmt.Errorf("on %s: the port is not the dev server's (another process answered /health): %v", addr, err)
+		return nil, fmt.Errorf("on %s: the dev server's sockets: %w", addr, err)
+	}
+	if !holds {
+		d.proc.kill()
+		return nil, fmt.Errorf("on %s: the port is not the dev server's (another process answered /health)", addr)
 	}
 	return d, nil
 }

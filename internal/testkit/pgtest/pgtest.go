@@ -130,9 +130,9 @@ func (s *Server) start() error {
 		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
 	}, " ")
 	logPath := filepath.Join(s.dir, "server.log")
-	before, _ := os.ReadFile(logPath)
+	before, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
 	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-l", logPath, "-w", "-t", "30", "-o", opts, "start"); err != nil {
-		log, _ := os.ReadFile(logPath)
+		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
 		log = log[min(len(before), len(log)):] // this start's lines only (pg_ctl -l appends)
 		if bytes.Contains(log, []byte("could not bind")) || bytes.Contains(log, []byte("Address already in use")) {
 			err = fmt.Errorf("%w: port %d: %w", errPortTaken, s.Port, err)
