@@ -321,7 +321,10 @@ func (p *process) boundAddr(t *testing.T, timeout time.Duration) string {
 	defer cancel()
 	addr, err := listenaddr.Wait(ctx, listenaddr.Source{PID: p.cmd.Process.Pid, Logs: p.logs.String, Exited: p.exited})
 	if err != nil {
-		t.Fatalf("routeapi's address: %v (exit: %v)\n%s", err, p.err, p.logs.String())
+		if p.exited() && p.err != nil { // p.err is set once done is closed
+			err = fmt.Errorf("%w (%w)", err, p.err)
+		}
+		t.Fatalf("routeapi's address: %v\n%s", err, p.logs.String())
 	}
 	return addr
 }
