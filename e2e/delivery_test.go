@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/testkit/deadaddr"
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
@@ -45,16 +46,35 @@ func newGate(t *testing.T, target string) *gate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gate{addr: freeAddr(t), target: u}
-	g.up(t)
+	// The first listener is on port 0, so the gate's address is its own from
+	// the start; only a later up re-opens that address (after down), which is
+	// what these tests need: routeapi keeps one INNGEST_BASE_URL.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{addr: ln.Addr().String(), target: u}
+	g.serve(ln)
 	t.Cleanup(func() { g.down(t) })
 	return g
 }
 
 func (g *gate) URL() string { return "http://" + g.addr }
 
+// up listens on the gate's address again after down and serves on it.
 func (g *gate) up(t *testing.T) {
 	t.Helper()
+	var ln net.Listener
+	var err error
+	waitFor(t, 10*time.Second, "the gate's port", func() bool {
+		ln, err = net.Listen("tcp", g.addr)
+		return err == nil
+	})
+	g.serve(ln)
+}
+
+// serve proxies to the current target on ln, counting Event API requests.
+func (g *gate) serve(ln net.Listener) {
 	g.mu.Lock()
 	target := g.target
 	g.mu.Unlock()
@@ -70,12 +90,6 @@ func (g *gate) up(t *testing.T) {
 			r.ContentLength = int64(len(body))
 		}
 		proxy.ServeHTTP(w, r)
-	})
-	var ln net.Listener
-	var err error
-	waitFor(t, 10*time.Second, "the gate's port", func() bool {
-		ln, err = net.Listen("tcp", g.addr)
-		return err == nil
 	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	g.mu.Lock()
@@ -316,7 +330,7 @@ func TestOutageUnderLoad(t *testing.T) {
 func TestKill9WithSpooledEvents(t *testing.T) {
 	event := "e2e/kill9." + randomSuffix()
 	spoolDir := t.TempDir()
-	dead := freeAddr(t) // nothing listens here: connection refused
+	dead := deadaddr.Reserve(t) // nothing listens here, nor can for the test's duration: connection refused
 	env := map[string]string{"INNGEST_BASE_URL": "http://" + dead, "ROUTEAPI_SPOOL_DIR": spoolDir, "ROUTEAPI_PUBLISH_TIMEOUT": "1s"}
 	srv := startRouteAPI(t, settingsYAML(event, true, 262144), env)
 	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
@@ -436,7 +450,7 @@ func TestPostgresSpoolSharedByReplicas(t *testing.T) {
 	event := "e2e/replicas." + randomSuffix()
 	common := map[string]string{"ROUTEAPI_SPOOL": "postgres", "DATABASE_URL": pg.URL, "ROUTEAPI_SPOOL_POLL": "100ms",
 		"ROUTEAPI_RETRY_MIN_BACKOFF": "50ms", "ROUTEAPI_RETRY_MAX_BACKOFF": "200ms", "ROUTEAPI_PUBLISH_TIMEOUT": "1s"}
-	envA := map[string]string{"INNGEST_BASE_URL": "http://" + freeAddr(t)}
+	envA := map[string]string{"INNGEST_BASE_URL": "http://" + deadaddr.Reserve(t)} // connection refused
 	for k, v := range common {
 		envA[k] = v
 	}

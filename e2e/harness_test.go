@@ -3,21 +3,21 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/testkit/listenaddr"
 	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 	"github.com/routeapi/routeapi/internal/testkit/spectest"
 )
@@ -37,6 +37,12 @@ func binary(t *testing.T, name string) string {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
+// Closing it and handing the number on is a race (another process may take
+// the port first): use it only where a port must be named before anything
+// binds it (the Inngest dev server's -p, which startInngest then verifies;
+// the fixed-port cases in image_test.go and rundev_test.go, which say why).
+// For a server of the test's own listen on 127.0.0.1:0; for a port that must
+// refuse connections use deadaddr.Reserve.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -101,13 +107,17 @@ func (p *process) waitReady(t *testing.T, timeout time.Duration, name, url strin
 		if p.exited() {
 			t.Fatalf("%s exited: %v\n%s", name, p.err, p.logs.String())
 		}
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return answers200(url)
 	})
+}
+
+// kill ends the process at once and waits for it, for a process the test
+// gives up on (its exit status is not checked).
+func (p *process) kill() {
+	if !p.exited() {
+		_ = p.cmd.Process.Kill()
+	}
+	<-p.done
 }
 
 // stop sends SIGTERM and waits up to 10 s, then kills.
@@ -135,10 +145,40 @@ type inngestDev struct {
 	proc *process
 }
 
+// startInngest starts the dev server and returns once it answers /health on
+// a port that is its own. `inngest dev` must be told its port before it binds
+// it (v1.0.0 takes -p 0 but then never reports which port it bound, and holds
+// other listeners too, so neither its log nor its sockets tell the API's
+// port), so the port comes from freeAddr; once the server answers, the test
+// checks that the dev server process itself listens there (another process
+// may have taken the port between the pick and the bind, and then answered
+// the probe). If it does not, or the server exited, it is stopped and started
+// again on a new port, up to 3 times.
 func startInngest(t *testing.T) *inngestDev {
 	t.Helper()
 	bin := binary(t, "INNGEST_BIN")
-	addr := freeAddr(t)
+	const attempts = 3
+	var why []string
+	for range attempts {
+		d, err := tryInngest(t, bin)
+		if err == nil {
+			return d
+		}
+		why = append(why, err.Error())
+	}
+	t.Fatalf("the Inngest dev server did not start on a port of its own in %d attempts:\n%s", attempts, strings.Join(why, "\n"))
+	return nil
+}
+
+// inngestAddr picks the address of each attempt of startInngest; a test
+// replaces it to hand startInngest a taken port first.
+var inngestAddr = freeAddr
+
+// tryInngest is one attempt of startInngest: it returns an error (and stops
+// the process) when the port turned out not to be the dev server's.
+func tryInngest(t *testing.T, bin string) (*inngestDev, error) {
+	t.Helper()
+	addr := inngestAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, "dev", "--no-discovery", "--no-poll", "--host", "127.0.0.1", "-p", port)
 	// An empty working directory and HOME: the dev server looks for inngest.*
@@ -147,8 +187,41 @@ func startInngest(t *testing.T) *inngestDev {
 	cmd.Env = []string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH")}
 	d := &inngestDev{URL: "http://" + addr}
 	d.proc = start(t, "inngest dev", cmd)
-	d.proc.waitReady(t, 60*time.Second, "the Inngest dev server", d.URL+"/health")
-	return d
+	ok := false
+	waitFor(t, 60*time.Second, "the Inngest dev server to answer "+d.URL+"/health", func() bool {
+		if d.proc.exited() {
+			return true // a port taken by someone else (bind failed) or another failure: retried
+		}
+		ok = answers200(d.URL + "/health")
+		return ok
+	})
+	if !ok {
+		exit := d.proc.err
+		if exit == nil {
+			exit = errors.New("exit status 0")
+		}
+		return nil, fmt.Errorf("on %s: exited before answering: %w\n%s", addr, exit, d.proc.logs.String())
+	}
+	holds, err := listenaddr.Holds(d.proc.cmd.Process.Pid, addr)
+	if err != nil {
+		d.proc.kill()
+		return nil, fmt.Errorf("on %s: the dev server's sockets: %w", addr, err)
+	}
+	if !holds {
+		d.proc.kill()
+		return nil, fmt.Errorf("on %s: the port is not the dev server's (another process answered /health)", addr)
+	}
+	return d, nil
+}
+
+// answers200 reports whether a GET of url answers 200.
+func answers200(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // receivedEvent is an event as the dev server's GET /v1/events lists it.
@@ -234,73 +307,26 @@ func startRouteAPI(t *testing.T, settings string, env map[string]string) *routeA
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	r.proc = start(t, "routeapi", cmd)
-	r.URL = "http://" + r.proc.boundAddr(t, 20*time.Second, vars["ROUTEAPI_LOG_LEVEL"])
+	r.URL = "http://" + r.proc.boundAddr(t, 20*time.Second)
 	r.proc.waitReady(t, 20*time.Second, "routeapi", r.URL+"/healthz")
 	return r
 }
 
-// boundAddr is the address routeapi listens on: the addr of its "listening"
-// log line (JSON), or, when ROUTEAPI_LOG_LEVEL hides info lines, the
-// listening TCP socket the process holds (from /proc).
-func (p *process) boundAddr(t *testing.T, timeout time.Duration, logLevel string) string {
+// boundAddr is the address routeapi listens on (it was started on port 0),
+// from its "listening" log record or, when the log level hides it, the one
+// listening socket it holds (listenaddr.Wait tries both on each poll).
+func (p *process) boundAddr(t *testing.T, timeout time.Duration) string {
 	t.Helper()
-	var addr string
-	hidden := strings.EqualFold(logLevel, "warn") || strings.EqualFold(logLevel, "error")
-	waitFor(t, timeout, "routeapi to listen", func() bool {
-		if p.exited() {
-			t.Fatalf("routeapi exited: %v\n%s", p.err, p.logs.String())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	addr, err := listenaddr.Wait(ctx, listenaddr.Source{PID: p.cmd.Process.Pid, Logs: p.logs.String, Exited: p.exited})
+	if err != nil {
+		if p.exited() && p.err != nil { // p.err is set once done is closed
+			err = fmt.Errorf("%w (%w)", err, p.err)
 		}
-		if hidden {
-			addr = listeningSocket(p.cmd.Process.Pid)
-		} else {
-			addr = listeningLogAddr(p.logs.String())
-		}
-		return addr != ""
-	})
+		t.Fatalf("routeapi's address: %v\n%s", err, p.logs.String())
+	}
 	return addr
-}
-
-// listeningLogAddr is the addr attribute of the first "listening" line in
-// routeapi's JSON log, or "".
-func listeningLogAddr(logs string) string {
-	for line := range strings.Lines(logs) {
-		var l struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" && l.Addr != "" {
-			return l.Addr
-		}
-	}
-	return ""
-}
-
-// listeningSocket is the IPv4 address of a listening TCP socket that
-// process pid holds, read from /proc (Linux), or "".
-func listeningSocket(pid int) string {
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if ino, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
-			inodes[strings.TrimSuffix(ino, "]")] = true
-		}
-	}
-	table, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
-	for line := range strings.Lines(string(table)) {
-		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-		f := strings.Fields(line)
-		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] { // 0A: TCP_LISTEN
-			continue
-		}
-		hexIP, hexPort, _ := strings.Cut(f[1], ":")
-		ip, err1 := strconv.ParseUint(hexIP, 16, 32)
-		port, err2 := strconv.ParseUint(hexPort, 16, 16)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		// The kernel prints the address as a host-order (little-endian) word.
-		a := netip.AddrFrom4([4]byte{byte(ip), byte(ip >> 8), byte(ip >> 16), byte(ip >> 24)})
-		return netip.AddrPortFrom(a, uint16(port)).String()
-	}
-	return ""
 }
 
 // response is an answer from routeapi, already checked against openapi.yaml.

@@ -69,6 +69,12 @@ func TestImage(t *testing.T) {
 	secret := "image-secret-" + randomSuffix()
 	name := "routeapi-test-" + randomSuffix()
 	volume := name + "-spool"
+	// A fixed port, not 127.0.0.1:0: the image's HEALTHCHECK (routeapi
+	// healthcheck) dials ROUTEAPI_ADDR itself, so the container must be told
+	// the real port. If another process takes it first, the container fails
+	// to bind and the test fails loudly (it never talks to someone else's
+	// server: /readyz must answer 200 and the checks below inspect this
+	// container).
 	addr := freeAddr(t)
 
 	mustPodman(t, "volume", "create", volume)

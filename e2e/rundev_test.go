@@ -39,6 +39,10 @@ func startDevRun(t *testing.T, viaMake bool) *devRun {
 	t.Helper()
 	routeapi, inngest := binary(t, "ROUTEAPI_BIN"), binary(t, "INNGEST_BIN")
 	root := repoRoot(t)
+	// Fixed ports, not 0: run-dev.sh checks PORT and INNGEST_PORT are free,
+	// prints them, hands them to both servers and wires routeapi to the dev
+	// server's, which is what these tests check; it has no way to report a
+	// port the kernel picked.
 	_, port, _ := net.SplitHostPort(freeAddr(t))
 	_, inngestPort, _ := net.SplitHostPort(freeAddr(t))
 	env := append(os.Environ(),
@@ -211,6 +215,8 @@ func TestRunChecksPortsFirst(t *testing.T) {
 	} else if !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("listen on 127.0.0.1:3000: %v", err)
 	}
+	// A port number that is free, as run-dev.sh's port check sees it (it is
+	// never bound here: make run stops at the other, taken port first).
 	_, free, _ := net.SplitHostPort(freeAddr(t))
 	suggested := regexp.MustCompile(`e\.g\.  make run (PORT|INNGEST_PORT)=(\d+)`)
 	for _, tc := range []struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/routeapi/routeapi/internal/apitoken"
 	"github.com/routeapi/routeapi/internal/session"
 	"github.com/routeapi/routeapi/internal/settings"
+	"github.com/routeapi/routeapi/internal/testkit/listenaddr"
 	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/testkit/testenv"
@@ -161,28 +161,27 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// listeningAddr waits up to 10 s for the "listening" line of serve's JSON
-// log and returns its addr (serve started on port 0 chose it), failing the
-// test if serve returns first.
+// listeningAddr waits up to 10 s for the "listening" record of serve's log
+// and returns its addr (serve started on port 0 chose it), failing the test
+// if serve returns first.
 func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for line := range strings.Lines(logs.String()) {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" && l.Addr != "" {
-				return l.Addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line after 10s:\n%s", logs.String())
-		}
+	var runErr error
+	exited := func() bool {
 		select {
-		case err := <-done:
-			t.Fatalf("serve returned before listening: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
+		case runErr = <-done:
+			return true
+		default:
+			return false
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addr, err := listenaddr.Wait(ctx, listenaddr.Source{Logs: logs.String, Exited: exited})
+	if err != nil {
+		t.Fatalf("serve's address: %v (run: %v)\n%s", err, runErr, logs.String())
+	}
+	return addr
 }
 
 func TestServeRefusesBadConfig(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,7 +31,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "noop" {
-		noop(os.Args[2])
+		noop()
 		return
 	}
 	if err := run(); err != nil {
@@ -38,15 +40,23 @@ func main() {
 	}
 }
 
-// noop serves the no-op handler: read the body, answer a fixed 200.
-func noop(addr string) {
+// noop serves the no-op handler (read the body, answer a fixed 200) on a
+// loopback port the kernel picks, which it tells in a "listening" JSON
+// record on stderr, as routeapi does (loadrig.StartServer reads it).
+func noop() {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"success":"true","ids":["01JD2Q7T9XK4M8V6ZB3N5R1C2F"],"eventId":"3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c"}`)
 	})
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "noop:", err)
+		os.Exit(1)
+	}
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Info("listening", "addr", ln.Addr().String())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.Serve(ln); err != nil {
 		fmt.Fprintln(os.Stderr, "noop:", err)
 		os.Exit(1)
 	}
@@ -103,22 +113,19 @@ func run() error {
 	}
 	var results []result
 	for i, sc := range scenarios {
-		addr, err := loadrig.FreeAddr()
-		if err != nil {
-			return err
-		}
 		var cmd *exec.Cmd
 		if sc.target == "no-op" {
-			cmd = exec.CommandContext(context.Background(), self, "noop", addr) //nolint:gosec // G204: this program itself
+			cmd = exec.CommandContext(context.Background(), self, "noop") //nolint:gosec // G204: this program itself
 		} else {
-			cmd = rig.Command(addr, i)
+			cmd = rig.Command(i)
 		}
 		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
+		srv, err := loadrig.StartServer(cmd)
+		if err != nil {
 			return fmt.Errorf("start %s: %w", sc.target, err)
 		}
-		r, err := measure(sc, addr, rig, cmd.Process.Pid)
-		loadrig.Stop(cmd)
+		r, err := measure(sc, srv.Addr, rig, cmd.Process.Pid)
+		srv.Stop()
 		if err != nil {
 			return fmt.Errorf("%s, %d connections, %d B: %w", sc.target, sc.conns, sc.payload, err)
 		}

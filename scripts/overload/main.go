@@ -86,22 +86,19 @@ func run() error {
 
 	var results []result
 	for i, conns := range steps {
-		addr, err := loadrig.FreeAddr()
-		if err != nil {
-			return err
-		}
-		cmd := rig.Command(addr, i)
+		cmd := rig.Command(i)
 		cmd.Stdout = os.Stderr
 		cmd.Env = append(cmd.Env, strings.Fields(*flagEnv)...)
 		if *flagBudget != "" {
 			cmd.Env = append(cmd.Env, "ROUTEAPI_MAX_INFLIGHT_BYTES="+*flagBudget)
 		}
 		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
+		srv, err := loadrig.StartServer(cmd)
+		if err != nil {
 			return fmt.Errorf("start routeapi: %w", err)
 		}
-		r, err := step(conns, "http://"+addr, rig.Cookie, body, rig.Dir, cmd.Process.Pid, rig.EventAPI)
-		loadrig.Stop(cmd)
+		r, err := step(conns, "http://"+srv.Addr, rig.Cookie, body, rig.Dir, cmd.Process.Pid, rig.EventAPI)
+		srv.Stop()
 		if err != nil {
 			return fmt.Errorf("%d connections: %w", conns, err)
 		}

@@ -1,12 +1,16 @@
 // Test harness for the Node tests (the TypeScript client tests and the
 // Swagger UI browser test): starts the built routeapi binary and a real
-// Inngest dev server on free loopback ports, as e2e/harness_test.go does for
-// the Go tests. ROUTEAPI_BIN and INNGEST_BIN name the binaries (the Makefile
-// sets them); without them the tests fail, they never skip.
+// Inngest dev server on loopback ports, as e2e/harness_test.go does for the
+// Go tests. routeapi listens on 127.0.0.1:0 and the harness reads the port it
+// bound from its "listening" log record; the dev server must be given its
+// port, so the harness checks afterwards that the port is the dev server's
+// own (Linux /proc) and retries on another port if not. ROUTEAPI_BIN and
+// INNGEST_BIN name the binaries (the Makefile sets them); without them the
+// tests fail, they never skip.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readlinkSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, endianness } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
@@ -18,7 +22,14 @@ export function binary(name) {
   return p;
 }
 
-/** A loopback address with a port that was free a moment ago. */
+/**
+ * A loopback port that was free a moment ago. Closing it and handing the
+ * number on is a race (another process may take it first): prefer listening
+ * on port 0. Left for the dev server's -p (startInngest verifies it), `next
+ * start -p` (testdata/nextjs) and an address that must refuse connections
+ * (Node's net cannot hold a port bound without listening; the Go tests use
+ * internal/testkit/deadaddr).
+ */
 export async function freePort() {
   const srv = createServer();
   await new Promise((resolve, reject) => srv.listen(0, "127.0.0.1", resolve).on("error", reject));
@@ -37,15 +48,88 @@ export async function waitFor(what, timeoutMs, ok) {
   }
 }
 
+/**
+ * The addr of the first "listening" record in a log/slog JSON log, or "".
+ * (internal/testkit/listenaddr.FromLog is the Go twin, which also reads the
+ * text format.)
+ */
+export function listeningLogAddr(logs) {
+  for (const line of logs.split("\n")) {
+    try {
+      const r = JSON.parse(line);
+      if (r?.msg === "listening" && typeof r.addr === "string" && r.addr) return r.addr;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return "";
+}
+
+/**
+ * The listening TCP sockets (IPv4 and IPv6) process pid holds, as
+ * "host:port" strings, read from Linux /proc as
+ * internal/testkit/listenaddr.Listening does: the socket inodes of
+ * /proc/<pid>/fd, matched against the rows of /proc/<pid>/net/tcp{,6} in
+ * state 0A (TCP_LISTEN). The kernel prints each 32-bit word of the address as
+ * a native integer (%08X), so each word is written back in this host's byte
+ * order (os.endianness()); the port is a plain number. Throws off Linux or
+ * when the process is gone.
+ */
+export function listeningSockets(pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const out = [];
+  for (const table of ["tcp", "tcp6"]) {
+    let text;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+    } catch (err) {
+      if (table === "tcp6" && err.code === "ENOENT") continue;
+      throw err;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9])) continue;
+      const [hexIP, hexPort] = f[1].split(":");
+      const bytes = Buffer.alloc(hexIP.length / 2);
+      for (let i = 0; i < hexIP.length; i += 8) {
+        const w = parseInt(hexIP.slice(i, i + 8), 16);
+        if (endianness() === "LE") bytes.writeUInt32LE(w, i / 2);
+        else bytes.writeUInt32BE(w, i / 2);
+      }
+      const port = parseInt(hexPort, 16);
+      if (bytes.length === 4) {
+        out.push(`${[...bytes].join(".")}:${port}`);
+      } else {
+        const groups = [];
+        for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+        out.push(`${new URL(`http://[${groups.join(":")}]/`).host}:${port}`); // URL compresses it: [::1]
+      }
+    }
+  }
+  return out;
+}
+
 class Child {
   constructor(name, bin, args, opts) {
     this.name = name;
     this.logs = "";
+    this.stderrHead = ""; // the first 64 KiB of stderr, where the "listening" record is
     this.exited = false;
     this.proc = spawn(bin, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
     const keep = (b) => { this.logs = (this.logs + b).slice(-64 * 1024); };
     this.proc.stdout.on("data", keep);
     this.proc.stderr.on("data", keep);
+    this.proc.stderr.on("data", (b) => {
+      if (this.stderrHead.length < 64 * 1024) this.stderrHead += b;
+    });
     this.done = new Promise((resolve) => this.proc.on("exit", (code, signal) => {
       this.exited = true;
       resolve({ code, signal });
@@ -66,6 +150,29 @@ class Child {
     });
   }
 
+  /**
+   * The address the process listens on (it was started on port 0): the
+   * "listening" record on its stderr or, when its log level hides that, its
+   * one listening socket (Linux /proc); both are tried on each poll.
+   */
+  async boundAddr(timeoutMs) {
+    let addr = "";
+    await waitFor(`${this.name} to listen`, timeoutMs, () => {
+      addr = listeningLogAddr(this.stderrHead);
+      if (!addr && !this.exited) {
+        try {
+          const socks = listeningSockets(this.proc.pid);
+          if (socks.length === 1) addr = socks[0];
+        } catch {
+          // not Linux, or the process is gone: the log is the only source
+        }
+      }
+      if (!addr && this.exited) throw new Error(`${this.name} exited before listening:\n${this.logs}`);
+      return addr !== "";
+    });
+    return addr;
+  }
+
   /** SIGTERM, then SIGKILL after 10 s; resolves once the process is gone. */
   async stop() {
     if (this.exited) return;
@@ -76,8 +183,28 @@ class Child {
   }
 }
 
-/** A real Inngest dev server in an empty temp directory and HOME. */
+/**
+ * A real Inngest dev server in an empty temp directory and HOME. `inngest
+ * dev` must be told its port before it binds it (v1.0.0 takes -p 0 but never
+ * reports the port it bound and holds other listeners too), so the port is
+ * picked free; once /health answers, the harness checks that the dev server
+ * process itself listens there (another process may have taken the port in
+ * between and answered). If not, or if the server exited, it is stopped and
+ * started on a new port, up to 3 times.
+ */
 export async function startInngest() {
+  const errors = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await tryInngest();
+    } catch (err) {
+      errors.push(err.message);
+    }
+  }
+  throw new Error(`the Inngest dev server did not start on a port of its own in 3 attempts:\n${errors.join("\n")}`);
+}
+
+async function tryInngest() {
   const bin = binary("INNGEST_BIN");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "routeapi-inngest-"));
@@ -112,9 +239,12 @@ export async function startInngest() {
   };
   try {
     await child.waitReady(`${url}/health`, 60_000);
+    if (!listeningSockets(child.proc.pid).includes(`127.0.0.1:${port}`)) {
+      throw new Error(`port ${port} answered /health but is not the dev server's`);
+    }
   } catch (err) {
     await inngest.stop();
-    throw err;
+    throw new Error(`on port ${port}: ${err.message}`);
   }
   return inngest;
 }
@@ -127,7 +257,8 @@ export function settingsYAML({ event = "app/route.requested", enabled = true, ma
 }
 
 /**
- * The built routeapi on a free loopback port, with its own settings file and
+ * The built routeapi on 127.0.0.1:0 (the port it bound is read back from its
+ * "listening" log record), with its own settings file and
  * a random NEXTAUTH_SECRET, publishing to inngestURL. env is added last.
  */
 export async function startRouteAPI({ inngestURL, settings = settingsYAML(), env = {} }) {
@@ -135,12 +266,11 @@ export async function startRouteAPI({ inngestURL, settings = settingsYAML(), env
   const dir = mkdtempSync(join(tmpdir(), "routeapi-node-"));
   const settingsPath = join(dir, "settings.yaml");
   writeFileSync(settingsPath, settings);
-  const port = await freePort();
   const secret = `node-test-secret-${randomBytes(16).toString("hex")}`;
   const vars = {
     PATH: process.env.PATH,
     HOME: dir,
-    ROUTEAPI_ADDR: `127.0.0.1:${port}`,
+    ROUTEAPI_ADDR: "127.0.0.1:0", // the kernel picks the port; boundAddr reads it back
     ROUTEAPI_SETTINGS: settingsPath,
     NEXTAUTH_SECRET: secret,
     INNGEST_DEV: "1",
@@ -148,9 +278,8 @@ export async function startRouteAPI({ inngestURL, settings = settingsYAML(), env
     ...env,
   };
   const child = new Child("routeapi", bin, ["serve"], { cwd: dir, env: vars });
-  const url = `http://127.0.0.1:${port}`;
   const api = {
-    url,
+    url: "",
     child,
     settingsPath,
     /**
@@ -168,7 +297,8 @@ export async function startRouteAPI({ inngestURL, settings = settingsYAML(), env
     },
   };
   try {
-    await child.waitReady(`${url}/healthz`, 20_000);
+    api.url = `http://${await child.boundAddr(20_000)}`;
+    await child.waitReady(`${api.url}/healthz`, 20_000);
   } catch (err) {
     await api.stop();
     throw err;

@@ -56,6 +56,9 @@ before(async () => {
   rmSync(join(dir, ".next"), { recursive: true, force: true });
   const code = await runNext(["build"], { ROUTEAPI_URL: api.url }, 600_000).done;
   assert.equal(code, 0, `next build failed:\n${nextLogs}`);
+  // A port that was free a moment ago, for `next start -p` (this test does
+  // not read back a port Next.js picked itself); if another process takes it
+  // first, next start exits and the wait below fails on that.
   const port = await freePort();
   appURL = `http://127.0.0.1:${port}`;
   // AUTH_TRUST_HOST: next start runs with NODE_ENV=production, where Auth.js

@@ -166,6 +166,8 @@ test("503 route-disabled, with Retry-After", async () => {
 });
 
 test("202 queued when Inngest is unreachable; 503 spool-full once the spool is full", async () => {
+  // A port that was free a moment ago: Node's net cannot hold a port bound
+  // without listening (the Go e2e tests do, with testkit/deadaddr).
   const closed = `http://127.0.0.1:${await freePort()}`;
   const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms", ROUTEAPI_SPOOL_MAX_EVENTS: "1" } });
   try {

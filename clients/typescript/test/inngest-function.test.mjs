@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRouteClient } from "../dist/index.js";
-import { startInngest, startRouteAPI, freePort, waitFor } from "../../../testdata/harness/harness.mjs";
+import { startInngest, startRouteAPI, waitFor } from "../../../testdata/harness/harness.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const EVENT = "app/route.requested";
@@ -47,9 +47,9 @@ before(async () => {
   snippet = await import(pathToFileURL(join(outDir, "test", "types", "inngest-function.js")).href);
   const { serve } = await import("inngest/node");
   const handler = serve({ client: snippet.inngest, functions: [snippet.onRoute] });
-  const port = await freePort();
   app = createServer(handler);
-  await new Promise((resolve, reject) => app.listen(port, "127.0.0.1", resolve).on("error", reject));
+  await new Promise((resolve, reject) => app.listen(0, "127.0.0.1", resolve).on("error", reject));
+  const { port } = app.address();
   // Sync the app: a PUT makes the SDK register its functions with the dev server.
   const res = await fetch(`http://127.0.0.1:${port}/api/inngest`, { method: "PUT" });
   assert.equal(res.status, 200, await res.text());

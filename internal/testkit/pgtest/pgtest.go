@@ -1,5 +1,6 @@
 // Package pgtest starts a throwaway PostgreSQL server for tests: a fresh
-// cluster in a temporary directory, listening on a free loopback port, with
+// cluster in a temporary directory, listening on a free loopback port (Start
+// picks another if the server cannot bind the one it picked), with
 // trust authentication for the user "app". It follows the recipe in
 // ../shared/design/toolchain.md §9 and works as root (initdb then runs as the
 // postgres user).
@@ -10,7 +11,9 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -68,11 +71,30 @@ func Start(tb testing.TB) *Server {
 	if out, err := s.run("initdb", "-D", s.dataDir(), "-U", "app", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
 		tb.Fatalf("pgtest: initdb: %v\n%s", err, out)
 	}
-	s.Port = freePort(tb)
-	s.URL = fmt.Sprintf("postgres://app@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
-	s.Restart(tb)
-	return s
+	// pg_ctl must be told the port before the server binds it, so the port
+	// is one that was free a moment ago; if another process took it in
+	// between, the server fails to bind and Start tries a new port.
+	const attempts = 3
+	var why []string
+	for range attempts {
+		s.Port = pickPort(tb)
+		s.URL = fmt.Sprintf("postgres://app@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
+		err := s.start()
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortTaken) {
+			tb.Fatalf("pgtest: %v", err)
+		}
+		why = append(why, err.Error())
+	}
+	tb.Fatalf("pgtest: no free port in %d attempts:\n%s", attempts, strings.Join(why, "\n"))
+	return nil
 }
+
+// errPortTaken: the server could not bind its port (server.log says "could
+// not bind" or "Address already in use"): another process holds it.
+var errPortTaken = errors.New("the port is taken")
 
 // Stop stops the server (fast shutdown) so tests can see how callers behave
 // when the database is gone. The data stays; Restart brings it back.
@@ -83,13 +105,23 @@ func (s *Server) Stop(tb testing.TB) {
 	}
 }
 
-// Restart starts a stopped server on the same port with the same data.
+// Restart starts a stopped server on the same port with the same data (the
+// callers hold URL, so the port cannot change). If another process took the
+// port while the server was stopped, Restart fails the test.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
+	if err := s.start(); err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+}
+
+// start starts the server on s.Port unless it runs; errPortTaken when it
+// could not bind the port.
+func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
-		return
+		return nil
 	}
 	opts := strings.Join([]string{
 		"-c listen_addresses=127.0.0.1",
@@ -97,11 +129,18 @@ func (s *Server) Restart(tb testing.TB) {
 		"-k " + s.dir,
 		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
 	}, " ")
-	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "30", "-o", opts, "start"); err != nil {
+	logPath := filepath.Join(s.dir, "server.log")
+	before, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-l", logPath, "-w", "-t", "30", "-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
-		tb.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
+		log = log[min(len(before), len(log)):] // this start's lines only (pg_ctl -l appends)
+		if bytes.Contains(log, []byte("could not bind")) || bytes.Contains(log, []byte("Address already in use")) {
+			err = fmt.Errorf("%w: port %d: %w", errPortTaken, s.Port, err)
+		}
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
 	s.running = true
+	return nil
 }
 
 func (s *Server) stop() error {
@@ -158,6 +197,12 @@ func chownToPostgres(dir string) error {
 	return os.Chown(dir, uid, gid)
 }
 
+// pickPort picks the port for each attempt of Start; a test replaces it to
+// hand Start a taken port first.
+var pickPort = freePort
+
+// freePort is a loopback port that was free a moment ago (Start retries
+// when the server then fails to bind it).
 func freePort(tb testing.TB) int {
 	tb.Helper()
 	var lc net.ListenConfig

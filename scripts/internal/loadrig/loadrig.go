@@ -1,7 +1,8 @@
 // Package loadrig is the rig the load scripts (scripts/loadbench for
 // `make bench`, scripts/overload for `make bench-overload`) share: an instant
 // Event API stand-in that counts the events it receives, a session cookie
-// minted by next-auth itself, a routeapi process on a loopback port, and the
+// minted by next-auth itself, a routeapi process on a loopback port the
+// kernel picked (StartServer reads it back), and the
 // process figures read from /proc (CPU time, peak RSS). Each script keeps only
 // its own scenario: how it drives the load and what it prints.
 package loadrig
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/routeapi/routeapi/internal/testkit/listenaddr"
+	"github.com/routeapi/routeapi/internal/testkit/logbuf"
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
 
@@ -183,15 +187,16 @@ func (r *Rig) Close() {
 	_ = os.RemoveAll(r.Dir)
 }
 
-// Command is `routeapi serve` listening on addr, publishing to the stand-in
+// Command is `routeapi serve` listening on 127.0.0.1:0 (StartServer reads
+// back the port the kernel picked), publishing to the stand-in
 // (INNGEST_DEV=1), with the rig's secret, settings and log level and its
 // spool in a directory of its own (spool<n> in the rig's directory); its
 // environment is PATH plus those variables. The caller may add to cmd.Env
-// and set its output before Start.
-func (r *Rig) Command(addr string, n int) *exec.Cmd {
+// and set its output before StartServer.
+func (r *Rig) Command(n int) *exec.Cmd {
 	cmd := exec.CommandContext(context.Background(), r.bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
 	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=" + addr, "NEXTAUTH_SECRET=" + r.secret,
+		"PATH=" + os.Getenv("PATH"), "ROUTEAPI_ADDR=127.0.0.1:0", "NEXTAUTH_SECRET=" + r.secret,
 		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPI.URL(),
 		"ROUTEAPI_SETTINGS=" + r.settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(r.Dir, fmt.Sprintf("spool%d", n)),
 		"ROUTEAPI_LOG_LEVEL=" + r.logLevel,
@@ -199,20 +204,58 @@ func (r *Rig) Command(addr string, n int) *exec.Cmd {
 	return cmd
 }
 
-// Stop sends the process SIGTERM and waits for it to end.
-func Stop(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	_ = cmd.Wait()
+// Server is a started server process (routeapi, or loadbench's no-op
+// server) and the address it listens on.
+type Server struct {
+	Cmd  *exec.Cmd
+	Addr string // host:port, as the server bound it
+
+	done chan struct{}
 }
 
-// FreeAddr is a loopback address with a port that was free a moment ago.
-func FreeAddr() (string, error) {
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
+// StartServer starts cmd, a server told to listen on port 0, and waits up to
+// 20 s for the address it bound: from its "listening" log record on stderr
+// (JSON or text) or, at a log level that hides it, its one listening socket
+// (listenaddr.Wait). What the server writes to stderr still goes to
+// cmd.Stderr. On error the process is stopped.
+func StartServer(cmd *exec.Cmd) (*Server, error) {
+	logs := &logbuf.Buffer{}
+	if cmd.Stderr == nil {
+		cmd.Stderr = logs
+	} else {
+		cmd.Stderr = io.MultiWriter(cmd.Stderr, logs)
 	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	s := &Server{Cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr, err := listenaddr.Wait(ctx, listenaddr.Source{PID: cmd.Process.Pid, Logs: logs.String, Exited: s.exited})
+	if err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%s's address: %w", cmd.Path, err)
+	}
+	s.Addr = addr
+	return s, nil
+}
+
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends the process SIGTERM and waits for it to end.
+func (s *Server) Stop() {
+	if !s.exited() {
+		_ = s.Cmd.Process.Signal(syscall.SIGTERM)
+	}
+	<-s.done
 }
 
 // WaitReady waits up to 20 s for base's /healthz to answer below 500.
