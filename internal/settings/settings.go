@@ -95,25 +95,34 @@ type Route struct {
 // file is the YAML shape; pointers (and a zero yaml.Node, for the counts
 // wholeNumber reads) tell "left out" from "zero".
 type file struct {
-	Route struct {
-		Enabled      *bool     `yaml:"enabled"`
-		Event        *string   `yaml:"event"`
-		MaxBodyBytes yaml.Node `yaml:"maxBodyBytes"`
-		RateLimit    *struct {
-			Requests yaml.Node `yaml:"requests"`
-			Per      string    `yaml:"per"`
-		} `yaml:"rateLimit"`
-	} `yaml:"route"`
+	Route   fileRoute `yaml:"route"`
 	Inngest struct {
 		MaxEventBytes yaml.Node `yaml:"maxEventBytes"`
 	} `yaml:"inngest"`
 	Public    map[string]any `yaml:"public"`
-	APITokens []struct {
+	APITokens []fileToken    `yaml:"apiTokens"`
+}
+
+// The sections of file that fromFile's steps read. They are aliases of
+// unnamed struct types, not named types, so that yaml.v3's type errors
+// (which print the Go type) read as they always have.
+type (
+	fileRoute = struct {
+		Enabled      *bool          `yaml:"enabled"`
+		Event        *string        `yaml:"event"`
+		MaxBodyBytes yaml.Node      `yaml:"maxBodyBytes"`
+		RateLimit    *fileRateLimit `yaml:"rateLimit"`
+	}
+	fileRateLimit = struct {
+		Requests yaml.Node `yaml:"requests"`
+		Per      string    `yaml:"per"`
+	}
+	fileToken = struct {
 		ID     string `yaml:"id"`
 		Name   string `yaml:"name"`
 		SHA256 string `yaml:"sha256"`
-	} `yaml:"apiTokens"`
-}
+	}
+)
 
 // Parse reads settings from YAML, applies defaults and validates them.
 // Unknown keys are errors, so a typo does not silently change nothing.
@@ -162,64 +171,108 @@ func joinErrors(errs []error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// fromFile applies the defaults to what the file says.
+// fromFile applies the defaults to what the file says. The sizes are read in
+// order, because the default body size depends on the event size.
 func fromFile(f file) (Settings, error) {
 	s := Settings{
-		Route:  Route{Enabled: true, Event: DefaultEvent, MaxBodyBytes: DefaultMaxBodyBytes},
+		Route:  routeFromFile(f.Route),
 		Public: f.Public,
-	}
-	if f.Route.Enabled != nil {
-		s.Route.Enabled = *f.Route.Enabled
-	}
-	if f.Route.Event != nil {
-		s.Route.Event = strings.TrimSpace(*f.Route.Event)
 	}
 	if s.Public == nil {
 		s.Public = map[string]any{}
 	}
-	s.Inngest.MaxEventBytes = DefaultMaxEventBytes
-	maxEvent, err := wholeNumber("inngest.maxEventBytes", &f.Inngest.MaxEventBytes)
-	if err != nil {
+	var err error
+	if s.Inngest.MaxEventBytes, err = wholeNumberOr("inngest.maxEventBytes", &f.Inngest.MaxEventBytes, DefaultMaxEventBytes); err != nil {
 		return Settings{}, err
 	}
-	if maxEvent != nil {
-		s.Inngest.MaxEventBytes = *maxEvent
-	}
-	s.Route.MaxBodyBytes = min(DefaultMaxBodyBytes, MaxBodyFor(s))
-	maxBody, err := wholeNumber("route.maxBodyBytes", &f.Route.MaxBodyBytes)
-	if err != nil {
+	if s.Route.MaxBodyBytes, err = wholeNumberOr("route.maxBodyBytes", &f.Route.MaxBodyBytes, min(DefaultMaxBodyBytes, MaxBodyFor(s))); err != nil {
 		return Settings{}, err
 	}
-	if maxBody != nil {
-		s.Route.MaxBodyBytes = *maxBody
+	if s.Route.RateLimit, err = rateLimitFromFile(f.Route.RateLimit); err != nil {
+		return Settings{}, err
 	}
-	if rl := f.Route.RateLimit; rl != nil {
-		per, err := time.ParseDuration(rl.Per)
-		if err != nil {
-			return Settings{}, fieldErr("route.rateLimit.per", "want a duration such as 1m, got %q", rl.Per)
-		}
-		requests, err := wholeNumber("route.rateLimit.requests", &rl.Requests)
-		if err != nil {
-			return Settings{}, err
-		}
-		s.Route.RateLimit = &RateLimit{Per: per}
-		if requests != nil { // left out: 0, which Validate refuses
-			s.Route.RateLimit.Requests = int(*requests)
-		}
-	}
-	for i, t := range f.APITokens {
-		h, err := apitoken.ParseHash(strings.TrimSpace(t.SHA256))
-		if err != nil {
-			return Settings{}, fieldErr(fmt.Sprintf("apiTokens[%d].sha256", i), "%v", err)
-		}
-		s.APITokens = append(s.APITokens, apitoken.Entry{
-			Identity: apitoken.Identity{ID: strings.TrimSpace(t.ID), Name: strings.TrimSpace(t.Name)}, Hash: h})
+	if s.APITokens, err = tokensFromFile(f.APITokens); err != nil {
+		return Settings{}, err
 	}
 	return s, nil
 }
 
-// Validate reports the first problem that would make the settings unusable.
+// routeFromFile applies the defaults to the route's switch and event name.
+func routeFromFile(r fileRoute) Route {
+	route := Route{Enabled: true, Event: DefaultEvent, MaxBodyBytes: DefaultMaxBodyBytes}
+	if r.Enabled != nil {
+		route.Enabled = *r.Enabled
+	}
+	if r.Event != nil {
+		route.Event = strings.TrimSpace(*r.Event)
+	}
+	return route
+}
+
+// wholeNumberOr is wholeNumber with def for a number left out.
+func wholeNumberOr(key string, n *yaml.Node, def int64) (int64, error) {
+	v, err := wholeNumber(key, n)
+	if err != nil || v == nil {
+		return def, err
+	}
+	return *v, nil
+}
+
+// rateLimitFromFile parses route.rateLimit; nil when the file has none.
+func rateLimitFromFile(rl *fileRateLimit) (*RateLimit, error) {
+	if rl == nil {
+		return nil, nil
+	}
+	per, err := time.ParseDuration(rl.Per)
+	if err != nil {
+		return nil, fieldErr("route.rateLimit.per", "want a duration such as 1m, got %q", rl.Per)
+	}
+	requests, err := wholeNumber("route.rateLimit.requests", &rl.Requests)
+	if err != nil {
+		return nil, err
+	}
+	limit := &RateLimit{Per: per}
+	if requests != nil { // left out: 0, which Validate refuses
+		limit.Requests = int(*requests)
+	}
+	return limit, nil
+}
+
+// tokensFromFile parses the apiTokens entries' hashes and trims their identities.
+func tokensFromFile(tokens []fileToken) ([]apitoken.Entry, error) {
+	var entries []apitoken.Entry
+	for i, t := range tokens {
+		h, err := apitoken.ParseHash(strings.TrimSpace(t.SHA256))
+		if err != nil {
+			return nil, fieldErr(fmt.Sprintf("apiTokens[%d].sha256", i), "%v", err)
+		}
+		entries = append(entries, apitoken.Entry{
+			Identity: apitoken.Identity{ID: strings.TrimSpace(t.ID), Name: strings.TrimSpace(t.Name)}, Hash: h})
+	}
+	return entries, nil
+}
+
+// Validate reports the first problem that would make the settings unusable,
+// checking the sections in the order the README documents them.
 func (s Settings) Validate() error {
+	checks := []func() error{
+		s.validateEvent,
+		s.validateMaxEventBytes,
+		func() error { return checkPublic(s.Public) },
+		s.validateMaxBodyBytes,
+		s.validateRateLimit,
+		s.validateTokens,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateEvent checks route.event against Inngest's rules for a name.
+func (s Settings) validateEvent() error {
 	switch ev := s.Route.Event; {
 	case ev == "":
 		return fieldErr("route.event", "must not be empty")
@@ -228,12 +281,20 @@ func (s Settings) Validate() error {
 	case strings.HasPrefix(ev, "inngest/"):
 		return fieldErr("route.event", "names starting with inngest/ are reserved by Inngest")
 	}
+	return nil
+}
+
+// validateMaxEventBytes checks inngest.maxEventBytes against the Inngest server's ceiling.
+func (s Settings) validateMaxEventBytes() error {
 	if n := s.Inngest.MaxEventBytes; n < 1 || n > MaxMaxEventBytes {
 		return fieldErr("inngest.maxEventBytes", "want 1 to %d (the Inngest server's largest event), got %d", MaxMaxEventBytes, n)
 	}
-	if err := checkPublic(s.Public); err != nil {
-		return err
-	}
+	return nil
+}
+
+// validateMaxBodyBytes checks that the envelope leaves room for data and that
+// route.maxBodyBytes fits in what is left.
+func (s Settings) validateMaxBodyBytes() error {
 	fit := MaxBodyFor(s)
 	if fit < minBodyBytes {
 		return fieldErr("public", "the event's envelope with these public settings is %d bytes, which leaves no room for data under inngest.maxEventBytes (%d): every event would be too large for Inngest",
@@ -243,14 +304,26 @@ func (s Settings) Validate() error {
 		return fieldErr("route.maxBodyBytes", "want 1 to %d, got %d: a larger body cannot fit an event of inngest.maxEventBytes (%d) with its envelope of %d bytes (id, name, ts, user, public settings, request id)",
 			fit, n, s.Inngest.MaxEventBytes, EnvelopeBytes(s))
 	}
-	if rl := s.Route.RateLimit; rl != nil {
-		if rl.Requests < 1 || rl.Requests > maxRateRequests {
-			return fieldErr("route.rateLimit.requests", "want 1 to %d, got %d", maxRateRequests, rl.Requests)
-		}
-		if rl.Per < minRatePer || rl.Per > maxRatePer {
-			return fieldErr("route.rateLimit.per", "want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
-		}
+	return nil
+}
+
+// validateRateLimit checks route.rateLimit's bounds, when there is one.
+func (s Settings) validateRateLimit() error {
+	rl := s.Route.RateLimit
+	if rl == nil {
+		return nil
 	}
+	if rl.Requests < 1 || rl.Requests > maxRateRequests {
+		return fieldErr("route.rateLimit.requests", "want 1 to %d, got %d", maxRateRequests, rl.Requests)
+	}
+	if rl.Per < minRatePer || rl.Per > maxRatePer {
+		return fieldErr("route.rateLimit.per", "want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
+	}
+	return nil
+}
+
+// validateTokens checks the apiTokens identities' lengths and that no id or hash repeats.
+func (s Settings) validateTokens() error {
 	ids, hashes := map[string]bool{}, map[[32]byte]bool{}
 	for i, t := range s.APITokens {
 		if t.ID == "" || len(t.ID) > maxIdentityLen || len(t.Name) > maxIdentityLen {

@@ -50,59 +50,76 @@ type located struct {
 // yaml.v3's own KnownFields error names the key but prints the whole Go
 // struct type; this names the key's path, its line and the keys allowed.
 func shape(doc *yaml.Node, t reflect.Type) ([]located, []error) {
-	var (
-		nodes []located
-		errs  []error
-	)
-	var walk func(n *yaml.Node, key *yaml.Node, path string, t reflect.Type)
-	walk = func(n *yaml.Node, key *yaml.Node, path string, t reflect.Type) {
-		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		nodes = append(nodes, located{path: path, node: n, typ: t, key: key})
-		if t == nil {
-			return
-		}
-		switch {
-		case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-			fields := map[string]reflect.Type{}
-			var names []string
-			for i := range t.NumField() {
-				name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-				if name != "" && name != "-" {
-					fields[name] = t.Field(i).Type
-					names = append(names, name)
-				}
-			}
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				child := joinPath(path, k.Value)
-				ft, ok := fields[k.Value]
-				if !ok {
-					errs = append(errs, &FieldError{Line: k.Line, Path: child, Msg: unknownKeyMsg(k.Value, path, names)})
-					continue
-				}
-				walk(v, k, child, ft)
-			}
-		case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-			for i, item := range n.Content {
-				walk(item, nil, path+"["+strconv.Itoa(i)+"]", t.Elem())
-			}
-		case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(n.Content[i+1], n.Content[i], joinPath(path, n.Content[i].Value), nil)
-			}
-		}
-	}
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	walk(root, nil, "", t)
-	return nodes, errs
+	var w shapeWalk
+	w.walk(root, nil, "", t)
+	return w.nodes, w.errs
+}
+
+// shapeWalk collects what shape finds, depth first.
+type shapeWalk struct {
+	nodes []located
+	errs  []error
+}
+
+// walk records n at path and descends into it along t.
+func (w *shapeWalk) walk(n, key *yaml.Node, path string, t reflect.Type) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	w.nodes = append(w.nodes, located{path: path, node: n, typ: t, key: key})
+	if t == nil {
+		return
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		w.walkStruct(n, path, t)
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			w.walk(item, nil, path+"["+strconv.Itoa(i)+"]", t.Elem())
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			w.walk(n.Content[i+1], n.Content[i], joinPath(path, n.Content[i].Value), nil)
+		}
+	}
+}
+
+// walkStruct descends into the keys of mapping n that struct t has, and
+// records a FieldError for each key it does not.
+func (w *shapeWalk) walkStruct(n *yaml.Node, path string, t reflect.Type) {
+	fields, names := yamlFields(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		child := joinPath(path, k.Value)
+		ft, ok := fields[k.Value]
+		if !ok {
+			w.errs = append(w.errs, &FieldError{Line: k.Line, Path: child, Msg: unknownKeyMsg(k.Value, path, names)})
+			continue
+		}
+		w.walk(v, k, child, ft)
+	}
+}
+
+// yamlFields maps struct t's yaml keys to their Go types, and lists the
+// keys in the struct's order.
+func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			fields[name] = t.Field(i).Type
+			names = append(names, name)
+		}
+	}
+	return fields, names
 }
 
 func joinPath(parent, key string) string {
@@ -168,45 +185,55 @@ var typeErrLine = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?:
 func typeErrors(te *yaml.TypeError, nodes []located) []error {
 	var errs []error
 	for _, line := range te.Errors {
-		m := typeErrLine.FindStringSubmatch(line)
-		if m == nil {
-			errs = append(errs, errors.New(line))
-			continue
-		}
-		ln, _ := strconv.Atoi(m[1])
-		got := m[3]
-		var at *located
-		for i := range nodes {
-			n := &nodes[i]
-			if n.node.Line != ln || n.typ == nil || n.path == "" {
-				continue
-			}
-			// The value yaml.v3 quotes, else a node of the kind it names;
-			// the last match is the innermost on the line.
-			if (got != "" && n.node.Value == got) || (got == "" && n.node.Tag == "!!"+m[2]) {
-				at = n
-			}
-		}
-		if at == nil {
-			errs = append(errs, fmt.Errorf("line %d: want %s", ln, wantKind(nil, m[4])))
-			continue
-		}
-		msg := "want " + wantKind(at.typ, m[4])
-		switch {
-		case got != "":
-			msg += fmt.Sprintf(", got %q", got)
-		case m[2] == "map":
-			msg += ", got a mapping"
-		case m[2] == "seq":
-			msg += ", got a list"
-		}
-		line := at.node.Line
-		if at.key != nil {
-			line = at.key.Line
-		}
-		errs = append(errs, &FieldError{Line: line, Path: at.path, Msg: msg})
+		errs = append(errs, typeError(line, nodes))
 	}
 	return errs
+}
+
+// typeError rewrites one of yaml.v3's type error lines; a line it does not
+// recognise is kept as it is.
+func typeError(line string, nodes []located) error {
+	m := typeErrLine.FindStringSubmatch(line)
+	if m == nil {
+		return errors.New(line)
+	}
+	ln, _ := strconv.Atoi(m[1])
+	tag, got, goType := m[2], m[3], m[4]
+	at := nodeOnLine(nodes, ln, tag, got)
+	if at == nil {
+		return fmt.Errorf("line %d: want %s", ln, wantKind(nil, goType))
+	}
+	msg := "want " + wantKind(at.typ, goType)
+	switch {
+	case got != "":
+		msg += fmt.Sprintf(", got %q", got)
+	case tag == "map":
+		msg += ", got a mapping"
+	case tag == "seq":
+		msg += ", got a list"
+	}
+	keyLine := at.node.Line
+	if at.key != nil {
+		keyLine = at.key.Line
+	}
+	return &FieldError{Line: keyLine, Path: at.path, Msg: msg}
+}
+
+// nodeOnLine finds the node a type error on line ln is about: the value
+// yaml.v3 quotes (got), else a node of the kind it names (tag); the last
+// match is the innermost on the line. Nil when none fits.
+func nodeOnLine(nodes []located, ln int, tag, got string) *located {
+	var at *located
+	for i := range nodes {
+		n := &nodes[i]
+		if n.node.Line != ln || n.typ == nil || n.path == "" {
+			continue
+		}
+		if (got != "" && n.node.Value == got) || (got == "" && n.node.Tag == "!!"+tag) {
+			at = n
+		}
+	}
+	return at
 }
 
 // wantKind names the kind of YAML value t decodes from.
