@@ -56,29 +56,45 @@ func (s *Server) publishOnce(ctx context.Context, id identity, key string, data 
 		}
 		return nil, fmt.Errorf("%w: %w", errIdempotencyStore, err)
 	}
-	log := loggerFrom(ctx)
-	switch res.Outcome {
-	case idempotency.Replay:
-		log.Info("idempotent replay", "event_id", res.Answer.EventID, "status", res.Answer.Status, "user_id", id.user.ID)
+	if res.Outcome == idempotency.Replay {
+		loggerFrom(ctx).Info("idempotent replay", "event_id", res.Answer.EventID, "status", res.Answer.Status, "user_id", id.user.ID)
 		return replay(res.Answer, rl), nil
-	case idempotency.Busy:
-		return nil, &problemError{kind: kindKeyInFlight,
-			detail: fmt.Sprintf("A request with the Idempotency-Key %q is still in progress. Retry after it has answered; the retry gets its answer.", key),
-			err:    fmt.Errorf("idempotency key in flight for %s more", res.LeaseLeft)}
-	case idempotency.Mismatch:
-		return nil, &problemError{kind: kindKeyReused,
-			detail: fmt.Sprintf("The Idempotency-Key %q was already used with a different request body within the last 24 hours (until %s). Use a new key for a new request.",
-				key, res.ExpiresAt.UTC().Format(time.RFC3339)),
-			err: errors.New("idempotency key reused with another payload")}
-	case idempotency.Proceed:
-	default:
-		return nil, fmt.Errorf("idempotency: unknown outcome %d", res.Outcome)
+	}
+	if err := refusal(res, key); err != nil {
+		return nil, err
 	}
 	// The id belongs to this key's window: the same for every request that
 	// proceeds under it (a retry after a 5xx, a takeover after a crash), a
 	// new one once the key is used again after its window.
 	ev.ID = events.KeyedEventID(id.kind, id.user.ID, key, res.ExpiresAt)
+	return s.publishKeyed(ctx, id, digest, fp, ev, rl)
+}
 
+// refusal is the error for a Begin outcome other than Proceed and Replay:
+// the key in flight (409), reused with other data (422), or an outcome this
+// code does not know. Nil for Proceed.
+func refusal(res idempotency.Result, key string) error {
+	switch res.Outcome {
+	case idempotency.Busy:
+		return &problemError{kind: kindKeyInFlight,
+			detail: fmt.Sprintf("A request with the Idempotency-Key %q is still in progress. Retry after it has answered; the retry gets its answer.", key),
+			err:    fmt.Errorf("idempotency key in flight for %s more", res.LeaseLeft)}
+	case idempotency.Mismatch:
+		return &problemError{kind: kindKeyReused,
+			detail: fmt.Sprintf("The Idempotency-Key %q was already used with a different request body within the last 24 hours (until %s). Use a new key for a new request.",
+				key, res.ExpiresAt.UTC().Format(time.RFC3339)),
+			err: errors.New("idempotency key reused with another payload")}
+	case idempotency.Proceed:
+		return nil
+	default:
+		return fmt.Errorf("idempotency: unknown outcome %d", res.Outcome)
+	}
+}
+
+// publishKeyed publishes ev under a key Begin let proceed, then records the
+// answer for replays, or releases the key when there is nothing to replay.
+func (s *Server) publishKeyed(ctx context.Context, id identity, digest idempotency.Digest, fp idempotency.Fingerprint, ev events.Event, rl gen.PostRoute200ResponseHeaders) (gen.PostRouteResponseObject, error) {
+	log := loggerFrom(ctx)
 	ans, err := s.publish(ctx, id, ev, rl)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyWriteBound)
 	defer cancel()

@@ -241,8 +241,20 @@ func checkDuplicates(all []cookiePair, name string) error {
 // join that is no token fails to decode later, as it does in next-auth.
 func storeValue(j jar, name string) (string, bool, error) {
 	v5 := isV5Cookie(name)
-	var keys []string // the names SessionStore keeps, in j's order
-	values := 0
+	keys, values := storeKeys(j, name, v5)
+	switch values {
+	case 0:
+		return "", false, nil
+	case 1:
+		return singleValue(j, keys)
+	}
+	return joinChunks(j, keys, values, v5)
+}
+
+// storeKeys lists the names of j that SessionStore keeps under name, in j's
+// order, and counts those with a value. v5 (Auth.js) drops empty cookies;
+// v4 keeps them.
+func storeKeys(j jar, name string, v5 bool) (keys []string, values int) {
 	for _, n := range j.names {
 		if !strings.HasPrefix(n, name) {
 			continue
@@ -254,19 +266,26 @@ func storeValue(j jar, name string) (string, bool, error) {
 		}
 		keys = append(keys, n)
 	}
-	switch values {
-	case 0:
-		return "", false, nil
-	case 1:
-		for _, n := range keys {
-			if v := j.values[n]; v != "" {
-				if len(v) > maxTokenBytes {
-					return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
-				}
-				return v, true, nil
+	return keys, values
+}
+
+// singleValue is the one non-empty value among keys: the token, whatever
+// its name's suffix.
+func singleValue(j jar, keys []string) (string, bool, error) {
+	for _, n := range keys {
+		if v := j.values[n]; v != "" {
+			if len(v) > maxTokenBytes {
+				return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
 			}
+			return v, true, nil
 		}
 	}
+	return "", false, nil // not reached: storeKeys counted one value
+}
+
+// joinChunks joins the values of keys (values of them non-empty) in
+// SessionStore's order, within the chunk and size limits.
+func joinChunks(j jar, keys []string, values int, v5 bool) (string, bool, error) {
 	if values > maxChunks || len(keys) > 4*maxChunks {
 		return "", true, fmt.Errorf("more than %d chunks: %w", maxChunks, ErrMalformed)
 	}

@@ -100,48 +100,65 @@ func NewJWT(cfg JWTConfig) (*JWTResolver, error) {
 // decides (enc A256GCM without kid: v4 first).
 func (j *JWTResolver) Resolve(_ context.Context, c Credential) (Session, error) {
 	if c.Source == SourceCookie {
-		if isV5Cookie(c.Cookie) {
-			ks, ok := j.v5[c.Cookie]
-			if !ok {
-				return Session{}, fmt.Errorf("v5 cookie %s while reading v4 only: %w", c.Cookie, ErrInvalid)
-			}
-			return decodeV5(c.Token, ks, j.now())
-		}
-		if j.key == nil {
-			return Session{}, fmt.Errorf("v4 cookie %s while reading v5 only: %w", c.Cookie, ErrInvalid)
-		}
-		return j.Decode(c.Token)
+		return j.resolveCookie(c)
 	}
-	var tries []func() (Session, error)
-	v4 := func() (Session, error) { return j.Decode(c.Token) }
+	tries, err := j.bearerDecoders(c.Token)
+	if err != nil {
+		return Session{}, err
+	}
+	return firstDecoded(tries)
+}
+
+// resolveCookie decodes a cookie's token in the format its name belongs to.
+func (j *JWTResolver) resolveCookie(c Credential) (Session, error) {
+	if isV5Cookie(c.Cookie) {
+		ks, ok := j.v5[c.Cookie]
+		if !ok {
+			return Session{}, fmt.Errorf("v5 cookie %s while reading v4 only: %w", c.Cookie, ErrInvalid)
+		}
+		return decodeV5(c.Token, ks, j.now())
+	}
+	if j.key == nil {
+		return Session{}, fmt.Errorf("v4 cookie %s while reading v5 only: %w", c.Cookie, ErrInvalid)
+	}
+	return j.Decode(c.Token)
+}
+
+// bearerDecoders lists the decodings to try on a bearer token, in order: v4,
+// v5 under each bearer salt, or (in auto mode) both, v4 first when the
+// token's header looks like next-auth v4's.
+func (j *JWTResolver) bearerDecoders(token string) ([]func() (Session, error), error) {
+	v4 := func() (Session, error) { return j.Decode(token) }
 	var v5 []func() (Session, error)
 	for _, salt := range j.bearerSalts {
-		v5 = append(v5, func() (Session, error) { return decodeV5(c.Token, j.v5[salt], j.now()) })
+		v5 = append(v5, func() (Session, error) { return decodeV5(token, j.v5[salt], j.now()) })
 	}
 	switch j.format {
 	case FormatV4:
-		tries = append(tries, v4)
+		return []func() (Session, error){v4}, nil
 	case FormatV5:
-		tries = v5
-	default:
-		h, err := peekHeader(c.Token)
-		if err != nil {
-			return Session{}, err
-		}
-		if h.Enc == string(jose.A256GCM) && h.Kid == nil {
-			tries = append([]func() (Session, error){v4}, v5...)
-		} else {
-			tries = v5
-		}
+		return v5, nil
 	}
+	h, err := peekHeader(token)
+	if err != nil {
+		return nil, err
+	}
+	if h.Enc == string(jose.A256GCM) && h.Kid == nil {
+		return append([]func() (Session, error){v4}, v5...), nil
+	}
+	return v5, nil
+}
+
+// firstDecoded returns the first session a decoding yields. A token that
+// decrypted but is expired, or one that is not a JWE at all, says so at
+// once; when every key fails to decrypt, the first failure is the error.
+func firstDecoded(tries []func() (Session, error)) (Session, error) {
 	var first error
 	for _, try := range tries {
 		s, err := try()
 		if err == nil {
 			return s, nil
 		}
-		// A token that decrypted but is expired, or one that is not a JWE at
-		// all, says so; a decryption failure under one key says little.
 		if !errors.Is(err, ErrInvalid) {
 			return Session{}, err
 		}
