@@ -123,28 +123,40 @@ func jsSort(names []string, keys []float64) error {
 		return nil
 	}
 	if n > jsSortMax {
-		for _, k := range keys {
-			if math.IsNaN(k) {
-				return fmt.Errorf("%d cookies named like the session cookie, some not chunks: %w", n, ErrMalformed)
-			}
-		}
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
-		sorted := make([]string, n)
-		for i, k := range idx {
-			sorted[i] = names[k]
-		}
-		copy(names, sorted)
-		return nil
+		return sortConsistent(names, keys)
 	}
-	swap := func(i, j int) {
-		names[i], names[j] = names[j], names[i]
-		keys[i], keys[j] = keys[j], keys[i]
+	run := countAndMakeRun(names, keys)
+	binaryInsertionSort(names, keys, run)
+	return nil
+}
+
+// sortConsistent sorts more than jsSortMax names by keys when no key is NaN
+// (every stable sort then agrees with V8's), and refuses them otherwise.
+func sortConsistent(names []string, keys []float64) error {
+	n := len(names)
+	for _, k := range keys {
+		if math.IsNaN(k) {
+			return fmt.Errorf("%d cookies named like the session cookie, some not chunks: %w", n, ErrMalformed)
+		}
 	}
-	// CountAndMakeRun(0, n).
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([]string, n)
+	for i, k := range idx {
+		sorted[i] = names[k]
+	}
+	copy(names, sorted)
+	return nil
+}
+
+// countAndMakeRun is V8's CountAndMakeRun(0, n) on at least two keys: the
+// length of the run at the start, which is reversed in place (names with
+// keys) when it is strictly descending.
+func countAndMakeRun(names []string, keys []float64) int {
+	n := len(names)
 	run := 2
 	descending := jsCompare(keys[1], keys[0]) < 0
 	for i := 2; i < n; i++ {
@@ -156,11 +168,18 @@ func jsSort(names []string, keys []float64) error {
 	}
 	if descending {
 		for i, j := 0, run-1; i < j; i, j = i+1, j-1 {
-			swap(i, j)
+			names[i], names[j] = names[j], names[i]
+			keys[i], keys[j] = keys[j], keys[i]
 		}
 	}
-	// BinaryInsertionSort(0, run, n).
-	for start := run; start < n; start++ {
+	return run
+}
+
+// binaryInsertionSort is V8's BinaryInsertionSort(0, run, n): each name
+// after the sorted run is inserted (with its key) after the last key it
+// does not compare below.
+func binaryInsertionSort(names []string, keys []float64, run int) {
+	for start := run; start < len(names); start++ {
 		pn, pk := names[start], keys[start]
 		left, right := 0, start
 		for left < right {
@@ -175,5 +194,4 @@ func jsSort(names []string, keys []float64) error {
 		copy(keys[left+1:start+1], keys[left:start])
 		names[left], keys[left] = pn, pk
 	}
-	return nil
 }
