@@ -1,10 +1,8 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -81,23 +79,38 @@ func OpenBolt(dir string, max int, lockWait time.Duration, opts ...BoltOption) (
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
 	s := &Bolt{db: db, max: max, pageSize: db.Info().PageSize}
-	free := o.free
-	if free == nil {
-		// bbolt never shrinks its file: pages freed by acks and deletes stay
-		// in it, on its freelist, and new commits reuse them. They are space
-		// a write can use without growing the file, so they count as free.
-		// The file's tail past its last page is sparse (bbolt grows the file
-		// with ftruncate) and takes no space until written, so statfs
-		// already counts it as free.
-		free = diskspace.Statfs(dir, func() uint64 {
-			if n := db.Stats().FreeAlloc; n > 0 {
-				return uint64(n)
-			}
-			return 0
-		})
+	s.reserve = diskspace.New(o.minFree, boltFreeSpace(dir, db, o.free))
+	if err := s.createBuckets(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	s.reserve = diskspace.New(o.minFree, free)
-	err = db.Update(func(tx *bolt.Tx) error {
+	return s, nil
+}
+
+// boltFreeSpace is free, or when it is nil statfs(2) on dir plus the free
+// pages inside db's file.
+func boltFreeSpace(dir string, db *bolt.DB, free diskspace.FreeFunc) diskspace.FreeFunc {
+	if free != nil {
+		return free
+	}
+	// bbolt never shrinks its file: pages freed by acks and deletes stay
+	// in it, on its freelist, and new commits reuse them. They are space
+	// a write can use without growing the file, so they count as free.
+	// The file's tail past its last page is sparse (bbolt grows the file
+	// with ftruncate) and takes no space until written, so statfs
+	// already counts it as free.
+	return diskspace.Statfs(dir, func() uint64 {
+		if n := db.Stats().FreeAlloc; n > 0 {
+			return uint64(n)
+		}
+		return 0
+	})
+}
+
+// createBuckets makes the pending and dead buckets if the file has none,
+// and counts what they hold.
+func (s *Bolt) createBuckets() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		p, err := tx.CreateBucketIfNotExists(pendingBucket)
 		if err != nil {
 			return err
@@ -109,61 +122,6 @@ func OpenBolt(dir string, max int, lockWait time.Duration, opts ...BoltOption) (
 		s.depth, s.dead = p.Stats().KeyN, d.Stats().KeyN
 		return nil
 	})
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open spool %s: %w", path, err)
-	}
-	return s, nil
-}
-
-func key(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
-
-// Records are stored as 8 bytes of NextAt (unix ns, big endian) then JSON,
-// so Claim can skip records that are not due without decoding them. The
-// event is kept byte for byte: json.Marshal would rewrite <, > and & in it
-// as \u003c… (HTML escaping), and U+2028 and U+2029 likewise, the same
-// value in more bytes, which can push an event accepted at the size limit
-// over it when it is delivered from the spool.
-func encode(r Record) ([]byte, error) {
-	var b bytes.Buffer
-	b.Write(binary.BigEndian.AppendUint64(nil, uint64(r.NextAt.UnixNano())))
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// appendRecord stores r under the bucket's next sequence number, so records
-// keep the order they were added in.
-func appendRecord(b *bolt.Bucket, r Record) error {
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	return putRecord(b, seq, r)
-}
-
-// putRecord stores r under seq, replacing what was there.
-func putRecord(b *bolt.Bucket, seq uint64, r Record) error {
-	v, err := encode(r)
-	if err != nil {
-		return err
-	}
-	return b.Put(key(seq), v)
-}
-
-func decode(k, v []byte) (Record, error) {
-	var r Record
-	if len(v) < 8 {
-		return r, errors.New("spool record too short")
-	}
-	if err := json.Unmarshal(v[8:], &r); err != nil {
-		return r, err
-	}
-	r.Seq = binary.BigEndian.Uint64(k)
-	return r, nil
 }
 
 // DB is the spool's bbolt database, for stores that share its file (the
@@ -291,89 +249,6 @@ func (s *Bolt) Retry(_ context.Context, recs []Record) error {
 		return fmt.Errorf("spool retry: %w", err)
 	}
 	return nil
-}
-
-// Bury moves records to the dead letters.
-func (s *Bolt) Bury(_ context.Context, recs []Record, reason string) error {
-	moved := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		moved = 0
-		p, d := tx.Bucket(pendingBucket), tx.Bucket(deadBucket)
-		for _, r := range recs {
-			if r.Seq != 0 && p.Get(key(r.Seq)) != nil {
-				if err := p.Delete(key(r.Seq)); err != nil {
-					return err
-				}
-				moved++
-			}
-			r.LastError = reason
-			if err := appendRecord(d, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("spool bury: %w", err)
-	}
-	s.mu.Lock()
-	s.depth -= moved
-	s.dead += len(recs)
-	s.mu.Unlock()
-	return nil
-}
-
-// Replay moves every dead letter back to the waiting events, due at now.
-func (s *Bolt) Replay(_ context.Context, now time.Time) (int, error) {
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
-		p, d := tx.Bucket(pendingBucket), tx.Bucket(deadBucket)
-		c := d.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.First() {
-			r, err := decode(k, v)
-			if err != nil {
-				return fmt.Errorf("dead letter %x: %w", k, err)
-			}
-			r.Attempts, r.NextAt, r.LastError = 0, now, ""
-			if err := appendRecord(p, r); err != nil {
-				return err
-			}
-			if err := d.Delete(k); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("spool replay: %w", err)
-	}
-	s.mu.Lock()
-	s.depth += n
-	s.dead -= n
-	s.mu.Unlock()
-	return n, nil
-}
-
-// DeadLetters lists up to max dead letters, oldest first.
-func (s *Bolt) DeadLetters(_ context.Context, max int) ([]Record, error) {
-	var out []Record
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(deadBucket).Cursor()
-		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
-			r, err := decode(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("spool dead letters: %w", err)
-	}
-	return out, nil
 }
 
 // Stats reports depth, oldest and dead letters.
