@@ -36,38 +36,58 @@ func decodeURIComponent(s string) (string, bool) {
 			i++
 			continue
 		}
-		c, ok := escapedByte(s, i)
+		next, ok := decodeEscapedCodePoint(&b, s, i)
 		if !ok {
 			return "", false
 		}
-		i += 3
-		n := 1
-		switch {
-		case c < 0x80:
-		case c&0xe0 == 0xc0:
-			n = 2
-		case c&0xf0 == 0xe0:
-			n = 3
-		case c&0xf8 == 0xf0:
-			n = 4
-		default:
-			return "", false
-		}
-		seq := []byte{c}
-		for k := 1; k < n; k++ {
-			c, ok := escapedByte(s, i)
-			if !ok || c&0xc0 != 0x80 {
-				return "", false
-			}
-			seq = append(seq, c)
-			i += 3
-		}
-		if !utf8.Valid(seq) {
-			return "", false
-		}
-		b.Write(seq)
+		i = next
 	}
 	return b.String(), true
+}
+
+// decodeEscapedCodePoint decodes the escapes of one code point at s[i:]
+// (one to four "%XX", its UTF-8 bytes) into b, and returns the index after
+// them; false when they are no valid UTF-8 sequence.
+func decodeEscapedCodePoint(b *strings.Builder, s string, i int) (int, bool) {
+	c, ok := escapedByte(s, i)
+	if !ok {
+		return 0, false
+	}
+	i += 3
+	n := utf8SeqLen(c)
+	if n == 0 {
+		return 0, false
+	}
+	seq := []byte{c}
+	for k := 1; k < n; k++ {
+		c, ok := escapedByte(s, i)
+		if !ok || c&0xc0 != 0x80 {
+			return 0, false
+		}
+		seq = append(seq, c)
+		i += 3
+	}
+	if !utf8.Valid(seq) {
+		return 0, false
+	}
+	b.Write(seq)
+	return i, true
+}
+
+// utf8SeqLen is the length of the UTF-8 sequence that starts with lead, by
+// its high bits alone; 0 when lead cannot start one.
+func utf8SeqLen(lead byte) int {
+	switch {
+	case lead < 0x80:
+		return 1
+	case lead&0xe0 == 0xc0:
+		return 2
+	case lead&0xf0 == 0xe0:
+		return 3
+	case lead&0xf8 == 0xf0:
+		return 4
+	}
+	return 0
 }
 
 // escapedByte is the byte of the escape "%XX" at s[i:], if it is one.
