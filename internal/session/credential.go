@@ -103,9 +103,10 @@ func sessionPrefixes(names []string) func(string) bool {
 // Extract returns the session credential of r the way next-auth's getToken
 // reads it (next-auth 4.24 src/jwt/index.ts, @auth/core 0.41 src/jwt.ts):
 //
-//   - The Cookie header is parsed as the app parses it (see cookieheader.go).
-//     For a v4 name both Next.js readings are made, the pages router's and
-//     the App Router's; when they differ the result is ErrAmbiguous.
+//   - The Cookie header is parsed as the app parses it (see cookieheader.go
+//     and cookieparsers.go). For a v4 name both Next.js readings are made,
+//     the pages router's and the App Router's; when they differ the result
+//     is ErrAmbiguous.
 //   - The session cookie under a name is what SessionStore makes of every
 //     cookie whose name starts with it: empty values add nothing, one
 //     non-empty cookie is the token whatever its suffix, several are joined
