@@ -1,0 +1,96 @@
+package settings
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Validate reports the first problem that would make the settings unusable,
+// checking route.event, inngest.maxEventBytes, public, route.maxBodyBytes
+// (which depends on the two before it), route.rateLimit and apiTokens, in
+// that order.
+func (s Settings) Validate() error {
+	checks := []func() error{
+		s.validateEvent,
+		s.validateMaxEventBytes,
+		func() error { return checkPublic(s.Public) },
+		s.validateMaxBodyBytes,
+		s.validateRateLimit,
+		s.validateTokens,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateEvent checks route.event against Inngest's rules for a name.
+func (s Settings) validateEvent() error {
+	switch ev := s.Route.Event; {
+	case ev == "":
+		return fieldErr("route.event", "must not be empty")
+	case len(ev) > maxEventNameLen:
+		return fieldErr("route.event", "longer than %d characters", maxEventNameLen)
+	case strings.HasPrefix(ev, "inngest/"):
+		return fieldErr("route.event", "names starting with inngest/ are reserved by Inngest")
+	}
+	return nil
+}
+
+// validateMaxEventBytes checks inngest.maxEventBytes against the Inngest server's ceiling.
+func (s Settings) validateMaxEventBytes() error {
+	if n := s.Inngest.MaxEventBytes; n < 1 || n > MaxMaxEventBytes {
+		return fieldErr("inngest.maxEventBytes", "want 1 to %d (the Inngest server's largest event), got %d", MaxMaxEventBytes, n)
+	}
+	return nil
+}
+
+// validateMaxBodyBytes checks that the envelope leaves room for data and that
+// route.maxBodyBytes fits in what is left.
+func (s Settings) validateMaxBodyBytes() error {
+	fit := MaxBodyFor(s)
+	if fit < minBodyBytes {
+		return fieldErr("public", "the event's envelope with these public settings is %d bytes, which leaves no room for data under inngest.maxEventBytes (%d): every event would be too large for Inngest",
+			EnvelopeBytes(s), s.Inngest.MaxEventBytes)
+	}
+	if n := s.Route.MaxBodyBytes; n < 1 || n > fit {
+		return fieldErr("route.maxBodyBytes", "want 1 to %d, got %d: a larger body cannot fit an event of inngest.maxEventBytes (%d) with its envelope of %d bytes (id, name, ts, user, public settings, request id)",
+			fit, n, s.Inngest.MaxEventBytes, EnvelopeBytes(s))
+	}
+	return nil
+}
+
+// validateRateLimit checks route.rateLimit's bounds, when there is one.
+func (s Settings) validateRateLimit() error {
+	rl := s.Route.RateLimit
+	if rl == nil {
+		return nil
+	}
+	if rl.Requests < 1 || rl.Requests > maxRateRequests {
+		return fieldErr("route.rateLimit.requests", "want 1 to %d, got %d", maxRateRequests, rl.Requests)
+	}
+	if rl.Per < minRatePer || rl.Per > maxRatePer {
+		return fieldErr("route.rateLimit.per", "want %s to %s, got %s", minRatePer, maxRatePer, rl.Per)
+	}
+	return nil
+}
+
+// validateTokens checks the apiTokens identities' lengths and that no id or hash repeats.
+func (s Settings) validateTokens() error {
+	ids, hashes := map[string]bool{}, map[[32]byte]bool{}
+	for i, t := range s.APITokens {
+		if t.ID == "" || len(t.ID) > maxIdentityLen || len(t.Name) > maxIdentityLen {
+			return fieldErr(fmt.Sprintf("apiTokens[%d].id", i), "want 1 to %d characters (and a name of at most %d)", maxIdentityLen, maxIdentityLen)
+		}
+		if ids[t.ID] {
+			return fieldErr(fmt.Sprintf("apiTokens[%d].id", i), "%q appears twice", t.ID)
+		}
+		if hashes[t.Hash] {
+			return fieldErr(fmt.Sprintf("apiTokens[%d].sha256", i), "the same hash appears twice")
+		}
+		ids[t.ID], hashes[t.Hash] = true, true
+	}
+	return nil
+}
