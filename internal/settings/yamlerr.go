@@ -74,9 +74,15 @@ func (w *shapeWalk) walk(n, key *yaml.Node, path string, t reflect.Type) {
 		n = n.Alias
 	}
 	w.nodes = append(w.nodes, located{path: path, node: n, typ: t, key: key})
-	if t == nil {
-		return
+	if t != nil {
+		w.descend(n, path, t)
 	}
+}
+
+// descend walks the children of n: the fields of a struct, the items of a
+// slice, the values of a map (under which anything goes). A node whose kind
+// does not fit t has no children here; decoding reports it.
+func (w *shapeWalk) descend(n *yaml.Node, path string, t reflect.Type) {
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		w.walkStruct(n, path, t)
