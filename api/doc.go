@@ -15,7 +15,13 @@
 //   - cross-origin protection (net/http's, set up in server.go);
 //   - headAsGet (httpsem.go);
 //   - chi's routing: 404 and 405 (problem.go, httpsem.go), /openapi.* and
-//     /docs (docs.go), the operations.
+//     /docs (docs.go), /metrics (Deps.Extra, mounted by cmd/routeapi), the
+//     operations.
+//
+// Then gen's wrapper binds the operation's header parameters
+// (Idempotency-Key: one value, its format); a bad one is a 400 through
+// ErrorHandlerFunc (server.go), before any per-operation middleware, so it
+// comes before 401, 413 and 415.
 //
 // Every operation of the contract, in gen's per-operation middlewares
 // (bodyMiddlewares):

@@ -16,15 +16,19 @@ import (
 	"github.com/routeapi/routeapi/internal/sessioncache"
 )
 
-// newSessionResolver returns the resolver for the configured session store:
-// JWT cookies (v4, v5 or both), or the app's database through a pgx pool. The
-// returned func releases what it opened.
+// newSessionResolver returns the resolver for the configured session store
+// (ROUTEAPI_SESSION_STORE): JWT cookies (v4, v5 or both), or the app's
+// database through a pgx pool. The returned func releases what it opened; a
+// store without a case here is an error, never a silent fallback.
 func newSessionResolver(ctx context.Context, cfg config.Config, log *slog.Logger) (api.SessionResolver, func(), error) {
-	if cfg.Session.Store != config.StoreDatabase {
+	switch cfg.Session.Store {
+	case config.StoreJWT:
 		r, err := newJWTSessions(cfg.Session, log)
 		return r, func() {}, err
+	case config.StoreDatabase:
+		return newDatabaseSessions(ctx, cfg, log)
 	}
-	return newDatabaseSessions(ctx, cfg, log)
+	return nil, nil, fmt.Errorf("session store %q has no resolver (ROUTEAPI_SESSION_STORE)", cfg.Session.Store)
 }
 
 // newJWTSessions decodes the session cookies (v4, v5 or both) with the

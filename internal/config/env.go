@@ -44,6 +44,9 @@ func (e *env) strOr(name, def string) string { return cmp.Or(e.str(name), def) }
 // The message lists allowed in order: want a, b or c, got "x". A bad value
 // is reported and returned as it is (it matches no allowed value).
 func oneOf[T ~string](e *env, name string, def T, allowed ...T) T {
+	if !slices.Contains(allowed, def) {
+		panic(fmt.Sprintf("config: %s: the default %q is not one of %v", name, def, allowed))
+	}
 	v := T(strings.ToLower(e.str(name)))
 	if v == "" {
 		return def
@@ -70,6 +73,7 @@ func (e *env) dur(name string, def, lo, hi time.Duration) time.Duration {
 
 // durWant is dur with the message "want <want>, got "x"".
 func (e *env) durWant(name string, def, lo, hi time.Duration, want string) time.Duration {
+	defaultWithin(name, def, lo, hi)
 	raw := e.str(name)
 	if raw == "" {
 		return def
@@ -89,6 +93,7 @@ func (e *env) int(name string, def, lo, hi int) int {
 
 // int64Want reads a whole number from lo to hi with the message "want <want>, got "x""; unset is def.
 func (e *env) int64Want(name string, def, lo, hi int64, want string) int64 {
+	defaultWithin(name, def, lo, hi)
 	raw := e.str(name)
 	if raw == "" {
 		return def
@@ -99,6 +104,15 @@ func (e *env) int64Want(name string, def, lo, hi int64, want string) int64 {
 		return def
 	}
 	return n
+}
+
+// defaultWithin panics when a reader's own default lies outside its bounds:
+// a mistake in routeapi's source, not in the environment, which every test
+// that loads the defaults (TestLoadDefaults) finds before a user could.
+func defaultWithin[T cmp.Ordered](name string, def, lo, hi T) {
+	if def < lo || def > hi {
+		panic(fmt.Sprintf("config: %s: the default %v is outside its bounds [%v, %v]", name, def, lo, hi))
+	}
 }
 
 // httpURL reads an absolute http(s) URL; unset is "". A bad value is

@@ -79,3 +79,23 @@ func TestEnvNoErrorWhenAllGood(t *testing.T) {
 		t.Errorf("err = %v, want nil", err)
 	}
 }
+
+// TestEnvDefaultOutsideBoundsPanics: a reader whose own default breaks its
+// bounds or its list is a mistake in the source, found by the first test
+// that loads the defaults, never a value a user gets.
+func TestEnvDefaultOutsideBoundsPanics(t *testing.T) {
+	for name, read := range map[string]func(e *env){
+		"int":      func(e *env) { e.int("X", 0, 1, 100) },
+		"duration": func(e *env) { e.dur("X", time.Hour, 0, time.Minute) },
+		"oneOf":    func(e *env) { oneOf(e, "X", "c", "a", "b") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic for a default outside the bounds")
+				}
+			}()
+			read(&env{getenv: func(string) string { return "" }})
+		})
+	}
+}
