@@ -18,10 +18,11 @@
 //     /docs (docs.go), /metrics (Deps.Extra, mounted by cmd/routeapi), the
 //     operations.
 //
-// Then gen's wrapper binds the operation's header parameters
-// (Idempotency-Key: one value, its format); a bad one is a 400 through
+// Then gen's wrapper binds the operation's header parameters: a header
+// sent more than once (two Idempotency-Key headers) is a 400 through
 // ErrorHandlerFunc (server.go), before any per-operation middleware, so it
-// comes before 401, 413 and 415.
+// comes before 401, 413 and 415. A header's pattern and length are the
+// validator's (below).
 //
 // Every operation of the contract, in gen's per-operation middlewares
 // (bodyMiddlewares):
