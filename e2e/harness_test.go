@@ -221,9 +221,14 @@ func tryInngest(t *testing.T, bin string) (*inngestDev, error) {
 	return d, nil
 }
 
-// answers200 reports whether a GET of url answers 200.
+// probeClient is the client of readiness probes: a server that accepts a
+// connection and never answers (a foreign one on a reused port, a hung one)
+// costs a probe 2 s, not the rest of its caller's deadline.
+var probeClient = &http.Client{Timeout: 2 * time.Second}
+
+// answers200 reports whether a GET of url answers 200 within 2 s.
 func answers200(url string) bool {
-	resp, err := http.Get(url)
+	resp, err := probeClient.Get(url)
 	if err != nil {
 		return false
 	}

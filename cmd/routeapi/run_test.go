@@ -134,7 +134,7 @@ func TestServe(t *testing.T) {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := probeClient.Get("http://" + addr + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -160,6 +160,11 @@ func TestServe(t *testing.T) {
 		t.Fatal("run did not return after the context was cancelled")
 	}
 }
+
+// probeClient is the client of readiness probes: a server that accepts a
+// connection and never answers costs a probe 2 s, not the rest of the
+// test's deadline.
+var probeClient = &http.Client{Timeout: 2 * time.Second}
 
 // listeningAddr waits up to 10 s for the "listening" record of serve's log
 // and returns its addr (serve started on port 0 chose it), failing the test

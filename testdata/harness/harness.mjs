@@ -136,12 +136,16 @@ class Child {
     }));
   }
 
-  /** Polls url until it answers 200; fails when the process exits first. */
+  /**
+   * Polls url until it answers 200; fails when the process exits first. Each
+   * probe gives up after 2 s, so a server that accepts and never answers
+   * cannot hold the poll past timeoutMs.
+   */
   async waitReady(url, timeoutMs) {
     await waitFor(`${this.name} to answer ${url}`, timeoutMs, async () => {
       if (this.exited) throw new Error(`${this.name} exited:\n${this.logs}`);
       try {
-        const res = await fetch(url);
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
         return res.status === 200;
       } catch {
