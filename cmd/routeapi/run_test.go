@@ -168,13 +168,16 @@ var probeClient = &http.Client{Timeout: 2 * time.Second}
 
 // listeningAddr waits up to 10 s for the "listening" record of serve's log
 // and returns its addr (serve started on port 0 chose it), failing the test
-// if serve returns first.
+// if serve returns first, or returns after logging "listening" (exited
+// consumes serve's result from done, so the test could not see it later).
 func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string {
 	t.Helper()
 	var runErr error
+	ended := false
 	exited := func() bool {
 		select {
 		case runErr = <-done:
+			ended = true
 			return true
 		default:
 			return false
@@ -185,6 +188,9 @@ func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string 
 	addr, err := listenaddr.Wait(ctx, listenaddr.Source{Logs: logs.String, Exited: exited})
 	if err != nil {
 		t.Fatalf("serve's address: %v (run: %v)\n%s", err, runErr, logs.String())
+	}
+	if ended {
+		t.Fatalf("serve returned: %v\n%s", runErr, logs.String())
 	}
 	return addr
 }
