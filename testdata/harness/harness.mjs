@@ -195,7 +195,9 @@ class Child {
  * process itself listens there (another process may have taken the port in
  * between and answered; without Linux /proc the answer is accepted
  * unchecked). If not, or if the server exited, it is stopped and
- * started on a new port, up to 3 times.
+ * started on a new port, up to 3 times; any other failure (a dev server that
+ * runs but does not answer within 60 s) fails at once, as
+ * e2e/harness_test.go does.
  */
 export async function startInngest() {
   const errors = [];
@@ -203,11 +205,19 @@ export async function startInngest() {
     try {
       return await tryInngest();
     } catch (err) {
+      if (!(err instanceof PortLost)) throw err;
       errors.push(err.message);
     }
   }
   throw new Error(`the Inngest dev server did not start on a port of its own in 3 attempts:\n${errors.join("\n")}`);
 }
+
+/**
+ * PortLost is a failed attempt of startInngest that another port may cure:
+ * the dev server exited (its bind failed, or another failure) or the port
+ * that answered is not its own.
+ */
+class PortLost extends Error {}
 
 async function tryInngest() {
   const bin = binary("INNGEST_BIN");
@@ -248,18 +258,22 @@ async function tryInngest() {
     try {
       sockets = listeningSockets(child.proc.pid);
     } catch (err) {
-      if (child.exited) throw new Error(`inngest dev exited after answering /health:\n${child.logs}`);
+      if (child.exited) throw new PortLost(`inngest dev exited after answering /health:\n${child.logs}`);
       // No /proc to read (not Linux; the Go twin's listenaddr.ErrUnsupported):
       // the /health answer from a child still running is taken as the dev
       // server's, as before the port check existed.
       sockets = null;
     }
     if (sockets !== null && !sockets.includes(`127.0.0.1:${port}`)) {
-      throw new Error(`port ${port} answered /health but is not the dev server's`);
+      throw new PortLost(`port ${port} answered /health but is not the dev server's`);
     }
   } catch (err) {
+    // Retried on another port only when the child exited (waitReady throws
+    // then) or the port is not its own; read before stop() ends the child.
+    const lost = err instanceof PortLost || child.exited;
     await inngest.stop();
-    throw new Error(`on port ${port}: ${err.message}`);
+    const msg = `on port ${port}: ${err.message}`;
+    throw lost ? new PortLost(msg) : new Error(msg);
   }
   return inngest;
 }
