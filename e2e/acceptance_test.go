@@ -253,7 +253,7 @@ func (d *inngestDev) event(t *testing.T, id string) json.RawMessage {
 		} `json:"data"`
 	}
 	waitFor(t, 15*time.Second, "event "+id, func() bool {
-		resp, err := http.Get(d.URL + "/v1/events/" + id)
+		resp, err := probeClient.Get(d.URL + "/v1/events/" + id)
 		if err != nil {
 			return false
 		}

@@ -99,7 +99,7 @@ func TestImage(t *testing.T) {
 		image)
 	url := "http://" + addr
 	waitFor(t, 30*time.Second, "the container's /readyz", func() bool {
-		resp, err := http.Get(url + "/readyz")
+		resp, err := probeClient.Get(url + "/readyz")
 		if err != nil {
 			return false
 		}

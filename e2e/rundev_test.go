@@ -155,7 +155,10 @@ func TestRunDevRestartInngest(t *testing.T) {
 		t.Fatalf("inngest-stop: %s", out)
 	}
 	waitFor(t, 10*time.Second, "the dev server to stop", func() bool {
-		_, err := http.Get(inngest.URL + "/health")
+		resp, err := probeClient.Get(inngest.URL + "/health")
+		if err == nil {
+			resp.Body.Close()
+		}
 		return err != nil
 	})
 	r := &routeAPI{URL: "http://" + d.routeapiAddr}

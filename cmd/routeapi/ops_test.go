@@ -103,7 +103,7 @@ func TestDrainTurnsUnready(t *testing.T) {
 	go func() { done <- a.Run(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 	readyz := func() (int, string) {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := probeClient.Get(base + "/readyz")
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -302,7 +302,7 @@ func TestDevModeListensOnLoopback(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+		resp, err := probeClient.Get("http://127.0.0.1:" + port + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			break

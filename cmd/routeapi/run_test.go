@@ -134,7 +134,7 @@ func TestServe(t *testing.T) {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := probeClient.Get("http://" + addr + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -161,15 +161,23 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// probeClient is the client of readiness probes: a server that accepts a
+// connection and never answers costs a probe 2 s, not the rest of the
+// test's deadline.
+var probeClient = &http.Client{Timeout: 2 * time.Second}
+
 // listeningAddr waits up to 10 s for the "listening" record of serve's log
 // and returns its addr (serve started on port 0 chose it), failing the test
-// if serve returns first.
+// if serve returns first, or returns after logging "listening" (exited
+// consumes serve's result from done, so the test could not see it later).
 func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string {
 	t.Helper()
 	var runErr error
+	ended := false
 	exited := func() bool {
 		select {
 		case runErr = <-done:
+			ended = true
 			return true
 		default:
 			return false
@@ -180,6 +188,9 @@ func listeningAddr(t *testing.T, logs *logbuf.Buffer, done <-chan error) string 
 	addr, err := listenaddr.Wait(ctx, listenaddr.Source{Logs: logs.String, Exited: exited})
 	if err != nil {
 		t.Fatalf("serve's address: %v (run: %v)\n%s", err, runErr, logs.String())
+	}
+	if ended {
+		t.Fatalf("serve returned: %v\n%s", runErr, logs.String())
 	}
 	return addr
 }

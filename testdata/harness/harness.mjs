@@ -136,12 +136,16 @@ class Child {
     }));
   }
 
-  /** Polls url until it answers 200; fails when the process exits first. */
+  /**
+   * Polls url until it answers 200; fails when the process exits first. Each
+   * probe gives up after 2 s, so a server that accepts and never answers
+   * cannot hold the poll past timeoutMs.
+   */
   async waitReady(url, timeoutMs) {
     await waitFor(`${this.name} to answer ${url}`, timeoutMs, async () => {
       if (this.exited) throw new Error(`${this.name} exited:\n${this.logs}`);
       try {
-        const res = await fetch(url);
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
         return res.status === 200;
       } catch {
@@ -189,8 +193,11 @@ class Child {
  * reports the port it bound and holds other listeners too), so the port is
  * picked free; once /health answers, the harness checks that the dev server
  * process itself listens there (another process may have taken the port in
- * between and answered). If not, or if the server exited, it is stopped and
- * started on a new port, up to 3 times.
+ * between and answered; without Linux /proc the answer is accepted
+ * unchecked). If not, or if the server exited, it is stopped and
+ * started on a new port, up to 3 times; any other failure (a dev server that
+ * runs but does not answer within 60 s) fails at once, as
+ * e2e/harness_test.go does.
  */
 export async function startInngest() {
   const errors = [];
@@ -198,11 +205,19 @@ export async function startInngest() {
     try {
       return await tryInngest();
     } catch (err) {
+      if (!(err instanceof PortLost)) throw err;
       errors.push(err.message);
     }
   }
   throw new Error(`the Inngest dev server did not start on a port of its own in 3 attempts:\n${errors.join("\n")}`);
 }
+
+/**
+ * PortLost is a failed attempt of startInngest that another port may cure:
+ * the dev server exited (its bind failed, or another failure) or the port
+ * that answered is not its own.
+ */
+class PortLost extends Error {}
 
 async function tryInngest() {
   const bin = binary("INNGEST_BIN");
@@ -239,12 +254,26 @@ async function tryInngest() {
   };
   try {
     await child.waitReady(`${url}/health`, 60_000);
-    if (!listeningSockets(child.proc.pid).includes(`127.0.0.1:${port}`)) {
-      throw new Error(`port ${port} answered /health but is not the dev server's`);
+    let sockets;
+    try {
+      sockets = listeningSockets(child.proc.pid);
+    } catch (err) {
+      if (child.exited) throw new PortLost(`inngest dev exited after answering /health:\n${child.logs}`);
+      // No /proc to read (not Linux; the Go twin's listenaddr.ErrUnsupported):
+      // the /health answer from a child still running is taken as the dev
+      // server's, as before the port check existed.
+      sockets = null;
+    }
+    if (sockets !== null && !sockets.includes(`127.0.0.1:${port}`)) {
+      throw new PortLost(`port ${port} answered /health but is not the dev server's`);
     }
   } catch (err) {
+    // Retried on another port only when the child exited (waitReady throws
+    // then) or the port is not its own; read before stop() ends the child.
+    const lost = err instanceof PortLost || child.exited;
     await inngest.stop();
-    throw new Error(`on port ${port}: ${err.message}`);
+    const msg = `on port ${port}: ${err.message}`;
+    throw lost ? new PortLost(msg) : new Error(msg);
   }
   return inngest;
 }

@@ -6,6 +6,10 @@
 // would then answer. Reserve instead keeps a socket bound to the port without
 // listening on it: a connection attempt gets a RST (ECONNREFUSED), as from a
 // closed port, and nobody else can bind the port until the test ends.
+//
+// Supported systems: Unix (Linux, macOS and the BSDs: the package uses the
+// syscall package's Socket, Bind, Getsockname and CloseOnExec); it does not
+// build on Windows or Plan 9.
 package deadaddr
 
 import (
@@ -21,10 +25,21 @@ import (
 // share a port when both set it and neither listens, so a listener with
 // SO_REUSEADDR (Go's net.Listen sets it) could otherwise bind and then listen
 // on our port. Without it every other bind of the port fails with
-// EADDRINUSE. Unix only (syscall.Socket, Bind, Getsockname).
+// EADDRINUSE.
+//
+// The socket is made close-on-exec the portable way (SOCK_CLOEXEC does not
+// exist on macOS): socket(2) then CloseOnExec, both under
+// syscall.ForkLock's read lock, as the standard library's net package does
+// where it lacks SOCK_CLOEXEC, so that a child started by another goroutine
+// in between cannot inherit the descriptor.
 func Reserve(tb testing.TB) string {
 	tb.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	syscall.ForkLock.RLock()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		tb.Fatalf("deadaddr: socket: %v", err)
 	}

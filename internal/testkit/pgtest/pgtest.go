@@ -66,6 +66,12 @@ func Start(tb testing.TB) *Server {
 		if err := s.stop(); err != nil {
 			tb.Logf("pgtest: stop: %v", err)
 		}
+		// Whatever s.running says: a start that timed out (pg_ctl start -w
+		// -t 30) may have left a postmaster running that s.running does not
+		// know of, and removing the directory under it would leave it behind.
+		if err := s.halt(); err != nil {
+			tb.Logf("pgtest: stop -m immediate: %v", err)
+		}
 		_ = os.RemoveAll(dir)
 	})
 	if out, err := s.run("initdb", "-D", s.dataDir(), "-U", "app", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
@@ -151,6 +157,21 @@ func (s *Server) stop() error {
 	}
 	s.running = false
 	if out, err := s.run("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "30", "stop"); err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
+}
+
+// halt stops any postmaster that runs on the data directory (immediate
+// shutdown), whether or not s.running knows of it; that none runs is no
+// error (pg_ctl then says "Is server running?", or that the data directory
+// does not exist when initdb never made it).
+func (s *Server) halt() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = false
+	out, err := s.run("pg_ctl", "-D", s.dataDir(), "-m", "immediate", "-w", "-t", "30", "stop")
+	if err != nil && !bytes.Contains(out, []byte("Is server running?")) && !bytes.Contains(out, []byte("does not exist")) {
 		return fmt.Errorf("%w: %s", err, out)
 	}
 	return nil

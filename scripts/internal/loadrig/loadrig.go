@@ -258,12 +258,15 @@ func (s *Server) Stop() {
 	<-s.done
 }
 
-// WaitReady waits up to 20 s for base's /healthz to answer below 500.
+// WaitReady waits up to 20 s for base's /healthz to answer below 500. Each
+// probe gives up after 2 s, so a server that accepts and never answers
+// cannot hold WaitReady past its deadline.
 func WaitReady(base string) error {
+	probe := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := probe.Do(req)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode < 500 {
