@@ -125,18 +125,24 @@ func TestReadyzShuttingDown(t *testing.T) {
 	}
 }
 
-// TestReadyzSettingsState: a broken edit keeps the instance ready on the
-// last good settings and shows the error (key and line) and its time; a
-// fixed file clears it.
-func TestReadyzSettingsState(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "settings.yaml")
-	write := func(content string) {
+// writableSettings is a settings file path in a fresh directory and a func that
+// writes content to it.
+func writableSettings(t *testing.T) (path string, write func(content string)) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "settings.yaml")
+	return path, func(content string) {
 		t.Helper()
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestReadyzSettingsState: a broken edit keeps the instance ready on the
+// last good settings and shows the error (key and line) and its time; a
+// fixed file clears it.
+func TestReadyzSettingsState(t *testing.T) {
+	path, write := writableSettings(t)
 	now := time.Date(2026, 11, 30, 21, 4, 5, 0, time.UTC)
 	store := settings.NewStore(path, nil).WithClock(func() time.Time { return now })
 	write("route:\n  event: shop/one\n")
@@ -191,14 +197,7 @@ func TestReadyzSettingsState(t *testing.T) {
 // settings-unavailable with the reason in its detail; a good file makes it
 // ready.
 func TestReadyzNoSettingsSaysWhy(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "settings.yaml")
-	write := func(content string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, write := writableSettings(t)
 	store := settings.NewStore(path, nil)
 	get := request{method: "GET", path: "/readyz"}
 	for _, tc := range []struct {

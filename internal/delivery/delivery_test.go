@@ -381,14 +381,7 @@ func TestPublishSpoolFull(t *testing.T) {
 // The deliverer keeps each request under MaxBytes too.
 func TestDelivererSplitsByBytes(t *testing.T) {
 	h := newHarness(t)
-	var recs []spool.Record
-	for i := range 5 {
-		id := fmt.Sprintf("ev%d", i)
-		recs = append(recs, spool.Record{EventID: id, Event: enc(id), NextAt: time.Now(), EnqueuedAt: time.Now()})
-	}
-	if err := h.sp.Put(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
+	spoolEvents(t, h.sp, 5)
 	one := len(enc("ev0")) + 1
 	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, MaxBytes: 2 * one, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
 		h.sp, delivery.NewSender(client(t, h.api.srv.URL), h.brk, nopMetrics{}), nopMetrics{}, slog.New(slog.DiscardHandler))
@@ -401,6 +394,19 @@ func TestDelivererSplitsByBytes(t *testing.T) {
 	}
 	if st, _ := h.sp.Stats(context.Background()); st.Depth != 0 {
 		t.Errorf("depth %d, want 0", st.Depth)
+	}
+}
+
+// spoolEvents puts n due events ev0, ev1, ... into sp.
+func spoolEvents(t *testing.T, sp spool.Spool, n int) {
+	t.Helper()
+	var recs []spool.Record
+	for i := range n {
+		id := fmt.Sprintf("ev%d", i)
+		recs = append(recs, spool.Record{EventID: id, Event: enc(id), NextAt: time.Now(), EnqueuedAt: time.Now()})
+	}
+	if err := sp.Put(context.Background(), recs); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -425,14 +431,7 @@ func (s *smallClaims) Claim(ctx context.Context, now time.Time, n int, lease tim
 // a nearly full disk still drains; successes grow the claim back.
 func TestDelivererShrinksFailingClaims(t *testing.T) {
 	h := newHarness(t)
-	var recs []spool.Record
-	for i := range 5 {
-		id := fmt.Sprintf("ev%d", i)
-		recs = append(recs, spool.Record{EventID: id, Event: enc(id), NextAt: time.Now(), EnqueuedAt: time.Now()})
-	}
-	if err := h.sp.Put(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
+	spoolEvents(t, h.sp, 5)
 	sp := &smallClaims{Spool: h.sp, limit: 2}
 	d := delivery.NewDeliverer(delivery.DelivererConfig{Batch: 10, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute},
 		sp, delivery.NewSender(client(t, h.api.srv.URL), h.brk, nopMetrics{}), nopMetrics{}, slog.New(slog.DiscardHandler))
