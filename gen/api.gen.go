@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,7 +22,44 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for FeedbackSubmittedDataTags.
+const (
+	Bug    FeedbackSubmittedDataTags = "bug"
+	Idea   FeedbackSubmittedDataTags = "idea"
+	Praise FeedbackSubmittedDataTags = "praise"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackSubmittedDataTags enum.
+func (e FeedbackSubmittedDataTags) Valid() bool {
+	switch e {
+	case Bug:
+		return true
+	case Idea:
+		return true
+	case Praise:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackSubmittedEventName.
+const (
+	AppfeedbackSubmitted FeedbackSubmittedEventName = "app/feedback.submitted"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackSubmittedEventName enum.
+func (e FeedbackSubmittedEventName) Valid() bool {
+	switch e {
+	case AppfeedbackSubmitted:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for HealthStatus.
 const (
@@ -35,6 +73,42 @@ func (e HealthStatus) Valid() bool {
 	case HealthStatusOk:
 		return true
 	case HealthStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderPlacedDataCurrency.
+const (
+	EUR OrderPlacedDataCurrency = "EUR"
+	GBP OrderPlacedDataCurrency = "GBP"
+	USD OrderPlacedDataCurrency = "USD"
+)
+
+// Valid indicates whether the value is a known member of the OrderPlacedDataCurrency enum.
+func (e OrderPlacedDataCurrency) Valid() bool {
+	switch e {
+	case EUR:
+		return true
+	case GBP:
+		return true
+	case USD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderPlacedEventName.
+const (
+	ShoporderPlaced OrderPlacedEventName = "shop/order.placed"
+)
+
+// Valid indicates whether the value is a known member of the OrderPlacedEventName enum.
+func (e OrderPlacedEventName) Valid() bool {
+	switch e {
+	case ShoporderPlaced:
 		return true
 	default:
 		return false
@@ -122,6 +196,150 @@ func (e RouteResponseSuccess) Valid() bool {
 	}
 }
 
+// Defines values for SendEventsQueuedResponseQueued.
+const (
+	SendEventsQueuedResponseQueuedTrue SendEventsQueuedResponseQueued = true
+)
+
+// Valid indicates whether the value is a known member of the SendEventsQueuedResponseQueued enum.
+func (e SendEventsQueuedResponseQueued) Valid() bool {
+	switch e {
+	case SendEventsQueuedResponseQueuedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SendEventsQueuedResponseSuccess.
+const (
+	SendEventsQueuedResponseSuccessTrue SendEventsQueuedResponseSuccess = "true"
+)
+
+// Valid indicates whether the value is a known member of the SendEventsQueuedResponseSuccess enum.
+func (e SendEventsQueuedResponseSuccess) Valid() bool {
+	switch e {
+	case SendEventsQueuedResponseSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SendEventsResponseSuccess.
+const (
+	SendEventsResponseSuccessTrue SendEventsResponseSuccess = "true"
+)
+
+// Valid indicates whether the value is a known member of the SendEventsResponseSuccess enum.
+func (e SendEventsResponseSuccess) Valid() bool {
+	switch e {
+	case SendEventsResponseSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// CatalogueEvent One event of the catalogue: `name` chooses its schema (the
+// discriminator's mapping lists every name), and `data` must match it.
+//
+// To add an event: add its `<Name>Event` schema (a `name` with one
+// `enum` value and a `data`) and its data schema here, add it to this
+// `oneOf` and to the mapping, then `make generate` (README, "Typed
+// events").
+//
+// Every `data` also follows the rules of what Inngest keeps unchanged
+// (`RouteRequest.data`: UTF-8, unique member names, numbers Inngest
+// writes back as sent, at most 512 deep). String formats that are
+// checked: `date`, `date-time`, `email`, `uuid`.
+type CatalogueEvent struct {
+	union json.RawMessage
+}
+
+// CatalogueEventData The `data` of a catalogue event as Inngest receives it (the envelope
+// of `RouteEventData`): the event's `data` as sent, the user, the public
+// settings and the request id. An Inngest function triggered by
+// `shop/order.placed` reads the order at `event.data.data`.
+type CatalogueEventData struct {
+	// Data The event's `data`, unchanged (its catalogue schema).
+	//
+	// Example: {"page":{"path":"/checkout"},"rating":4}
+	Data interface{} `json:"data"`
+
+	// RequestId The request id (`X-Request-Id`) of the request that published the event.
+	//
+	// Example: GPFF3ZDXNF6J6P4VOAO5TM75D6
+	RequestId string `json:"requestId"`
+
+	// Settings The `public` map from the settings file.
+	//
+	// Example: {"appName":"Example"}
+	Settings map[string]interface{} `json:"settings"`
+
+	// User The signed-in user, taken from the session only.
+	User User `json:"user"`
+}
+
+// FeedbackSubmittedData The feedback form as submitted.
+//
+// Example: {"comment":"Checkout was quick.","page":{"path":"/checkout"},"rating":4}
+type FeedbackSubmittedData struct {
+	// Comment Free text, at most 2000 characters.
+	//
+	// Example: Checkout was quick.
+	Comment *string `json:"comment,omitempty"`
+
+	// Email Where to answer, if the user wants an answer.
+	//
+	// Example: ada@example.com
+	Email *openapi_types.Email `json:"email,omitempty"`
+
+	// Page The page the feedback was sent from.
+	Page struct {
+		// Path The page's path, starting with `/`.
+		//
+		// Example: /checkout
+		Path string `json:"path"`
+
+		// Title The page's title.
+		//
+		// Example: Checkout
+		Title *string `json:"title,omitempty"`
+	} `json:"page"`
+
+	// Rating 1 (bad) to 5 (great).
+	//
+	// Example: 4
+	Rating int `json:"rating"`
+
+	// Tags What kind of feedback it is; each at most once.
+	//
+	// Example: ["praise"]
+	Tags *[]FeedbackSubmittedDataTags `json:"tags,omitempty"`
+}
+
+// FeedbackSubmittedDataTags defines model for FeedbackSubmittedData.Tags.
+type FeedbackSubmittedDataTags string
+
+// FeedbackSubmittedEvent A user sent feedback from a page of the app (`app/feedback.submitted`).
+type FeedbackSubmittedEvent struct {
+	// Data The feedback form as submitted.
+	//
+	// Example: {"comment":"Checkout was quick.","page":{"path":"/checkout"},"rating":4}
+	Data FeedbackSubmittedData `json:"data"`
+
+	// Name The event name.
+	//
+	// Example: app/feedback.submitted
+	Name FeedbackSubmittedEventName `json:"name"`
+}
+
+// FeedbackSubmittedEventName The event name.
+//
+// Example: app/feedback.submitted
+type FeedbackSubmittedEventName string
+
 // FieldError One field error.
 type FieldError struct {
 	// Detail What is wrong with it.
@@ -147,6 +365,80 @@ type Health struct {
 //
 // Example: ok
 type HealthStatus string
+
+// OrderLine One line of an order.
+type OrderLine struct {
+	// Quantity How many, 1 to 999.
+	//
+	// Example: 2
+	Quantity int `json:"quantity"`
+
+	// Sku The product's stock-keeping unit.
+	//
+	// Example: mug-blue
+	Sku string `json:"sku"`
+
+	// UnitPrice The price of one, in the order's currency.
+	//
+	// Example: 29.9
+	UnitPrice float32 `json:"unitPrice"`
+}
+
+// OrderPlacedData The order as the shop's front end saw it when it was placed.
+//
+// Example: {"currency":"EUR","items":[{"quantity":2,"sku":"mug-blue","unitPrice":29.9}],"orderId":"ord_8f2k1","placedAt":"2026-11-30T21:04:05Z","total":59.8}
+type OrderPlacedData struct {
+	// Coupon A coupon code applied to the order.
+	//
+	// Example: WINTER10
+	Coupon *string `json:"coupon,omitempty"`
+
+	// Currency ISO 4217 code of the order's currency.
+	//
+	// Example: EUR
+	Currency OrderPlacedDataCurrency `json:"currency"`
+
+	// Items The order lines, 1 to 50.
+	Items []OrderLine `json:"items"`
+
+	// OrderId The order's id, `ord_` and 1 to 32 letters or digits.
+	//
+	// Example: ord_8f2k1
+	OrderId string `json:"orderId"`
+
+	// PlacedAt When the order was placed (RFC 3339), if the client knows.
+	//
+	// Example: 2026-11-30T21:04:05Z
+	PlacedAt *time.Time `json:"placedAt,omitempty"`
+
+	// Total The order total in `currency`, taxes included.
+	//
+	// Example: 59.8
+	Total float32 `json:"total"`
+}
+
+// OrderPlacedDataCurrency ISO 4217 code of the order's currency.
+//
+// Example: EUR
+type OrderPlacedDataCurrency string
+
+// OrderPlacedEvent A shop order was placed (`shop/order.placed`).
+type OrderPlacedEvent struct {
+	// Data The order as the shop's front end saw it when it was placed.
+	//
+	// Example: {"currency":"EUR","items":[{"quantity":2,"sku":"mug-blue","unitPrice":29.9}],"orderId":"ord_8f2k1","placedAt":"2026-11-30T21:04:05Z","total":59.8}
+	Data OrderPlacedData `json:"data"`
+
+	// Name The event name.
+	//
+	// Example: shop/order.placed
+	Name OrderPlacedEventName `json:"name"`
+}
+
+// OrderPlacedEventName The event name.
+//
+// Example: shop/order.placed
+type OrderPlacedEventName string
 
 // Problem An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
@@ -183,6 +475,7 @@ type Problem struct {
 	// `settings-unavailable`, `route-disabled`, `publish-failed`,
 	// `session-store-unavailable`, `spool-full`, `spool-unavailable`, `overloaded`,
 	// `idempotency-key-in-flight`, `idempotency-key-reused`,
+	// `event-disabled`,
 	// `shutting-down` (from `/readyz` only) or
 	// `internal`, prefixed with
 	// `urn:routeapi:problem:`.
@@ -364,6 +657,72 @@ type RouteResponse struct {
 // Example: true
 type RouteResponseSuccess string
 
+// SendEventsQueuedResponse The answer when the events are durably queued for delivery.
+type SendEventsQueuedResponse struct {
+	// EventIds The id of each event, in the order sent; each is delivered with its id.
+	//
+	// Example: ["5b0f8c3e2a1d4f6e8b9c0d1e2f3a4b5c"]
+	EventIds []string `json:"eventIds"`
+
+	// Ids Always empty.
+	//
+	// Example: []
+	Ids []string `json:"ids"`
+
+	// Queued Always `true`.
+	//
+	// Example: true
+	Queued SendEventsQueuedResponseQueued `json:"queued"`
+
+	// Success Always the string `"true"`.
+	//
+	// Example: true
+	Success SendEventsQueuedResponseSuccess `json:"success"`
+}
+
+// SendEventsQueuedResponseQueued Always `true`.
+//
+// Example: true
+type SendEventsQueuedResponseQueued bool
+
+// SendEventsQueuedResponseSuccess Always the string `"true"`.
+//
+// Example: true
+type SendEventsQueuedResponseSuccess string
+
+// SendEventsRequest A batch of catalogue events, published all together or not at all.
+// Nothing in it can set or change the user.
+type SendEventsRequest struct {
+	// Events 1 to 100 events, published in this order.
+	Events []CatalogueEvent `json:"events"`
+}
+
+// SendEventsResponse The answer when Inngest accepted every event.
+type SendEventsResponse struct {
+	// EventIds The id routeapi gave each event, in the order sent; Inngest
+	// deduplicates by it. With an `Idempotency-Key`, a retry of the
+	// same batch gets the same ids.
+	//
+	//
+	// Example: ["5b0f8c3e2a1d4f6e8b9c0d1e2f3a4b5c"]
+	EventIds []string `json:"eventIds"`
+
+	// Ids The ids Inngest returned for the events.
+	//
+	// Example: ["01JD2Q7T9XK4M8V6ZB3N5R1C2F"]
+	Ids []string `json:"ids"`
+
+	// Success Always the string `"true"`.
+	//
+	// Example: true
+	Success SendEventsResponseSuccess `json:"success"`
+}
+
+// SendEventsResponseSuccess Always the string `"true"`.
+//
+// Example: true
+type SendEventsResponseSuccess string
+
 // SettingsStatus The settings file: when the settings in force were loaded and why the
 // last reload failed, if it did (the last good settings then stay in
 // force).
@@ -499,6 +858,16 @@ type RequestHeaderFieldsTooLarge = Problem
 // (`urn:routeapi:request:<request id>`).
 type RequestTimeout = Problem
 
+// SendEventsBadRequest An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type SendEventsBadRequest = Problem
+
+// SendEventsForbidden An RFC 9457 problem document. `type` identifies the kind of problem
+// (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
+// (`urn:routeapi:request:<request id>`).
+type SendEventsForbidden = Problem
+
 // ServiceUnavailable An RFC 9457 problem document. `type` identifies the kind of problem
 // (`urn:routeapi:problem:<kind>`); `instance` identifies this occurrence
 // (`urn:routeapi:request:<request id>`).
@@ -519,6 +888,20 @@ type Unauthorized = Problem
 // (`urn:routeapi:request:<request id>`).
 type UnsupportedMediaType = Problem
 
+// SendEventsParams defines parameters for SendEvents.
+type SendEventsParams struct {
+	// IdempotencyKey Makes a retry safe. Generate a new, unique key for each operation
+	// (e.g. a UUID v4) and send the same key only when retrying that same
+	// operation; leave it out if you do not retry. Keys belong to the user
+	// or API token that sends them. For 24 hours from the first request
+	// with a key: the same key with the same `data` gets the first answer
+	// again and publishes nothing new (its event id is derived from the
+	// key, so Inngest would deduplicate it anyway); with other `data` it
+	// gets 422; while the first request is in progress, 409. 1 to 255
+	// visible ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // PostRouteParams defines parameters for PostRoute.
 type PostRouteParams struct {
 	// IdempotencyKey Makes a retry safe. Generate a new, unique key for each operation
@@ -533,11 +916,118 @@ type PostRouteParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// SendEventsJSONRequestBody defines body for SendEvents for application/json ContentType.
+type SendEventsJSONRequestBody = SendEventsRequest
+
 // PostRouteJSONRequestBody defines body for PostRoute for application/json ContentType.
 type PostRouteJSONRequestBody = RouteRequest
 
+// AsOrderPlacedEvent returns the union data inside the CatalogueEvent as a OrderPlacedEvent
+func (t CatalogueEvent) AsOrderPlacedEvent() (OrderPlacedEvent, error) {
+	var body OrderPlacedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderPlacedEvent overwrites any union data inside the CatalogueEvent as the provided OrderPlacedEvent
+func (t *CatalogueEvent) FromOrderPlacedEvent(v OrderPlacedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"shop/order.placed"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderPlacedEvent performs a merge with any union data inside the CatalogueEvent, using the provided OrderPlacedEvent
+func (t *CatalogueEvent) MergeOrderPlacedEvent(v OrderPlacedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"shop/order.placed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeedbackSubmittedEvent returns the union data inside the CatalogueEvent as a FeedbackSubmittedEvent
+func (t CatalogueEvent) AsFeedbackSubmittedEvent() (FeedbackSubmittedEvent, error) {
+	var body FeedbackSubmittedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeedbackSubmittedEvent overwrites any union data inside the CatalogueEvent as the provided FeedbackSubmittedEvent
+func (t *CatalogueEvent) FromFeedbackSubmittedEvent(v FeedbackSubmittedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"app/feedback.submitted"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeedbackSubmittedEvent performs a merge with any union data inside the CatalogueEvent, using the provided FeedbackSubmittedEvent
+func (t *CatalogueEvent) MergeFeedbackSubmittedEvent(v FeedbackSubmittedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"app/feedback.submitted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CatalogueEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"name"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CatalogueEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "app/feedback.submitted":
+		return t.AsFeedbackSubmittedEvent()
+	case "shop/order.placed":
+		return t.AsOrderPlacedEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t CatalogueEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CatalogueEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// SendEvents Publish a batch of typed events for the signed-in user
+	// (POST /api/events)
+	SendEvents(w http.ResponseWriter, r *http.Request, params SendEventsParams)
 	// PostRoute Publish an event for the signed-in user
 	// (POST /api/route)
 	PostRoute(w http.ResponseWriter, r *http.Request, params PostRouteParams)
@@ -552,6 +1042,12 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// SendEvents Publish a batch of typed events for the signed-in user
+// (POST /api/events)
+func (_ Unimplemented) SendEvents(w http.ResponseWriter, r *http.Request, params SendEventsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // PostRoute Publish an event for the signed-in user
 // (POST /api/route)
@@ -579,6 +1075,47 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// SendEvents operation middleware
+func (siw *ServerInterfaceWrapper) SendEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SendEventsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SendEvents(w, r, params)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // PostRoute operation middleware
 func (siw *ServerInterfaceWrapper) PostRoute(w http.ResponseWriter, r *http.Request) {
@@ -766,6 +1303,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/api/route", wrapper.PostRoute)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/events", wrapper.SendEvents)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	})
 	r.Group(func(r chi.Router) {
@@ -797,6 +1337,10 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 type RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse Problem
 
 type RequestTimeoutApplicationProblemPlusJSONResponse Problem
+
+type SendEventsBadRequestApplicationProblemPlusJSONResponse Problem
+
+type SendEventsForbiddenApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -835,6 +1379,295 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers UnsupportedMediaTypeResponseHeaders
+}
+
+type SendEventsRequestObject struct {
+	Params SendEventsParams
+	Body   *SendEventsJSONRequestBody
+}
+
+type SendEventsResponseObject interface {
+	VisitSendEventsResponse(w http.ResponseWriter) error
+}
+
+type SendEvents200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type SendEvents200JSONResponse struct {
+	Body    SendEventsResponse
+	Headers SendEvents200ResponseHeaders
+}
+
+func (response SendEvents200JSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents202ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type SendEvents202JSONResponse struct {
+	Body    SendEventsQueuedResponse
+	Headers SendEvents202ResponseHeaders
+}
+
+func (response SendEvents202JSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents400ApplicationProblemPlusJSONResponse struct {
+	SendEventsBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents400ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents401ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents403ApplicationProblemPlusJSONResponse struct {
+	SendEventsForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents403ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents408ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInFlightApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents409ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents413ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents415ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents422ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents429ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents431ApplicationProblemPlusJSONResponse struct {
+	RequestHeaderFieldsTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents431ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents500ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SendEvents503ApplicationProblemPlusJSONResponse) VisitSendEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type PostRouteRequestObject struct {
@@ -1253,6 +2086,9 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// SendEvents Publish a batch of typed events for the signed-in user
+	// (POST /api/events)
+	SendEvents(ctx context.Context, request SendEventsRequestObject) (SendEventsResponseObject, error)
 	// PostRoute Publish an event for the signed-in user
 	// (POST /api/route)
 	PostRoute(ctx context.Context, request PostRouteRequestObject) (PostRouteResponseObject, error)
@@ -1301,6 +2137,39 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// SendEvents operation middleware
+func (sh *strictHandler) SendEvents(w http.ResponseWriter, r *http.Request, params SendEventsParams) {
+	var request SendEventsRequestObject
+
+	request.Params = params
+
+	var body SendEventsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SendEvents(ctx, request.(SendEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SendEventsResponseObject); ok {
+		if err := validResponse.VisitSendEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // PostRoute operation middleware
@@ -1389,181 +2258,231 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3L39chu5lSj+Kij+tspk0qRJSpQtqrZ+V2NLM5qMx15L3snd6Vk3yAZJRE2AaTRFMVOuuk9z9+99hTzK",
-	"fZJb5xwAjW42Rcmj5KaSqkxZUuPr4Hx/4dfWVC9XWglVmNb419ZC8FTk+M+PvBA/yKUs8D/wm1SYaS5X",
-	"hdSqNW59FH9eC1MYJvh0wWQqVCGLLVty+P+tYCuRs41Uqd6wdpLrdSF6uZuyl9vBSacXq2uhCqZVtmWb",
-	"hVCsWAhmRFFINTfwD8YZDGQZjoxVK2qJe75cZaI1HvT7UctMF2LJYYdLqeRyvWyNB1Gr2K5Ea9ySqhBz",
-	"kbe+fInKI30USy6VVPMHjlUspGk4Vi7ni4IpvemxYN+yWFS3GW7yeNi4x/6hPRrRAPZrMdUqNWytCpmx",
-	"P691wVkuinWuzJhpxTg7Hp5G9s8ASiXuC2bhzaSJFc8yvREpa4s/r3nGCs2Sj6LIt93zWSHypHPGdLEQ",
-	"+UYaEUyzWejMHo5mueMy45NMMD7nUj0MjeqlHb16yp3B1nBn+2FRaLbhsmATMdO5AHDkW6nmlUsYPXrN",
-	"L1FrxXO+FIWlhKtULFe6EGq6/YPY7m7jHb8VhnFalxk+Ez32rVACAcCZEhu4D/nntWC3YstmOiea0Sv4",
-	"RGoVq7bozXuMs0+frt6yu+MO4yplRqiUqIEvaWhJJO6MrFjwAj+IlZ/vjGWC3wkmC6bXBZMzttVrlmqm",
-	"dEEje+wPYmvYRGQa5tC4zNqIPFY6Z+cfrlihb5EWYXaBQF6IZY9d6pwNj9lCr3PDZrle4siZzI1HslhZ",
-	"BLgV23F1//gH/5sk5QVP2FwgtblZuDIb2AeiFcJhtZ5k0iyEgf0v4NBKbFhbAu+5A6yTKZOGpSKXdyL1",
-	"u4rVrdhGzGh2pdQcsH+j11nKUpGuV5mcwu1IWG+74dvOGW0OUd/tTBaxwt0dD4dnbLOQmdg9LiwtFVvl",
-	"ep4LYyJ23D/tsQEAdTgaxepOGglkcn795uqKTRc851PALCIKCQhEXLcVtRRfAi4GCNcFjKugLr//Qah5",
-	"sWiNh6NRBKjsfh4A4haFyGHO//w5ju+Hg24c37+6+OX3/9LymG6KHDgfInouzEorIxDPv+Gp5X7w01Sr",
-	"Qij8J18RvKRWL1e5nmRi+fs/GcD9Xx2B4QQTnnZlsPdbohazXi55vm2NW+dsybOZzpciZbVDMg+EO56t",
-	"BVFZwWXWGrduFsJDO9WEB2zJiykhE6Ar7BYA27Pz1KcfMzo2jlcvwuG5mK8znjNxv4ILlFqxeAd8cauH",
-	"t2UKrqYAxXWuxijV+EqO7ebG3364vDz6j7d//PHy5PuTD8f//v78/ejm3avR2xO4w4IXa9MaH4PMKmSR",
-	"4VWrO57J1B2vvKXK/BboY0lfd93XcIVLaYxU8y6gbBXaDosNs98cBO5Ep9smCBP6IT/Ncw1c8edghlUO",
-	"nKfYsrgFK8at6pIrDbw1b41bL3GPX375xwTkWt0qvVFdd5wa6ipmP2D+vG2ADcJsyhVADLQVx0k7f3to",
-	"I8NGaK+VWa9WOi9EWoU4fPIPCvEvIVv7l1zMWuPW//ey1Edf0l/Nyw80BQ2pit4QnMiHcRGSOgheScD9",
-	"/vr9j1EN1rFKPsIuLc9LWNviLNM5U+sss2Ig2rn4TsQWOksN47HCK65JmFzM1kbANKYAhWS64GoOGpcR",
-	"glUW7eEKZ7FK6Kp//qVnLy9hIAxIMC7FciLyTgQzcsfggMYcMwVZ8iVqXep8ItNUqK/k39NcG9PVuZxL",
-	"VWfck1xvjMg9tFHKckXy0g5pQvg3wZxusGE8F3gRThe1MlsaO9UzMtujEmOb9mIvKz2AvhXQPA/uljA1",
-	"oMQUASo3AJe1aQtGFqK+904Pbr+qpl6pywxMla9EhZoY70rVnfn5Sry42dGGrIonDSp8C04ER0qdSNlW",
-	"FI1ocl6fQOwoCHHrZHZ6MjidzbqvJ69PusfpYNCdHA/Tbr8/7R/Ppqcnx7MZ8UNTyCwL1bIeQ0OCcbAk",
-	"QO2DnbldnVngwweo74FqSX98RkQ8DVhneTQEk1QgMg5x0L1X8lz4uHMFpKbXLiJBpbyuxTugx2oigIeu",
-	"cj0Vxoi0x360WvuGG6/Lp9ULqVigsTJk2I3r97KjfL9w98TaOo/A0pEFm3GZidSbIaP7+4i2I1JU1eF2",
-	"Vxmfig7p4KHTo9zGPkjar18GhikCs0p+HwUylechvtxPVqU8NKm4sSCBb0IjBpWtfTrIVxMXrMezXPB0",
-	"G6zIWSpnM5EDI6uoN/BXST6djJuitB3b5FoY9ocn3cGgO3x9MxiO+/1xv/8fnR77ZKzl7C1m+snO/XxU",
-	"ORzup0oL9qdRpR30XOqNNA30B3cAq0R7wRvZa4mVp+mFNp5Y6bLMXtJ8G7gKLB05lj62N+GdDUwhXfnb",
-	"srrIFSgximcXoNd8LR3YOXZ0kfWcWHam58jI4d+E3qAKg3YUSlOZNosc0OjF/UpMC5Ey1L+Ynk7XeS7S",
-	"Z0OwUVVjpvMwI/I7kdOaB/VmC4NnYvK7h+6xmwB8oJlJ54TFXWZ6HjVCFbWOD3ybaZ7eaP0Dz+fiK296",
-	"RbN0C627mZuncuXATDRsh1zJS37/jU6332wLYR5naEnDcGY4BVdseDIcHB+zCUzwfOxkEGibFjKs0JpW",
-	"PnDTuzB4PhupCQLJLiSTMQrHVEwznoMITd7QXXbJx4RiHqxe5V1xGkWuNAxEgnWiJReIYONYDfr9LqCD",
-	"VGuRhEhFUtvg93pdsGTQ77M37kv02qELb5pJkCnAYxhZ2CplsiBbaAnGFd4gnQhZAnqoeY6+QETtWFkV",
-	"YQq/FYbBoZSYAnjGbJppI5KzcG9zMBO1whPBEblKY5VKM+U5/rxZcFLX7eZI2UQvaWRl1UQDwaSskEtB",
-	"4/lSr1WBB+Nu4GRttjgOZgXA4zVZTUd61SbnIM9jhWfkLBdGFGzqz3AGoIDtWGdogYEKE6s2MPtSmVsb",
-	"kUf4L+T00zLI4vQ5oe5EplciYtygURKrwntPOzv4I+kPgEEXsDShkOX/1sD9DrWlSymy1PxGHmEpsUsK",
-	"WHeGc+7nGI744XPiHCfH7A/ym4PcIpMK78wZ2rQQMsbw+Cej0dHJc/OPo0HJPz4GByi38Vhucghaz+9/",
-	"2QO3Qs8F6qONAIwV0W/74+UbdjJ6PWJ//a9Rp8fOg3sbsHfyG2IxaO6yyRbR9bubmw+WZsHqoNiPhQMz",
-	"QoAd5xQhUPil6hbivmDHRwNyxcAkHy/O37676FSx9kYuhV4XvxFRi3KWqt6OZG5ZFF6oyfQm2z7SYSiJ",
-	"E9J4lNVyKZw5FUjoZzRdX+9ipTvc47DQff38WNcEk0ArJvR4QeLJbTpW7eTj+083F+cfrj4DAny+uXp3",
-	"8f7TTRKxoz4zgGCpmPF1VkRsCnw7CCsxU/C8YHoGDNnvo7NHlz6r6ExLvmUT+HEleAHyFdH+dDDos7/+",
-	"12DUG/VOO9Eh85v0tZL/x0oaEmOptaYD4WHx+lrkd3IqPpVh26/E7VSa226mN7tIbVZaZy8Mgy8wHKc3",
-	"ihUa5dosF6JrVnwqUHrld2IvrvsLc/MowfNsy2brLBszpdHMIEmnd6I8bMoVABjdrqmPkYs16Lowhth4",
-	"KjJ5J/LSCZHxQuRnNcDX53YBXgw1+hDic5oKgfKIApW2jkc/QGcI/C5+COQCbBN0ySangVVyrAPbsCVX",
-	"25KakBlzQ1rE9sAtAShgHlSSHp6JtY+ORqPj46Nh54zw0xum1kUIBFq5j78NYN+XoHkYpAEMMSWAKLpL",
-	"zqUqWJ33HwMxueDTBVBY5Fk7YKqTXV5Ra4Stm8kztOlUrIpQu6uy+39UxIW9ex54yO6pQhbD0vBNN5UG",
-	"4FgDNlktQuGf4Ewznpl9/ATwDL5H9+RGFtOFSJmezf4OiIZhHubPcEBOVg+MUpJi0V3kZd11lXPXSZrC",
-	"1qDvT7gRLhyJoobjmdv+b/Zj03mAuA9N93cA37XdBEXQwuMf4IR7wUZAJZNnPzx/1IzCmt46mslMoJfJ",
-	"s41msPHVKjCpXIDLrfJ3AZld/CnQaoAHAmqxxr90QYxXIfQSnb9/CfJhrK8f7mplWPv66tubi4/vOhXd",
-	"Bz3vFK9gM6mkWewnWQcapFq7EdQnxg/PGJFnUgkYhpHYuWYiM2KzELn4GwE93N8haFeAimAu5fZ+iRKk",
-	"2rnACwxD3keqwX5BsmcCUiz0zGlFGy7xEDOdW3cOzPzPqh7Rjw+zVIRwhfGlrE0eIWEeYJ4kppuG/x04",
-	"QAiWJzCBHXA8k5mWbyk5lI48rmb28ipbJ8/UjrCOlZ7NfAKxlfpjkvlJJ7JTHpJX1hdWkX9nlbGgom5E",
-	"lsEg5P+diJU0FKuDVAg6XrnuJpdFIVRkXXOxepp1xNreyiHvnBKbWO1YggREp1miy5QXNXsHLCJyUE5E",
-	"rLzl03FbC1T5UuOt8FkwsSU6U2JlrQYb/5thkL0wbLJO56JggVX97vyPn69+vPzh6tvvbj5/8z9vLq6T",
-	"DjlCKctDiRfW3Rnq/6ydlJtIrCUcumtjRf7amrlNRz4rs2IbosrMBpV9PGtveBvQD5N4EyvqkljxzGjv",
-	"tB71j1hSYeYJ0yCvQmEIGsNEzNd4zSAZnzPYfKP1O662Lln9ax1VvBBddJg3GYo+9x2xa73Cm/ayd6at",
-	"n4Fy/B8Q5jsp9IN+v5xnJXI2WPbN34Y7Hg+DrIsbrSs2qjmklIfgecaArodIe22A8lJWybmWaYcteSoo",
-	"vJGX9QhcxapeSZFQCpVxMTsMX6rC3kolySJWjfSwi5Zu7q6v/HgQNat1ImEJQ7dSZ/GoScoRtYlsMcQj",
-	"J4GvXfHA11HYJ8XXxULn8i9fncaxxingrlET2rEzrOyhtD7FxP1K5gKRoeDLFaZLaSUOmmllsm0UzmFz",
-	"IXvsWs4VoAfVaTyfUzgIVXyqnfRhuqrD5XlIqwRolZw2NpYVCDwPNwuuyAOchENEbpwUpb3Off6nrZOo",
-	"6xt+5vMPV7GyRGzYJteUS5qLO31LSZoVQvvpp5+65wEkditL0Kwsv0B7GCAhYCtrI1g7+UbwXOSgCnHD",
-	"vDcZrlLmFMbk7Lg/qNTCtGgQiNxs+a9xy91Q3KqUGuzUCyBZ+ETjdyKV/Aa/+Ury8FN1lzBXt7CT7QT+",
-	"Ua+xqbzh9DhtE31cu9IZCrWYnVHPGPIfhXTgj8TwSAyPdIgcGuHw/MF/gF5SB0QSuXC/YRzLU4wobAYZ",
-	"iZxPN5fd16z9/fX7H2EW/DFCVHs9HJ2yv/7X696gE1FCJfMJA4AYCV0cqcWxcmYUR/0vABBrFxtt44UR",
-	"48yXX7FiI6dIgi5PwGVck/5aW/NCTXUq1Txh7flf5Cpikzxi/+d//e/OuIwLpmKqU0wDj5VFWkaj2E4w",
-	"ZnCymyF4jh5Zv9QuzSZOvCdlOWNtoY1NWXIYUFZ6+Zw5OKtWokq2buYDVOrxBjeMsXefhcXTVMJGefaB",
-	"ktklECOaU3XUea8E3YlNE2pFrvZA2liQpbY6BH6y1EoMELXtWkXkoZKR2pmCioZfd5JWES/t320Y+bQ/",
-	"6DhmTSew2lEYNKxu6KXNlqxDM2pZVpq2xj/7bUTu7L/4EXryJzFFpeM7wbNi8URgnyMyiBdh3nEV2o7h",
-	"7OCbvk0oOJmAMpMVi78kEUvQcvF/sHYMnlmtl3AWfduCw/F0C6coIYG/fxgMditNh3es6ImnVyS6jkev",
-	"HFGwVE/XS6GKHksK5CWE/TNpiyJupUqZnrnvY9VOGtlrvO73j6bwNf5LJJ0zljjWX5sVLFPKAFRTsTOj",
-	"kws0Y5kH5+YlXvEEGtmgpl5SSRgXq6Ln08qGdsjH1RHVd3FZkrdNXfLmBuWLPrzWmPGCLbUp2LAfBcnZ",
-	"6IFtl0mZDDPGDN8attAbssFAwAi2EbnoVI76WwvLCrE0h+RlwBK/eGjxPOdb+LlUC35tst5KBDnD8mss",
-	"IrU1uSDF0f3gsLJ6i0/XMnZuch8XuPH5MPgBSJqq8MDSrSW/p7rn0elpFFRB9xtq0b1Ws8tyzULnBbNa",
-	"GtBgAz2elR4WLHi+E/Cph10VMHtLycqDO91w99i1hcdA3ZVaM2CHNZsjiWKVhDU9xDIrySrwq52cTJqr",
-	"SWHDKQ9kXcFopYvuTK9VCj8sRbHQaRd+Z0uhcCOB4wGnbQrT4IeVsCFuuBJMtYP3RMTg+9IzXv5U+yT0",
-	"yMUq2VuGAt82Z8PTNqr+snZVMmFpe4fpHFawKc9JxFa5mMl7W2UQq2YOn9T6CzyuAPGQkHOaOxJB9JDM",
-	"++iiAk+UesTU7dia/A+ygKzPdoukLXYVg6nMp+umDh1Y52F92PYjNskFvxX5mCV6JVRig3hBtMhbuugu",
-	"hn+3vUyYa2aKnGPEzdnCgDGdiCULns264ZzEAwVmJ+m16wFhlQ9KV2pFLRgBCrYbXdVF/Ge7fNBSxCFW",
-	"72Ki13R9LvhzcBh8FIzxXNcdoEFxol89UneK/LW5HTViFiAxBnW+ArUoEuUNn7KLQpnT2/M3P1sr9LAb",
-	"VuRyPidfyGQLsm3KQbRlW6YVaShmwVeiUdmxJegPQbY80luU2VFLps2oW0YR0VuTsnaCR7pKk1Kfp/YF",
-	"VRWidTQbTIeTU/46fSVOZiN+PDmaDtOB6M9O+evJq2kTQlHrhV/3wlGhJPM5gC6K5SNT8FFS2wdfrV5a",
-	"fy2RUDMuF6ZJPwSFwt0dpQHZ7CE7VwRAWMosk9aRy4x0MYhPSt4zsdLTRWVDg1eno1dHR6f90/7oJGrN",
-	"dL7kBcn8k+NWY/uVEHWxjgbhhHuO6L4fxtu3FiWegLs/ufR6ArzN2u/txba9uaEvTFDBbWuwqxeUWhS0",
-	"A67SB+cjHPxj10Zduldp0nHaj/sEHR4+86k8RnXdJ+p8Aa9rhmORrxtZAKkD04Qt+aoBeWcyqypi6Lz7",
-	"kZqQXNhffmm4X+wqcIDQP5kGFLJWNo4PDhbewF58+jcM8n20JP8VDNGWU3ivjM2oMyxd53ySbV3kFPRV",
-	"J3R30c7yoGZMAR3WEe2c34lynTObV+EjsIHJJ9Pfzr9k2sBFzrMNGF1iuSq2Z57Xu6LsubyrQIIjl92K",
-	"KrL+HFpVO8su+f0V/bG/a0kRPPduKwG0DX0S8HMoUgmt7awTrTPBMZvZrKdTq241TkxZ2tjuJYlbMEvc",
-	"StBBDlc77PdDPwj8uSrI8TcH5bjdA0E+8mjhT70Xj4MeO09WFonJWKukjIFjUTOF+gXmRRO382U/j2We",
-	"52pL/jTqaiHuMfsUe2G0CQ4RU+vlBPRTex8Ro+Oh6o433+mxK0oh0vmG51gGpQM087w4aA4Fi1rPrlvB",
-	"MLMSWSZSV4xUKivOh+uSl4CQvtUvTKyEdcuia5u13UzcsJPj7kQWbJZpXpgO1mHVxKuJFfbXwl0Y4uS4",
-	"EkD4VoiViTAXg/ItjFNAbLn8cb8fK/gz985Ie2rq3jGOVay6Fi0Na9NvXZMPrTtsuTaYO2Id7DRXEsfr",
-	"t6/7/aSL/7q8vExixZgwU74SfgiozyCJODPrPNdzXgi24jJn7WpjEjQBYfyn319eXr7FRDvB084ZrtPv",
-	"9/uY/TCTSpzBbiubdIvZVma2yIIrhwC1tQBisJSrTe7gjNzeLs22cCyS8M3KUvuFny6XhTBswqe3kZsQ",
-	"PRAWFeSSZ25oeMtAEg5TCj22G4YZ/vrfg96r01cnp0eDo+PXJ8OjweiVOOq/Lo8Q3rEtNnA98Tq4CYxE",
-	"MaVV9y8i127LiDNYKjvDoHyhWZ9uUmkK56dyLgHTWFmxSJtFBGNtq3sZNhFbrVL21/8e/ufoiJn1dME4",
-	"jjvt918NTk+Ho+NXx/3T06PIwcAAEHARnHowguUHr5iRcyVncspVAeNpBw6/cPEXhol7Pi3YRCqeWwrw",
-	"5KfXxRgXrv1vcDIYHJ0OydOP6U54R0BsA/H74VEEhuB0wZKBGB4h1q64McJ0eiwZ9PpJxJLBxZC6SSTd",
-	"foLJTLfAcCzBnyGmo+lr4fs9v+PXyK9AtwOm0SOCkrNt4hBFGq8v92AGjAVmWs0Bk0uGYCmRsBL4FmVa",
-	"ETIbzFZRgArOxTkaDFkqxKoHhHzjOyISdrRRjj+h3pKKh1zBpSX+mSwqCtqLfTWWsWofD44CnKx7QKye",
-	"dd+d666XYykGPj/yzTthDMcKQv9BVy5XOkehZJvQ2e9b2FRu0Rq3KrzVtY+rqXYPCL1nUdscfVYMIq9g",
-	"P4ui5tDWLUV8QIdJrbGSBVVhofDCLJ52mHRA/Rt3M8tA47L5gDBQpjaNClt5vDBB+wYqE+ZZhnXLihUi",
-	"y3yKLbUHipVPEjyjbouUqWUbJ9pGN+WkSBiuS0PZIAJ+IdM6Aj2bCkrANqzkrMU6V6I8eWksWVLSiprH",
-	"4o+14ECrP/j+7fDfXt2c/vEPx+9e//vJf3xz9OPo4+DN8LL1oJ5aV02/XoWEv5DPmGc2X9X1EfobqpVN",
-	"hFXzbT2dsiqG4Lih+65UcE1TitPY+gdE7c1iS3iMXUdygY0OyOfsuvCkYC37xiRzrYOSCooHFXzLQCDj",
-	"Eo3RMxjqQ9d1L8G2bHuCy1sVAMs13FYUX1KTVGqWw7F5gMFS5bNY8Ql23vLnLufCaxCp2KELd4Teli+z",
-	"MdU8H9v0AkxPFlk69glDsGYbALHVa7YUXDGbwfz/2+KIW7F1HUssKuXCfRM5fhR2aIiYT/1rIkEPsPNi",
-	"j08p8Z8kbMFXK6FEesYcJJpi9a5Fz1H/ZjgYD7BFTyvwHqW8EBgzadwQ4sze3RzEtoe20j8e90eP3wph",
-	"6SWX2ToXTcFQxBlc1/nSqNS3zdkkx6yuO5FTglmAalgfbDD/t8qs+tGhXs8h4XtA7Wy0kfQD//RX0D0m",
-	"rnPjAs4o1lzFPGt7DeaDNsU8F9f/9gMNiZhZ8JwK8HmWuZGmsyt8K6UVOxdvs4t8mQUaDC49yGcW20wI",
-	"hpiCh3GNkps298KUBQA2wb4TsSQVq2KBASidpcIU53Nh20ZbzTMVPP1BFIXIDamgnhPM5BwuAHcVq3Yf",
-	"GJvSSnRIebbWpzdKXZS84LdhCQK5A2p8ZJ9nI9jMLuAuqgvavP+IdGaAWlJ2P0C4wv3wbfIUrIQtrCh7",
-	"pXHxsFAo9JGVPubhwQWkuf2BKsj3I8ZEZ8UTS8orVf3XH96//+Hzu6sfP19+vLhwFQhj9hV1FUgOlPJf",
-	"Bkt9tQVKQTejrYuwfsSw9CKsOT8nZjtztSF1TK7hiiXjBmTJ9zWxvyhr3ZsujLUtWTBKXWH9Kufah511",
-	"Ctpd+Du9YdRSHLQk/NzvgNS7BSckQkVBuSR01u6TGEb6qmzmqDdqxCgy5XY9zA4oDpMbtl2lsyb++sk6",
-	"uJ/KWOVcibRL7RzB+OMgNQLHu81PVlmTY3nZmCkE86JRASYvfpNEoapGUy4oqbIWf0r5/7A/9aZ62ayz",
-	"N6/oKhNQg/PLm/WkHuOCDz8fDxvnXvK5OHCglZwW61xUeVRrURQrM375Mtj8S57y3qo5O3B/7M6vA588",
-	"Gm7nKWc/6DuR8elhjV02KecYtZmuc1lsrzFhm4TiSt7AhrBXOqZgXzrNJb/9bNPKuEr1kuiytZslSNVa",
-	"3UJ3bd2WtzkjlpzbigVOra1clnfT1CARgSWgx8b29+dgV6P3heM6choUAVETKmZ7UKFTmZpr1eqksUAM",
-	"/ajApa+/O+8ORycA5kXpGfGTSlzRoGernUjMYMGb6jgrfCKmehk64uAyYfXkjOViqe+ceg+aeKwo1R7V",
-	"GBtExOcv/B5JteoFkpKvJGXsK7FJXOcswAhkwpRtD1wQYVkiA2AooB79HgDfcKnf/3TRamQTYPw7DLSX",
-	"hyKBm32XSDeI39oLZJNtrPz1hUfCrxK2yiUpppSBlekpz+DiHnkyu783Wt/KPdTljjDFbzD2YFsz/Sju",
-	"i96fMO0e9De4SXIik2AFfSoVK8Q7rVggti+ur6/e//j58v3Hd+c3yRivr8vXxYLdHQOO+J97Lq2JThux",
-	"5PPnayA50d33zRnjCkME+RZ9R9//dBGxhGfzMUtlDlMINR2z8+Ho5Ns376hekcF1wEnuRrA8zPon88Da",
-	"jR+c0cyxgqnffPOm+931aDBMGKhsbrXIG6nuHQtPLha8mIEAlGJ4VnR67M1irW5BzcA/G9ZOCEngO8IR",
-	"crLu/HaQRKzX63XcZRgjlhPsmCsV03kKpP3GTuruy3k++Gr1wgS3An+jt0HGBN3lqnAOZGsZAT8hjYf6",
-	"5RNC+zKZglInMQrBY4V9utyRJ8LIVLApnNRgxj9gsyLyUYUtD0BA+f6zNoxkIvJ3HfcHPfYTflGvAA7r",
-	"VR3iXd+8/3jxr+7TpEN+WrsdYm6o2qz4n9c1GnbRlOBhDxpXPuyxBzNL4uMr+QexJeeqVDPtSmv4NHTN",
-	"ekpfcqkKLhWoMVFrnWeB7JzLYrGeoOh035f/kMashWntlIuUPATftMH2ayE9g7QhR0Xy4f31DXvpZ8XW",
-	"kSU6xCpshxGBjq6zO8vIya9ZwSNfC0cLO/856k6xwmdawodgAA1InyyTmSJrMKLP7tfYudLi1pg5Dx7i",
-	"/ZckVs1+vBT9oLG6QCWZOsKWgsIW/6JhWqarJ/vKnZJYuRR225VZCUqdYu3EpsknnR6jxVwmk29SicWe",
-	"lVwT11evXdMqrZcYVRvKMcDHZwbD18y+PROr+uMzEZvbB4rSIIoQ5OzSkzo2zcoe64XB5EybOR+5v7rk",
-	"AayyoHBNpucokMlJTmFkpDhrX8dqJjYeorVefj7g19TRL8y1afNYle/J+LQo3tD6EVsIngUN/1gmqahW",
-	"LDtjx3UKcW8bBmJL0gr0A8SotxP9Yzcseuq+p7OOmdJGydks6bFztuLIzHnhupEa9u3FjQfBdxfnb0vg",
-	"b3hZBMQxB//MAva4P6KdE1/yYRDKI8YLS86zTG9gv5ca6UcVXSwvEnxpxowqrlIGW6VQmutGWmKEf40h",
-	"QGGwHGl++ty8hHmIdySsnUxzwQuBsZ43+EFi3SSlgUy1XqCL7GYdkiCwj2Og+Zq4ggaMt2nmuxsiqS5E",
-	"LiLY+fSW/e53TmcSv/sdMQpu8OmtOn8udKySUmVLXPqe15pYt5vzTUV3koqlAsN0AAeqOzNUUovtUa1U",
-	"9NmR9rkGamAbPvFgRcdeFSZWVszIwohsRmIkk1Nhw2aW+YMhmktRcLDj0Qsn5wuszEfySTtB6r7n562o",
-	"ZX2XrXFr0Ov3+mjPr4SCP45bR71+78iG+tBUKRk7tmfWpvEFwCae7mDetqcBIyMQ+Z2ITdbSPp5SuW7P",
-	"0KqSw4sC13ZjJ7uP8i5K4SCLSorrjUcaR23Dfp/6NdhvYrUbTyTkHfaHZWeHPfliFDiJ1b4ucCbTG2c5",
-	"BQEv6hEM4JlxmUk1j1V7dH9ve5r4tVxovSjzVQDI6N9rm62aUnoNush0Dji0XMKIlNTXMt0MGyvUe0u6",
-	"hNoeO1e0puNPTgFFWOUICGzGSB3BMXV4xvamS8SqfYxnIYGEHkrXkdM59YA5Z+SDoa7JyjaV14AqYMut",
-	"Mr71TMSxXWlwM4XWPhJvb3d6q/QmE+kclOFy3x0yR7lyGkOQFn9BmwW1xiYB0ct7hc6FTSyyLfNdTgIx",
-	"Ykq7Ehn6mmGrtjEtiSw6dBnY1LlzCe57AQhkEHF61pCx4x8Q8n0EqUn0cb/vCiN2nw+y9i+l8ETl8cMW",
-	"vJVkAxTuTdkGdrHBkUsa8VWqjNdLWzELrKGMmLKa3EwjvDpMzOCqIU7e5taE2Oq1l0tEiCuRl28PRLEK",
-	"Hk7Emk96pFMUKJqpjcvum4XoQHaPZgD/QMOLXkM0lLfFi9rDNm1YGRlRJdI/dlH5nb4yD7xuSG6X9i4d",
-	"RrEKEbf59UMM8J8Fek514VuxJY5YecvQvWO4t0bnzKcX+MZusaJN+wd1ak+7OCw8ZQ9UBVm4VHqPgEY0",
-	"ur930JjlTrUrX/uwW7EnswkTdBZEnp8an4rdaY8S1Z6nbXNWNl0BMO00XrFNahADKt1ighdtSZMc9vt4",
-	"X0O8p+PhqRcwoBpuWVLrpALGeENvlIRuK6l1O0kctblb9sYYtbi3F3rqOEAFvqg7eDK5SkFv0KZAxtOq",
-	"vm/6c3Mad/nJy9r7p19+8ena3+h0+0D3h6auD5SBcSjzdLK2aadhMlcrqr7Hh1O5ZNhKGwhMbv15EA2j",
-	"o1+wHy65ZfevSh+cWRN2uqh7HGFG4tTVUoLKfmwe5N4N/eryU4ZRC90seC86Tz8Phke23wP5mJvLhWuO",
-	"tRfGau7GOkN0g01b3eRN+Hc7+MX+Ddv6iMc3oqjkN+/pRrHyz2K4BOEeew8CunxIKrzx0tUOJnz9ydJh",
-	"v/9E/Cu70jZ1brAhYCuDX4DBY59skak5Y0EBkrGe7NC+cRZhu1L6Wudl9rXeHalnM2Cqt0UTV1qKh/fk",
-	"c9wek7CF+VmHUqh8YhTlKz398m2eX8PtP5y898/YgQpgMOwPn4ii+8ombkK7oFT9yzwKzMyqx5vD95s8",
-	"/p4FufQ+rRFsSDsMsBir/+o42dxX9Kxqs9gD/DY8/aWsH6F49G/EzFr50AP4ubf5Ni9IB23bUh69UZFr",
-	"8B0ra8Z1zh4sLgqtoPDCgt6Me420f9pObXAXx8TKm4Z5lv8yeKIahwwOD6k0csNBR4cHlS+p4ojXh0fU",
-	"Xg7BYaeHh+15tBOGDx6xz/rrWzhu9BigNLTxgsHD4VP3bF86xMGPOHC9cyWMOxo8Gr6N7wl9iVqjx2BP",
-	"9U06HPUIGDe8nRHG91GDrgVLf/7lS/RrJTZMvykTAH7+5csvIV/9YJ1C3kx36dHVlJJW1Cr4HMU4OedQ",
-	"vXV9f+Asc9Go55aOr9223cDLV1i0NV2I6W1paIoMo8WxStA/7dsLMVm+ncoyidaSJId2qfrYRiRY61B5",
-	"EahT821X+m6d9o56ww71osH+AaasfUmm6zxj3SubuLeZi4J1u2Yl0z0mz7ei+M5C5jfrjfp2t0NqBYCh",
-	"uHP9AmDUE+SU7Ry1T3GuXNf/S8KpYn8Fj3+Qd6JsZxGgK+GOxVdq+nEQXTc+ITBsCk9ljvld0BtV6c04",
-	"QG5s9BFkptg3DSm5OEjdtK/FBI/1jPpHLg9tJ7OFY8Fh7tLg281dWTplklGsgiur9LGHwZV2KFHp/V5q",
-	"jLfYJvpYUynvhIkCwt3bAJ+iEz7Jybu3XfcP2wTQPRZU6WNtM1Yxe5Xgg1Uo9M9YUY6uEhJvZGID8Mq7",
-	"Nse2AjVoeB6rdkNHmY7rlnkoxTNWuzmeETuQ4snaYZZmB7kXvnnp+3nSadEuA80NF+aZVoI9lFscq3py",
-	"ca11inX9dMJuWbd0XQ5zY0Xb2I7LGyS/mgsJpDIX0yLbIjM2C72h1Cg6Us/D0PU/xwQS+ptNqh0zrKnG",
-	"8Bi5j4zrGcxX8jN++3m9Yn0aW/sDBV4/O2/2wPXZiNVSFLmcmjPGM5EXFOvSRvTYuUuN98QiUlnUgCAL",
-	"f3RGCDRmeypDbFFISatB96NeULqAzcQ2u40GfVp+29V7ZFKJjg8VWI8jtvOmfl2mocnOuBapWBWLyKaz",
-	"xorPhQ2tlAGMKOBVQWN4l4zK2tV3Fij3zq1ZBkr3tesBOPu5aHaAcKwqeOYS+T2WSVdWSpYMDA76uwGU",
-	"4GbsNkwo6V1XpqcJepuhEKtHC/o9UvsjyYffLLTDDOlSRuHsURge8+nJznYFq42e/mR6XVCtpJfuvuFS",
-	"2Z/INxWqJPD3fTb9YBima5M9u5tNfdQbBc2GbEMhyjfl5GgtD3EdCjcSSVGdGUVVbMTcrN94kH54DpsH",
-	"vXuQfvMxcPK3eqPc5r/JXTps7XbKSmzPV0ujuF7tgdzYRqYamNGhEwfdVYJ6s3+wSq9KYde+kqyy2Gpf",
-	"pVS9BmoQNsQKanZ8hvtzI8HjfTa+qVqDOtyA/IgA1PH8n8KmrGjVH6td4hrVahye37mYTlO2bn7nehTg",
-	"v239l0vx8RmELzHEY1do7IeECFxpdeSbcQSZF2XeI9mqYAFXJ/tAFp419lBVXnIQsDnJEwwUTHgG2lNu",
-	"ggntsb/88uX/BgAA//8=",
+	"7L39chs3ljd8Kyi+W2VypkmRFClbVG29j2xLiTLxx0ryZp5xe91gN0hi1AQ4jaYoJuWqvZrdv/cW5lL2",
+	"Sp7COQAa/UFRcpRMaipTtRtL6kYDBwcH5/N3fmrFcrmSgolctSY/tRaMJiyDf17SnH3PlzyH/6d/kzAV",
+	"Z3yVcylak9Yl+9uaqVwRRuMF4QkTOc+3ZEn1/90wsmIZ2XCRyA1pR5lc56yX2SF7mXk56vRCccVETqRI",
+	"t2SzYILkC0YUy3Mu5kr/g1CiXyQpvBmKVtBid3S5SllrMuj3g5aKF2xJ9QyXXPDletmaDIJWvl2x1qTF",
+	"Rc7mLGt9+RIUS7pkS8oFF/N7lpUvuGpYVsbni5wIuekRb948X5Sn6U9yNGycY3/fHBVrIPsVi6VIFFmL",
+	"nKfkb2uZU5KxfJ0JNSFSEEpGw+PA/FmTUrC7nBh6E65CQdNUblhC2uxva5qSXJLokuXZtns6y1kWdU6I",
+	"zBcs23DFvGE2C5maxeEot5SndJoyQueUi/upUd60w+eP2TM9NZjZblrkkmwoz8mUzWTGNDmyLRfz0iaM",
+	"H/zNL0FrRTO6ZLk5CRcJW65kzkS8/RPb1qfxht4wRSh+lyg6Yz3yDRMMCECJYBu9H/xva0Zu2JbMZIZn",
+	"Rq70I1yKULRZb94jlHz4cPGa3I46hIqEKCYSPA10ia8Wh8SukeQLmsMDoXDjnZCU0VtGeE7kOid8RrZy",
+	"TRJJhMzxzR75E9sqMmWp1GNI+MxasSwUMiOn7y9ILm/gLOrRGRB5wZY9ci4zMhyRhVxniswyuYQ3ZzxT",
+	"jslCYRjghm0n5fnDH9xvooTmNCJzBqfNjkKF2uh5AFsBHVbracrVgik9/4VetGAb0uZa9txqruMJ4Yok",
+	"LOO3LHGzCsUN2wZESXIhxFxz/0au04QkLFmvUh7r3eH6e9sN3XZOcHLA+nZmPA8FzG40HJ6QzYKnrL5c",
+	"/WkuyCqT84wpFZBR/7hHBpqow/E4FLdccX1MTq9eXVyQeEEzGmvOwkPBNQOh1G0FLUGXmhc9hutqjiux",
+	"Lr37nol5vmhNhuNxoFnZ/jzQjJvnLNNj/sfHMLwbDrphePf87NMf/6XlOF3lmZZ8wOgZUyspFAM+f0kT",
+	"I/30T7EUORPwT7pCenEpDlaZnKZs+ce/Ks37P9kDBgNMadLl3txv8LSo9XJJs21r0jolS5rOZLZkCaks",
+	"kjgi3NJ0zfCU5ZSnrUnresEctROJfECWNI+RmTS76tlqwvbMONXhJwSXDe+LZ/7rGZuvU5oRdrfSG8il",
+	"IGGNfGGrB7ulcipiTcV1JiZwq9EVn5jJTb55f35++JfXf357fvTd0fvRv787fTe+fvN8/PpI72FO87Vq",
+	"TUb6zsp5nsJWi1ua8sQur9il0viG6BOOT3ft03oLl1wpLuZdzbJlalsuVsQ8s5e4U5lsmyiM7AfyNMuk",
+	"loofvRFWmZY8+ZaELf3FsFX+5Epq2Zq1Jq0DmOOXT79NQq7FjZAb0bXLqbCuIOYB4tbb1rQBmsVUaIpp",
+	"bcVK0s4vT20Q2EDttVDr1UpmOUvKFNeP/EYp/sUXa/+SsVlr0vr/Dgp99AD/qg7e4xD4Svnq9ckJchg+",
+	"grcOkJcjcb+7evc2qNA6FNGlnqWReRFpG54lMiNinabmGghqG98JyEKmiSI0FLDFlRsmY7O1YnoYlWuF",
+	"JF5QMdcal2KMlD7agy+chCLCrf74qWc2LyL6MsCLccmWU5Z1Aj0itQJOnzErTPVd8iVonctsypOEia+U",
+	"33EmlerKjM+5qAruaSY3imWO2nDLUoH3pXmlieFfeWPalxWhGYONsLqoubO5MkM9obA9LDi2aS5ms5I9",
+	"7FsizdPwbkFTpZWY3GPlBuKSNk5B8ZxV597p6d0vq6kX4jzVpspXskLlGu9y0Z258Qq+uK5pQ0bF4woU",
+	"vgXFA4dKHUvIluWNbHJaHYDVFISwdTQ7Phocz2bdF9MXR91RMhh0p6Nh0u334/5oFh8fjWYzlIcq52nq",
+	"q2U9AoYEodqS0Gqfnpmd1Ykhvn4A9D2tWuIfn5ARjz3RWSwNyMSFvjL2SdCdW/JU/FjbAlTTKxsRgVJe",
+	"1eIt0UMxZVqGrjIZM6VY0iNvjda+ocrp8kl5Q0oWaCgUGnaT6r7UlO9ndp9IW2aBtnR4TmaUpyxxZsj4",
+	"7i7A6bAEVHW9u6uUxqyDOrjv9CimsYuS5ukDzzAFYpaP3yUDofI0hy9zg5VPHphUVBmS6Gd8IwaUrV06",
+	"yFcfLv09mmaMJlvvi5QkfDZjmRZkJfVG/5WjTyelKi9sxza6Fob94VF3MOgOX1wPhpN+f9Lv/6XTIx+U",
+	"sZydxYw/mbGf7lQOh7tPpSH7406leemp1BuuGs6f3gP9lWAneQOzLaFwZ3ohlTusuFlq59F87bkKzDmy",
+	"In1idsI5G4iAc+V2y+giF1qJETQ903rN154DM0ZNF1nPUWSncg6CXP8b2Vurwlo78m9TnjRfOVqjZ3cr",
+	"FucsIaB/ERnH6yxjyZMx2LisMeN6iGLZLcvwm3v1ZkODJxLy9UX3yLVHPq2ZceuEhVmmch40UhW0jvd0",
+	"m0qaXEv5Pc3m7Ct3eoWjdHMpu6kdp7TlWphIPR10JS/p3UuZbF9uc6YeZmhxRWBkvQoqyPBoOBiNyFQP",
+	"8HTiZOBpm4YyJJcSv7xnp+s0eDobqYkCUZ2S0QQux4TFKc30FRq9wr3soo8Jrnlt9QrnipNw5XJF9JVg",
+	"nGjRGTDYJBSDfr+r2YGLNYt8psJbW8Hzcp2TaNDvk1f2SfDagQsvTrm+U7SMIWhhi4TwHG2hpTauYAdx",
+	"RSASwENNM/AFAmuHwqgIsf4tU0QvSrBYk2dC4lQqFp34c5trM1EKWJFeIhVJKBKuYprBz5sFRXXdTA6V",
+	"TfCSBuaumkp9YBKS8yXD9+lSrkUOC6P2xelabeE9PaomPGyT0XS4U20yqu/zUMAaKcmYYjmJ3RpONCn0",
+	"dIwzNIdAhQpFWwv7QplbK5YF8C+Q9HERZLH6HBO3LJUrFhCqwCgJRe68p50a/3D8g+agM/1pZCEj/42B",
+	"+y1oS+ecpYn6mTLCnMQuKmDdGYy5W2LYw68fR8lxNCJ/4i/3SouUC9gza2jjh0Aw+ss/Go8Pj55afhwO",
+	"Cvlx6S2gmMZDpck+aj29/2UH3XI5Z6CPNhIwFHh+25fnr8jR+MWY/P2/x50eOfX2bUDe8JcoYsDcJdMt",
+	"sOu319fvzZnVVgfGfgwdiGJM23FWEdIKPxfdnN3lZHQ4QFeMHuTy7PT1m7NOmWuv+ZLJdf4zGTUvRinr",
+	"7XDMjYiCDVWp3KTbBzoMOUpCfB/uar5k1pzybugnNF1f1LnSLu5hXGiffnqua6KJpxUjezzD68lOOhTt",
+	"6PLdh+uz0/cXnzUDfL6+eHP27sN1FJDDPlGawRI2o+s0D0is5bYXViIqp1lO5EwLZDePzg5d+qSkMy3p",
+	"lkz1jytGc32/AtsfDwZ98vf/Hox7495xJ9hnfqO+Vsj/UHCF11hirGnv8jB8fcVEAjJa/ewgj75UusbR",
+	"WnORwxX0TIHtSaYZozfoTDFb/st4xMV6OWUZWa71CIzQnKRMG0ODsisc5qYOBhCFOOA5W6qD/sHf1hQi",
+	"/L/5sATGBpvoDZ5iVEhoTlM5X7OCiAt6y34hulu3uDeJsKUWcnUgs4RlvViTMk1ZErZOKtMD79tqdTBj",
+	"LJnS+Kan1tMlz3Nt03ojgJcmadzG/gEQ5PfQxo7QRnHii/iGkLhXKkDVGa7hQb8faOu9xkOhKDGRfsi4",
+	"DyAroMIuLhr/zJ72ThAKEyYhj42SVGIzGCa5LwBC6gGUUGAEBXItMIRC2pHln3Dd7x/GHP7DUCT873/+",
+	"V7RLjtfk6O+xll8r1hK0YMu6CVd0mrLkPiHIFVEbnscLlhA5mxWeDLR0dgrCIt8M3oZ3C5OqJpFIG7mo",
+	"Z+fUOXEGcZltdojO+oiVmf9KMs/bMGBr4oh8/xZVduQfExCLfEZB6aBtfSeGHsIRpB1VthKjsaX1RUGD",
+	"eNF6BogWtY4XZIdc0VOAHMf7hUp2y2P2ocip+1rVjKubbio3dYtDraRMtV7G1Q3kSul7O5cgtWcZY121",
+	"ojED10J2j77gtGk7jmA0S7dktk7TCRESfMB4ZmQtBYfEVGj9DKR94hIY2Zol5loCUZWwlN+yrIgQpTRn",
+	"2UlFK66ObbPvIA/M5Xc9pR+3dlRg6rD0PYcFiN+FBzXTa5s2lTRpiugYD5S5NvUFJ7aFlgaWMlXo4tnu",
+	"2SVNCj0OeLDuH4m0Dw/H49HocNg5wZvBRQ1M/FZbT6X9+GUI+64gzf0k9WgI+Zp4oroY+SuT1SodkCWT",
+	"6ROrT1jg7G7Nqdax4ER+I23tSM7ajGO2yn3XW9kW/60yrp67k0H7nNJlykLOoH5mx22MLmUm4E96TTOa",
+	"ql3yRPOZfr4qo38FRgPl8qGXXWXBcNdhomAXZFl3XZbc1SONOYVaxZxSxWyuGPgBKKy57f5mHladew73",
+	"vuF+BfJdmUmg4u4vf48k3Ek2JCreybvp+VYSNMzc9T3jKVqTTmw0k42uVp6/22rE9iu/CsnMxx9DrQZ6",
+	"AKEWa/hLV1/jZQodQGT+Ry9Z2SRi6L1aKdK+uvjm+uzyTafkmIK0CEwmITMuuFrsPrKWNHBqzURAn5jc",
+	"P2KAYWPB9GtgAM4lYalimwXL2C9EdH9++6hdIiqQubi3d98oXh2EzYrRr4HsQ9Vg90WyYwBULOTMakUb",
+	"ymERM5mZWJse+Z9VPcIf7xepQOGS4EtIG8N1TN0jPI051/D6ryABfLI8QgjUyPFE7qVsi5U7uORJ2Sqi",
+	"ZbGOYcPaZR0KbVHZ6i5z60/wztf2WP6g+8oEKkv330npXa2iblia6pdA/ncCUpyhUOw9hVrHK767yXie",
+	"MxGYuGkoHmcdkbazcjB0KtgmFDU3PRLRapYQz6Z5xd7RFhFGj6csFM7y6dipeap8ofGW5CyZyoRDpMs5",
+	"20xy1gwyIHNFputkznLihTzenP7588Xb8+8vvvn2+vPL/3t9dhV1MEqNbiHBnplYtK//k3ZUTCIyYQo/",
+	"lh4KDKZXfGi45JOiZKkh5Y+YjD+XbLQz91CzH1RYReaqi0JBUyVdRsG4f0iikjCPiNT3lX8Zao1hyuZr",
+	"2GZ9Mz5lJuC1lG+o2NpKwq+NItKcdSGboclQdIWJwF3rFey0u3tn0gSBsADznsu8Vt846PeLcVYsI4Nl",
+	"X/0y0nE09FJir6Us2ahqn1Luk+cJs+0cRdprpU9eQkoFcTzpkCVNGDrQs6JYlIpQVMtcI/S5Kut0gtwy",
+	"kZtdKWXAhqLxPNTZ0o7ddWW597JmuYjXry/tlopgHzRI8UZlIFOp+sBB9NO2svPrTtgHQdf5Qmb8x6/O",
+	"sV3DEHqvQROq2Rnm7sGQgyDsbsUzBsyQ0+UKctmlYHvNtKISKvDHMNGcHrnic6HZA4ton84T7+WRfKis",
+	"9P5zVaXL0xytgqDl47QxiUbehefoZsgVOILj5RCgGyeB215mrjjHFLFW9Q038un7i1CYQ6zIJpNY6JOx",
+	"W3mDrtjSQfvhhx+6px4l6mW/YFYWT4A9rCnB9FTWipF29JLRjGVaFaKKuFC/3kqeYY4ZJaP+oFSo3MKX",
+	"9JWbLv81bNkdClulOtBaMSccC1cF9oYlnF7DM195PNxQ3aUeq5ubwWpZmaDXmGCkPzwM23Q+rmxdM+bB",
+	"qNpbT5iPOfbPgVsSgSURWNK+49BIh6fPzNTUi6qEiAKbi6kIhdphxXKT3o9Xzofr8+4L0v7u6t1bPQr8",
+	"GACrvRiOj8nf//tFb9AJMN5OXDanZgwTxkW1OBTWjKKg/3kEIu18I00yV0AocbXxJN/wGI6gTeK05XCo",
+	"v1a+eSZimXAxj0h7/iNfBWSaBeR///O/OpMiaSthsUwgrBwKw7QE3yK1TJnBUb184xQ8su5T9TMb2es9",
+	"KrAmKh/amHxyywFFGb4raNBrlYKVj60dec8pdXwDE35lg+1gHNbn+05Yo1XOytH5CYkguETihZSK+Wk2",
+	"kKGLGasZX3JBc5k9U2RJVyu9wJQrjNVnWwiRaekkEhvbhywaG9LvhSIU15LQJCE2sDaBn/TXIox1vaVL",
+	"huEuWETkZkHtFLEoRbBQREysl5FJB9BftTkFiHgAycc0p3aIBctYYL6HAl6be5EU7N3MlCGh1DdrA5NT",
+	"kAg02bmBYIhIG5P8AhK2NOcnoUD7K2x1YIVnQAtDADAmZhIVN7C01qmW1TPM+7V25w1jK0XWwmQtQEpZ",
+	"LWNhYg+kgX8wWQiQlxAQzFtSdshQaMOUKTKl8Q1xFyPNyVKqnIwHQ5Iwtur0yBWWss9ktqSofOba2AxF",
+	"vGDxjbYQ9VpYFOB/IfsOYphLylP9j/WaJxGenhKXIMAAkNJcFg0ZOrsE3bl58so+eGYiKfWEnh0jvNPP",
+	"vIdH8N0vgSt3fovQCBgAD1rAAhBTv0/2Ngx4/ws71vDl05egclZfm3J7miRcH1aavseZcn2BggukSdwb",
+	"JpMzLc9dOhQecepYgWQsZvwWTjVWmdvU7FDImSkhdtOIOpMiCPVMOUa2HNSU/B2KWva3V9hBToWbymwt",
+	"wLwnecbnc1B8p9tQRLVdjeACwTMDv9esi5F0OA14JJDrVh6tMKWwWb8qLykozhvCfxQUNClHJZH8U2tF",
+	"5+a/+aI1aR3A+YA81EDb18DmI8TBgLVfJM3TKEhD2tGfu+aMdy+SqGMFs30EDqOLrhX7Ur4s7tVeKpdG",
+	"ERjZzW95tm5mN9ztSAtIL4PVj55USEZXK3PUzswvv7gZyelfWQzEA1iBPYrPB2UgfIy+m7QmH1umKBHe",
+	"9xbm78Cnhu/VzuVXHj8rzUB2wgmxA1bIEMvlEm7k1ivDM8aXxeMb/ejDOKvK6G7UKpOdZ4yRnN158n7Y",
+	"7/d9uJgS/zRPyseG6ff7DZwEN0D98z/oi1bfpehEg0JaKzXIhqKj06uILiZCE/p/zE+9WC5bQQtvpdbE",
+	"fKthEpZ2j9w7/RpWANtNtNYjcHavJlZwb37aMdQzRfQDAeZzg+YHDs2DqLzCYmsrBB69KOHtHDQt1dge",
+	"98wBnmje3NqO1iF8yocLFtx0fCxHVucxIO0pTTp658ekPc8YzcsidARTQKwsBBvaiZsVtHKKIqrKWzQn",
+	"N1wkWlK6rYM41gkmUFmOlyIuU+Jja5VRrpheE+Rrg5Uq9AQ+tqbruTYTE0Zh4+1ztS1Y0rsLfPfQ/ZVm",
+	"GeTPoFpm/qxlaJWihnCGZx8kmZwm/wj2PsWThrzsRBTkvCHbm0uGrlakHTWrZVGnt/NifZTKA6L1iwWj",
+	"2nkrgxYL22U2ZIe2+KkkLpqf2cfYMJUAl9O4Cdo6dZXGjyC8tq/AtDWlsHUKGqdFI1c7PxJIjgrq3z5Y",
+	"pLpYtPmeP9W4A8x783dTKnXcH3Ss9YMrME5mP6e/IsnM5btHiJhpBHbtTQT/ltEUheujuFzb1OyZj61R",
+	"prb129TMdnkT4XmIDhbw6R+1GQMBIPcHEw7yWVLegGZBk22ZDeH395PBTKVp8WBVfM8F+wpmgyI5rf0L",
+	"1JHrNHAFKTUqfCs3ECIJEF3u+Pi4tL9DT1YfHx/vk9bqZr3jYspkso4hjz+X8U1XW7r6elyLKocv1/Pu",
+	"NF2z8kV1NKqi0tVYXQ/1PuPxrqsxA8fSjEjBAsvXQK5nygRR4jJvD497/oKLmxJt7Pru3qxbQUFqf0Y7",
+	"dxztyK9UPI1BhNaRNp2eAXyiyAkTCVF0o29EcElxVOrQpqpqpWbtWjv/cNlyt+JHn22GZm/97fEIrkn1",
+	"5VPQghlpg0f/6/OL2fAG6qXgs6daf7PQHIf96+Fg0h9N+uO/6GMjc5q2JuPj3osG/Xa9Ql9y9eTjX0gs",
+	"E4buXuZ8N+4cFIz1w8Xb67PLQb/MWIfDvYxVEKg6hYurd2Q0HDzHKZj7tJGnjOxAAn+4et0KWt+8fF8W",
+	"IPjH2uedkrKLAfTxV+b8jvu9lvfKXj8GSJySQjPuA0HMT4OKevPF2+OdM3qmCE8CEmkeQI8azO1wSFKm",
+	"VVtFZEYSPud5xQIpMU2hBetffzzt/oV2f+x3jz/9NAgOh1/+pfG6c5zWYI14R947DXj1HR4eHneciWJK",
+	"6W+E3FRmuIN/nX3iXGONijty+e6dhAe0bIos80QByekdU4SLOF0nlcOrz4snoAd9+N9jZJbdTI/L7Twt",
+	"G+2RXV+nmmpp1bAVDQ6gr9RAq9L1K3TPuouxdFybSgp/nsZpozqPJKbAKOBo/NzGF0gi4/WSibxHohzC",
+	"MhhImHED/mdNJ/N8KNpRY6QKnfH6aXTGR50TEtkoWmVUrizSjYhZbUQbYsMRC9+XHbfRhXefnryBpIdC",
+	"U/ZLDMpn9nFFqXX3him1qrlXChXfQHS4zA3ERbr/WxPPKRN4IGSQzNouwIcw+qDoVpGF0dX0rzJGNixj",
+	"Zcv65wKoPuTa8MyiL/XLoYiw/tSUCFMwyAnAjDOnoWRsJdFjQi1Xlnfx8QHbustzhyVw7XAf4AG4zcse",
+	"CxCqzmdR1oP7/Ua/RbOTBiRflhMT8LY6Q+U8nhTJagDsDaGkgnZlwuysK/YuHhNmry+78uGJPt2lwmOI",
+	"7JTTN6IgFOUyOTCbSqAM+lc17CEcqyn2DUPuQRfRbwuZd2dyLaB6bsnyhUy6+nemDBUm4uVwwbBNGe/w",
+	"YKkCAyZcqksxL+8oLtDPF0nGxU+VR/zkxlBEO+EW9bPNqG/wXrV0EEIlpWzEdtlgBVT3DhQvRhbtKwrI",
+	"KmMzfmcA9kLRLPSjCrT+wwrU911+Ni8CzkVwnyl8aXOuv8IkcvnaFbeAB4BhMmK3cNpZXbuIeRavm5pT",
+	"AMShCWCZhxCOgmUTEskVE5EpkfBy8V0eESTj6n+33TUxl0TlGYV6BptppJmoE5BoQdNZ1x8TxSIDYA65",
+	"tu0PjKqCSB2toKXfaAUt93ZZZXGP3RsNuk/624qTK9w+m1q/9zX9kPeOE8R2AQ3+FPzVA10qgds2O6NG",
+	"znIhzq9gLVQSXVpJ0UCggLPq1QKcqohwhmK61dddTPVtl26JFKi0qAVdsftCmPdRthy1hSt4h2lW1GhA",
+	"Llxiq5Qvkqhw8yFyf1mraB3OBvFwekxfJM/Z0WxMR9PDeJgMWH92TF9Mn8dNDPUQZbsheOjy/iHrozIP",
+	"ulodmGxYPELNvJyrHeaf2zsssmSlEDX4hJY8TblJkyWK2wzvD4LfEbaS8aI0ocHz4/Hzw8Pj/nF/fOQZ",
+	"gVzkR6NWY+cRn3UBQtLYBJCavNMwqGzy43j3B4ssh4Q3gHW9RwTMC1zcWsi8vEGJYcHfI9+/7cg38NO/",
+	"QQnFpTnyXyEQDZKgy3kz9cqKJOuMTtOtrUvRKqy9dOtsZ2RQM6dotdYe2jm9ZcV3TkzVmqtv8axAnvx8",
+	"+cWTBilymm60HcaWq3x74mS9xSOf89sSJShI2S0rM+tH39C6J7DYrxtXSM+d04o02/qhCv2zf6UiW5tR",
+	"p1KmjAJWhFrHsVG3GgdGgDJID4vClh4lbEWQfqy3dtjv+14T/efyRQ6/2XuPmzkg5QPHFm7VO/nYQx57",
+	"tLKIQsYYKkWFEeB5YyEVA9QJlHYufeGhwvNUbDHMhrmJ7A5q+6ENRBvpYBP2AmL2IyC4PMQd0Tvf6ZEL",
+	"LNCU2YZmSeHkRjZzstjri6Q/avJmi5RAtQLgLJvDVSgrNkPWlobqg/SNfKZCwUzSKyQOk7YdiSpyNOpO",
+	"eU5mqaS56gAEaeV6VaGA1lIwC5NQCF/SFIZMR8wRxWo2ZRUQgxQ/6vdDgcmcNkZp0zIh33ESilB0DVsq",
+	"0vazIEkuZcdBt5lsSZMYGobr1y/6/agL/zo/P49CQQhTMV0x94pWnzGdTq2zTM5pzsiK8oy0y2hTYBXq",
+	"9z/88fz8/DWUMTOadE7gO/1+vw+1ZTMu2ImebWmS9mMmjdPgC1JhGaDyLU0x/SkLy92BESnxgeoWVkQi",
+	"v5m71DzhhisSQgM7IDglDCvwJU3tq/4u6yNhOSWXEzNhPcLf/2fQe378/Oj4cHA4enE0PByMn7PD/oti",
+	"Cf4em9Rj2w6uA5OAPH8ipOj+yDJppww8AyjRM8yclaSPOykkFkthFAGXYcB6cbKYSts2upciU7aVIiF/",
+	"/5/hf4wPEV6HwnvH/f7zwfHxcDx6PuofHx8GlgaQnutBmo315wfPieJzwWc8piLX7+MMLH/Bx58pwu5o",
+	"nJMpFzQzJ8AdP7nOJ/Dhyv8GR4PB4fEQEwCgmNQl7Q7YH4eHgTYE4wWJBmx4CFy7okox1emRaNDrRwGJ",
+	"BmdDjLdE3X4EpaI3WuCYA38CnI4p2kjf7+gtvQJ5pXU7LTR6eKD4bBtZRuHK6cs9PQJUWqRSzDUnFwLB",
+	"nETkSi23MAkUmVlBLaDQrFBNPcZ0cNcMELmjDff4I6CGETfTJrSawz/jeUlBe7YLXjgU7dHg0OPJqgfE",
+	"6Fl33bnsunssgbKSS7p5w5SiAJ7rHujy5UpmcCmZ/mvmeYxsLVqTVkm22s5pFdXunkvvSdQ2ez5LBpFT",
+	"sJ9EUbNsaz+FckD6kAGh4DkCkMLlBWlLbb+kCxP563W7WuMy1dYAy5WYIlXoYvFMeZ0LECGbpilAdguS",
+	"szR1AAaYFBUKV4J9go0GsQ7W9Aw0PV6KQeFg2AYFRW8E/QueVBnoyVRQJLaf1J2vM8GKlRfGkjlKUmDf",
+	"VPixEi9o9QffvR7+2/Pr4z//afTmxb8f/eXl4dvx5eDV8Lx1r55aVU2/XoXEmCyfc0FTgwZgW+j8gmpl",
+	"08EqcBh/GdPIQJF9hXG0kw8A0IPGC3vU/LQWlPmmk27NUNKcXLGTPrbG0/7sRXzIhnSQjGZH7MX0OO4n",
+	"AzacHdLRdBw/jif2mlD/lHbRkzKt23/Lv/cYQzVw1kcH5acUYSqrRSQq8KQKTdMCfl1mqLkBEKiHSLjX",
+	"gGrwduKnmvKJtd7V7zfMhQuLOWqyfR4UwazUx5W4a9C/P/2lslNmzvu245e5q1GVu/+2Vg+8rvcIEVdN",
+	"5t3agGiuL+4f4OYT9fs5cDcsmhPmmkY2c723zNWtKlfmryKN9t6mBsfzN3Rp/pLypZmPSxGfx/NwyT06",
+	"aWjHzoUmd4wJDQZzDRS+zWKLbANtqDIGnW8wOGvbsiU8wWQJeGQupQfjhokTOd0SbabCJxrTTPSrLs+7",
+	"6jvfFn2w4PPGMAaIODsVQZfYNRu7p9mi0xTNfjqFFHy37mIs2AeWsJq2aJfQ29JlOsH83pEpaQZIJJYm",
+	"EwdSoL/Z1oTYyjVZMiqIQU36/w0g2w3b2hZWRsHKmH0msKfeb9kTEAc30qSYOoLtTLSL3CMRWdDVigmW",
+	"nBBLiabE9nJi3QB6tj04sQ555t60v3u57Qlz/JBLzylP1xlryhoCnoHv2ggT9n5oUzLNAEnilmUIauGx",
+	"GjSMUFDNUlbhm7P9doWcHKFqE208+l7U9ivOPYBlUWUzs+DasC1USNvZ9e+lyucZu/q37/GVgKgFxYpQ",
+	"UDbMm6ohEbAE51bbeINo4KDdwI1mIQkcmpEpGyDAKbAY2zm/aXKmDQXgihlQr05AooSt8gWkZcg0YSo/",
+	"nbMrjCIaf0zCaPI9Jr+iY8ZJghmf6w2AWYWi3deCTUhhK+iN5eBctTadLKc3PuwZ6oUVObJLr/UmUyfc",
+	"WfmDBmssQE+SplpUtMMBuur9odvoMVypp7BqqqM7q4MT+sZREXkd7v0AVzffI2r1bsaYyjR/JIx1qc3L",
+	"1ft3777//Obi7efzy7Mzi3o2IV+B5QbHAWHGiqwih/AGt6Ad0WCxGQPSh3vzca5PUdjOLB5dlZMrvGKO",
+	"cQOzZAWgU+Nm6VU0bRhpm2NBMMeT9MuSaxd3Vk9Qc81KKs2Ni4+7GaDTY0GRiUBREBb4irT7eA3D+SpN",
+	"5rA3fkzatCOK5eSGaZfPWZN8/WDCvo8VrHwuWNLF/r5ZAKJA+OFog4kk0iaPQnOxrh4XXG3PVAHp4Klq",
+	"OOQCgVz2Ves2eLKav2jR0ECDc59X62k180M/+Hk0bBx7aSp/71nQisf5OmOVItxFnq/U5ODAm/wBTWhv",
+	"1VxKtzujxX0HkEkeSrfThJLv5S1LabxfZedNNj/kMsTrjOfbKwCJwktxxa/1hPS/pwD7dG41l+zms8m/",
+	"piKRSzyXrYbsfECI7Oaya7AinSc2INGpQUmj2OvQIks1Da1vRC0SII7BRGJhRWKISVD4Do894EHsSkhM",
+	"U0LwFGC3xQo2M4BSQnRRS+mrb0+7w/GRJvOiiBe4QTl8UUG8px1xSPXEHgrWNz1lsVz64Sm9mfrr0QnJ",
+	"2FLeWvVea+KhQHgvUGNMao1gd3mhYqJq1fNuSrriiBIm2CayrRQ1R4AQRoQvLQWBlgUzaA7VrIe/14Rv",
+	"2NTvfjhrNYoJbVdbDjSbpwwkyI5NxB2EZ80GAiyH2z5/SfBURFYZR8UUU5VTGdNUb9wDV2bm90rKG77j",
+	"dNklxPAMOJRMr7637C7v/RWgvrT+pncSQ6t4sWp9KmEr4DspiHdtn11dXbx7+/n83eWb0+toAtvXpet8",
+	"QW5Hmkfczz2b/4urDUj0+fOVPnKsu+uZE0IFBM6zLXhpvvvhLCARTecTkvAMEHNEPCGnw/HRN6/eGIwi",
+	"vR16Jbdj/Xk96l/VPd9ufOAERw6FHvrVy1fdb6/Gg2FEtMpmvxY4IzVh2CnQHRdDXsjL0ydF0TTv9Mir",
+	"xVrcaDUD/qxI2wA0CQfQhKHH2m8HUUB6vV7HboZSbDmFFurclqmSV2ZQu182HkBXq2fK2xWHAbOcIHWX",
+	"q9yGVY1lpOUJajxwmSC/EQfNl2ONAcTmaSigcaNd8pQpnjAS65UqQBnT3Czw+IjcQJIBoVxDcpNcoQKM",
+	"Ao36A+MHq6EO+xi5lvGurt9dnv2rfTTqYPTSTAeFG6g2K/q3deUM2xwDPF9cHxJ8z+YSTlo7OLM4fHTF",
+	"/8S2GHLkYiYtnB+N/YClO+lLykVOudBqTNBaZ6l3d855vlhP4eq0zxf/4EqtmWrVIOoKGaIFIfbj9M+z",
+	"vm3QURG9f3d1TQ7cqNBLuGCHUPgQ/IHW0WV6awQ5RvtKfOTwN/HDDo1E606h0OJcJF5ir3RAaUWKb2AM",
+	"RnDK/RRaX1rYmhDrogO+/xKFojm6lUB00AKEYYvw4qIwgMNgmBZ1XdEuiMUoFLbWyyGiYUIxaUemnizq",
+	"9Ah+zOb3uq7FADBbysC0jdDaFa3SxE5tNTFXWNM5GL4gt1zxacpCcXr16uLCg5cJHFxa4sXWT3yvL3ah",
+	"87HxnikoWTAlZs4bbVPqwOmPnu9UzuFCxtAxJlfBiTP2dShmbOMoWmnu6tJgmlq8+hmobRoK1xKuSBam",
+	"Db2AoafsidcB1sDiacHVmVipg4g8rkd1ifoeY1T7S/+56wMtdt/hWidESCX4bBb1yClgz4CKZdtTK/LN",
+	"2bUjwbdnp68L4m9oATxIoVjtxBB21B/jzFEuuYADFtzAhkWnaSo3er7eEUUDNSLtSLngR9TxM+W3K4dT",
+	"Pqk2Bix6E1Cvin1Jt6Y/tyJROXITBcjtCOvnQtzYoi9AUHfgPaiWMxtt/Rp2n5dA8nOZ4Te7gMvI6FJN",
+	"CDXz1fTGLBlbGFywtet7553DFEHWBInwcXWgx0EBGEGHMUZzBmkcr+ABg3sO5UYF3YKihTbKoO0Kdax6",
+	"jQE30tDDcIt83EY77xWNb+icIRwhu1vJzMRg7JCGgDDfGjpkxyI3up7AIM8QTzFOeXxD/vAHq1iyP/wB",
+	"pSlVOQNVv3yJ5TIUUaHXRjbz36mWpNvN6KakYHJBEgYZPprOCAiqEOsYmopbNBsp/FaEpu273wfO3K87",
+	"9bxQmLuY54qlM7xrUx4zE8UzN6S21jPOcpptSRtclXy+AMh0kDFJxysEdJdeK2gZB29r0hr0+r0+OD1W",
+	"TOg/TlqHvX7v0GQJgT3nHS0AoJKqwc/93p2xSrjUl+A2qNuuHqQJAmlWTxLBgxQvpGJCK93GbHLRMXfF",
+	"FjjMofBsRa3piaJ3tGaff8dTaeCYKbZRMG0OJ35Is8Ac5IoYDErMxVG5vqsVkRsDjkxN9h3+8V5ITTwO",
+	"gL7poR6WO4KeGGbDskpT9uMlMGKimlmUaS4w6vcb+/lpRif7+oOSNtTp3dPtDyhO9/bkRZkRCts2kvt9",
+	"AUm9tW9Dh0ptf1SbF3YwWDvqH5J6E0NMj7IcAbTRFjISlJx5ceVmKMpgR64eaAFNyXqknKsXYH4wVA7n",
+	"O0gdGUhWNxnTJqSYkDODbAqhK0TR/PFMWclYPToWKnMXPGbNLYdJ0TvzGGugmV4WgFMmQvGAzJ+ivEtF",
+	"LoV82EcPaCjuyybA4zTsD50na9uQujQxOZeVAEW5jx04h002q1/i6FJIArQHBSN5RoWiCAsK0hR3YIkC",
+	"wgVEijwmaBxhbs5SIgGxqSzQTFJrZjajDPd5hb3WtR6bSiOXThvyF0is1Tr/0OOw7SKvUMtK2OeK5KPw",
+	"Dbf5EIHV4qZqz3QmLkfCsqDJkjB0dWkSiA5gWAETg0vGij3zcB5PjFhCVG8zFM/NOR4OT7xeXjgw95pr",
+	"BWTUP+755wUQXTCLDN0G/srKeop+VCTsLiBKFmxWyhvRAhq3xSwdrmTcBsf8XsTTSfZaL4ygGEvfCOit",
+	"91RJvLnlSmtrXApAJioSc+CWNcDjaifub/HIgccgYEB/coVWL2WyvQcVvwkNf1bFyGtCC9iFy2eTO6NG",
+	"pD10nxeg+vYh4qPjOQx9q1t8LMpY9iGVmihCg+9/J4ap18W5CdbUIj0W8IzO5b4L4O/Lpy9fgtaS3zWR",
+	"zgSn5Kzw2ViIbK+c0OaxtZ0iYgJDXmOcjQSUBOU1TzMSC6TBPkoW6FoI+9SErjWy6Foq5/EN+Ek9cK3D",
+	"3chaBlFoMCyIVYel+RIU06luT76g4kb5OzF+IN1lAbDTyLgNUM6WZyvYPFVufSfsPeZwdR5I4d8Iftnu",
+	"nfj0iB4P9XzOHd0eDFPm0nI2Kt42J7IIIwEYqf4FeoFACg37/UfKraLLax1S0WkcLseBJ8rPgI5plm3L",
+	"2kooMMcw4vY9c2nATYLQFUV+YPlgmlH9xrNlVoEMyAekEgat5/GAHSej2eF0SMfsaPaclh+C1D4c7Z78",
+	"v2D3H7/RI7iUP8zU+0p2MPmkDfywL0n0n7Hrk6bCsD98JBsXSeP7mnCeVFP4zau/Bq99KrLbMV/iKRio",
+	"Ut5wDxtVtHmPmbSxBbpZ29Rhy40IbO/rUMwoT7mYd0q0443mQaUgAkWD6Z8YFHYCZoRW81wKw01bR/r1",
+	"f+b+ZnqjRiiwm15zgt3b65c0cdeHfnmw/+VSIzR46fAxXzyX2ZQnCRP47ov975oJXiN0FL52vP+1sjZ+",
+	"Ic7BeIHXBw+Y8Xus+r6W8nuazRm+N34IeRoaYumXh8PHzvkSEJ7w5QcsuNoDUr93OHgwfb8FrgL8NuWv",
+	"evwQjrowN7FDfhs/jCsgweNDrSk3Zq2AklZJAfj4SeurfsYD/qZIa/n46csnXxEwvk9CiwIWP9DgfFPl",
+	"vKlWYXHYKg49tcI23+1svWwMM1ofaNv4jmVWikJ3AjJdc2imWnHUO1u6HMx0LqSKW6iAYcEC+cIFwPMS",
+	"FtG1c9HbANCw30eh7eo56oWfhfPHNTjdAewxqbiS4NYExxq299WXgU3m8SoTyVSuBTQsNJdEKNrjuzvT",
+	"2td9y/MaWde5JjI4j9pqK2LEQYCsTX3jaJMV7JPOTjeR1wLWIh8VXlEbMrN3CtAqA0I4NxJ4i8jFjOys",
+	"aw9FewRrwVsRkmaNsuvyTBlNHBDuDDtBoodC86kMBSbUFuEf4/MB992Q5FK6kmmzu/GNkJuUJXOmSLuY",
+	"dwczpGyPrVKg5wwne/r+wqI1wOcA0MAgQJRdmiY2iD4mlkL6s54qZq+a4BouurCvZWZv9bZirNHZPgkF",
+	"Bh9JA7QCsV57ANfUn7Ke6L6NmNVd7iYlC7EWgmL5ACLoseMDPM34scGhre53zdoIrXZ4A7iOhm56CD9h",
+	"RxrD1kEFfVPBFGlTk9WylWsXZcSDuGIZcY6sIBSQok7Jhw8XrwGzH9qTZSyHaDF2Mz7XfGCrlUHKQE4z",
+	"+PvWimn5Af67KUslFMyYbGN8wgXAPR+nV5LtHJe19srIN/c4Ltv1cxiEwmfc+1ybXui9/OEbtkWJiNT3",
+	"5zEaDnfiK54UHljrEw2Fc4ra1Gr9fdPomSWWC4/JPYiOhi6lFrw9ckrGd3eWGrPMZhvobcAYT6MzOLJt",
+	"rkJRr2jRDNfgGcXCX9d5mJKi97AmU63/sOnVDBxQapoMrIfthVGdH/b7sF9D2KfR8NhdMGDek6iicEeB",
+	"/yunEEe4W1FFKY7sabO77PKDANXTbuixlQAl+jb4e99LlYPg+ce6e7Hqbx9E0HRt8IF81I2S2+NUILyG",
+	"RS0qdUMFl9jHQTAMDtFJh5nCu7+KD5yYrCoIidW6vqGkLmO+leZjAGt2Tugn65IbVj1sg+GhMWEx7bkZ",
+	"6rmS6/lMmXwG06jJQf77aVYVJ67/d/Pys90TNkB2D7etS0BUO9x05mt6ugbJqUfe6Qu6CHP7O/5ruu32",
+	"eN5OiIcUqYxbz6tJcUlK7RJscVWWwV8aCmE6Nc+e0wMBG/4e597DkDX2u+1+lmeuDMjyEKdcCWXld5dc",
+	"3SW3CzVUX8hO9S+CyY2uIaeXcFXw7wlpjEhmzLzGXVl7hSf3ugb1X3Y6Bh/Dp0/o8mvCeXy4t89Lu3ys",
+	"r68BBdK3gvwNC0WDM69ipP3u0Pu13Hi/O+9+d979Y5x31kzf661D5xw660zfNr2WOWvUcwvHV5HxYuw4",
+	"kOUrSI2CLIXC0GQpFDCFIoKUadcejrh6cZaQlIO1xDHHulB9TBMJSMQzyfTYyqBTSbcutZ8/7h32hh3s",
+	"IwJA76oAKYzidZaS7oWpJd/MWU66XbXiyQ6T5xuWf2so87P1RnlTjpFdVwnoX3cW2F2/9Yh7ynT+26U4",
+	"l7brH3lwytxf4uPv+S0r+g547Iq8Y/gVuzPsZdeNq1GHtCyshTBwStktKyxzITcTj7khY9Xvwp2xAu/C",
+	"QxPQI009qLgTqDw3pdG1YkuKjf0tMku7uaNGp6h7DYW3ZbZPBdbVtyt9K4LC+72UkD1/dfHN9dnlGwC/",
+	"5bdMBd7Bdet2qWpkxgVXC8wFd3W3zr1t2zRwzJHF/gfOsWpwIRBEAQAVLMSUsqkFoUDYCME47MjU1IQJ",
+	"59qcGKQrA8RgYBwauoF0iHwY6kAo6rADAdmDOkDaPnBAx+Y0gkM+0d83qwW7TGtu8GGaSsHIfXAXoaji",
+	"XVR6XBjXT8fvdHRjcj8M54YCp7GdFDuIfjUbEkh4xuI83YIwVgu5wWpdXFLP0XCCAB1Y04h/MzgPEwIg",
+	"b1jqAe4j/boNHHyGZz+vV6SP71b+gLVAn603exC5KPSS5RmP1QmhKctyrCyQikGKKaK1uMPCEp5XiMBz",
+	"t3SCDDQhO8CKDE5RcVa9zjU9D00HGkFt6o1iHVJM22ZkplzYko0iiACVH9hrSTV0Q5lUIhWrfBEYhIVQ",
+	"QOUIhFaKAEbgySrLYppPDD4CabMSogeWg9tveiUuO/qqaDq7sXB0TWHIcC/4zGLLOC7jNu8fLRn9steb",
+	"S1OJ587uUP5Nb9vnPO6iN0VzoXjwRb/j1r7E++FnX9o+aEdxR8HopSxqh5hhbVdttYGrXRC5zhHU1t3u",
+	"rjNO0UjGdX8pYcr0HcDLYOgjiKA9Wwf4OOyNva4wpvMLQiBQdLQWi7jyLze8koKqMArK3Ajlwj9zIX1/",
+	"HQaao76QfvMyYPDXciPs5F9mFqGhsjsFZLaTq4VRXAUgAmlsIlMNwmjfir02GB4E2m8MfKyENbYLJazA",
+	"/9qVoFmF5Rr4nYs8GCkHuvLUTPBwn43rftWgDjcwPzAAKH69fwqbsqRVX5bbeTWq1fB6dmtjOk0AEtmt",
+	"BZOHfxtIMluw6YraDyDEY77Q2LgGGLjUk0Z56bc286IoxUdbFRKwy4PtLoQl99fBmrgexr7KVXD1ur7O",
+	"Q6pgoXhmiReSmbZJiKnP+z1apsZIBRV/SbVikOE9CAGOKU211pcpjxBmu758+vL/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -57,6 +57,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a batch of typed events for the signed-in user
+         * @description Publishes 1 to 100 events from the catalogue (`CatalogueEvent`: one
+         *     schema per event name, chosen by `name`) for the caller's session or
+         *     API token, in one request.
+         *
+         *     Validation is all or nothing: every event's `data` is checked against
+         *     its own schema, and against what Inngest keeps unchanged (the rules
+         *     of `RouteRequest.data`); one invalid event refuses the whole request
+         *     with 400, `errors[].pointer` into `/events/<i>/data/…` (or
+         *     `/events/<i>/name` for a name the catalogue does not have), and
+         *     nothing is published. An event name the settings switch off
+         *     (`events.disabled`) gets 403 `event-disabled`, again for the whole
+         *     request. Each event, as Inngest receives it, must fit the settings'
+         *     `inngest.maxEventBytes` (413 otherwise, pointing at `/events/<i>`).
+         *
+         *     Each event reaches Inngest with the envelope of the route's event
+         *     (`CatalogueEventData`): `data` as sent, the user from the session
+         *     only, the public settings and the request id. The answer lists the
+         *     id of each event, in the order sent (`eventIds`). It is 200 when
+         *     Inngest accepted every event, and 202 when they are durably queued:
+         *     the events Inngest did not accept are written to the spool together,
+         *     in one transaction (all of them or none), and delivered later with
+         *     the same ids. A batch is never answered with part of it lost.
+         *
+         *     An `Idempotency-Key` covers the whole batch (24 hours, per user or
+         *     API token, apart from the keys of `POST /api/route`): a retry with the
+         *     same events gets the first answer back and publishes nothing again;
+         *     with other events it gets 422; while the first is in flight, 409.
+         *     Each event's id is derived from the key and the event's index, so
+         *     Inngest deduplicates whatever a retry sends.
+         *
+         *     A request counts once against `route.rateLimit`, whatever its number
+         *     of events.
+         */
+        post: operations["sendEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -209,6 +260,245 @@ export interface components {
              * @example 3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c
              */
             eventId: string;
+            /**
+             * @description Always `true`.
+             * @example true
+             * @enum {boolean}
+             */
+            queued: true;
+        };
+        /**
+         * @description A batch of catalogue events, published all together or not at all.
+         *     Nothing in it can set or change the user.
+         */
+        SendEventsRequest: {
+            /** @description 1 to 100 events, published in this order. */
+            events: components["schemas"]["CatalogueEvent"][];
+        };
+        /**
+         * @description One event of the catalogue: `name` chooses its schema (the
+         *     discriminator's mapping lists every name), and `data` must match it.
+         *
+         *     To add an event: add its `<Name>Event` schema (a `name` with one
+         *     `enum` value and a `data`) and its data schema here, add it to this
+         *     `oneOf` and to the mapping, then `make generate` (README, "Typed
+         *     events").
+         *
+         *     Every `data` also follows the rules of what Inngest keeps unchanged
+         *     (`RouteRequest.data`: UTF-8, unique member names, numbers Inngest
+         *     writes back as sent, at most 512 deep). String formats that are
+         *     checked: `date`, `date-time`, `email`, `uuid`.
+         */
+        CatalogueEvent: components["schemas"]["OrderPlacedEvent"] | components["schemas"]["FeedbackSubmittedEvent"];
+        /** @description A shop order was placed (`shop/order.placed`). */
+        OrderPlacedEvent: {
+            /**
+             * @description The event name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "shop/order.placed";
+            data: components["schemas"]["OrderPlacedData"];
+        };
+        /**
+         * @description The order as the shop's front end saw it when it was placed.
+         * @example {
+         *       "orderId": "ord_8f2k1",
+         *       "currency": "EUR",
+         *       "total": 59.8,
+         *       "placedAt": "2026-11-30T21:04:05Z",
+         *       "items": [
+         *         {
+         *           "sku": "mug-blue",
+         *           "quantity": 2,
+         *           "unitPrice": 29.9
+         *         }
+         *       ]
+         *     }
+         */
+        OrderPlacedData: {
+            /**
+             * @description The order's id, `ord_` and 1 to 32 letters or digits.
+             * @example ord_8f2k1
+             */
+            orderId: string;
+            /**
+             * @description ISO 4217 code of the order's currency.
+             * @example EUR
+             * @enum {string}
+             */
+            currency: "EUR" | "USD" | "GBP";
+            /**
+             * @description The order total in `currency`, taxes included.
+             * @example 59.8
+             */
+            total: number;
+            /**
+             * Format: date-time
+             * @description When the order was placed (RFC 3339), if the client knows.
+             * @example 2026-11-30T21:04:05Z
+             */
+            placedAt?: string;
+            /** @description The order lines, 1 to 50. */
+            items: components["schemas"]["OrderLine"][];
+            /**
+             * @description A coupon code applied to the order.
+             * @example WINTER10
+             */
+            coupon?: string;
+        };
+        /** @description One line of an order. */
+        OrderLine: {
+            /**
+             * @description The product's stock-keeping unit.
+             * @example mug-blue
+             */
+            sku: string;
+            /**
+             * @description How many, 1 to 999.
+             * @example 2
+             */
+            quantity: number;
+            /**
+             * @description The price of one, in the order's currency.
+             * @example 29.9
+             */
+            unitPrice: number;
+        };
+        /** @description A user sent feedback from a page of the app (`app/feedback.submitted`). */
+        FeedbackSubmittedEvent: {
+            /**
+             * @description The event name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "app/feedback.submitted";
+            data: components["schemas"]["FeedbackSubmittedData"];
+        };
+        /**
+         * @description The feedback form as submitted.
+         * @example {
+         *       "rating": 4,
+         *       "comment": "Checkout was quick.",
+         *       "page": {
+         *         "path": "/checkout"
+         *       }
+         *     }
+         */
+        FeedbackSubmittedData: {
+            /**
+             * @description 1 (bad) to 5 (great).
+             * @example 4
+             */
+            rating: number;
+            /**
+             * @description Free text, at most 2000 characters.
+             * @example Checkout was quick.
+             */
+            comment?: string;
+            /**
+             * Format: email
+             * @description Where to answer, if the user wants an answer.
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @description The page the feedback was sent from. */
+            page: {
+                /**
+                 * @description The page's path, starting with `/`.
+                 * @example /checkout
+                 */
+                path: string;
+                /**
+                 * @description The page's title.
+                 * @example Checkout
+                 */
+                title?: string;
+            };
+            /**
+             * @description What kind of feedback it is; each at most once.
+             * @example [
+             *       "praise"
+             *     ]
+             */
+            tags?: ("bug" | "idea" | "praise")[];
+        };
+        /**
+         * @description The `data` of a catalogue event as Inngest receives it (the envelope
+         *     of `RouteEventData`): the event's `data` as sent, the user, the public
+         *     settings and the request id. An Inngest function triggered by
+         *     `shop/order.placed` reads the order at `event.data.data`.
+         */
+        CatalogueEventData: {
+            /**
+             * @description The event's `data`, unchanged (its catalogue schema).
+             * @example {
+             *       "rating": 4,
+             *       "page": {
+             *         "path": "/checkout"
+             *       }
+             *     }
+             */
+            data: unknown;
+            user: components["schemas"]["User"];
+            /**
+             * @description The `public` map from the settings file.
+             * @example {
+             *       "appName": "Example"
+             *     }
+             */
+            settings: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The request id (`X-Request-Id`) of the request that published the event.
+             * @example GPFF3ZDXNF6J6P4VOAO5TM75D6
+             */
+            requestId: string;
+        };
+        /** @description The answer when Inngest accepted every event. */
+        SendEventsResponse: {
+            /**
+             * @description Always the string `"true"`.
+             * @example true
+             * @enum {string}
+             */
+            success: "true";
+            /**
+             * @description The id routeapi gave each event, in the order sent; Inngest
+             *     deduplicates by it. With an `Idempotency-Key`, a retry of the
+             *     same batch gets the same ids.
+             * @example [
+             *       "5b0f8c3e2a1d4f6e8b9c0d1e2f3a4b5c"
+             *     ]
+             */
+            eventIds: string[];
+            /**
+             * @description The ids Inngest returned for the events.
+             * @example [
+             *       "01JD2Q7T9XK4M8V6ZB3N5R1C2F"
+             *     ]
+             */
+            ids: string[];
+        };
+        /** @description The answer when the events are durably queued for delivery. */
+        SendEventsQueuedResponse: {
+            /**
+             * @description Always the string `"true"`.
+             * @example true
+             * @enum {string}
+             */
+            success: "true";
+            /**
+             * @description The id of each event, in the order sent; each is delivered with its id.
+             * @example [
+             *       "5b0f8c3e2a1d4f6e8b9c0d1e2f3a4b5c"
+             *     ]
+             */
+            eventIds: string[];
+            /**
+             * @description Always empty.
+             * @example []
+             */
+            ids: string[];
             /**
              * @description Always `true`.
              * @example true
@@ -395,6 +685,7 @@ export interface components {
              *     `settings-unavailable`, `route-disabled`, `publish-failed`,
              *     `session-store-unavailable`, `spool-full`, `spool-unavailable`, `overloaded`,
              *     `idempotency-key-in-flight`, `idempotency-key-reused`,
+             *     `event-disabled`,
              *     `shutting-down` (from `/readyz` only) or
              *     `internal`, prefixed with
              *     `urn:routeapi:problem:`.
@@ -454,6 +745,36 @@ export interface components {
          *     `errors[].pointer` names the member), or a header is malformed.
          */
         BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request is invalid: the body is not JSON, does not match
+         *     `SendEventsRequest` (no events, more than 100, a name the catalogue
+         *     does not have, a `data` that does not match its event's schema),
+         *     holds a value Inngest would refuse or store changed (see
+         *     `RouteRequest.data`), or a header is malformed. `errors[].pointer`
+         *     names each member (`/events/<i>/data/…`). Nothing was published.
+         */
+        SendEventsBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description A browser sent the request from another origin (`cross-origin`), or
+         *     an event's name is switched off in the settings (`events.disabled`;
+         *     `event-disabled`, `errors[].pointer` at each such `/events/<i>/name`).
+         *     Nothing was published.
+         */
+        SendEventsForbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -736,6 +1057,75 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyKeyInFlight"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. Generate a new, unique key for each operation
+                 *     (e.g. a UUID v4) and send the same key only when retrying that same
+                 *     operation; leave it out if you do not retry. Keys belong to the user
+                 *     or API token that sends them. For 24 hours from the first request
+                 *     with a key: the same key with the same `data` gets the first answer
+                 *     again and publishes nothing new (its event id is derived from the
+                 *     key, so Inngest would deduplicate it anyway); with other `data` it
+                 *     gets 422; while the first request is in progress, 409. 1 to 255
+                 *     visible ASCII characters.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The events to publish, in order. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendEventsRequest"];
+            };
+        };
+        responses: {
+            /** @description Inngest accepted every event. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendEventsResponse"];
+                };
+            };
+            /**
+             * @description Inngest did not accept every event at once (it is down, slow or
+             *     failing); the events it did not accept are durably queued in the
+             *     spool, together, and will be delivered with the listed ids.
+             */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendEventsQueuedResponse"];
+                };
+            };
+            400: components["responses"]["SendEventsBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["SendEventsForbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyKeyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
