@@ -1,6 +1,7 @@
 package idempotency_test
 
 import (
+	"encoding/hex"
 	"testing"
 
 	"github.com/routeapi/routeapi/internal/idempotency"
@@ -36,5 +37,28 @@ func TestDigestInjective(t *testing.T) {
 			t.Errorf("%q and %q have the same digest", prev, tr)
 		}
 		seen[d] = tr
+	}
+}
+
+// TestDigestPinned pins the digest of POST /api/route's keys (Operation
+// ""): a change would orphan every key recorded in the last 24 hours, and a
+// retry sent across the deploy would publish again. The values were
+// computed before Operation existed and checked with Python's hashlib:
+// sha256 over the uint64-BE-length-prefixed parts "routeapi idempotency
+// key v2", kind, id, key.
+func TestDigestPinned(t *testing.T) {
+	for _, tc := range []struct {
+		key  idempotency.Key
+		want string
+	}{
+		{idempotency.Key{Principal: idempotency.Principal{Kind: "user", ID: "user_42"}, Key: "order-1"},
+			"c7229c4505fd9368a0bd3ca953aa27ad1488bb785f930fb1a3220f84eb131ee0"},
+		{idempotency.Key{Principal: idempotency.Principal{Kind: "apitoken", ID: "svc-billing"}, Key: "k"},
+			"e5c4642c5c4cfb5019460529ee70788bea7f2694ce9351999736b0bbab527a6f"},
+	} {
+		d := tc.key.Digest()
+		if got := hex.EncodeToString(d[:]); got != tc.want {
+			t.Errorf("Digest(%+v) = %s, want %s (the route's digest changed)", tc.key, got, tc.want)
+		}
 	}
 }
