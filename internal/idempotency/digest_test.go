@@ -40,6 +40,37 @@ func TestDigestInjective(t *testing.T) {
 	}
 }
 
+// With operations: no two (kind, id, key, operation) share a digest, the
+// route's keys ("" operation) included, whatever the parts spell (a key
+// that ends in what an operation is, an operation that begins with what a
+// key ends in, an empty key with an operation).
+func TestDigestInjectiveOverOperations(t *testing.T) {
+	quads := [][4]string{
+		{"user", "u", "k", ""},
+		{"user", "u", "k", idempotency.OperationSendEvents},
+		{"user", "u", "ksendEvents", ""},
+		{"user", "u", "k\x00\x00\x00\x00\x00\x00\x00\x0asendEvents", ""},
+		{"user", "u", "", "k"},
+		{"user", "u", "", idempotency.OperationSendEvents},
+		{"user", "u", "k", "x"},
+		{"user", "u", "kx", ""},
+		{"user", "u", "k", "\x00"},
+		{"user", "", "uk", idempotency.OperationSendEvents},
+		{"apitoken", "u", "k", idempotency.OperationSendEvents},
+		{"user", "apitoken:u", "k", idempotency.OperationSendEvents},
+		{"", "", "", ""},
+		{"", "", "", "sendEvents"},
+	}
+	seen := map[idempotency.Digest][4]string{}
+	for _, q := range quads {
+		d := idempotency.Key{Principal: idempotency.Principal{Kind: q[0], ID: q[1]}, Key: q[2], Operation: q[3]}.Digest()
+		if prev, ok := seen[d]; ok {
+			t.Errorf("%q and %q have the same digest", prev, q)
+		}
+		seen[d] = q
+	}
+}
+
 // TestDigestPinned pins the digest of POST /api/route's keys (Operation
 // ""): a change would orphan every key recorded in the last 24 hours, and a
 // retry sent across the deploy would publish again. The values were
@@ -60,5 +91,12 @@ func TestDigestPinned(t *testing.T) {
 		if got := hex.EncodeToString(d[:]); got != tc.want {
 			t.Errorf("Digest(%+v) = %s, want %s (the route's digest changed)", tc.key, got, tc.want)
 		}
+	}
+	// The batch's digest, pinned too (hashlib: the same parts, then
+	// "sendEvents"): a batch retried across a deploy finds its key.
+	k := idempotency.Key{Principal: idempotency.Principal{Kind: "user", ID: "user_42"}, Key: "order-1", Operation: idempotency.OperationSendEvents}
+	d := k.Digest()
+	if got, want := hex.EncodeToString(d[:]), "39d2d4fca8dc0bc274e5ceab737d39dc6d3ab8dcf804f50d599216bc9ad4dfba"; got != want {
+		t.Errorf("Digest(%+v) = %s, want %s", k, got, want)
 	}
 }
