@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,7 +131,10 @@ func (b *Batcher) SubmitAll(ctx context.Context, evs []json.RawMessage) (ids []s
 	if len(evs) == 0 {
 		return nil, nil, errors.New("batch: no events")
 	}
-	g := &group{evs: evs, res: make([]result, len(evs))}
+	// The group keeps its own copy of the slice (not of the events): a
+	// caller's slice does not escape (Publisher.publish passes Publish's
+	// one event through the same code).
+	g := &group{evs: slices.Clone(evs), res: make([]result, len(evs))}
 	it := &item{grp: g, done: make(chan result, 1), release: admission.FromContext(ctx).Hold()}
 	if r := b.submit(ctx, it); r.err != nil {
 		return nil, nil, r.err
