@@ -21,13 +21,15 @@ var ErrClosed = errors.New("batcher closed")
 type BatcherConfig struct {
 	// Linger is the longest a publish waits for others to join its batch.
 	Linger time.Duration
-	// MaxEvents bounds the events of one request.
+	// MaxEvents bounds the events of one request coalesced from separate
+	// Submits. A SubmitAll group is one request whatever its size.
 	MaxEvents int
 	// MaxBytes bounds one request's events in bytes: the encoded events plus
 	// the comma between each two, the array's brackets not counted (the
 	// body is at most MaxBytes+2 bytes). An event joins a batch only while
 	// that stays within MaxBytes; the first event of a batch always joins,
-	// so a larger one goes alone. 0 or less: no limit.
+	// so a larger one goes alone, and a SubmitAll group goes whole, alone,
+	// whatever its bytes. 0 or less: no limit.
 	MaxBytes int
 	// MaxInFlight bounds concurrent Event API requests.
 	MaxInFlight int
@@ -70,7 +72,8 @@ type group struct {
 // Batcher coalesces concurrent publishes into one Event API request. A batch
 // goes out as soon as no request is in flight (so a lone publish waits for
 // nothing), or when it is full, or when the linger is over. Each publish
-// gets its own id back.
+// gets its own id back. A group of events (SubmitAll) goes out at once, as a
+// request of its own; it takes a MaxInFlight slot like any batch.
 type Batcher struct {
 	cfg      BatcherConfig
 	send     *Sender
