@@ -394,6 +394,7 @@ func TestSendEventsFieldErrorDetails(t *testing.T) {
 		batch("shop/order.cancelled", order):                         `unknown event name "shop/order.cancelled"; the catalogue has ` + list,
 		`{"events":[{"data":{}}]}`:                                   "the event name is missing; the catalogue has " + list,
 		`{"events":[{"name":true,"data":{}}]}`:                       "the event name must be a string; the catalogue has " + list,
+		`{"events":[{"name":null,"data":{}}]}`:                       "the event name must be a string; the catalogue has " + list,
 		batch(feedbackName, `{"rating":0,"page":{"path":"/"}}`):      "number must be at least 1",
 		batch(feedbackName, feedbackWith(`,"email":"secret-value"`)): `string doesn't match the format "email"`,
 	} {
