@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,32 @@ func benchSettings() settings.Settings {
 	s := goodSettings()
 	s.Route.MaxBodyBytes = 256 << 10
 	return s
+}
+
+// BenchmarkSendEvents measures one POST /api/events through the whole
+// handler (as BenchmarkPostRoute) with one and with ten catalogue events of
+// about 1 KiB each (app/feedback.submitted with a comment), validated as
+// sent against their schema; the publisher answers at once.
+func BenchmarkSendEvents(b *testing.B) {
+	one := `{"rating":4,"comment":"` + strings.Repeat("x", 960) + `","email":"ada@example.com","page":{"path":"/checkout","title":"Checkout"},"tags":["praise"]}`
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			h := newHarness(b, options{discardLogs: true, settings: fakeSettings{s: benchSettings()}})
+			body := batch(slices.Repeat([]string{feedbackName, one}, n)...)
+			cookie := cookieFor(b, adaClaims)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api/events", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.AddCookie(cookie)
+				rec := httptest.NewRecorder()
+				h.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+				h.pub.events = h.pub.events[:0]
+			}
+		})
+	}
 }
