@@ -297,10 +297,10 @@ func schemaField(se *openapi3.SchemaError) gen.FieldError {
 // it points at the member, and its detail lists the names the mapping has
 // (for sendEvents, the catalogue's event names).
 func discriminatorField(se *openapi3.SchemaError, path []string) gen.FieldError {
-	d := se.Schema.Discriminator
-	if d == nil { // kin-openapi sets it for this field; keep its reason otherwise
+	if se.Schema == nil || se.Schema.Discriminator == nil { // kin-openapi sets both for this field; keep its reason otherwise
 		return gen.FieldError{Pointer: pointer(path), Detail: se.Reason}
 	}
+	d := se.Schema.Discriminator
 	names := slices.Sorted(maps.Keys(d.Mapping))
 	known := strings.Join(names, ", ")
 	detail := fmt.Sprintf("the event %s must be a string; the catalogue has %s", d.PropertyName, known)
