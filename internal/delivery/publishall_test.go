@@ -434,6 +434,9 @@ func TestPublishAllOneRefused(t *testing.T) {
 	if h.brk.State() != delivery.Closed {
 		t.Errorf("breaker %v after refusals, want closed", h.brk.State())
 	}
+	if want := `"msg":"Inngest refused an event of a batch; it is in the dead letters (routeapi spool replay sends it again)","request_id":"req-batch","event_id":"bad1"`; !strings.Contains(h.log.String(), want) {
+		t.Errorf("log %s\nwant a line with %s", h.log.String(), want)
+	}
 }
 
 // Refused and unavailable in one batch: the refused are buried (one Bury
@@ -449,6 +452,14 @@ func TestPublishAllRefusedAndDown(t *testing.T) {
 	}
 	if h.metrics.spooled["unavailable"] != 2 || h.metrics.dead != 2 {
 		t.Errorf("spooled %v, dead %d", h.metrics.spooled, h.metrics.dead)
+	}
+	for _, want := range []string{
+		`"level":"ERROR","msg":"Inngest refused 2 events (each sent alone); they are in the dead letters (routeapi spool replay sends them again)","request_id":"req-batch","event_ids":["bad1","bad3"]`,
+		`"level":"WARN","msg":"events not published at once; spooling them","request_id":"req-batch","event_ids":["down2","down4"],"reason":"unavailable"`,
+	} {
+		if !strings.Contains(h.log.String(), want) {
+			t.Errorf("log %s\nwant a line with %s", h.log.String(), want)
+		}
 	}
 	h.api.answer = nil
 	h.brk.Success()
