@@ -22,21 +22,36 @@ function typecheck(...files) {
 // README's "Typing Inngest functions" snippet against the pinned inngest 4.x
 // devDependency; it imports "@routeapi/client" by name, which resolves to this
 // package's own dist/ (built by `make test-client` before the tests).
-test("usage.ts and the README's inngest snippet compile", async () => {
-  const { code, out } = await typecheck("test/types/usage.ts", "test/types/inngest-function.ts");
+// events-usage.ts, send-events.ts and catalogue-functions.ts cover sendEvents
+// and the generated triggers (@routeapi/client/inngest, src/inngest.ts).
+test("usage.ts, events-usage.ts and the README's snippets compile", async () => {
+  const { code, out } = await typecheck(
+    "test/types/usage.ts",
+    "test/types/inngest-function.ts",
+    "test/types/events-usage.ts",
+    "test/types/send-events.ts",
+    "test/types/catalogue-functions.ts",
+  );
   assert.equal(code, 0, out);
 });
 
-test("the README's 'Typing Inngest functions' snippet is test/types/inngest-function.ts", async () => {
-  const { readFile } = await import("node:fs/promises");
-  const readme = await readFile(join(root, "README.md"), "utf8");
-  const file = await readFile(join(root, "test", "types", "inngest-function.ts"), "utf8");
-  const section = readme.split(/^## /m).find((s) => s.startsWith("Typing Inngest functions"));
-  assert.ok(section, "README.md has no '## Typing Inngest functions' section");
-  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-  assert.equal(blocks.length, 1, "expected exactly one ```ts block in 'Typing Inngest functions'");
-  assert.equal(blocks[0], file, "copy test/types/inngest-function.ts into the README's snippet (or the other way round)");
-});
+// Each README section's one ```ts block is a file tsc checks above.
+for (const [heading, file] of [
+  ["Typing Inngest functions", "inngest-function.ts"],
+  ["Typed events: sendEvents", "send-events.ts"],
+  ["Typed events: Inngest functions", "catalogue-functions.ts"],
+]) {
+  test(`the README's '${heading}' snippet is test/types/${file}`, async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const text = await readFile(join(root, "test", "types", file), "utf8");
+    const section = readme.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
+    assert.ok(section, `README.md has no '## ${heading}' section`);
+    const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    assert.equal(blocks.length, 1, `expected exactly one \`\`\`ts block in '${heading}'`);
+    assert.equal(blocks[0], text, `copy test/types/${file} into the README's snippet (or the other way round)`);
+  });
+}
 
 test("inngest is pinned to an exact 4.x version", async () => {
   const { readFile } = await import("node:fs/promises");
@@ -52,10 +67,21 @@ const mustFail = [
   ["null-data.ts", /^test\/types\/null-data\.ts\(5,\d+\): error TS2345: Argument of type 'null' is not assignable/],
   ["data-without-ok.ts", /^test\/types\/data-without-ok\.ts\(5,\d+\): error TS2339: Property 'data' does not exist on type 'PostRouteResult'\.$/],
   ["inngest-old-event.ts", /^test\/types\/inngest-old-event\.ts\(10,\d+\): error TS2339: Property 'appId' does not exist on type/],
+  // sendEvents: the catalogue's names and each name's data schema.
+  ["events-wrong-name.ts", /^test\/types\/events-wrong-name\.ts\(7,\d+\): error TS2820: Type '"shop\/order\.cancelled"' is not assignable to type '"shop\/order\.placed" \| "app\/feedback\.submitted"'/],
+  ["events-wrong-data.ts", /^test\/types\/events-wrong-data\.ts\(6,\d+\): error TS2322: Type '\{ name: "shop\/order\.placed"; data: \{ rating: number;/],
+  ["events-no-data.ts", /^test\/types\/events-no-data\.ts\(5,\d+\): error TS2322: Type '\{ name: "app\/feedback\.submitted"; \}' is not assignable/],
+  ["events-missing-required.ts", /^test\/types\/events-missing-required\.ts\(6,\d+\): error TS2322: Type '\{ orderId: string; total: number;/, /Property 'currency' is missing in type/],
+  ["events-wrong-enum.ts", /^test\/types\/events-wrong-enum\.ts\(6,\d+\): error TS2322: Type '"JPY"' is not assignable to type '"EUR" \| "USD" \| "GBP"'\.$/],
+  ["events-wrong-nested-enum.ts", /^test\/types\/events-wrong-nested-enum\.ts\(6,\d+\): error TS2322: Type '"complaint"' is not assignable to type '"bug" \| "idea" \| "praise"'\.$/],
+  ["events-wrong-type.ts", /^test\/types\/events-wrong-type\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'number'\.$/],
+  ["events-extra-property.ts", /^test\/types\/events-extra-property\.ts\(7,\d+\): error TS2353: Object literal may only specify known properties, and 'discount' does not exist/],
+  // The generated inngest triggers type event.data.data by the event's name.
+  ["events-inngest-missing-field.ts", /^test\/types\/events-inngest-missing-field\.ts\(9,\d+\): error TS2339: Property 'rating' does not exist on type '\{ orderId: string;/],
 ];
 let failRun;
 
-for (const [file, expected] of mustFail) {
+for (const [file, expected, detail] of mustFail) {
   test(`${file} does not compile`, async () => {
     failRun ??= typecheck(...mustFail.map(([f]) => `test/types/${f}`));
     const { code, out } = await failRun;
@@ -63,6 +89,7 @@ for (const [file, expected] of mustFail) {
     const errors = out.split("\n").filter((l) => l.startsWith(`test/types/${file}(`));
     assert.equal(errors.length, 1, `expected exactly one error in ${file}:\n${out}`);
     assert.match(errors[0], expected);
+    if (detail) assert.match(out, detail);
   });
 }
 
