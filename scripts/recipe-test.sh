@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# scripts/recipe-test.sh: proves the README's "Typed events → Adding an event"
+# recipe on a throwaway event, test/recipe.checked, in a copy of the tree.
+#
+#   scripts/recipe-test.sh          (make test-recipe)
+#
+# It copies the files git knows (tracked, with their working-tree changes,
+# and untracked ones that are not ignored) into a temporary directory, links
+# the installed node_modules (never installs through a link), applies the
+# README's steps word for word (step 1: the two schemas, step 2: the oneOf
+# entry, step 3: the mapping entry, step 4: make generate), then proves:
+#   - go build ./... and go vet ./api ./gen compile the generated server;
+#   - the built binary, with a session minted by next-auth and the real
+#     Inngest dev server, publishes the new event (200, data unchanged in
+#     Inngest), refuses it when it breaks its schema (400, the pointer of
+#     the offending member), and accepts its name in events.disabled (403);
+#   - the TypeScript client compiles sendEvents with the new event and does
+#     not compile it with a wrong field (tsc), and the generated Inngest
+#     event types have it.
+# Nothing is written outside the temporary directory, which is removed.
+set -euo pipefail
+
+repo=$(git rev-parse --show-toplevel)
+GO=${GO:-go}
+INNGEST=${INNGEST:-$repo/bin/inngest-v1.0.0}
+for need in "$INNGEST" "$repo/testdata/mint/node_modules" "$repo/clients/typescript/node_modules"; do
+  [[ -e $need ]] || { echo "recipe-test: $need is missing: run 'make test-deps'" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/routeapi-recipe.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+echo "recipe-test: copying the tree into $tmp"
+(
+  cd "$repo"
+  git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [[ -e $f || -L $f ]] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf -
+) | tar -xf - -C "$tmp"
+ln -s "$repo/testdata/mint/node_modules" "$tmp/testdata/mint/node_modules"
+ln -s "$repo/clients/typescript/node_modules" "$tmp/clients/typescript/node_modules"
+# make's npm stamp (node_modules/.installed) must stay newer than the copied
+# package files, so that make never runs npm ci through the link.
+touch -d '2000-01-01' "$tmp"/clients/typescript/package{,-lock}.json "$tmp"/testdata/mint/package{,-lock}.json
+cd "$tmp"
+
+# ---- The README's recipe, step by step, for test/recipe.checked ----------
+# insert_after FILE PATTERN TEXT: inserts TEXT after the first line matching
+# PATTERN that follows the line "    CatalogueEvent:" (or, with PATTERN
+# "^  schemas:$", after that line); fails if there is none.
+insert_after() {
+  local file=$1 pattern=$2 text=$3
+  TEXT=$text awk -v pat="$pattern" '
+    /^    CatalogueEvent:$/ { inCat = 1 }
+    { print }
+    !done && (inCat || pat == "^  schemas:$") && $0 ~ pat { print ENVIRON["TEXT"]; done = 1 }
+    END { if (!done) exit 1 }
+  ' "$file" >"$file.new" || { echo "recipe-test: no line matching $pattern in $file" >&2; exit 1; }
+  mv "$file.new" "$file"
+}
+
+# Step 1: add the event's schema, <Name>Event (a name with one enum value and
+# a data), and its data schema, <Name>Data, under components.schemas.
+insert_after openapi.yaml '^  schemas:$' "$(cat <<'YAML'
+    RecipeCheckedEvent:
+      type: object
+      description: A throwaway event of the recipe test (`test/recipe.checked`).
+      required: [name, data]
+      additionalProperties: false
+      properties:
+        name:
+          type: string
+          enum: [test/recipe.checked]
+          description: The event name.
+          example: test/recipe.checked
+        data:
+          $ref: '#/components/schemas/RecipeCheckedData'
+    RecipeCheckedData:
+      type: object
+      description: What was checked, and how well.
+      required: [checkId, score]
+      additionalProperties: false
+      properties:
+        checkId:
+          type: string
+          description: The check's id.
+          minLength: 1
+          maxLength: 64
+          example: chk_1
+        score:
+          type: integer
+          description: 0 to 10.
+          minimum: 0
+          maximum: 10
+          example: 7
+      example:
+        checkId: chk_1
+        score: 7
+YAML
+)"
+# Step 2: add it to CatalogueEvent's oneOf.
+insert_after openapi.yaml '^      oneOf:$' "        - \$ref: '#/components/schemas/RecipeCheckedEvent'"
+# Step 3: add its name to the discriminator's mapping.
+insert_after openapi.yaml '^        mapping:$' "          test/recipe.checked: '#/components/schemas/RecipeCheckedEvent'"
+# Step 4: make generate.
+make --no-print-directory generate
+# ---------------------------------------------------------------------------
+
+echo "recipe-test: the Go server compiles with the new event"
+$GO build ./...
+$GO vet ./api ./gen
+grep -q 'RecipeCheckedEvent' gen/api.gen.go || { echo "recipe-test: gen/api.gen.go has no RecipeCheckedEvent" >&2; exit 1; }
+grep -q 'test/recipe.checked' clients/typescript/src/schema.ts || { echo "recipe-test: schema.ts has no test/recipe.checked" >&2; exit 1; }
+
+echo "recipe-test: the built binary publishes it to the real Inngest dev server, and refuses it when it breaks its schema"
+make --no-print-directory build
+cat >e2e/recipe_test.go <<'GO'
+package e2e
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
+)
+
+// TestRecipeEvent (written by scripts/recipe-test.sh into its copy only).
+func TestRecipeEvent(t *testing.T) {
+	inngest := startInngest(t)
+	srv := startRouteAPI(t, settingsYAML("e2e/route."+randomSuffix(), true, 262144), map[string]string{"INNGEST_BASE_URL": inngest.URL})
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	h := cookieHeader(v)
+	h.Set("X-Request-Id", "recipe")
+
+	sent := []sentEvent{{"test/recipe.checked", `{"checkId":"chk_1","score":7}`}, catalogueBatch()[1]}
+	resp := srv.sendEvents(t, eventsBody(sent), h)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("the new event: status %d, want 200: %s", resp.Status, resp.Body)
+	}
+	var answer sendEventsResponse
+	resp.decode(t, &answer)
+	if len(answer.EventIDs) != 2 || len(answer.IDs) != 2 {
+		t.Fatalf("answer %s", resp.Body)
+	}
+	checkDelivered(t, inngest, sent, answer.EventIDs, answer.IDs, "recipe")
+
+	for _, tc := range []struct{ data, pointer string }{
+		{`{"checkId":"chk_1","score":11}`, "/events/1/data/score"},
+		{`{"checkId":"chk_1","score":7,"extra":1}`, "/events/1/data/extra"},
+	} {
+		resp := srv.sendEvents(t, eventsBody([]sentEvent{catalogueBatch()[0], {"test/recipe.checked", tc.data}}), h)
+		if resp.Status != http.StatusBadRequest {
+			t.Fatalf("%s: status %d, want 400: %s", tc.data, resp.Status, resp.Body)
+		}
+		var problem struct {
+			Errors []struct {
+				Pointer string `json:"pointer"`
+			} `json:"errors"`
+		}
+		resp.decode(t, &problem)
+		if len(problem.Errors) == 0 || problem.Errors[0].Pointer != tc.pointer {
+			t.Errorf("%s: errors %+v, want the pointer %s", tc.data, problem.Errors, tc.pointer)
+		}
+	}
+
+	// The settings may switch the new name off (a name the catalogue does
+	// not have would stop the settings from loading).
+	off := startRouteAPI(t, settingsYAML("e2e/route."+randomSuffix(), true, 262144)+"events:\n  disabled: [test/recipe.checked]\n",
+		map[string]string{"INNGEST_BASE_URL": inngest.URL, "NEXTAUTH_SECRET": srv.Secret})
+	if resp := off.sendEvents(t, eventsBody(sent[:1]), h); resp.Status != http.StatusForbidden || resp.problemType() != "event-disabled" {
+		t.Errorf("a disabled new event: status %d, want 403 event-disabled: %s", resp.Status, resp.Body)
+	}
+}
+GO
+(cd e2e && ROUTEAPI_BIN="$tmp/bin/routeapi" INNGEST_BIN="$INNGEST" $GO test -count=1 -timeout 3m -run '^TestRecipeEvent$' ./...)
+
+echo "recipe-test: the TypeScript client types the new event"
+cd clients/typescript
+cat >test/types/recipe-ok.ts <<'TS'
+import { createRouteClient } from "../../src/index.js";
+
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
+export const res = client.sendEvents([
+  { name: "test/recipe.checked", data: { checkId: "chk_1", score: 7 } },
+  { name: "app/feedback.submitted", data: { rating: 4, page: { path: "/" } } },
+]);
+TS
+cat >test/types/recipe-bad.ts <<'TS'
+import { createRouteClient } from "../../src/index.js";
+
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
+export const res = client.sendEvents([
+  { name: "test/recipe.checked", data: { checkId: "chk_1", scor: 7 } },
+]);
+TS
+tsc=(node node_modules/typescript/bin/tsc --noEmit --strict --target ES2022 --module NodeNext --moduleResolution NodeNext --lib ES2022,DOM)
+"${tsc[@]}" test/types/recipe-ok.ts
+if out=$("${tsc[@]}" test/types/recipe-bad.ts 2>&1); then
+  echo "recipe-test: tsc accepted sendEvents with a wrong field of test/recipe.checked" >&2; exit 1
+fi
+grep -q '^test/types/recipe-bad\.ts(5,' <<<"$out" || { echo "recipe-test: tsc failed elsewhere than at the wrong field:" >&2; echo "$out" >&2; exit 1; }
+echo "recipe-test: passed"
