@@ -35,9 +35,10 @@ export REDOCLY_TELEMETRY := off
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: $(CLIENT_STAMP) ## Regenerate gen/ (oapi-codegen) and the TS client's src/schema.ts (openapi-typescript) from openapi.yaml
+generate: $(CLIENT_STAMP) ## Regenerate gen/ (oapi-codegen), the TS client's src/schema.ts (openapi-typescript) and src/inngest.ts (the catalogue's inngest triggers) from openapi.yaml
 	$(GO) generate ./gen
 	cd $(CLIENT_DIR) && node_modules/.bin/openapi-typescript ../../openapi.yaml -o src/schema.ts
+	cd $(CLIENT_DIR) && node scripts/generate-inngest.mjs
 
 # -buildvcs=auto: stamp the git revision (routeapi version) when building in a
 # git checkout, whatever GOFLAGS says; a tarball builds without it.
@@ -117,10 +118,10 @@ check-tidy: ## Fail if go.mod or go.sum of any module is not what `go mod tidy` 
 	  (cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod/go.sum are not tidy: run 'cd $$m && go mod tidy' and commit"; exit 1; }; \
 	done
 
-check-generated: ## Fail if `make generate` changes gen/ or the TS client's schema, or leaves untracked files there
+check-generated: ## Fail if `make generate` changes gen/ or the TS client's generated files, or leaves untracked files there
 	$(MAKE) --no-print-directory generate
-	@git diff --exit-code --stat -- gen $(CLIENT_DIR)/src/schema.ts || { echo "generated code is out of date: run 'make generate' and commit it"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- gen $(CLIENT_DIR)/src/schema.ts); \
+	@git diff --exit-code --stat -- gen $(CLIENT_DIR)/src/schema.ts $(CLIENT_DIR)/src/inngest.ts || { echo "generated code is out of date: run 'make generate' and commit it"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- gen $(CLIENT_DIR)/src/schema.ts $(CLIENT_DIR)/src/inngest.ts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 contract: lint-spec ## Contract gate: Redocly lint, then oasdiff v1.37.0 breaking changes against the last release (newest v* tag, else contract/)

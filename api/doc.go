@@ -30,7 +30,7 @@
 //   - admit, the in-flight byte budget (admission.go);
 //   - contentCoding, 415 (contentcoding.go);
 //   - limitBody, 413 and 408 (bodyread.go);
-//   - fenceRouteBody, POST /api/route's body only (routebody.go);
+//   - fenceBody, POST /api/route's body only (routebody.go);
 //   - the validator, with HEAD shown as GET (validate.go, httpsem.go);
 //   - oneJSONValue (onejson.go).
 //

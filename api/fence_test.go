@@ -48,7 +48,7 @@ func TestFenceLeavesOtherOperations(t *testing.T) {
 	}
 
 	set := settings.Settings{Route: settings.Route{Enabled: true, Event: "e", MaxBodyBytes: 1 << 20}}
-	s := &Server{settings: fixedSettings{set}, fence: fenceRouteBody(shrinkSafe(spec))}
+	s := &Server{settings: fixedSettings{set}, fence: fenceBody(shrinkSafe(spec))}
 	mws := s.bodyMiddlewares(validator(spec, session.CookieNames(false)))
 	chain := func(h http.Handler) http.Handler {
 		for i := len(mws) - 1; i >= 0; i-- {

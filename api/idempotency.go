@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/diskspace"
-	"github.com/routeapi/routeapi/internal/events"
 	"github.com/routeapi/routeapi/internal/idempotency"
 )
 
@@ -32,42 +32,83 @@ const defaultIdempotencyLease = time.Minute
 // runs even when the caller has gone away.
 const idempotencyWriteBound = 5 * time.Second
 
-// answer is a success answer in the two forms the route needs: for the
-// caller, and for the idempotency store.
-type answer struct {
-	resp   gen.PostRouteResponseObject
+// answer is a success answer in the two forms an operation needs: R, its
+// response object, for the caller, and the record for the idempotency store.
+type answer[R any] struct {
+	resp   R
 	record idempotency.Answer
 }
 
-// publishOnce publishes ev for a request with an Idempotency-Key: the
-// first request with the key publishes and records its answer; a repeat
-// with the same data gets that answer back and publishes nothing; a repeat
-// with other data gets 422, one while the first is in flight 409.
-func (s *Server) publishOnce(ctx context.Context, id identity, key string, data json.RawMessage, ev events.Event, rl gen.PostRoute200ResponseHeaders) (gen.PostRouteResponseObject, error) {
-	fp, err := idempotency.FingerprintOf(data)
-	if err != nil {
-		return nil, fmt.Errorf("idempotency: %w", err)
+// keyed is one request with an Idempotency-Key, as publishOnce needs it:
+// what its key covers, how its events' ids derive from the key's window,
+// how it publishes and how a recorded answer is replayed.
+type keyed[R any] struct {
+	// operation keeps the keys of operations apart (idempotency.Key.Operation:
+	// "" for POST /api/route, idempotency.OperationSendEvents).
+	operation string
+	// key is the Idempotency-Key as sent.
+	key string
+	// payload is what the key's fingerprint covers: the caller's part of
+	// the request, as sent (the route's data, the batch's events array).
+	payload json.RawMessage
+	// batch: the request publishes a batch (log lines say event_ids).
+	batch bool
+	// ids are the events' ids under the key's window, which ends at windowEnd.
+	ids func(windowEnd time.Time) []string
+	// publish publishes the events under ids and makes the answer.
+	publish func(ctx context.Context, ids []string) (answer[R], error)
+	// replay is a recorded answer as the response.
+	replay func(idempotency.Answer) R
+}
+
+// idsAttr is the log attribute of a request's event ids: event_id for the
+// route's one event, event_ids for a batch.
+func idsAttr(batch bool, ids []string) slog.Attr {
+	if !batch && len(ids) == 1 {
+		return slog.String("event_id", ids[0])
 	}
-	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: key}.Digest()
+	return slog.Any("event_ids", ids)
+}
+
+// recordedIDs are the event ids of a recorded answer: EventIDs for a
+// batch, EventID for the route.
+func recordedIDs(a idempotency.Answer) []string {
+	if a.EventIDs != nil {
+		return a.EventIDs
+	}
+	return []string{a.EventID}
+}
+
+// publishOnce publishes the events of a request with an Idempotency-Key:
+// the first request with the key publishes and records its answer; a repeat
+// with the same payload gets that answer back and publishes nothing; a
+// repeat with another payload gets 422, one while the first is in flight
+// 409.
+func publishOnce[R any](ctx context.Context, s *Server, id identity, k keyed[R]) (R, error) {
+	var none R
+	fp, err := idempotency.FingerprintOf(k.payload)
+	if err != nil {
+		return none, fmt.Errorf("idempotency: %w", err)
+	}
+	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: k.key, Operation: k.operation}.Digest()
 	res, err := s.idem.Begin(ctx, digest, fp, s.now(), s.idemLease)
 	if err != nil {
 		if errors.Is(err, diskspace.ErrLow) {
-			return nil, fmt.Errorf("reserve idempotency key: %w", err)
+			return none, fmt.Errorf("reserve idempotency key: %w", err)
 		}
-		return nil, fmt.Errorf("%w: %w", errIdempotencyStore, err)
+		return none, fmt.Errorf("%w: %w", errIdempotencyStore, err)
 	}
 	if res.Outcome == idempotency.Replay {
-		loggerFrom(ctx).Info("idempotent replay", "event_id", res.Answer.EventID, "status", res.Answer.Status, "user_id", id.user.ID)
-		return replay(res.Answer, rl), nil
+		loggerFrom(ctx).Info("idempotent replay", idsAttr(k.batch, recordedIDs(res.Answer)), "status", res.Answer.Status, "user_id", id.user.ID)
+		return k.replay(res.Answer), nil
 	}
-	if err := refusal(res, key); err != nil {
-		return nil, err
+	if err := refusal(res, k.key); err != nil {
+		return none, err
 	}
-	// The id belongs to this key's window: the same for every request that
-	// proceeds under it (a retry after a 5xx, a takeover after a crash), a
-	// new one once the key is used again after its window.
-	ev.ID = events.KeyedEventID(id.kind, id.user.ID, key, res.ExpiresAt)
-	return s.publishKeyed(ctx, id, digest, fp, ev, rl)
+	// The ids belong to this key's window: the same for every request that
+	// proceeds under it (a retry after a 5xx, a takeover after a crash), new
+	// ones once the key is used again after its window.
+	return publishKeyed(ctx, s, digest, fp, k, k.ids(res.ExpiresAt))
 }
 
 // refusal is the error for a Begin outcome other than Proceed and Replay:
@@ -91,31 +132,33 @@ func refusal(res idempotency.Result, key string) error {
 	}
 }
 
-// publishKeyed publishes ev under a key Begin let proceed, then records the
-// answer for replays, or releases the key when there is nothing to replay.
-func (s *Server) publishKeyed(ctx context.Context, id identity, digest idempotency.Digest, fp idempotency.Fingerprint, ev events.Event, rl gen.PostRoute200ResponseHeaders) (gen.PostRouteResponseObject, error) {
+// publishKeyed publishes the events under ids for a key Begin let proceed,
+// then records the answer for replays, or releases the key when there is
+// nothing to replay.
+func publishKeyed[R any](ctx context.Context, s *Server, digest idempotency.Digest, fp idempotency.Fingerprint, k keyed[R], ids []string) (R, error) {
 	log := loggerFrom(ctx)
-	ans, err := s.publish(ctx, id, ev, rl)
+	ans, err := k.publish(ctx, ids)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyWriteBound)
 	defer cancel()
 	if err != nil {
 		// Nothing to replay: free the key for a retry with the same data.
 		if rerr := s.idem.Release(wctx, digest, fp); rerr != nil {
-			log.Error("release idempotency key", "event_id", ev.ID, "err", rerr.Error())
+			log.Error("release idempotency key", idsAttr(k.batch, ids), "err", rerr.Error())
 		}
-		return nil, err
+		var none R
+		return none, err
 	}
 	if cerr := s.idem.Complete(wctx, digest, fp, ans.record); cerr != nil {
-		// The event is published or queued, so the answer stands. The key
+		// The events are published or queued, so the answer stands. The key
 		// stays in flight until its lease ends; a retry then publishes again
-		// under the same event id, which Inngest deduplicates.
-		log.Error("record idempotent answer", "event_id", ev.ID, "err", cerr.Error())
+		// under the same event ids, which Inngest deduplicates.
+		log.Error("record idempotent answer", idsAttr(k.batch, ids), "err", cerr.Error())
 	}
 	return ans.resp, nil
 }
 
-// replay is the recorded answer as a response.
-func replay(a idempotency.Answer, rl gen.PostRoute200ResponseHeaders) gen.PostRouteResponseObject {
+// replayRoute is a recorded answer of POST /api/route as its response.
+func replayRoute(a idempotency.Answer, rl rateHeaders) gen.PostRouteResponseObject {
 	if a.Status == http.StatusAccepted {
 		return gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: a.EventID, Queued: true},
 			Headers: gen.PostRoute202ResponseHeaders(rl)}
@@ -124,5 +167,5 @@ func replay(a idempotency.Answer, rl gen.PostRoute200ResponseHeaders) gen.PostRo
 	if ids == nil {
 		ids = []string{}
 	}
-	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: ids, EventId: a.EventID}, Headers: rl}
+	return gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: ids, EventId: a.EventID}, Headers: gen.PostRoute200ResponseHeaders(rl)}
 }

@@ -13,7 +13,7 @@ import (
 // server both decode with json.Decoder, which stops after the first value
 // and would let `{"data":1} trailing` through. It runs after the validator,
 // so a request without a credential still gets 401 first. A body
-// fenceRouteBody checked is already known to be exactly one JSON value.
+// fenceBody checked is already known to be exactly one JSON value.
 func oneJSONValue(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st := stateFrom(r.Context()); st != nil && st.route != nil {

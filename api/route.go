@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/events"
@@ -53,7 +54,18 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 		return nil, err
 	}
 	if in.IdempotencyKey != "" && s.idem != nil {
-		return s.publishOnce(ctx, id, in.IdempotencyKey, in.Data, ev, rl)
+		return publishOnce(ctx, s, id, keyed[gen.PostRouteResponseObject]{
+			key:     in.IdempotencyKey,
+			payload: in.Data,
+			ids: func(windowEnd time.Time) []string {
+				return []string{events.KeyedEventID(id.kind, id.user.ID, in.IdempotencyKey, windowEnd)}
+			},
+			publish: func(ctx context.Context, ids []string) (answer[gen.PostRouteResponseObject], error) {
+				ev.ID = ids[0]
+				return s.publish(ctx, id, ev, rl)
+			},
+			replay: func(a idempotency.Answer) gen.PostRouteResponseObject { return replayRoute(a, rl) },
+		})
 	}
 	ans, err := s.publish(ctx, id, ev, rl)
 	if err != nil {
@@ -64,22 +76,22 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 
 // publish publishes ev and makes the success answer: 200 when Inngest
 // accepted it, 202 when it is queued.
-func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl gen.PostRoute200ResponseHeaders) (answer, error) {
+func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl rateHeaders) (answer[gen.PostRouteResponseObject], error) {
 	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {
-		return answer{}, fmt.Errorf("publish: %w", err)
+		return answer[gen.PostRouteResponseObject]{}, fmt.Errorf("publish: %w", err)
 	}
 	if rcpt.Queued {
 		loggerFrom(ctx).Info("event queued", "event_id", ev.ID, "event", ev.Name, "user_id", id.user.ID)
-		return answer{
+		return answer[gen.PostRouteResponseObject]{
 			resp: gen.PostRoute202JSONResponse{Body: gen.RouteQueuedResponse{Success: "true", Ids: []string{}, EventId: ev.ID, Queued: true},
 				Headers: gen.PostRoute202ResponseHeaders(rl)},
 			record: idempotency.Answer{Status: http.StatusAccepted, EventID: ev.ID, IDs: []string{}},
 		}, nil
 	}
 	loggerFrom(ctx).Info("event published", "event_id", ev.ID, "event", ev.Name, "user_id", id.user.ID, "inngest_ids", rcpt.IDs)
-	return answer{
-		resp:   gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: rl},
+	return answer[gen.PostRouteResponseObject]{
+		resp:   gen.PostRoute200JSONResponse{Body: gen.RouteResponse{Success: "true", Ids: rcpt.IDs, EventId: ev.ID}, Headers: gen.PostRoute200ResponseHeaders(rl)},
 		record: idempotency.Answer{Status: http.StatusOK, EventID: ev.ID, IDs: rcpt.IDs},
 	}, nil
 }

@@ -15,44 +15,73 @@ import (
 	"github.com/routeapi/routeapi/internal/settings"
 )
 
-// routePath is the one operation whose body fenceRouteBody looks at.
-const routePath = "/api/route"
+// routePath and eventsPath are the operations whose body fenceBody checks.
+const (
+	routePath  = "/api/route"
+	eventsPath = "/api/events"
+)
 
-// routeBody is POST /api/route's body as fenceRouteBody found it, before
-// the validator. It is the one place PostRoute takes data from.
+// fencedBody describes one operation whose body fenceBody checks.
+type fencedBody struct {
+	// dataDepth is how deep the body nests the data values it carries:
+	// POST /api/route's data is a member of the body (1); each of POST
+	// /api/events' data is in an event in the events array (3). The body may
+	// nest settings.MaxDataDepth more.
+	dataDepth int
+	// shrinkable: data may be replaced for the validator (shrinkSafe). Only
+	// POST /api/route's data is unconstrained; each event's data has its
+	// own schema and is validated as sent.
+	shrinkable bool
+}
+
+// fencedBodies are the operations whose body fenceBody checks, by path.
+var fencedBodies = map[string]fencedBody{
+	routePath:  {dataDepth: 1, shrinkable: true},
+	eventsPath: {dataDepth: 3},
+}
+
+// routeBody is a fenced operation's body as fenceBody found it, before the
+// validator. For POST /api/route it is the one place PostRoute takes data
+// from.
 type routeBody struct {
-	// data is the data member's value, bytes as sent (nil when there is none).
+	// data is POST /api/route's data member's value, bytes as sent (nil when
+	// there is none, and for other operations).
 	data json.RawMessage
 	// problem is the first rule of what Inngest keeps unchanged that the body
 	// breaks (nil when none).
 	problem *rawjson.Problem
 }
 
-// fenceRouteBody checks the body of POST /api/route, and no other
-// operation's, in one pass (rawjson.Check: one JSON value, the rules of
-// what Inngest keeps unchanged, the top-level members) and keeps the
-// result in the request state (routeBody).
+// fenceBody checks the body of the operations of fencedBodies (POST
+// /api/route and POST /api/events), and no other operation's, in one pass
+// (rawjson.Check: one JSON value, the rules of what Inngest keeps
+// unchanged, the top-level members) and keeps the result in the request
+// state (routeBody).
 //
 // With shrink set (shrinkSafe: the contract leaves data unconstrained) it
-// also shows the validator and the strict server the body with data's value
-// replaced by 0, every other byte as sent: RouteRequest (data required and
-// not null, nothing else) gives the same verdict and field errors, and
-// neither decodes a large data value again. A body that is not one JSON
-// object, breaks a rule or has a null data goes on as sent.
-func fenceRouteBody(shrink bool) func(http.Handler) http.Handler {
+// also shows the validator and the strict server POST /api/route's body with
+// data's value replaced by 0, every other byte as sent: RouteRequest (data
+// required and not null, nothing else) gives the same verdict and field
+// errors, and neither decodes a large data value again. A body that is not
+// one JSON object, breaks a rule or has a null data goes on as sent, as
+// does every body of POST /api/events.
+func fenceBody(shrink bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := stateFrom(r.Context())
-			if st == nil || !st.hasBody || r.Method != http.MethodPost || chi.RouteContext(r.Context()).RoutePattern() != routePath {
+			fb, fenced := fencedBodies[chi.RouteContext(r.Context()).RoutePattern()]
+			if st == nil || !st.hasBody || r.Method != http.MethodPost || !fenced {
 				next.ServeHTTP(w, r)
 				return
 			}
-			members, err := rawjson.Check(st.body, settings.MaxDataDepth+1)
+			members, err := rawjson.Check(st.body, settings.MaxDataDepth+fb.dataDepth)
 			var p *rawjson.Problem
 			switch {
 			case errors.As(err, &p):
 				st.route = &routeBody{problem: p}
 			case err != nil: // not JSON: the validator and oneJSONValue say so
+			case !fb.shrinkable:
+				st.route = &routeBody{}
 			default:
 				rb := &routeBody{}
 				at := -1
@@ -77,7 +106,7 @@ func fenceRouteBody(shrink bool) func(http.Handler) http.Handler {
 
 // routeData is the request's data value as sent, or a 400 problem pointing
 // at what Inngest would refuse or change. PostRoute must take data from here
-// and never from the decoded body alone: when fenceRouteBody shrank the
+// and never from the decoded body alone: when fenceBody shrank the
 // body, the decoded data is the 0 it put in place of the caller's value.
 // Without fence state (a body the fence did not see) decoded is checked here.
 func routeData(ctx context.Context, decoded json.RawMessage) (json.RawMessage, error) {
@@ -114,7 +143,7 @@ func acceptanceProblem(p *rawjson.Problem, prefix string) *problemError {
 	}
 }
 
-// shrinkSafe reports whether fenceRouteBody may shrink data with spec: only
+// shrinkSafe reports whether fenceBody may shrink data with spec: only
 // while RouteRequest's data accepts any non-null value. Shrinking hides
 // data's value from the validator, so a schema that constrains data (a type,
 // an enum, properties, a pattern, …) must see the real value; NewServer then

@@ -110,7 +110,7 @@ type Server struct {
 	cookieNames []string
 	now         func() time.Time
 	limiter     *ratelimit.Limiter
-	// fence is fenceRouteBody, shrinking data while the contract allows it (shrinkSafe).
+	// fence is fenceBody, shrinking data while the contract allows it (shrinkSafe).
 	fence func(http.Handler) http.Handler
 	// dropBody empties the body of operations that declare none (dropUndeclaredBody).
 	dropBody  func(http.Handler) http.Handler
@@ -118,6 +118,8 @@ type Server struct {
 	idemLease time.Duration
 	admission *admission.Budget
 	readiness *readiness
+	// secured are the operations that need a credential (securedOperations).
+	secured map[string]bool
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -164,7 +166,8 @@ func NewServer(d Deps) (http.Handler, error) {
 		}
 	}
 	crossOrigin.SetDenyHandler(problemHandler(kindCrossOrigin, "Cross-origin requests are not allowed from this origin."))
-	s.fence = fenceRouteBody(shrinkSafe(spec))
+	s.fence = fenceBody(shrinkSafe(spec))
+	s.secured = securedOperations(spec)
 	s.dropBody = dropUndeclaredBody(spec)
 	return s.routes(headValidation(validator(spec, d.CookieNames)), crossOrigin.Handler)
 }
@@ -193,8 +196,9 @@ func (s *Server) routes(validate, crossOrigin func(http.Handler) http.Handler) (
 		BaseRouter: r,
 		// Per operation, first to last: admission (a lease on the in-flight
 		// byte budget, before the body is read), content coding and charset, body
-		// limit, POST /api/route's body check (and data shrunk for the
-		// validator and the strict server, fenceRouteBody), the validator,
+		// limit, the body check of POST /api/route and /api/events (and the
+		// route's data shrunk for the validator and the strict server,
+		// fenceBody), the validator,
 		// then the single-JSON-value check the validator does not make (for
 		// bodies the fence did not check).
 		Middlewares: s.bodyMiddlewares(validate),

@@ -8,7 +8,7 @@ import (
 	"github.com/routeapi/routeapi/gen"
 )
 
-// TestShrinkSafe: fenceRouteBody shrinks data with today's contract, and stops
+// TestShrinkSafe: fenceBody shrinks data with today's contract, and stops
 // as soon as the contract constrains data (it would hide data from the validator).
 func TestShrinkSafe(t *testing.T) {
 	spec, err := gen.GetSpec()

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/mail"
+	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -34,12 +39,51 @@ func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.H
 			AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 				return credentialPresent(in, cookieNames)
 			},
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+			SchemaValidationOptions: schemaOptions(),
 		},
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(err))
 		},
 	})
+}
+
+// schemaOptions are the validator's schema options: no schema or value in
+// error messages, and the string formats of stringFormats.
+func schemaOptions() []openapi3.SchemaValidationOption {
+	opts := []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
+	for name, v := range stringFormats {
+		opts = append(opts, openapi3.WithStringFormatValidator(name, v))
+	}
+	return opts
+}
+
+// stringFormats are the string formats routeapi checks beyond kin-openapi's
+// own (openapi3.SchemaStringFormats: date, date-time, byte), which knows
+// the rest of the formats of OpenAPI and JSON Schema but checks none. They
+// are given per validator (openapi3.WithStringFormatValidator), not put in
+// kin-openapi's global map. A string format in the contract's request
+// bodies with no validator fails TestRequestFormatsChecked.
+var stringFormats = map[string]openapi3.StringFormatValidator{
+	// email: an addr-spec (RFC 5322 §3.4.1) and nothing else: net/mail
+	// parses it, and the address it finds must be the whole string (no
+	// display name, no angle brackets, no comments).
+	"email": openapi3.NewCallbackValidator(func(v string) error {
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v {
+			return errors.New("not an email address (local-part@domain)")
+		}
+		return nil
+	}),
+	// uuid: the string form of RFC 9562 §4 (8-4-4-4-12 hexadecimal
+	// digits), whatever the version, as JSON Schema's "uuid" format.
+	"uuid": openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`),
+}
+
+// checksStringFormat reports whether the validator checks the string format name.
+func checksStringFormat(name string) bool {
+	_, ours := stringFormats[name]
+	_, kins := openapi3.SchemaStringFormats[name]
+	return ours || kins
 }
 
 // credentialPresent is the validator's AuthenticationFunc: it only checks that
@@ -180,24 +224,134 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// schemaFields turns schema errors into field errors with JSON pointers.
+// schemaFields turns schema errors into field errors with JSON pointers, in
+// document order (array indexes compared as numbers), each at most once.
+//
+// kin-openapi reports a value that matches no schema of a oneOf as one error
+// at the value ("value doesn't match any schema from \"oneOf\""), with the
+// errors of the schemas it tried in its Origin; with a discriminator it
+// tries only the schema the discriminator names, so those errors are
+// exactly the event's own (each with its full path). schemaFields reports
+// those in its place. A discriminator that names no schema is reported at
+// the discriminator's member (discriminatorField).
 func schemaFields(err error) []gen.FieldError {
 	var out []gen.FieldError
+	seen := map[gen.FieldError]bool{}
+	for _, se := range schemaErrors(err) {
+		f := schemaField(se)
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return pointerLess(out[i].Pointer, out[j].Pointer) })
+	return out
+}
+
+// schemaErrors is every single schema error in err, a oneOf's replaced by
+// the errors of the schemas it tried (see schemaFields).
+func schemaErrors(err error) []*openapi3.SchemaError {
+	var out []*openapi3.SchemaError
 	for _, e := range flatten(err) {
 		var se *openapi3.SchemaError
 		if !errors.As(e, &se) {
 			continue
 		}
-		path := se.JSONPointer()
+		var inner openapi3.MultiError
+		if se.SchemaField == "oneOf" && se.Origin != nil && errors.As(se.Origin, &inner) {
+			if nested := schemaErrors(inner); len(nested) > 0 {
+				out = append(out, nested...)
+				continue
+			}
+		}
+		out = append(out, se)
+	}
+	return out
+}
+
+// schemaField is one schema error as a field error: the pointer of the
+// offending member, and the validator's reason (which never shows the value).
+func schemaField(se *openapi3.SchemaError) gen.FieldError {
+	path := se.JSONPointer()
+	switch {
+	case se.SchemaField == "discriminator":
+		return discriminatorField(se, path)
+	case se.SchemaField == "uniqueItems":
+		// kin-openapi reports the array; point at the first item equal to an earlier one.
+		if i := firstDuplicate(se.Value); i >= 0 {
+			path = append(path, strconv.Itoa(i))
+		}
+	default:
 		// kin-openapi reports an unknown property at its parent object; point at the property.
 		var name string
 		if _, err := fmt.Sscanf(se.Reason, "property %q is unsupported", &name); err == nil {
 			path = append(path, name)
 		}
-		out = append(out, gen.FieldError{Pointer: pointer(path), Detail: se.Reason})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
-	return out
+	return gen.FieldError{Pointer: pointer(path), Detail: se.Reason}
+}
+
+// discriminatorField is the field error for a oneOf whose discriminator
+// member is missing, not a string, or names no schema of its mapping
+// (kin-openapi reports it at the object, with SchemaField "discriminator"):
+// it points at the member, and its detail lists the names the mapping has
+// (for sendEvents, the catalogue's event names).
+func discriminatorField(se *openapi3.SchemaError, path []string) gen.FieldError {
+	d := se.Schema.Discriminator
+	if d == nil { // kin-openapi sets it for this field; keep its reason otherwise
+		return gen.FieldError{Pointer: pointer(path), Detail: se.Reason}
+	}
+	names := slices.Sorted(maps.Keys(d.Mapping))
+	known := strings.Join(names, ", ")
+	detail := fmt.Sprintf("%s must be a string, one of: %s", d.PropertyName, known)
+	switch v := se.Value.(type) {
+	case nil:
+		detail = fmt.Sprintf("%s is missing; it must be one of: %s", d.PropertyName, known)
+	case string:
+		if len(v) > maxEchoedName {
+			v = v[:maxEchoedName] + "…"
+		}
+		detail = fmt.Sprintf("unknown %s %q; the catalogue has %s", d.PropertyName, v, known)
+	}
+	return gen.FieldError{Pointer: pointer(append(path, d.PropertyName)), Detail: detail}
+}
+
+// maxEchoedName bounds how much of an unknown discriminator value a detail repeats.
+const maxEchoedName = 100
+
+// firstDuplicate is the index of the first item of value (a decoded JSON
+// array) equal to an earlier one, or -1.
+func firstDuplicate(value any) int {
+	items, ok := value.([]any)
+	if !ok {
+		return -1
+	}
+	for i := 1; i < len(items); i++ {
+		for j := range i {
+			if reflect.DeepEqual(items[i], items[j]) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// pointerLess orders JSON pointers in document order for arrays: segment by
+// segment, array indexes (decimal numbers) as numbers, names as strings.
+func pointerLess(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		x, errX := strconv.Atoi(as[i])
+		y, errY := strconv.Atoi(bs[i])
+		if errX == nil && errY == nil {
+			return x < y
+		}
+		return as[i] < bs[i]
+	}
+	return len(as) < len(bs)
 }
 
 // pointer renders path as an RFC 6901 JSON pointer ("" is the whole document).

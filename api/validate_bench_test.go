@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkValidation measures the request checks alone, as mounted for
-// POST /api/route: content coding, body limit, fenceRouteBody, the kin-openapi validator
+// POST /api/route: content coding, body limit, fenceBody, the kin-openapi validator
 // (content type, credential present, Idempotency-Key, body schema) and the
 // one-JSON-value check, by payload size.
 func BenchmarkValidation(b *testing.B) {
@@ -25,7 +25,7 @@ func BenchmarkValidation(b *testing.B) {
 	validate := validator(spec, session.CookieNames(false))
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	r := chi.NewRouter()
-	r.With(contentCoding, limitBody(func(*http.Request) int64 { return 1 << 20 }), fenceRouteBody(true), validate, oneJSONValue).Post(routePath, ok)
+	r.With(contentCoding, limitBody(func(*http.Request) int64 { return 1 << 20 }), fenceBody(true), validate, oneJSONValue).Post(routePath, ok)
 	var h http.Handler = r
 	for _, size := range []int{16, 1 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("data=%dB", size), func(b *testing.B) {

@@ -1,8 +1,9 @@
 // Package events is the event routeapi publishes (the RouteEvent schema of
-// openapi.yaml): Build makes it, EventID and KeyedEventID derive its id,
-// Encode and Size give its bytes as Inngest's Event API takes them. Sending
-// it is internal/inngest's (the Event API client) and internal/delivery's
-// (batching, the circuit breaker, the spool).
+// openapi.yaml, and the envelope of each CatalogueEvent a sendEvents batch
+// publishes): Build makes it, EventID, KeyedEventID and BatchEventID derive
+// its id, Encode and Size give its bytes as Inngest's Event API takes them.
+// Sending it is internal/inngest's (the Event API client) and
+// internal/delivery's (batching, the circuit breaker, the spool).
 package events
 
 import (
@@ -127,6 +128,35 @@ func EventID(kind, id, idempotencyKey string) string {
 func KeyedEventID(kind, id, idempotencyKey string, windowEnd time.Time) string {
 	h := sha256.New()
 	for _, part := range []string{"routeapi keyed event id v1", kind, id, idempotencyKey, strconv.FormatInt(windowEnd.UnixMicro(), 10)} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
+		h.Write([]byte(part))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// BatchEventID is the id of event index (0-based) of a sendEvents batch
+// (POST /api/events) sent with an Idempotency-Key, which covers the whole
+// batch: the first 16 bytes, as 32 lower-case hex characters, of SHA-256
+// over length-prefixed (uint64 big endian) parts: "routeapi batch event id
+// v1", kind, id, idempotencyKey, the end of the key's window in Unix
+// microseconds (as KeyedEventID writes it) or "" when windowEnd is zero (no
+// idempotency store: the id is then stable for as long as the key is sent
+// again), and index in decimal.
+//
+// Its own tag keeps it apart from a route event's id: the tag is the first
+// part and differs from EventID's ("routeapi event id v1", with or without
+// " <kind>") and KeyedEventID's ("routeapi keyed event id v1") in its bytes,
+// so no inputs give the same hashed bytes as either of them, and with the
+// length prefixes no two (kind, id, key, window, index) do among batch ids.
+// Within one window a retry of the batch gets the same ids, event by event,
+// so Inngest deduplicates whatever an earlier attempt delivered.
+func BatchEventID(kind, id, idempotencyKey string, windowEnd time.Time, index int) string {
+	window := ""
+	if !windowEnd.IsZero() {
+		window = strconv.FormatInt(windowEnd.UnixMicro(), 10)
+	}
+	h := sha256.New()
+	for _, part := range []string{"routeapi batch event id v1", kind, id, idempotencyKey, window, strconv.Itoa(index)} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
 		h.Write([]byte(part))
 	}

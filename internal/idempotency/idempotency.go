@@ -38,11 +38,21 @@ type Principal struct {
 	ID   string
 }
 
-// Key is an Idempotency-Key as sent, with its principal.
+// Key is an Idempotency-Key as sent, with its principal and the operation
+// it was sent to.
 type Key struct {
 	Principal Principal
 	Key       string
+	// Operation keeps one principal's keys of different operations apart:
+	// "" is POST /api/route (postRoute), whose digest is the one it had
+	// before operations existed; OperationSendEvents is POST /api/events.
+	Operation string
 }
+
+// OperationSendEvents is Key.Operation for POST /api/events (operationId
+// sendEvents): a key sent there never meets the same key sent to
+// POST /api/route.
+const OperationSendEvents = "sendEvents"
 
 // Digest is the fixed-size name a Key is stored under.
 type Digest [sha256.Size]byte
@@ -54,10 +64,18 @@ type Digest [sha256.Size]byte
 // key) triples never meet, whatever an id contains: a user id
 // "apitoken:x" cannot reach the API token x's keys, and ids that differ
 // only in bytes that are not UTF-8 stay apart (v1 hashed a JSON array,
-// which writes every such byte as U+FFFD).
+// which writes every such byte as U+FFFD). A non-empty Operation is a fifth
+// part, length-prefixed as the others: the parts of an operation's key are
+// never those of a route key (which has four) nor of another operation's,
+// while a route key's digest stays what it was before Operation existed.
 func (k Key) Digest() Digest {
 	h := sha256.New()
-	for _, part := range []string{"routeapi idempotency key v2", k.Principal.Kind, k.Principal.ID, k.Key} {
+	parts := [5]string{"routeapi idempotency key v2", k.Principal.Kind, k.Principal.ID, k.Key, k.Operation}
+	n := len(parts)
+	if k.Operation == "" {
+		n--
+	}
+	for _, part := range parts[:n] {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
 		h.Write([]byte(part))
 	}
@@ -105,11 +123,16 @@ const (
 )
 
 // Answer is a recorded success: the status and body fields of the answer.
+// Both stores keep it as this JSON; a record written before a field existed
+// reads with that field empty.
 type Answer struct {
-	// Status is 200 (Inngest accepted the event) or 202 (queued).
+	// Status is 200 (Inngest accepted the event or events) or 202 (queued).
 	Status int `json:"status"`
-	// EventID is the event's id.
+	// EventID is the event's id (POST /api/route).
 	EventID string `json:"eventId"`
+	// EventIDs are the events' ids in the order sent (POST /api/events:
+	// sendEvents); nil for the route.
+	EventIDs []string `json:"eventIds,omitempty"`
 	// IDs are Inngest's ids (200 only).
 	IDs []string `json:"ids"`
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +83,26 @@ func exercise(t *testing.T, open func() idempotency.Store) {
 		t.Fatalf("replayed %+v, want %+v", res.Answer, answer)
 	}
 	want(t, begin(t, s, k, b, t0.Add(time.Hour)), idempotency.Mismatch, "other payload after the answer")
+
+	// The same key sent to POST /api/events is another key; its answer keeps
+	// the batch's event ids in order, across a restart.
+	kb := idempotency.Key{Principal: idempotency.Principal{Kind: "user", ID: "u1"}, Key: "order-1", Operation: idempotency.OperationSendEvents}.Digest()
+	want(t, begin(t, s, kb, b, t0.Add(time.Hour)), idempotency.Proceed, "the route's key sent to sendEvents")
+	batch := idempotency.Answer{Status: 202, EventIDs: []string{"ev-b0", "ev-b1", "ev-b2"}, IDs: []string{}}
+	if err := s.Complete(ctx, kb, b, batch); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	res = begin(t, s, kb, b, t0.Add(2*time.Hour))
+	want(t, res, idempotency.Replay, "the batch after its answer")
+	if !reflect.DeepEqual(res.Answer, batch) {
+		t.Fatalf("replayed batch %+v, want %+v", res.Answer, batch)
+	}
+	res = begin(t, s, k, a, t0.Add(2*time.Hour))
+	want(t, res, idempotency.Replay, "the route's key, after the batch's")
+	if res.Answer.EventIDs != nil || res.Answer.EventID != "ev-1" {
+		t.Fatalf("the route's answer %+v changed by the batch's", res.Answer)
+	}
 	// White space does not change the event, member order does.
 	want(t, begin(t, s, k, fp(t, " { \"amount\" : 10 }\n"), t0.Add(time.Hour)), idempotency.Replay, "same data, other white space")
 

@@ -20,6 +20,34 @@ export type RouteEvent = components["schemas"]["RouteEvent"];
 export type RouteEventData = components["schemas"]["RouteEventData"];
 /** The signed-in user, as the event carries it. */
 export type User = components["schemas"]["User"];
+/** The body of `POST /api/events`: 1 to 100 catalogue events. */
+export type SendEventsRequest = components["schemas"]["SendEventsRequest"];
+/**
+ * One event of the catalogue (`CatalogueEvent` in openapi.yaml): a union
+ * discriminated by `name`, so `data` must be the schema of that name.
+ */
+export type CatalogueEvent = components["schemas"]["CatalogueEvent"];
+/** Every event name of the catalogue, e.g. `"shop/order.placed"`. */
+export type CatalogueEventName = CatalogueEvent["name"];
+/** The catalogue event of name `N`: `{ name: N; data: <its schema> }`. */
+export type CatalogueEventOf<N extends CatalogueEventName> = Extract<CatalogueEvent, { name: N }>;
+/** The `data` a front end sends for the event `N` (e.g. `OrderPlacedData` for `"shop/order.placed"`). */
+export type CatalogueData<N extends CatalogueEventName> = CatalogueEventOf<N>["data"];
+type CatalogueEnvelope = components["schemas"]["CatalogueEventData"];
+/**
+ * The `data` of catalogue event `N` as Inngest receives it (the envelope
+ * `CatalogueEventData`): `data` is what the front end sent for `N`
+ * (`CatalogueData<N>`), `user` the session's user, `settings` the public
+ * settings, `requestId` routeapi's `X-Request-Id`. Without `N`, `data` is
+ * the union of every catalogue event's data.
+ */
+export type CatalogueEventData<N extends CatalogueEventName = CatalogueEventName> = {
+  [K in keyof CatalogueEnvelope]: K extends "data" ? CatalogueData<N> : CatalogueEnvelope[K];
+};
+/** The 200 answer of `POST /api/events`: Inngest accepted every event. */
+export type SendEventsResponse = components["schemas"]["SendEventsResponse"];
+/** The 202 answer of `POST /api/events`: the events are queued durably and will be delivered with their `eventIds`. */
+export type SendEventsQueuedResponse = components["schemas"]["SendEventsQueuedResponse"];
 /** An RFC 9457 problem document: every error routeapi answers. */
 export type Problem = components["schemas"]["Problem"];
 /** One field error of a 400 problem. */
@@ -56,26 +84,51 @@ export interface PostRouteOptions {
   signal?: AbortSignal;
 }
 
-type PostRouteResponses = operations["postRoute"]["responses"];
-/** The success statuses of `POST /api/route` in the contract (today: 200 published, 202 queued). */
-export type PostRouteSuccessStatus = Extract<keyof PostRouteResponses, 200 | 201 | 202 | 203 | 204 | 205 | 206>;
-type SuccessBody<S extends PostRouteSuccessStatus> =
-  PostRouteResponses[S] extends { content: { "application/json": infer B } } ? B : undefined;
+/**
+ * The options of `sendEvents`: as {@link PostRouteOptions}. An
+ * `idempotencyKey` covers the whole batch (apart from the keys of
+ * `postRoute`): a retry with the same events gets the first answer (same
+ * `eventIds`, nothing published again); other events get 422
+ * `idempotency-key-reused`; a retry while the first is in flight gets 409.
+ */
+export type SendEventsOptions = PostRouteOptions;
 
-/** A success answer, one variant per success status of the contract (200: Inngest accepted the event; 202: queued). */
-export type PostRouteSuccess = {
-  [S in PostRouteSuccessStatus]: {
+// The success statuses among an operation's responses, and the JSON body of one.
+type SuccessStatusOf<R> = Extract<keyof R, 200 | 201 | 202 | 203 | 204 | 205 | 206>;
+type SuccessBodyOf<R, S extends keyof R> = R[S] extends { content: { "application/json": infer B } } ? B : undefined;
+// One success variant per success status of an operation's responses.
+type SuccessOf<R> = {
+  [S in SuccessStatusOf<R>]: {
     ok: true;
     status: S;
-    data: SuccessBody<S>;
+    data: SuccessBodyOf<R, S>;
     /** The `X-Request-Id` of the answer. */
     requestId: string | null;
     response: Response;
   };
-}[PostRouteSuccessStatus];
+}[SuccessStatusOf<R>];
+
+type PostRouteResponses = operations["postRoute"]["responses"];
+/** The success statuses of `POST /api/route` in the contract (today: 200 published, 202 queued). */
+export type PostRouteSuccessStatus = SuccessStatusOf<PostRouteResponses>;
+
+/** A success answer, one variant per success status of the contract (200: Inngest accepted the event; 202: queued). */
+export type PostRouteSuccess = SuccessOf<PostRouteResponses>;
 
 /** The error statuses of `POST /api/route` in the contract (e.g. 409 idempotency-key-in-flight, 422 idempotency-key-reused). */
 export type PostRouteProblemStatus = Exclude<keyof PostRouteResponses, PostRouteSuccessStatus>;
+
+type SendEventsResponses = operations["sendEvents"]["responses"];
+/** The success statuses of `POST /api/events` in the contract (today: 200 published, 202 queued). */
+export type SendEventsSuccessStatus = SuccessStatusOf<SendEventsResponses>;
+/**
+ * A success answer of `sendEvents`, one variant per success status of the
+ * contract (200: Inngest accepted every event; 202: queued). `data.eventIds`
+ * has one id per event sent, in order.
+ */
+export type SendEventsSuccess = SuccessOf<SendEventsResponses>;
+/** The error statuses of `POST /api/events` in the contract (e.g. 400 invalid-request, 403 event-disabled, 409, 422). */
+export type SendEventsProblemStatus = Exclude<keyof SendEventsResponses, SendEventsSuccessStatus>;
 
 /**
  * routeapi (or something in front of it) refused the request, or answered
@@ -102,6 +155,16 @@ export interface PostRouteFailure {
 
 export type PostRouteResult = PostRouteSuccess | PostRouteFailure;
 
+/**
+ * routeapi refused the batch (nothing was published), or something that is
+ * not routeapi's answer came back: the same shape as {@link PostRouteFailure}.
+ * A 400's `problem.errors[].pointer` names each offending member
+ * (`/events/<i>/data/…`), a 403 `event-disabled` each `/events/<i>/name`.
+ */
+export type SendEventsFailure = PostRouteFailure;
+
+export type SendEventsResult = SendEventsSuccess | SendEventsFailure;
+
 export interface RouteClient {
   /**
    * `POST /api/route`: publishes one event for the signed-in user. Resolves
@@ -111,6 +174,16 @@ export interface RouteClient {
    * answer came (network error, abort).
    */
   postRoute(data: RouteData, options?: PostRouteOptions): Promise<PostRouteResult>;
+  /**
+   * `POST /api/events`: publishes 1 to 100 catalogue events for the
+   * signed-in user, all or none. Each event's `data` is typed by its `name`
+   * (a wrong name, a missing required member, a wrong enum value or a
+   * member the schema does not have is a compile error); routeapi checks
+   * the rest (formats, bounds, patterns, the batch size) and answers 400.
+   * Resolves like `postRoute`; a success's `data.eventIds` has one id per
+   * event, in the order sent.
+   */
+  sendEvents(events: readonly CatalogueEvent[], options?: SendEventsOptions): Promise<SendEventsResult>;
   /** The underlying openapi-fetch client, typed by the whole contract. */
   raw: ReturnType<typeof createClient<paths>>;
 }
@@ -128,35 +201,55 @@ export function createRouteClient(options: RouteClientOptions): RouteClient {
       // parseAs "text": openapi-fetch's default JSON parsing rejects on a
       // success answer that is not JSON (a captive portal's HTML page); the
       // body is checked against the contract below instead.
-      const { data: text, error, response } = await raw.POST("/api/route", {
+      const answer = await raw.POST("/api/route", {
         body: { data },
         params: idempotencyKey === undefined ? {} : { header: { "Idempotency-Key": idempotencyKey } },
         headers,
         signal,
         parseAs: "text",
       });
-      const requestId = response.headers.get("X-Request-Id");
-      if (response.ok) {
-        const success = toSuccess(response, text, requestId);
-        if (success !== undefined) return success;
-        return {
-          ok: false,
-          status: response.status,
-          problem: unexpectedResponse(response, text),
-          requestId,
-          retryAfter: retryAfter(response),
-          response,
-        };
-      }
-      return {
-        ok: false,
-        status: response.status,
-        problem: toProblem(error, response),
-        requestId,
-        retryAfter: retryAfter(response),
-        response,
-      };
+      return toResult<PostRouteResponses>(answer, postRouteBody);
     },
+    async sendEvents(events, { idempotencyKey, headers, signal } = {}) {
+      const answer = await raw.POST("/api/events", {
+        body: { events: [...events] },
+        params: idempotencyKey === undefined ? {} : { header: { "Idempotency-Key": idempotencyKey } },
+        headers,
+        signal,
+        parseAs: "text",
+      });
+      return toResult<SendEventsResponses>(answer, sendEventsBody(events.length));
+    },
+  };
+}
+
+// toResult turns openapi-fetch's answer (parsed as text) into a success of
+// the contract, checked by bodies, or a failure: a problem routeapi sent, or
+// one made by the client for an answer that is not routeapi's.
+function toResult<R>(
+  { data: text, error, response }: { data?: string; error?: unknown; response: Response },
+  bodies: SuccessBodies<R>,
+): SuccessOf<R> | PostRouteFailure {
+  const requestId = response.headers.get("X-Request-Id");
+  if (response.ok) {
+    const success = toSuccess(bodies, response, text, requestId);
+    if (success !== undefined) return success;
+    return {
+      ok: false,
+      status: response.status,
+      problem: unexpectedResponse(response, text),
+      requestId,
+      retryAfter: retryAfter(response),
+      response,
+    };
+  }
+  return {
+    ok: false,
+    status: response.status,
+    problem: toProblem(error, response),
+    requestId,
+    retryAfter: retryAfter(response),
+    response,
   };
 }
 
@@ -171,13 +264,15 @@ export const UNEXPECTED_RESPONSE = "urn:routeapi:problem:unexpected-response";
 
 type JSONObject = Record<string, unknown>;
 
-// successBody checks, for each success status of the contract, that a parsed
-// JSON body is that status's body: every required member of its schema, with
-// its type and enum. Members the contract may add later are ignored (an
-// additive change must not break this client). The mapped type makes a
-// success status added to openapi.yaml a compile error here until it has a
-// check.
-const successBody: { [S in PostRouteSuccessStatus]: (b: JSONObject) => b is JSONObject & SuccessBody<S> } = {
+// SuccessBodies checks, for each success status of an operation, that a
+// parsed JSON body is that status's body: every required member of its
+// schema, with its type and enum. Members the contract may add later are
+// ignored (an additive change must not break this client). The mapped type
+// makes a success status added to openapi.yaml a compile error here until it
+// has a check.
+type SuccessBodies<R> = { [S in SuccessStatusOf<R>]: (b: JSONObject) => b is JSONObject & SuccessBodyOf<R, S> };
+
+const postRouteBody: SuccessBodies<PostRouteResponses> = {
   // RouteResponse: required [success, ids, eventId].
   200: (b): b is JSONObject & RouteResponse => b.success === "true" && isStringArray(b.ids) && typeof b.eventId === "string",
   // RouteQueuedResponse: required [success, ids (maxItems 0), eventId, queued].
@@ -185,13 +280,31 @@ const successBody: { [S in PostRouteSuccessStatus]: (b: JSONObject) => b is JSON
     b.success === "true" && isStringArray(b.ids) && b.ids.length === 0 && typeof b.eventId === "string" && b.queued === true,
 };
 
+// sendEventsBody checks the answers of a batch of n events: eventIds has one
+// id per event sent ("the id of each event, in the order sent").
+function sendEventsBody(n: number): SuccessBodies<SendEventsResponses> {
+  const eventIds = (v: unknown) => isStringArray(v) && v.length === n;
+  return {
+    // SendEventsResponse: required [success, eventIds, ids].
+    200: (b): b is JSONObject & SendEventsResponse => b.success === "true" && eventIds(b.eventIds) && isStringArray(b.ids),
+    // SendEventsQueuedResponse: required [success, eventIds, ids (maxItems 0), queued].
+    202: (b): b is JSONObject & SendEventsQueuedResponse =>
+      b.success === "true" && eventIds(b.eventIds) && isStringArray(b.ids) && b.ids.length === 0 && b.queued === true,
+  };
+}
+
 // toSuccess returns the success variant for a 2xx answer whose body is the
 // contract's success body for its status, and undefined for anything else:
 // a status the contract does not list, a media type other than JSON, a body
 // that is empty, not JSON, or missing a required member.
-function toSuccess(response: Response, text: string | undefined, requestId: string | null): PostRouteSuccess | undefined {
-  if (!(response.status in successBody) || !isJSONMediaType(response.headers.get("Content-Type"))) return undefined;
-  const status = response.status as PostRouteSuccessStatus;
+function toSuccess<R>(
+  bodies: SuccessBodies<R>,
+  response: Response,
+  text: string | undefined,
+  requestId: string | null,
+): SuccessOf<R> | undefined {
+  if (!(response.status in bodies) || !isJSONMediaType(response.headers.get("Content-Type"))) return undefined;
+  const status = response.status as SuccessStatusOf<R>;
   let body: unknown;
   try {
     body = JSON.parse(text ?? "");
@@ -200,9 +313,9 @@ function toSuccess(response: Response, text: string | undefined, requestId: stri
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
   const obj = body as JSONObject;
-  const isBody: (b: JSONObject) => boolean = successBody[status];
-  // The cast pairs status and data, which successBody[status] just checked.
-  return isBody(obj) ? ({ ok: true, status, data: obj, requestId, response } as PostRouteSuccess) : undefined;
+  const isBody: (b: JSONObject) => boolean = bodies[status];
+  // The cast pairs status and data, which bodies[status] just checked.
+  return isBody(obj) ? ({ ok: true, status, data: obj, requestId, response } as SuccessOf<R>) : undefined;
 }
 
 // isJSONMediaType reports whether a Content-Type is application/json (any
