@@ -173,29 +173,58 @@ func TestRecipeEvent(t *testing.T) {
 GO
 (cd e2e && ROUTEAPI_BIN="$tmp/bin/routeapi" INNGEST_BIN="$INNGEST" $GO test -count=1 -timeout 3m -run '^TestRecipeEvent$' ./...)
 
-echo "recipe-test: the TypeScript client types the new event"
+echo "recipe-test: the TypeScript client and the generated Inngest triggers type the new event"
 cd clients/typescript
+grep -q '"test/recipe.checked"' src/inngest.ts || { echo "recipe-test: src/inngest.ts has no trigger for test/recipe.checked" >&2; exit 1; }
 cat >test/types/recipe-ok.ts <<'TS'
+import { Inngest } from "inngest";
 import { createRouteClient } from "../../src/index.js";
+import { recipeChecked } from "../../src/inngest.js";
 
 const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
 export const res = client.sendEvents([
   { name: "test/recipe.checked", data: { checkId: "chk_1", score: 7 } },
   { name: "app/feedback.submitted", data: { rating: 4, page: { path: "/" } } },
 ]);
+
+const inngest = new Inngest({ id: "recipe" });
+export const onRecipeChecked = inngest.createFunction(
+  { id: "on-recipe-checked", triggers: [recipeChecked] },
+  async ({ event }) => {
+    const score: number = event.data.data.score;
+    const checkId: string = event.data.data.checkId;
+    const userId: string = event.data.user.id;
+    return { score, checkId, userId };
+  },
+);
 TS
-cat >test/types/recipe-bad.ts <<'TS'
+# Each must-fail file has its one error at line 6.
+cat >test/types/recipe-bad-send.ts <<'TS'
 import { createRouteClient } from "../../src/index.js";
 
 const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
 export const res = client.sendEvents([
+  // a misspelt field:
   { name: "test/recipe.checked", data: { checkId: "chk_1", scor: 7 } },
 ]);
 TS
+cat >test/types/recipe-bad-inngest.ts <<'TS'
+import { Inngest } from "inngest";
+import { recipeChecked } from "../../src/inngest.js";
+
+const inngest = new Inngest({ id: "recipe" });
+export const f = inngest.createFunction({ id: "f", triggers: [recipeChecked] }, async ({ event }) => {
+  const s: string = event.data.data.score;
+  return s;
+});
+TS
 tsc=(node node_modules/typescript/bin/tsc --noEmit --strict --target ES2022 --module NodeNext --moduleResolution NodeNext --lib ES2022,DOM)
 "${tsc[@]}" test/types/recipe-ok.ts
-if out=$("${tsc[@]}" test/types/recipe-bad.ts 2>&1); then
-  echo "recipe-test: tsc accepted sendEvents with a wrong field of test/recipe.checked" >&2; exit 1
-fi
-grep -q '^test/types/recipe-bad\.ts(5,' <<<"$out" || { echo "recipe-test: tsc failed elsewhere than at the wrong field:" >&2; echo "$out" >&2; exit 1; }
+for bad in recipe-bad-send recipe-bad-inngest; do
+  if out=$("${tsc[@]}" "test/types/$bad.ts" 2>&1); then
+    echo "recipe-test: tsc accepted test/types/$bad.ts" >&2; exit 1
+  fi
+  grep -q "^test/types/$bad\.ts(6," <<<"$out" && [[ $(grep -c '^test/types/' <<<"$out") == 1 ]] ||
+    { echo "recipe-test: test/types/$bad.ts: want one error, at line 6:" >&2; echo "$out" >&2; exit 1; }
+done
 echo "recipe-test: passed"
