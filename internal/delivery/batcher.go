@@ -35,7 +35,10 @@ type BatcherConfig struct {
 }
 
 type item struct {
-	ev   json.RawMessage
+	ev json.RawMessage
+	// grp, when not nil, is a group of events (SubmitAll) that go to Inngest
+	// in one request of their own; ev is then nil.
+	grp  *group
 	done chan result
 	// release lets go of the request's admission lease (internal/admission):
 	// the item keeps the event's bytes until its batch's request has ended,
@@ -54,6 +57,13 @@ func (it *item) finish(r result) {
 type result struct {
 	id  string
 	err error
+}
+
+// group is the events of one SubmitAll and the outcome of each, filled in
+// by the request that decided it before the item's done is sent.
+type group struct {
+	evs []json.RawMessage
+	res []result
 }
 
 // Batcher coalesces concurrent publishes into one Event API request. A batch
@@ -101,11 +111,50 @@ func NewBatcher(cfg BatcherConfig, s *Sender) *Batcher {
 // ends, even when Submit returned before: until then the batch keeps ev.
 func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error) {
 	it := &item{ev: ev, done: make(chan result, 1), release: admission.FromContext(ctx).Hold()}
+	r := b.submit(ctx, it)
+	return r.id, r.err
+}
+
+// SubmitAll publishes evs (at least one) in one Event API request of their
+// own, whatever BatcherConfig.MaxEvents and MaxBytes say (those bound how
+// many separate publishes are coalesced; the group is one unit its caller
+// built), under the same MaxInFlight bound, the same per-request Timeout and
+// the same Sender (breaker, metrics, the split of a refused request) as
+// Submit. It returns Inngest's id for each event in order, or, when they
+// were not all accepted, each event's own error (nil for those accepted):
+// after a split, events have outcomes of their own. When ctx ends first, or
+// after Close, err is set (inngest.ErrTimeout, ErrClosed) and the outcome
+// of each event is unknown. The admission lease in ctx is held as Submit
+// holds it.
+func (b *Batcher) SubmitAll(ctx context.Context, evs []json.RawMessage) (ids []string, errs []error, err error) {
+	if len(evs) == 0 {
+		return nil, nil, errors.New("batch: no events")
+	}
+	g := &group{evs: evs, res: make([]result, len(evs))}
+	it := &item{grp: g, done: make(chan result, 1), release: admission.FromContext(ctx).Hold()}
+	if r := b.submit(ctx, it); r.err != nil {
+		return nil, nil, r.err
+	}
+	ids = make([]string, len(evs))
+	for i, r := range g.res {
+		ids[i] = r.id
+		if r.err != nil {
+			if errs == nil {
+				errs = make([]error, len(evs))
+			}
+			errs[i] = r.err
+		}
+	}
+	return ids, errs, nil
+}
+
+// submit queues it and waits for its outcome or the end of ctx.
+func (b *Batcher) submit(ctx context.Context, it *item) result {
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
 		it.release()
-		return "", ErrClosed
+		return result{err: ErrClosed}
 	}
 	select {
 	case b.in <- it:
@@ -113,13 +162,13 @@ func (b *Batcher) Submit(ctx context.Context, ev json.RawMessage) (string, error
 	case <-ctx.Done():
 		b.mu.RUnlock()
 		it.release()
-		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)
+		return result{err: fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)}
 	}
 	select {
 	case r := <-it.done:
-		return r.id, r.err
+		return r
 	case <-ctx.Done():
-		return "", fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)
+		return result{err: fmt.Errorf("batch: %w: %w", ctx.Err(), inngest.ErrTimeout)}
 	}
 }
 
@@ -154,6 +203,10 @@ func (b *Batcher) loop() {
 				return
 			}
 		}
+		if first.grp != nil {
+			b.dispatch([]*item{first}) // a group is a request of its own
+			continue
+		}
 		batch := []*item{first}
 		size := batchBytes{max: b.cfg.MaxBytes}
 		size.add(len(first.ev))
@@ -177,7 +230,7 @@ func (b *Batcher) loop() {
 					break collect
 				}
 			}
-			if !size.fits(len(it.ev)) {
+			if it.grp != nil || !size.fits(len(it.ev)) {
 				carry = it
 				break
 			}
@@ -198,6 +251,10 @@ func (b *Batcher) flushRest() {
 		for len(batch) < b.cfg.MaxEvents {
 			select {
 			case it := <-b.in:
+				if it.grp != nil {
+					b.dispatch([]*item{it})
+					continue
+				}
 				if !size.fits(len(it.ev)) {
 					b.dispatch(batch)
 					batch = nil
@@ -237,6 +294,18 @@ func (b *Batcher) dispatch(batch []*item) {
 // the outcome of the request that decided its event (the batch's, or its
 // own after the sender split a refused batch).
 func (b *Batcher) sendBatch(batch []*item) {
+	if g := batch[0].grp; g != nil {
+		b.send.send(context.Background(), g.evs, sendOpts{timeout: b.cfg.Timeout, parallel: true}, func(lo, hi int, ids []string, err error) {
+			for i := lo; i < hi; i++ {
+				g.res[i] = result{err: err}
+				if err == nil {
+					g.res[i].id = ids[i-lo]
+				}
+			}
+		})
+		batch[0].finish(result{})
+		return
+	}
 	evs := make([]json.RawMessage, len(batch))
 	for i, it := range batch {
 		evs[i] = it.ev

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -34,6 +35,26 @@ func BenchmarkBatcherSubmit(b *testing.B) {
 		for pb.Next() {
 			if _, err := bat.Submit(context.Background(), ev); err != nil {
 				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPublish measures one Publish (encode, batcher, sender) of a
+// small event to an Event API that answers at once, from concurrent
+// publishers.
+func BenchmarkPublish(b *testing.B) {
+	s := delivery.NewSender(instantAPI{}, delivery.NewBreaker(5, time.Second, nil), nopMetrics{})
+	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
+	defer bat.Close()
+	p := &delivery.Publisher{Batcher: bat, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second, Now: time.Now}
+	ev := event("e")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r, err := p.Publish(context.Background(), ev); err != nil || r.Queued {
+				b.Errorf("Publish = %+v, %v", r, err)
 				return
 			}
 		}

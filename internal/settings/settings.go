@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,21 @@ type Settings struct {
 	APITokens []apitoken.Entry
 	// Inngest describes the Event API events are sent to.
 	Inngest Inngest
+	// Events configures POST /api/events.
+	Events Events
+}
+
+// Events configures POST /api/events (the catalogue of typed events).
+type Events struct {
+	// Disabled are the catalogue event names switched off: a request with
+	// one of them gets 403 event-disabled and publishes nothing. Each is a
+	// name of the catalogue (ParseFor).
+	Disabled []string
+}
+
+// IsDisabled reports whether the event name is switched off.
+func (e Events) IsDisabled(name string) bool {
+	return slices.Contains(e.Disabled, name)
 }
 
 // Inngest describes the Event API routeapi publishes to.
@@ -101,6 +117,9 @@ type file struct {
 	} `yaml:"inngest"`
 	Public    map[string]any `yaml:"public"`
 	APITokens []fileToken    `yaml:"apiTokens"`
+	Events    struct {
+		Disabled []string `yaml:"disabled"`
+	} `yaml:"events"`
 }
 
 // The sections of file that fromFile's steps read. They are aliases of
@@ -126,7 +145,19 @@ type (
 
 // Parse reads settings from YAML, applies defaults and validates them.
 // Unknown keys are errors, so a typo does not silently change nothing.
+// Without a catalogue to check them against, the names of events.disabled
+// are checked only as Inngest event names (ParseFor checks them against
+// the catalogue).
 func Parse(data []byte) (Settings, error) {
+	return ParseFor(data, nil)
+}
+
+// ParseFor is Parse for a service whose POST /api/events takes the events
+// named in catalogue (the contract's discriminator mapping, from
+// api.CatalogueNames): every name in events.disabled must be one of them,
+// and route.event must be none of them (the route's event keeps its own
+// shape, RouteEvent). A nil catalogue checks neither.
+func ParseFor(data []byte, catalogue []string) (Settings, error) {
 	var f file
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
@@ -152,6 +183,9 @@ func Parse(data []byte) (Settings, error) {
 	s, err := fromFile(f)
 	if err == nil {
 		err = s.Validate()
+	}
+	if err == nil && catalogue != nil {
+		err = s.validateCatalogue(catalogue)
 	}
 	if err != nil {
 		return Settings{}, locate(err, nodes)
@@ -180,6 +214,9 @@ func fromFile(f file) (Settings, error) {
 	}
 	if s.Public == nil {
 		s.Public = map[string]any{}
+	}
+	for _, name := range f.Events.Disabled {
+		s.Events.Disabled = append(s.Events.Disabled, strings.TrimSpace(name))
 	}
 	var err error
 	if s.Inngest.MaxEventBytes, err = wholeNumberOr("inngest.maxEventBytes", &f.Inngest.MaxEventBytes, DefaultMaxEventBytes); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,8 @@ type Store struct {
 	lastErr  string
 	now      func() time.Time
 	state    State // guarded by mu
+	// catalogue are the event names POST /api/events takes (ParseFor); nil: not checked.
+	catalogue []string
 }
 
 // State is what the store has loaded and what went wrong since, for
@@ -64,6 +67,13 @@ func (s *Store) WithClock(now func() time.Time) *Store {
 	return s
 }
 
+// WithCatalogue makes the store check the file against the event names of
+// POST /api/events (see ParseFor); call it before the first Reload.
+func (s *Store) WithCatalogue(names []string) *Store {
+	s.catalogue = slices.Clone(names)
+	return s
+}
+
 // State reports what is loaded and the last failure.
 func (s *Store) State() State {
 	s.mu.Lock()
@@ -92,7 +102,7 @@ func (s *Store) Reload() error {
 		return s.failed(fmt.Errorf("read settings %s: %w", s.path, err))
 	}
 	s.lastSeen, s.seen = sha256.Sum256(data), true
-	next, err := Parse(data)
+	next, err := ParseFor(data, s.catalogue)
 	if err != nil {
 		return s.failed(fmt.Errorf("%s: %w", s.path, err))
 	}
@@ -101,7 +111,8 @@ func (s *Store) Reload() error {
 	s.state.LoadedAt, s.state.LastError, s.state.LastErrorAt = s.now(), "", time.Time{}
 	s.log.Info("settings loaded", "path", s.path, "route_enabled", next.Route.Enabled,
 		"event", next.Route.Event, "max_body_bytes", next.Route.MaxBodyBytes,
-		"rate_limit", rateLimitString(next.Route.RateLimit), "api_tokens", len(next.APITokens))
+		"rate_limit", rateLimitString(next.Route.RateLimit), "api_tokens", len(next.APITokens),
+		"events_disabled", next.Events.Disabled)
 	return nil
 }
 

@@ -1,14 +1,16 @@
 package settings
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Validate reports the first problem that would make the settings unusable,
 // checking route.event, inngest.maxEventBytes, public, route.maxBodyBytes
-// (which depends on the two before it), route.rateLimit and apiTokens, in
-// that order.
+// (which depends on the two before it), route.rateLimit, apiTokens and
+// events.disabled, in that order.
 func (s Settings) Validate() error {
 	checks := []func() error{
 		s.validateEvent,
@@ -17,6 +19,7 @@ func (s Settings) Validate() error {
 		s.validateMaxBodyBytes,
 		s.validateRateLimit,
 		s.validateTokens,
+		s.validateDisabled,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -28,13 +31,53 @@ func (s Settings) Validate() error {
 
 // validateEvent checks route.event against Inngest's rules for a name.
 func (s Settings) validateEvent() error {
-	switch ev := s.Route.Event; {
-	case ev == "":
-		return fieldErr("route.event", "must not be empty")
-	case len(ev) > maxEventNameLen:
-		return fieldErr("route.event", "longer than %d characters", maxEventNameLen)
-	case strings.HasPrefix(ev, "inngest/"):
-		return fieldErr("route.event", "names starting with inngest/ are reserved by Inngest")
+	if err := CheckEventName(s.Route.Event); err != nil {
+		return fieldErr("route.event", "%v", err)
+	}
+	return nil
+}
+
+// CheckEventName checks an event name against Inngest's rules: not empty,
+// at most 255 characters, not starting with inngest/ (reserved for
+// Inngest's own events).
+func CheckEventName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("must not be empty")
+	case len(name) > maxEventNameLen:
+		return fmt.Errorf("longer than %d characters", maxEventNameLen)
+	case strings.HasPrefix(name, "inngest/"):
+		return errors.New("names starting with inngest/ are reserved by Inngest")
+	}
+	return nil
+}
+
+// validateDisabled checks that each name of events.disabled is an event
+// name, once.
+func (s Settings) validateDisabled() error {
+	for i, name := range s.Events.Disabled {
+		path := fmt.Sprintf("events.disabled[%d]", i)
+		if err := CheckEventName(name); err != nil {
+			return fieldErr(path, "%v", err)
+		}
+		if slices.Index(s.Events.Disabled, name) < i {
+			return fieldErr(path, "%q appears twice", name)
+		}
+	}
+	return nil
+}
+
+// validateCatalogue checks the settings against the event names of POST
+// /api/events (catalogue): events.disabled names only catalogue events, and
+// route.event is not one of them.
+func (s Settings) validateCatalogue(catalogue []string) error {
+	if slices.Contains(catalogue, s.Route.Event) {
+		return fieldErr("route.event", "%q is an event of the POST /api/events catalogue, whose data has its own schema; the route's event keeps its own shape (RouteEvent): choose another name", s.Route.Event)
+	}
+	for i, name := range s.Events.Disabled {
+		if !slices.Contains(catalogue, name) {
+			return fieldErr(fmt.Sprintf("events.disabled[%d]", i), "%q is not an event of the catalogue; it has %s", name, strings.Join(catalogue, ", "))
+		}
 	}
 	return nil
 }

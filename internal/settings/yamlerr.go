@@ -235,11 +235,21 @@ func nodeOnLine(nodes []located, ln int, tag, got string) *located {
 		if n.node.Line != ln || n.typ == nil || n.path == "" {
 			continue
 		}
-		if (got != "" && n.node.Value == got) || (got == "" && n.node.Tag == "!!"+tag) {
+		if (got != "" && quotes(got, n.node.Value)) || (got == "" && n.node.Tag == "!!"+tag) {
 			at = n
 		}
 	}
 	return at
+}
+
+// quotes reports whether got is how yaml.v3 quotes value in a type error:
+// the value itself, or for one longer than 10 bytes its first 7 and "..."
+// (yaml.v3 decode.go, terror).
+func quotes(got, value string) bool {
+	if len(value) > 10 {
+		return got == value[:7]+"..."
+	}
+	return got == value
 }
 
 // wantKind names the kind of YAML value t decodes from.

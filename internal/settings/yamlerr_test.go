@@ -24,6 +24,8 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown key in an API token", "apiTokens:\n  - id: a\n    sha: x\n", []string{"line 3", "apiTokens[0].sha", "did you mean sha256?"}},
 		{"two unknown keys", "route:\n  enabeld: true\n  evnt: x\n", []string{"line 2", "route.enabeld", "line 3", "route.evnt"}},
 		{"bool expected", "route:\n  enabled: maybe\n", []string{"line 2", "route.enabled", "want true or false", `"maybe"`}},
+		// yaml.v3 quotes a value longer than 10 bytes as its first 7 and "...".
+		{"bool expected, long value", "route:\n  enabled: certainly-not\n", []string{"line 2", "route.enabled", "want true or false", `"certain..."`}},
 		{"number expected", "route:\n\n  maxBodyBytes: lots\n", []string{"line 3", "route.maxBodyBytes", "want a whole number", `"lots"`}},
 		{"mapping expected", "route: 5\n", []string{"line 1", "route", "want a mapping"}},
 		{"list expected", "apiTokens: {a: 1}\n", []string{"line 1", "apiTokens", "want a list", "got a mapping"}},

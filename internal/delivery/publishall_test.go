@@ -1,0 +1,531 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/events"
+	"github.com/routeapi/routeapi/internal/inngest"
+	"github.com/routeapi/routeapi/internal/spool"
+	"github.com/routeapi/routeapi/internal/testkit/logbuf"
+)
+
+// scriptAPI is an Event API client whose answer to each request is
+// answer's (nil: 200 with "inngest-" plus each event id); it records the
+// event ids of every request and how many were in flight at most.
+type scriptAPI struct {
+	answer   func(ctx context.Context, ids []string) error
+	mu       sync.Mutex
+	calls    [][]string
+	inflight atomic.Int32
+	maxIn    atomic.Int32
+}
+
+func (a *scriptAPI) Send(ctx context.Context, evs []json.RawMessage) ([]string, error) {
+	n := a.inflight.Add(1)
+	defer a.inflight.Add(-1)
+	for {
+		m := a.maxIn.Load()
+		if n <= m || a.maxIn.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	ids := make([]string, len(evs))
+	for i, e := range evs {
+		var ev struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(e, &ev); err != nil {
+			return nil, err
+		}
+		ids[i] = ev.ID
+	}
+	a.mu.Lock()
+	a.calls = append(a.calls, ids)
+	a.mu.Unlock()
+	if a.answer != nil {
+		if err := a.answer(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = "inngest-" + id
+	}
+	return out, nil
+}
+
+func (a *scriptAPI) requests() [][]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.calls)
+}
+
+var (
+	errDown    = fmt.Errorf("send: Inngest answered 503: %w", inngest.ErrUnavailable)
+	errRefused = fmt.Errorf("send: Inngest answered 400 event name is reserved: %w", inngest.ErrRejected)
+)
+
+// refuseBad refuses every request that carries an event whose id holds
+// "bad" (a 4xx for the whole request, as Inngest answers) and answers 503
+// to one that carries "down".
+func refuseBad(_ context.Context, ids []string) error {
+	for _, id := range ids {
+		if strings.Contains(id, "bad") {
+			return errRefused
+		}
+	}
+	for _, id := range ids {
+		if strings.Contains(id, "down") {
+			return errDown
+		}
+	}
+	return nil
+}
+
+// countingSpool counts Put calls and the records of each, and can make Put fail.
+type countingSpool struct {
+	spool.Spool
+	mu      sync.Mutex
+	puts    [][]string
+	putErr  error
+	buries  [][]string
+	buryErr error
+}
+
+func (s *countingSpool) Put(ctx context.Context, recs []spool.Record) error {
+	s.mu.Lock()
+	s.puts = append(s.puts, recordIDs(recs))
+	err := s.putErr
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.Spool.Put(ctx, recs)
+}
+
+func (s *countingSpool) Bury(ctx context.Context, recs []spool.Record, reason string) error {
+	s.mu.Lock()
+	s.buries = append(s.buries, recordIDs(recs))
+	err := s.buryErr
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.Spool.Bury(ctx, recs, reason)
+}
+
+func recordIDs(recs []spool.Record) []string {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.EventID
+	}
+	return ids
+}
+
+// countMetrics counts what the publisher reports.
+type countMetrics struct {
+	mu      sync.Mutex
+	spooled map[string]int
+	dead    int
+}
+
+func (m *countMetrics) Sent(int, time.Duration, error) {}
+func (m *countMetrics) Spooled(reason string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.spooled == nil {
+		m.spooled = map[string]int{}
+	}
+	m.spooled[reason] += n
+}
+func (m *countMetrics) Delivered(int) {}
+func (m *countMetrics) DeadLettered(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dead += n
+}
+
+// pubHarness is a Publisher over a scriptAPI, a real bolt spool (behind a
+// countingSpool) and a Deliverer sharing its Sender.
+type pubHarness struct {
+	api     *scriptAPI
+	bolt    *spool.Bolt
+	sp      *countingSpool
+	brk     *delivery.Breaker
+	bat     *delivery.Batcher
+	pub     *delivery.Publisher
+	dlv     *delivery.Deliverer
+	metrics *countMetrics
+	log     *logbuf.Buffer
+}
+
+type pubOpts struct {
+	batcher  delivery.BatcherConfig
+	spoolMax int
+	timeout  time.Duration
+}
+
+func newPubHarness(t *testing.T, o pubOpts) *pubHarness {
+	t.Helper()
+	if o.batcher.MaxEvents == 0 {
+		o.batcher = delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 2, Timeout: 5 * time.Second}
+	}
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
+	h := &pubHarness{api: &scriptAPI{answer: refuseBad}, metrics: &countMetrics{}, log: &logbuf.Buffer{}}
+	var err error
+	h.bolt, err = spool.OpenBolt(t.TempDir(), o.spoolMax, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.bolt.Close() })
+	h.sp = &countingSpool{Spool: h.bolt}
+	h.brk = delivery.NewBreaker(1, time.Hour, nil)
+	s := delivery.NewSender(h.api, h.brk, nopMetrics{})
+	h.bat = delivery.NewBatcher(o.batcher, s)
+	t.Cleanup(h.bat.Close)
+	log := slog.New(slog.NewJSONHandler(h.log, nil))
+	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 100, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute}, h.bolt, s, nopMetrics{}, log)
+	h.pub = &delivery.Publisher{Batcher: h.bat, Spool: h.sp, Metrics: h.metrics, Log: log, Timeout: o.timeout, Now: time.Now}
+	return h
+}
+
+// batch is a sendEvents batch of events with these ids, one request id.
+func batch(ids ...string) []events.Event {
+	evs := make([]events.Event, len(ids))
+	for i, id := range ids {
+		evs[i] = event(id)
+		evs[i].Data.RequestID = "req-batch"
+	}
+	return evs
+}
+
+func (h *pubHarness) stats(t *testing.T) spool.Stats {
+	t.Helper()
+	st, err := h.bolt.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// deliverAll runs the deliverer until the spool is empty (bounded) and
+// returns the event ids Inngest got from it.
+func (h *pubHarness) deliverAll(t *testing.T) []string {
+	t.Helper()
+	before := len(h.api.requests())
+	for range 20 {
+		if _, err := h.dlv.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if h.stats(t).Depth == 0 {
+			break
+		}
+	}
+	if d := h.stats(t).Depth; d != 0 {
+		t.Fatalf("depth %d after delivering, want 0", d)
+	}
+	var got []string
+	for _, r := range h.api.requests()[before:] {
+		got = append(got, r...)
+	}
+	return got
+}
+
+// Inngest accepts every event: one request of all of them, Inngest's ids in
+// order, nothing spooled.
+func TestPublishAllAccepted(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1", "e2"))
+	if err != nil || r.Queued || !slices.Equal(r.IDs, []string{"inngest-e0", "inngest-e1", "inngest-e2"}) {
+		t.Fatalf("PublishAll = %+v, %v; want Inngest's ids in order", r, err)
+	}
+	if reqs := h.api.requests(); fmt.Sprint(reqs) != "[[e0 e1 e2]]" {
+		t.Errorf("requests %v, want one of the three events", reqs)
+	}
+	if len(h.sp.puts) != 0 || h.stats(t).Depth != 0 {
+		t.Errorf("puts %v with everything accepted", h.sp.puts)
+	}
+}
+
+// A batch is one request whatever MaxEvents and MaxBytes (which bound the
+// coalescing of separate publishes), and never shares it with a publish.
+func TestPublishAllIsOneRequest(t *testing.T) {
+	one := len(enc("e00"))
+	h := newPubHarness(t, pubOpts{batcher: delivery.BatcherConfig{Linger: 10 * time.Millisecond, MaxEvents: 2, MaxBytes: one, MaxInFlight: 4, Timeout: 5 * time.Second}})
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("e%02d", i)
+	}
+	var wg sync.WaitGroup
+	var single delivery.Receipt
+	var singleErr error
+	wg.Go(func() { single, singleErr = h.pub.Publish(context.Background(), event("lone")) })
+	r, err := h.pub.PublishAll(context.Background(), batch(ids...))
+	wg.Wait()
+	if err != nil || r.Queued || len(r.IDs) != 100 || r.IDs[99] != "inngest-e99" {
+		t.Fatalf("PublishAll = %d ids, queued %t, %v", len(r.IDs), r.Queued, err)
+	}
+	if singleErr != nil || len(single.IDs) != 1 || single.IDs[0] != "inngest-lone" {
+		t.Fatalf("Publish beside it = %+v, %v", single, singleErr)
+	}
+	var found bool
+	for _, req := range h.api.requests() {
+		if slices.Contains(req, "e00") {
+			found = true
+			if !slices.Equal(req, ids) {
+				t.Errorf("the batch went as %v, want its 100 events alone in one request", req)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the batch was not sent")
+	}
+}
+
+// Inngest down: every event goes into the spool in one Put; the deliverer
+// later delivers each with its id unchanged.
+func TestPublishAllInngestDownQueuesAllInOnePut(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	h.api.answer = func(context.Context, []string) error { return errDown }
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1", "e2"))
+	if err != nil || !r.Queued || len(r.IDs) != 0 {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	if fmt.Sprint(h.sp.puts) != "[[e0 e1 e2]]" {
+		t.Fatalf("puts %v, want one Put of the three events", h.sp.puts)
+	}
+	if n := len(h.api.requests()); n != 1 {
+		t.Errorf("%d requests, want 1 (a 503 is not split)", n)
+	}
+	if h.metrics.spooled["unavailable"] != 3 || h.stats(t).Depth != 3 {
+		t.Errorf("spooled %v, depth %d; want 3 unavailable", h.metrics.spooled, h.stats(t).Depth)
+	}
+	if !strings.Contains(h.log.String(), `"event_ids":["e0","e1","e2"]`) || !strings.Contains(h.log.String(), `"request_id":"req-batch"`) {
+		t.Errorf("log %s: want the request id and the event ids", h.log.String())
+	}
+
+	h.api.answer = nil
+	h.brk.Success() // Inngest is back
+	if got := h.deliverAll(t); fmt.Sprint(got) != "[e0 e1 e2]" {
+		t.Errorf("delivered %v, want e0 e1 e2 with their ids", got)
+	}
+}
+
+// A Put that fails leaves nothing queued and says so (ErrNotQueued); a full
+// spool says ErrFull.
+func TestPublishAllPutFails(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	h.api.answer = func(context.Context, []string) error { return errDown }
+	h.sp.putErr = errors.New("write spool.db: input/output error")
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1"))
+	if !errors.Is(err, delivery.ErrNotQueued) || r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want ErrNotQueued", r, err)
+	}
+	if st := h.stats(t); st.Depth != 0 || st.Dead != 0 || len(h.metrics.spooled) != 0 {
+		t.Errorf("stats %+v, spooled %v after a failed Put; want nothing", st, h.metrics.spooled)
+	}
+}
+
+// A spool with room for fewer events than the batch takes none of them.
+func TestPublishAllSpoolFull(t *testing.T) {
+	h := newPubHarness(t, pubOpts{spoolMax: 5})
+	h.api.answer = func(context.Context, []string) error { return errDown }
+	if r, err := h.pub.PublishAll(context.Background(), batch("a0", "a1", "a2")); err != nil || !r.Queued {
+		t.Fatalf("first batch: %+v, %v", r, err)
+	}
+	r, err := h.pub.PublishAll(context.Background(), batch("b0", "b1", "b2"))
+	if !errors.Is(err, spool.ErrFull) || errors.Is(err, delivery.ErrNotQueued) || r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want ErrFull", r, err)
+	}
+	if d := h.stats(t).Depth; d != 3 {
+		t.Errorf("depth %d, want 3 (none of the second batch)", d)
+	}
+	// Room for exactly the batch: all of it.
+	if r, err := h.pub.PublishAll(context.Background(), batch("c0", "c1")); err != nil || !r.Queued || h.stats(t).Depth != 5 {
+		t.Fatalf("a batch that fits exactly: %+v, %v, depth %d", r, err, h.stats(t).Depth)
+	}
+}
+
+// While the circuit is open the batch goes straight to the spool, in one Put.
+func TestPublishAllCircuitOpen(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	h.brk.Failure() // threshold 1: open for an hour
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1"))
+	if err != nil || !r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	if n := len(h.api.requests()); n != 0 {
+		t.Errorf("%d requests while the circuit is open", n)
+	}
+	if fmt.Sprint(h.sp.puts) != "[[e0 e1]]" || h.metrics.spooled["circuit-open"] != 2 {
+		t.Errorf("puts %v, spooled %v; want one Put of both, circuit-open", h.sp.puts, h.metrics.spooled)
+	}
+}
+
+// One event Inngest refuses: the batch is split, the refused event goes to
+// the dead letters, the others are accepted; the answer is Queued (the
+// batch is not all accepted) and nothing is spooled.
+func TestPublishAllOneRefused(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "bad1", "e2"))
+	if err != nil || !r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	reqs := h.api.requests()
+	if len(reqs) != 4 || fmt.Sprint(reqs[0]) != "[e0 bad1 e2]" {
+		t.Fatalf("requests %v, want the batch then each event alone", reqs)
+	}
+	st := h.stats(t)
+	if st.Dead != 1 || st.Depth != 0 || len(h.sp.puts) != 0 || fmt.Sprint(h.sp.buries) != "[[bad1]]" || h.metrics.dead != 1 {
+		t.Fatalf("stats %+v, puts %v, buries %v; want bad1 dead and nothing queued", st, h.sp.puts, h.sp.buries)
+	}
+	if h.brk.State() != delivery.Closed {
+		t.Errorf("breaker %v after refusals, want closed", h.brk.State())
+	}
+}
+
+// Refused and unavailable in one batch: the refused are buried (one Bury
+// per cause), every other event not accepted goes in one Put.
+func TestPublishAllRefusedAndDown(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "bad1", "down2", "bad3", "down4"))
+	if err != nil || !r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	if fmt.Sprint(h.sp.buries) != "[[bad1 bad3]]" || fmt.Sprint(h.sp.puts) != "[[down2 down4]]" {
+		t.Fatalf("buries %v, puts %v; want [bad1 bad3] buried and [down2 down4] in one Put", h.sp.buries, h.sp.puts)
+	}
+	if h.metrics.spooled["unavailable"] != 2 || h.metrics.dead != 2 {
+		t.Errorf("spooled %v, dead %d", h.metrics.spooled, h.metrics.dead)
+	}
+	h.api.answer = nil
+	h.brk.Success()
+	if got := h.deliverAll(t); fmt.Sprint(got) != "[down2 down4]" {
+		t.Errorf("delivered %v, want down2 down4", got)
+	}
+}
+
+// Refused events that cannot be dead-lettered: ErrNotQueued, and the events
+// to queue are not queued either.
+func TestPublishAllRefusedNotBuried(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	h.sp.buryErr = errors.New("write spool.db: input/output error")
+	r, err := h.pub.PublishAll(context.Background(), batch("bad0", "down1"))
+	if !errors.Is(err, delivery.ErrNotQueued) || r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want ErrNotQueued", r, err)
+	}
+	if len(h.sp.puts) != 0 || h.stats(t).Depth != 0 {
+		t.Errorf("puts %v after a failed Bury, want none", h.sp.puts)
+	}
+}
+
+// No answer within the Publisher's Timeout: every event is spooled
+// ("timeout"); the caller's own cancellation does not cut a send short.
+func TestPublishAllTimeout(t *testing.T) {
+	h := newPubHarness(t, pubOpts{timeout: 50 * time.Millisecond})
+	release := make(chan struct{})
+	h.api.answer = func(ctx context.Context, _ []string) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("send: %w", inngest.ErrTimeout)
+		}
+	}
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1"))
+	close(release)
+	if err != nil || !r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	if fmt.Sprint(h.sp.puts) != "[[e0 e1]]" || h.metrics.spooled["timeout"] != 2 {
+		t.Fatalf("puts %v, spooled %v; want both in one Put, timeout", h.sp.puts, h.metrics.spooled)
+	}
+
+	h2 := newPubHarness(t, pubOpts{})
+	h2.api.answer = func(ctx context.Context, _ []string) error {
+		time.Sleep(20 * time.Millisecond)
+		return ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caller went away
+	r, err = h2.pub.PublishAll(ctx, batch("e0", "e1"))
+	if err != nil || r.Queued || len(r.IDs) != 2 {
+		t.Fatalf("PublishAll after the caller left = %+v, %v; want accepted", r, err)
+	}
+}
+
+// A batch waits for the MaxInFlight bound like any publish, and the
+// batcher's idle accounting stays right: a publish queued behind a batch
+// in flight goes as soon as it ends, not after the linger.
+func TestPublishAllMaxInFlight(t *testing.T) {
+	h := newPubHarness(t, pubOpts{batcher: delivery.BatcherConfig{Linger: time.Hour, MaxEvents: 10, MaxBytes: 1 << 20, MaxInFlight: 1, Timeout: 5 * time.Second}})
+	gate := make(chan struct{})
+	started := make(chan struct{}, 10)
+	h.api.answer = func(_ context.Context, ids []string) error {
+		started <- struct{}{}
+		<-gate
+		return nil
+	}
+	var wg sync.WaitGroup
+	var got [3]delivery.Receipt
+	wg.Go(func() { got[0], _ = h.pub.PublishAll(context.Background(), batch("a0", "a1")) })
+	<-started
+	wg.Go(func() { got[1], _ = h.pub.PublishAll(context.Background(), batch("b0", "b1")) })
+	wg.Go(func() { got[2], _ = h.pub.Publish(context.Background(), event("c")) })
+	time.Sleep(20 * time.Millisecond)
+	if n := len(h.api.requests()); n != 1 {
+		t.Fatalf("%d requests while MaxInFlight 1 is taken, want 1", n)
+	}
+	close(gate)
+	wg.Wait()
+	for i, r := range got {
+		if r.Queued || len(r.IDs) == 0 {
+			t.Errorf("publish %d: %+v, want accepted", i, r)
+		}
+	}
+	if m := h.api.maxIn.Load(); m != 1 {
+		t.Errorf("%d requests in flight at once, want at most 1", m)
+	}
+	if n := len(h.api.requests()); n != 3 {
+		t.Errorf("requests %v, want 3 (two batches and the publish)", h.api.requests())
+	}
+}
+
+// After Close the batch is spooled ("shutting-down").
+func TestPublishAllAfterClose(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	h.bat.Close()
+	r, err := h.pub.PublishAll(context.Background(), batch("e0", "e1"))
+	if err != nil || !r.Queued || h.metrics.spooled["shutting-down"] != 2 {
+		t.Fatalf("PublishAll = %+v, %v, spooled %v; want queued, shutting-down", r, err, h.metrics.spooled)
+	}
+}
+
+// An event that cannot be encoded refuses the batch before anything is sent.
+func TestPublishAllEncodingError(t *testing.T) {
+	h := newPubHarness(t, pubOpts{})
+	evs := batch("e0", "e1")
+	evs[1].Name = "" // inngestgo.GenericEvent.Validate: a name is required
+	if _, err := h.pub.PublishAll(context.Background(), evs); err == nil || !strings.Contains(err.Error(), "event 1") {
+		t.Fatalf("err = %v, want event 1's encoding error", err)
+	}
+	if _, err := h.pub.PublishAll(context.Background(), nil); err == nil {
+		t.Fatal("an empty batch published")
+	}
+	if n := len(h.api.requests()); n != 0 || len(h.sp.puts) != 0 {
+		t.Errorf("%d requests, puts %v", n, h.sp.puts)
+	}
+}
