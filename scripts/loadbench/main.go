@@ -2,8 +2,8 @@
 // routeapi (publishing to an instant Event API stand-in) and a no-op Go
 // handler under the same load from hey, with a session cookie minted by
 // next-auth itself, and prints req/s, p50, p99, peak RSS, CPU per request
-// and the ratio to the no-op. It checks that every 2xx produced exactly one
-// event at the stand-in. POST /api/route is measured by payload and
+// and the ratio to the no-op. It checks that every event of every 2xx
+// arrived exactly once at the stand-in. POST /api/route is measured by payload and
 // connections; POST /api/events (sendEvents) with one and with ten
 // catalogue events of 1 KiB each.
 //
