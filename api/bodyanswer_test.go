@@ -303,6 +303,12 @@ func (p *gatedPublisher) Publish(ctx context.Context, e events.Event) (delivery.
 	return delivery.Receipt{IDs: []string{"01TESTINNGESTID"}}, nil
 }
 
+func (p *gatedPublisher) PublishAll(ctx context.Context, evs []events.Event) (delivery.Receipt, error) {
+	p.started <- struct{}{}
+	<-p.gate
+	return delivery.Receipt{IDs: make([]string, len(evs))}, nil
+}
+
 // TestOverloadedGets503: with the in-flight budget taken by a request in
 // the handler, a request whose body would not fit is refused at once with
 // 503 overloaded and Retry-After, its body unread; a chunked body, and one

@@ -30,16 +30,22 @@
 //   - admit, the in-flight byte budget (admission.go);
 //   - contentCoding, 415 (contentcoding.go);
 //   - limitBody, 413 and 408 (bodyread.go);
-//   - fenceBody, POST /api/route's body only (routebody.go);
+//   - fenceBody, the bodies of POST /api/route and POST /api/events only
+//     (routebody.go);
 //   - the validator, with HEAD shown as GET (validate.go, httpsem.go);
 //   - oneJSONValue (onejson.go).
 //
-// Then the strict handler: withCredential (credential.go) and the
-// operation. PostRoute (route.go) reads the settings once per request
+// Then the strict handler: withCredential (credential.go: the credential
+// of every operation the contract secures) and the operation. PostRoute
+// (route.go) reads the settings once per request
 // (settingsFor, reqstate.go), identifies the caller (identity.go), applies
 // the rate limit (ratelimit.go), takes data from the fence (routeData,
 // routebody.go), builds the event and publishes it, through the
-// Idempotency-Key store when a key is sent (idempotency.go). GetHealthz
+// Idempotency-Key store when a key is sent (idempotency.go). SendEvents
+// (events.go, eventbody.go) does the same for a batch of catalogue events:
+// their data from the union as sent (sentEvents), the fence's verdict
+// (checkSentData), events.disabled, each event's size, one key for the
+// batch, Publisher.PublishAll. GetHealthz
 // and GetReadyz are in readiness.go. Every error becomes its problem in
 // one place, toProblem and writeProblem (problem.go).
 package api

@@ -66,6 +66,29 @@ func (p *gatePublisher) Publish(_ context.Context, e events.Event) (delivery.Rec
 	return delivery.Receipt{IDs: []string{"01INNGEST" + e.ID[:6]}}, nil
 }
 
+// PublishAll is Publish for a batch: one pass through the gate.
+func (p *gatePublisher) PublishAll(_ context.Context, evs []events.Event) (delivery.Receipt, error) {
+	p.mu.Lock()
+	p.events = append(p.events, evs...)
+	gate, err, queued := p.gate, p.err, p.queued
+	p.mu.Unlock()
+	if gate != nil {
+		p.entered <- struct{}{}
+		<-gate
+	}
+	switch {
+	case err != nil:
+		return delivery.Receipt{}, err
+	case queued:
+		return delivery.Receipt{Queued: true}, nil
+	}
+	ids := make([]string, len(evs))
+	for i, e := range evs {
+		ids[i] = "01INNGEST" + e.ID[:6]
+	}
+	return delivery.Receipt{IDs: ids}, nil
+}
+
 func (p *gatePublisher) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

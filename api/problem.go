@@ -32,9 +32,11 @@ type kind struct {
 
 // The problem vocabulary. Every error response comes from one of these.
 var (
-	kindInvalid          = kind{"invalid-request", "Invalid request", http.StatusBadRequest, 0}
-	kindUnauthenticated  = kind{"unauthenticated", "Unauthenticated", http.StatusUnauthorized, 0}
-	kindCrossOrigin      = kind{"cross-origin", "Cross-origin request refused", http.StatusForbidden, 0}
+	kindInvalid         = kind{"invalid-request", "Invalid request", http.StatusBadRequest, 0}
+	kindUnauthenticated = kind{"unauthenticated", "Unauthenticated", http.StatusUnauthorized, 0}
+	kindCrossOrigin     = kind{"cross-origin", "Cross-origin request refused", http.StatusForbidden, 0}
+	// kindEventDisabled: the settings switch off an event name of the batch (events.disabled).
+	kindEventDisabled    = kind{"event-disabled", "Event disabled", http.StatusForbidden, 0}
 	kindNotFound         = kind{"not-found", "Not found", http.StatusNotFound, 0}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, 0}
 	// kindRequestTimeout: the body did not arrive within the read timeout (RFC 9110 §15.5.9; retryable).

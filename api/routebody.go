@@ -23,6 +23,9 @@ const (
 
 // fencedBody describes one operation whose body fenceBody checks.
 type fencedBody struct {
+	// member is the top-level member fenceBody keeps as sent (routeBody.data):
+	// the route's data, the batch's events.
+	member string
 	// dataDepth is how deep the body nests the data values it carries:
 	// POST /api/route's data is a member of the body (1); each of POST
 	// /api/events' data is in an event in the events array (3). The body may
@@ -36,16 +39,17 @@ type fencedBody struct {
 
 // fencedBodies are the operations whose body fenceBody checks, by path.
 var fencedBodies = map[string]fencedBody{
-	routePath:  {dataDepth: 1, shrinkable: true},
-	eventsPath: {dataDepth: 3},
+	routePath:  {member: "data", dataDepth: 1, shrinkable: true},
+	eventsPath: {member: "events", dataDepth: 3},
 }
 
 // routeBody is a fenced operation's body as fenceBody found it, before the
 // validator. For POST /api/route it is the one place PostRoute takes data
 // from.
 type routeBody struct {
-	// data is POST /api/route's data member's value, bytes as sent (nil when
-	// there is none, and for other operations).
+	// data is the value of the operation's member (fencedBody.member: POST
+	// /api/route's data, POST /api/events' events), bytes as sent (nil when
+	// there is none).
 	data json.RawMessage
 	// problem is the first rule of what Inngest keeps unchanged that the body
 	// breaks (nil when none).
@@ -80,18 +84,16 @@ func fenceBody(shrink bool) func(http.Handler) http.Handler {
 			case errors.As(err, &p):
 				st.route = &routeBody{problem: p}
 			case err != nil: // not JSON: the validator and oneJSONValue say so
-			case !fb.shrinkable:
-				st.route = &routeBody{}
 			default:
 				rb := &routeBody{}
 				at := -1
 				for _, m := range members {
-					if m.Name == "data" { // at most one: duplicates break a rule
+					if m.Name == fb.member { // at most one: duplicates break a rule
 						rb.data, at = m.Value, m.Offset
 					}
 				}
 				st.route = rb
-				if shrink && at >= 0 && string(rb.data) != "null" {
+				if shrink && fb.shrinkable && at >= 0 && string(rb.data) != "null" {
 					small := make([]byte, 0, len(st.body)-len(rb.data)+1)
 					small = append(small, st.body[:at]...)
 					small = append(small, '0')

@@ -38,9 +38,13 @@ type UserResolver interface {
 }
 
 // Publisher publishes an event: Inngest accepted it (the receipt has its
-// ids) or it is durably queued (Receipt.Queued).
+// ids) or it is durably queued (Receipt.Queued). PublishAll does the same
+// for a batch, all or none: Inngest accepted every event (the receipt has
+// their ids, in order) or those it did not accept are durably queued
+// together (Receipt.Queued).
 type Publisher interface {
 	Publish(ctx context.Context, e events.Event) (delivery.Receipt, error)
+	PublishAll(ctx context.Context, evs []events.Event) (delivery.Receipt, error)
 }
 
 // DeliveryState reports the spool and the circuit breaker for /readyz.

@@ -46,9 +46,33 @@ func (f fakeSettings) Current() (settings.Settings, error) { return f.s, f.err }
 type fakePublisher struct {
 	mu     sync.Mutex
 	events []events.Event
-	err    error
-	queued bool
-	panic  bool
+	// batches counts the PublishAll calls.
+	batches int
+	err     error
+	queued  bool
+	panic   bool
+}
+
+// PublishAll records the batch and answers for all of it at once, as Publish does for one.
+func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Event) (delivery.Receipt, error) {
+	if p.panic {
+		panic("publisher exploded")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.batches++
+	p.events = append(p.events, evs...)
+	if p.err != nil {
+		return delivery.Receipt{}, p.err
+	}
+	if p.queued {
+		return delivery.Receipt{Queued: true}, nil
+	}
+	ids := make([]string, len(evs))
+	for i, e := range evs {
+		ids[i] = "01TESTINNGESTID" + e.ID[:4]
+	}
+	return delivery.Receipt{IDs: ids}, nil
 }
 
 func (p *fakePublisher) Publish(_ context.Context, e events.Event) (delivery.Receipt, error) {
@@ -321,6 +345,31 @@ func TestStatuses(t *testing.T) {
 		{name: "503 spool full", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w", spool.ErrFull)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "spool-full", retryAfter: true},
 		{name: "503 spool failed", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool event x: %w: disk on fire", delivery.ErrNotQueued)}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
 		{name: "202 queued", opts: options{pub: &fakePublisher{queued: true}}, req: request{body: `{"data":1}`, cookies: []*http.Cookie{ada}}, wantStatus: 202},
+
+		// POST /api/events (sendEvents): every documented status a single request can get.
+		{name: "events 200", req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 200},
+		{name: "events 200 api token", req: request{path: "/api/events", body: batch(feedbackName, feedback), headers: map[string]string{"Authorization": "Bearer " + ada.Value}}, wantStatus: 200},
+		{name: "events 202 queued", opts: options{pub: &fakePublisher{queued: true}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 202},
+		{name: "events 400 data", req: request{path: "/api/events", body: batch(feedbackName, `{"rating":0,"page":{"path":"/"}}`), cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 400 unknown name", req: request{path: "/api/events", body: batch("shop/order.cancelled", feedback), cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 400 not JSON", req: request{path: "/api/events", body: `{"events":[`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 400 two JSON values", req: request{path: "/api/events", body: batch(feedbackName, feedback) + `{}`, cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 400 acceptance", req: request{path: "/api/events", body: batch(feedbackName, `{"rating":4,"rating":4,"page":{"path":"/"}}`), cookies: []*http.Cookie{ada}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 400 malformed key", req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}, headers: map[string]string{"Idempotency-Key": "a key"}}, wantStatus: 400, wantType: "invalid-request"},
+		{name: "events 401 no credential", req: request{path: "/api/events", body: batch(feedbackName, feedback)}, wantStatus: 401, wantType: "unauthenticated"},
+		{name: "events 401 expired", req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{expired}}, wantStatus: 401, wantType: "unauthenticated"},
+		{name: "events 403 cross-site browser", req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}, headers: map[string]string{"Sec-Fetch-Site": "cross-site"}}, wantStatus: 403, wantType: "cross-origin"},
+		{name: "events 403 disabled", opts: options{settings: fakeSettings{s: func() settings.Settings { s := goodSettings(); s.Events.Disabled = []string{feedbackName}; return s }()}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 403, wantType: "event-disabled"},
+		{name: "events 413 body over the limit", req: request{path: "/api/events", body: batch(feedbackName, feedbackWith(`,"comment":"`+strings.Repeat("x", 1100)+`"`)), cookies: []*http.Cookie{ada}}, wantStatus: 413, wantType: "payload-too-large"},
+		{name: "events 413 event over maxEventBytes", opts: options{settings: fakeSettings{s: func() settings.Settings { s := goodSettings(); s.Inngest.MaxEventBytes = 200; return s }()}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 413, wantType: "payload-too-large"},
+		{name: "events 415 text/plain", req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}, headers: map[string]string{"Content-Type": "text/plain"}}, wantStatus: 415, wantType: "unsupported-media-type"},
+		{name: "events 500 unexpected publisher error", opts: options{pub: &fakePublisher{err: errors.New("database password is hunter2")}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 500, wantType: "internal"},
+		{name: "events 500 panic", opts: options{pub: &fakePublisher{panic: true}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 500, wantType: "internal"},
+		{name: "events 503 settings unavailable", opts: options{settings: fakeSettings{err: settings.ErrUnavailable}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "settings-unavailable", retryAfter: true},
+		{name: "events 503 inngest unavailable", opts: options{pub: &fakePublisher{err: inngest.ErrUnavailable}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "events 503 spool full", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool batch: %w", spool.ErrFull)}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "spool-full", retryAfter: true},
+		{name: "events 503 not queued", opts: options{pub: &fakePublisher{err: fmt.Errorf("spool batch: %w: disk on fire", delivery.ErrNotQueued)}}, req: request{path: "/api/events", body: batch(feedbackName, feedback), cookies: []*http.Cookie{ada}}, wantStatus: 503, wantType: "publish-failed", retryAfter: true},
+		{name: "events 405 GET", req: request{method: "GET", path: "/api/events"}, wantStatus: 405, wantType: "method-not-allowed"},
 
 		{name: "healthz", req: request{method: "GET", path: "/healthz"}, wantStatus: 200},
 		{name: "readyz", req: request{method: "GET", path: "/readyz"}, wantStatus: 200},

@@ -303,15 +303,15 @@ func discriminatorField(se *openapi3.SchemaError, path []string) gen.FieldError 
 	}
 	names := slices.Sorted(maps.Keys(d.Mapping))
 	known := strings.Join(names, ", ")
-	detail := fmt.Sprintf("%s must be a string, one of: %s", d.PropertyName, known)
+	detail := fmt.Sprintf("the event %s must be a string; the catalogue has %s", d.PropertyName, known)
 	switch v := se.Value.(type) {
 	case nil:
-		detail = fmt.Sprintf("%s is missing; it must be one of: %s", d.PropertyName, known)
+		detail = fmt.Sprintf("the event %s is missing; the catalogue has %s", d.PropertyName, known)
 	case string:
 		if len(v) > maxEchoedName {
-			v = v[:maxEchoedName] + "…"
+			v = strings.ToValidUTF8(v[:maxEchoedName], "") + "…"
 		}
-		detail = fmt.Sprintf("unknown %s %q; the catalogue has %s", d.PropertyName, v, known)
+		detail = fmt.Sprintf("unknown event %s %q; the catalogue has %s", d.PropertyName, v, known)
 	}
 	return gen.FieldError{Pointer: pointer(append(path, d.PropertyName)), Detail: detail}
 }

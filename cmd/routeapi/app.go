@@ -55,7 +55,11 @@ type app struct {
 // the API handler. Nothing runs until Run. On error it releases what it
 // opened.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
-	a := &app{cfg: cfg, log: log, store: settings.NewStore(cfg.SettingsPath, log.With("component", "settings"))}
+	catalogue, err := api.CatalogueNames()
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: settings.NewStore(cfg.SettingsPath, log.With("component", "settings")).WithCatalogue(catalogue)}
 	defer func() {
 		if err != nil {
 			_ = a.Close() // the construction error is the one to report

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,13 +21,15 @@ var ErrClosed = errors.New("batcher closed")
 type BatcherConfig struct {
 	// Linger is the longest a publish waits for others to join its batch.
 	Linger time.Duration
-	// MaxEvents bounds the events of one request.
+	// MaxEvents bounds the events of one request coalesced from separate
+	// Submits. A SubmitAll group is one request whatever its size.
 	MaxEvents int
 	// MaxBytes bounds one request's events in bytes: the encoded events plus
 	// the comma between each two, the array's brackets not counted (the
 	// body is at most MaxBytes+2 bytes). An event joins a batch only while
 	// that stays within MaxBytes; the first event of a batch always joins,
-	// so a larger one goes alone. 0 or less: no limit.
+	// so a larger one goes alone, and a SubmitAll group goes whole, alone,
+	// whatever its bytes. 0 or less: no limit.
 	MaxBytes int
 	// MaxInFlight bounds concurrent Event API requests.
 	MaxInFlight int
@@ -69,7 +72,8 @@ type group struct {
 // Batcher coalesces concurrent publishes into one Event API request. A batch
 // goes out as soon as no request is in flight (so a lone publish waits for
 // nothing), or when it is full, or when the linger is over. Each publish
-// gets its own id back.
+// gets its own id back. A group of events (SubmitAll) goes out at once, as a
+// request of its own; it takes a MaxInFlight slot like any batch.
 type Batcher struct {
 	cfg      BatcherConfig
 	send     *Sender
@@ -130,7 +134,10 @@ func (b *Batcher) SubmitAll(ctx context.Context, evs []json.RawMessage) (ids []s
 	if len(evs) == 0 {
 		return nil, nil, errors.New("batch: no events")
 	}
-	g := &group{evs: evs, res: make([]result, len(evs))}
+	// The group keeps its own copy of the slice (not of the events): a
+	// caller's slice does not escape (Publisher.publish passes Publish's
+	// one event through the same code).
+	g := &group{evs: slices.Clone(evs), res: make([]result, len(evs))}
 	it := &item{grp: g, done: make(chan result, 1), release: admission.FromContext(ctx).Hold()}
 	if r := b.submit(ctx, it); r.err != nil {
 		return nil, nil, r.err

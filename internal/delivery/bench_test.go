@@ -3,11 +3,13 @@ package delivery_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/delivery"
+	"github.com/routeapi/routeapi/internal/events"
 )
 
 // instantAPI answers every request at once with one id per event, so the
@@ -55,6 +57,29 @@ func BenchmarkPublish(b *testing.B) {
 		for pb.Next() {
 			if r, err := p.Publish(context.Background(), ev); err != nil || r.Queued {
 				b.Errorf("Publish = %+v, %v", r, err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPublishAll10 measures PublishAll of a batch of ten small events
+// (one Event API request) to an Event API that answers at once, from
+// concurrent publishers.
+func BenchmarkPublishAll10(b *testing.B) {
+	s := delivery.NewSender(instantAPI{}, delivery.NewBreaker(5, time.Second, nil), nopMetrics{})
+	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
+	defer bat.Close()
+	p := &delivery.Publisher{Batcher: bat, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second, Now: time.Now}
+	evs := make([]events.Event, 10)
+	for i := range evs {
+		evs[i] = event(fmt.Sprint("e", i))
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r, err := p.PublishAll(context.Background(), evs); err != nil || r.Queued || len(r.IDs) != len(evs) {
+				b.Errorf("PublishAll = %+v, %v", r, err)
 				return
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/routeapi/routeapi/internal/inngest"
 	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/testkit/logbuf"
+	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
 // scriptAPI is an Event API client whose answer to each request is
@@ -160,7 +161,7 @@ func (m *countMetrics) DeadLettered(n int) {
 // countingSpool) and a Deliverer sharing its Sender.
 type pubHarness struct {
 	api     *scriptAPI
-	bolt    *spool.Bolt
+	base    spool.Spool // the real spool: bolt in t.TempDir, or pubOpts.spool
 	sp      *countingSpool
 	brk     *delivery.Breaker
 	bat     *delivery.Batcher
@@ -174,6 +175,8 @@ type pubOpts struct {
 	batcher  delivery.BatcherConfig
 	spoolMax int
 	timeout  time.Duration
+	// spool, when not nil, is the spool to use instead of a bolt file.
+	spool spool.Spool
 }
 
 func newPubHarness(t *testing.T, o pubOpts) *pubHarness {
@@ -185,19 +188,22 @@ func newPubHarness(t *testing.T, o pubOpts) *pubHarness {
 		o.timeout = 5 * time.Second
 	}
 	h := &pubHarness{api: &scriptAPI{answer: refuseBad}, metrics: &countMetrics{}, log: &logbuf.Buffer{}}
-	var err error
-	h.bolt, err = spool.OpenBolt(t.TempDir(), o.spoolMax, time.Second)
-	if err != nil {
-		t.Fatal(err)
+	h.base = o.spool
+	if h.base == nil {
+		b, err := spool.OpenBolt(t.TempDir(), o.spoolMax, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.base = b
 	}
-	t.Cleanup(func() { _ = h.bolt.Close() })
-	h.sp = &countingSpool{Spool: h.bolt}
+	t.Cleanup(func() { _ = h.base.Close() })
+	h.sp = &countingSpool{Spool: h.base}
 	h.brk = delivery.NewBreaker(1, time.Hour, nil)
 	s := delivery.NewSender(h.api, h.brk, nopMetrics{})
 	h.bat = delivery.NewBatcher(o.batcher, s)
 	t.Cleanup(h.bat.Close)
 	log := slog.New(slog.NewJSONHandler(h.log, nil))
-	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 100, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute}, h.bolt, s, nopMetrics{}, log)
+	h.dlv = delivery.NewDeliverer(delivery.DelivererConfig{Batch: 100, Poll: time.Hour, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Lease: time.Minute}, h.base, s, nopMetrics{}, log)
 	h.pub = &delivery.Publisher{Batcher: h.bat, Spool: h.sp, Metrics: h.metrics, Log: log, Timeout: o.timeout, Now: time.Now}
 	return h
 }
@@ -214,7 +220,7 @@ func batch(ids ...string) []events.Event {
 
 func (h *pubHarness) stats(t *testing.T) spool.Stats {
 	t.Helper()
-	st, err := h.bolt.Stats(context.Background())
+	st, err := h.base.Stats(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,5 +533,41 @@ func TestPublishAllEncodingError(t *testing.T) {
 	}
 	if n := len(h.api.requests()); n != 0 || len(h.sp.puts) != 0 {
 		t.Errorf("%d requests, puts %v", n, h.sp.puts)
+	}
+}
+
+// The same with the PostgreSQL spool: the batch is one transaction (all of
+// it, or with no room for all of it, none), and the deliverer, here on
+// another replica's spool handle, delivers each event with its id.
+func TestPublishAllPostgresSpool(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	open := func() spool.Spool {
+		sp, err := spool.OpenPostgres(ctx, pg.URL, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	h := newPubHarness(t, pubOpts{spool: open()})
+	h.api.answer = func(context.Context, []string) error { return errDown }
+	if r, err := h.pub.PublishAll(ctx, batch("a0", "a1", "a2")); err != nil || !r.Queued {
+		t.Fatalf("PublishAll = %+v, %v; want queued", r, err)
+	}
+	if fmt.Sprint(h.sp.puts) != "[[a0 a1 a2]]" {
+		t.Fatalf("puts %v, want one Put of the three", h.sp.puts)
+	}
+	r, err := h.pub.PublishAll(ctx, batch("b0", "b1", "b2"))
+	if !errors.Is(err, spool.ErrFull) || r.Queued {
+		t.Fatalf("PublishAll with room for 2 of 3 = %+v, %v; want ErrFull", r, err)
+	}
+	var rows int
+	if err := pgtest.Connect(t, pg.URL).QueryRow(ctx, `SELECT count(*) FROM routeapi_spool`).Scan(&rows); err != nil || rows != 3 {
+		t.Fatalf("%d rows, %v; want 3 (none of the batch that did not fit)", rows, err)
+	}
+
+	other := newPubHarness(t, pubOpts{spool: open()}) // another replica
+	if got := other.deliverAll(t); fmt.Sprint(got) != "[a0 a1 a2]" {
+		t.Errorf("delivered %v, want a0 a1 a2 with their ids", got)
 	}
 }

@@ -72,13 +72,17 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 //   - While the circuit is open, every event goes into the spool in one
 //     Spool.Put: Receipt{Queued: true}.
 //   - Otherwise the events go to Inngest in one Event API request of their
-//     own (Batcher.SubmitAll: one request whatever ROUTEAPI_BATCH_MAX_EVENTS
-//     and ROUTEAPI_BATCH_MAX_BYTES, which bound the coalescing of separate
-//     publishes; a batch is at most 100 events, each within Inngest's event
-//     size, well inside the 5000 events one Event API request takes), bounded
-//     by Timeout; the caller's cancellation does not cut a send in flight
-//     short. If Inngest refuses the request, the Sender sends each event
-//     alone to find the ones it refuses.
+//     own (Batcher.SubmitAll), bounded by Timeout; the caller's
+//     cancellation does not cut a send in flight short. The request holds
+//     the whole batch whatever ROUTEAPI_BATCH_MAX_EVENTS and
+//     ROUTEAPI_BATCH_MAX_BYTES say: those bound the coalescing of separate
+//     publishes, and a batch (at most 100 events, each within Inngest's
+//     event size) is well inside what one Event API request takes (5000
+//     events and a size limit per event, not per request: the Event API's
+//     eventstream.ParseStream with consts.MaxEvents). A batch of one event
+//     goes as Publish's, which may share its request. If Inngest refuses
+//     the request, the Sender sends each event alone to find the ones it
+//     refuses.
 //   - Inngest accepted every event: Receipt{IDs: Inngest's ids in order}
 //     (empty when Inngest did not name an id for every event).
 //   - Otherwise the events Inngest refused alone (inngest.Rejected) go to the

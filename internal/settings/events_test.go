@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/settings"
 )
 
@@ -103,6 +104,27 @@ func TestCheckEventName(t *testing.T) {
 	} {
 		if err := settings.CheckEventName(name); (err == nil) != ok {
 			t.Errorf("CheckEventName(%.20q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+}
+
+// TestRealCatalogue: the repository's settings.yaml loads with the
+// contract's catalogue, and each catalogue name can be switched off.
+func TestRealCatalogue(t *testing.T) {
+	names, err := api.CatalogueNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../settings.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := settings.ParseFor(data, names); err != nil {
+		t.Errorf("settings.yaml: %v", err)
+	}
+	for _, n := range names {
+		if _, err := settings.ParseFor([]byte("events: {disabled: ['"+n+"']}\n"), names); err != nil {
+			t.Errorf("disabling %s: %v", n, err)
 		}
 	}
 }

@@ -279,10 +279,12 @@ async function tryInngest() {
 }
 
 // settingsYAML writes a settings file with the Inngest dev server's event
-// size limit (3 MiB), under which maxBodyBytes fits.
-export function settingsYAML({ event = "app/route.requested", enabled = true, maxBodyBytes = 262144, rateLimit } = {}) {
+// size limit (3 MiB), under which maxBodyBytes fits. disabledEvents, when
+// given, is events.disabled (catalogue names switched off).
+export function settingsYAML({ event = "app/route.requested", enabled = true, maxBodyBytes = 262144, rateLimit, disabledEvents } = {}) {
   const limit = rateLimit ? `  rateLimit: {requests: ${rateLimit.requests}, per: ${rateLimit.per}}\n` : "";
-  return `inngest:\n  maxEventBytes: 3145728\nroute:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\n${limit}public:\n  appName: node-tests\n`;
+  const events = disabledEvents ? `events:\n  disabled: ${JSON.stringify(disabledEvents)}\n` : "";
+  return `inngest:\n  maxEventBytes: 3145728\nroute:\n  enabled: ${enabled}\n  event: ${event}\n  maxBodyBytes: ${maxBodyBytes}\n${limit}${events}public:\n  appName: node-tests\n`;
 }
 
 /**

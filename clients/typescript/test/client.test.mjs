@@ -206,3 +206,124 @@ test("429 rate-limited: the request over route.rateLimit, with Retry-After and R
     await limited.stop();
   }
 });
+
+// sendEvents (POST /api/events): typed catalogue events.
+const ORDER = "shop/order.placed";
+const FEEDBACK = "app/feedback.submitted";
+
+function typedBatch(tag) {
+  return [
+    {
+      name: ORDER,
+      data: {
+        orderId: `ord_${tag}`,
+        currency: "EUR",
+        total: 59.8,
+        placedAt: "2026-11-30T21:04:05Z",
+        items: [{ sku: "mug-blue", quantity: 2, unitPrice: 29.9 }],
+        coupon: "WINTER10",
+      },
+    },
+    { name: FEEDBACK, data: { rating: 4, comment: "Checkout was quick.", email: "ada@example.com", page: { path: "/checkout", title: "Checkout" }, tags: ["praise", "idea"] } },
+    { name: ORDER, data: { orderId: `ord_${tag}b`, currency: "USD", total: 0, items: [{ sku: "sticker", quantity: 999, unitPrice: 0 }] } },
+  ];
+}
+
+function assertBatchSuccess(res, n) {
+  assert.equal(res.ok, true, `expected 200, got ${res.status}: ${JSON.stringify(res.problem)}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.data.success, "true");
+  assert.equal(res.data.eventIds.length, n);
+  for (const id of res.data.eventIds) assert.match(id, /^\S+$/);
+  assert.equal(new Set(res.data.eventIds).size, n);
+  assert.match(res.requestId, /^[\x21-\x7e]{1,128}$/);
+}
+
+test("sendEvents: a typed batch gets 200 with an id per event; Inngest received each event's data unchanged, in the envelope", async () => {
+  const token = api.token({ sub: "user-batch", email: "batch@example.com", name: "Batch User" });
+  const events = typedBatch("batch1");
+  const res = await cookieClient(token).sendEvents(events);
+  assertBatchSuccess(res, events.length);
+  for (const [i, sent] of events.entries()) {
+    const [got] = await inngest.waitEvent(sent.name, res.data.eventIds[i]);
+    /** @type {import("../dist/index.js").CatalogueEventData} */
+    const data = got.data;
+    assert.deepEqual(data.data, sent.data, `event ${i}`);
+    assert.deepEqual(data.user, { id: "user-batch", email: "batch@example.com", name: "Batch User" });
+    assert.deepEqual(data.settings, { appName: "node-tests" });
+    assert.equal(data.requestId, res.requestId);
+  }
+});
+
+test("sendEvents: the same key gives the first answer again, other events with it 422", async () => {
+  const client = cookieClient(api.token({ sub: "user-batch-retry" }));
+  const key = newIdempotencyKey();
+  const events = typedBatch("retry1");
+  const first = await client.sendEvents(events, { idempotencyKey: key });
+  const retry = await client.sendEvents(events, { idempotencyKey: key });
+  assertBatchSuccess(first, events.length);
+  assertBatchSuccess(retry, events.length);
+  assert.deepEqual(retry.data.eventIds, first.data.eventIds);
+  // The retry published nothing again: one event per id in Inngest.
+  for (const [i, sent] of events.entries()) {
+    assert.equal((await inngest.waitEvent(sent.name, first.data.eventIds[i])).length, 1);
+  }
+  const other = await client.sendEvents(typedBatch("retry2"), { idempotencyKey: key });
+  assertProblem(other, 422, "idempotency-key-reused");
+});
+
+test("sendEvents: 400 invalid-request for what the types let through, with a pointer into the event", async () => {
+  const client = cookieClient();
+  // Bounds, patterns and formats are not in the types: routeapi checks them.
+  const outOfBounds = typedBatch("bounds1");
+  outOfBounds[1] = { name: FEEDBACK, data: { rating: 9, page: { path: "/checkout" } } };
+  const bounds = await client.sendEvents(outOfBounds);
+  assertProblem(bounds, 400, "invalid-request");
+  assert.deepEqual(bounds.problem.errors.map((e) => e.pointer), ["/events/1/data/rating"]);
+
+  // Casting past the types: a name the catalogue does not have.
+  const unknown = await client.sendEvents(/** @type {any} */ ([typedBatch("name1")[0], { name: "shop/order.cancelled", data: { orderId: "ord_1" } }]));
+  assertProblem(unknown, 400, "invalid-request");
+  assert.ok(unknown.problem.errors.some((e) => e.pointer === "/events/1/name"), JSON.stringify(unknown.problem.errors));
+  assert.ok(unknown.problem.errors.every((e) => e.pointer.startsWith("/events/1")), JSON.stringify(unknown.problem.errors));
+
+  // A data of another event's shape, and a required member missing.
+  const shape = await client.sendEvents(/** @type {any} */ ([{ name: ORDER, data: { rating: 4, page: { path: "/" } } }]));
+  assertProblem(shape, 400, "invalid-request");
+  assert.ok(shape.problem.errors.length > 0 && shape.problem.errors.every((e) => e.pointer.startsWith("/events/0/data")), JSON.stringify(shape.problem.errors));
+
+  // No events at all.
+  const empty = await client.sendEvents([]);
+  assertProblem(empty, 400, "invalid-request");
+});
+
+test("sendEvents: 403 event-disabled names each disabled event; nothing else changes for the route", async () => {
+  const off = await startRouteAPI({ inngestURL: inngest.url, settings: settingsYAML({ disabledEvents: [FEEDBACK] }) });
+  try {
+    const client = createRouteClient({ baseUrl: off.url, headers: { cookie: `next-auth.session-token=${off.token()}` } });
+    const res = await client.sendEvents(typedBatch("disabled1").concat([{ name: FEEDBACK, data: { rating: 1, page: { path: "/" } } }]));
+    assertProblem(res, 403, "event-disabled");
+    assert.deepEqual(res.problem.errors.map((e) => e.pointer), ["/events/1/name", "/events/3/name"]);
+    const ok = await client.sendEvents([typedBatch("disabled2")[0]]);
+    assertBatchSuccess(ok, 1);
+  } finally {
+    await off.stop();
+  }
+});
+
+test("sendEvents: 202 queued when Inngest is unreachable, an id per event", async () => {
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  const down = await startRouteAPI({ inngestURL: closed, env: { ROUTEAPI_PUBLISH_TIMEOUT: "500ms" } });
+  try {
+    const client = createRouteClient({ baseUrl: down.url, headers: { cookie: `next-auth.session-token=${down.token()}` } });
+    const events = typedBatch("queued1");
+    const res = await client.sendEvents(events, { idempotencyKey: newIdempotencyKey() });
+    assert.equal(res.ok, true, `expected 202, got ${res.status}: ${JSON.stringify(res.problem)}`);
+    assert.equal(res.status, 202);
+    assert.equal(res.data.queued, true);
+    assert.deepEqual(res.data.ids, []);
+    assert.equal(res.data.eventIds.length, events.length);
+  } finally {
+    await down.stop();
+  }
+});

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/settings"
+)
+
+// TestCatalogueNamesAreEventNames: every catalogue name is a name Inngest
+// takes (settings.CheckEventName), none is the route's default event, and
+// the settings loader takes the catalogue with the default settings.
+func TestCatalogueNamesAreEventNames(t *testing.T) {
+	names, err := CatalogueNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 2 || !sort.StringsAreSorted(names) {
+		t.Fatalf("CatalogueNames = %q", names)
+	}
+	for _, n := range names {
+		if err := settings.CheckEventName(n); err != nil {
+			t.Errorf("catalogue name %q: %v", n, err)
+		}
+	}
+	if slices.Contains(names, settings.DefaultEvent) {
+		t.Errorf("the catalogue has the route's event %s", settings.DefaultEvent)
+	}
+	if _, err := settings.ParseFor(nil, names); err != nil {
+		t.Errorf("default settings with the catalogue: %v", err)
+	}
+}
+
+// TestSecuredOperations: the credential is read for exactly the operations
+// whose security is not empty in the contract, and each of them is a method
+// of gen.StrictServerInterface under operationKey, so withCredential finds
+// it by gen's Go name.
+func TestSecuredOperations(t *testing.T) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := securedOperations(spec)
+	if want := map[string]bool{"postroute": true, "sendevents": true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("securedOperations = %v, want %v", got, want)
+	}
+	methods := map[string]bool{}
+	it := reflect.TypeFor[gen.StrictServerInterface]()
+	for i := range it.NumMethod() {
+		methods[operationKey(it.Method(i).Name)] = true
+	}
+	for key := range got {
+		if !methods[key] {
+			t.Errorf("secured operation %s is no method of gen.StrictServerInterface", key)
+		}
+	}
+	if operationKey("sendEvents") != operationKey("SendEvents") || operationKey("send-events") != "sendevents" {
+		t.Error("operationKey does not match the contract's ids to gen's names")
+	}
+	// An empty alternative makes the credential optional.
+	spec.Paths.Find("/api/events").Post.Security = &openapi3.SecurityRequirements{{"bearerAuth": {}}, {}}
+	if securedOperations(spec)["sendevents"] {
+		t.Error("an operation with an empty security alternative is secured")
+	}
+}
+
+// TestRequestFormatsChecked: every string format in a request body of the
+// contract has a validator, so a catalogue event using a format the
+// validator does not check (uri, hostname, …) fails here instead of being
+// accepted unchecked.
+func TestRequestFormatsChecked(t *testing.T) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	formats := requestFormats(spec)
+	if !slices.Contains(formats, "date-time") || !slices.Contains(formats, "email") {
+		t.Fatalf("the walk found the formats %q; the catalogue uses date-time and email", formats)
+	}
+	for _, f := range formats {
+		if !checksStringFormat(f) {
+			t.Errorf("format %q is used in a request body and not checked: add a validator to stringFormats", f)
+		}
+	}
+	// The walk sees a format nested in a new event, and uri is not checked.
+	spec.Components.Schemas["FeedbackSubmittedData"].Value.Properties["page"].Value.Properties["path"].Value.Format = "uri"
+	if f := requestFormats(spec); !slices.Contains(f, "uri") || checksStringFormat("uri") {
+		t.Errorf("a nested uri format: walk found %q", f)
+	}
+}
+
+// requestFormats are the string formats of every schema in a request body
+// of spec (through properties, items, additionalProperties, oneOf, anyOf,
+// allOf and not), each once.
+func requestFormats(spec *openapi3.T) []string {
+	var out []string
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(r *openapi3.SchemaRef)
+	walk = func(r *openapi3.SchemaRef) {
+		if r == nil || r.Value == nil || seen[r.Value] {
+			return
+		}
+		s := r.Value
+		seen[s] = true
+		if s.Format != "" && (s.Type == nil || s.Type.Includes(openapi3.TypeString)) && !slices.Contains(out, s.Format) {
+			out = append(out, s.Format)
+		}
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		walk(s.AdditionalProperties.Schema)
+		walk(s.Not)
+		for _, group := range []openapi3.SchemaRefs{s.OneOf, s.AnyOf, s.AllOf} {
+			for _, x := range group {
+				walk(x)
+			}
+		}
+	}
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			for _, media := range op.RequestBody.Value.Content {
+				walk(media.Schema)
+			}
+		}
+	}
+	return out
+}
+
+// TestStringFormats: the email and uuid validators, at their edges.
+func TestStringFormats(t *testing.T) {
+	for _, tc := range []struct {
+		format, value string
+		ok            bool
+	}{
+		{"email", "ada@example.com", true},
+		{"email", "ada.lovelace+news@mail.example.co.uk", true},
+		{"email", "ada@localhost", true},
+		{"email", "ada.example.com", false},
+		{"email", "Ada <ada@example.com>", false},
+		{"email", "ada@example.com (Ada)", false},
+		{"email", " ada@example.com", false},
+		{"email", "ada@@example.com", false},
+		{"email", "@example.com", false},
+		{"email", "ada@", false},
+		{"email", "", false},
+		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d11", true},
+		{"uuid", "5D0E6A2C-0F55-4B1E-9A5C-3C7F2F1F0D11", true},
+		{"uuid", "00000000-0000-0000-0000-000000000000", true},
+		{"uuid", "5d0e6a2c0f554b1e9a5c3c7f2f1f0d11", false},
+		{"uuid", "{5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d11}", false},
+		{"uuid", "urn:uuid:5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d11", false},
+		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d1g", false},
+		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d1", false},
+	} {
+		if err := stringFormats[tc.format].Validate(tc.value); (err == nil) != tc.ok {
+			t.Errorf("%s %q: %v, want ok=%v", tc.format, tc.value, err, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,8 @@
+// Must NOT compile: a member OrderPlacedData does not have
+// (additionalProperties: false; routeapi would answer 400) (TS2353).
+import { createRouteClient } from "../../src/index.js";
+
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
+export const res = client.sendEvents([
+  { name: "shop/order.placed", data: { orderId: "ord_1", currency: "EUR", total: 3, items: [{ sku: "mug", quantity: 1, unitPrice: 3 }], discount: 1 } },
+]);

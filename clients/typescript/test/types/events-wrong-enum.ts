@@ -1,0 +1,7 @@
+// Must NOT compile: a currency outside OrderPlacedData's enum (TS2322).
+import { createRouteClient } from "../../src/index.js";
+
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
+export const res = client.sendEvents([
+  { name: "shop/order.placed", data: { orderId: "ord_1", currency: "JPY", total: 3, items: [{ sku: "mug", quantity: 1, unitPrice: 3 }] } },
+]);

@@ -1,0 +1,7 @@
+// Must NOT compile: a tag outside the enum of FeedbackSubmittedData.tags' items (TS2322).
+import { createRouteClient } from "../../src/index.js";
+
+const client = createRouteClient({ baseUrl: "http://127.0.0.1:8390" });
+export const res = client.sendEvents([
+  { name: "app/feedback.submitted", data: { rating: 2, page: { path: "/cart" }, tags: ["bug", "complaint"] } },
+]);
