@@ -10,6 +10,9 @@
 # README's steps word for word (step 1: the two schemas, step 2: the oneOf
 # entry, step 3: the mapping entry, step 4: make generate), then proves:
 #   - go build ./... and go vet ./api ./gen compile the generated server;
+#   - api's TestCatalogueExamples, driven by the contract, sends the new
+#     event's example (200) and refuses it without each required member and
+#     with an unknown one, at that member's pointer;
 #   - the built binary, with a session minted by next-auth and the real
 #     Inngest dev server, publishes the new event (200, data unchanged in
 #     Inngest), refuses it when it breaks its schema (400, the pointer of
@@ -23,7 +26,8 @@ set -euo pipefail
 repo=$(git rev-parse --show-toplevel)
 GO=${GO:-go}
 INNGEST=${INNGEST:-$repo/bin/inngest-v1.0.0}
-for need in "$INNGEST" "$repo/testdata/mint/node_modules" "$repo/clients/typescript/node_modules"; do
+for need in "$INNGEST" "$repo/testdata/mint/node_modules/next-auth" "$repo/clients/typescript/node_modules/typescript/bin/tsc" \
+  "$repo/clients/typescript/node_modules/.bin/openapi-typescript" "$repo/clients/typescript/node_modules/inngest"; do
   [[ -e $need ]] || { echo "recipe-test: $need is missing: run 'make test-deps'" >&2; exit 1; }
 done
 
@@ -38,8 +42,8 @@ echo "recipe-test: copying the tree into $tmp"
 ) | tar -xf - -C "$tmp"
 ln -s "$repo/testdata/mint/node_modules" "$tmp/testdata/mint/node_modules"
 ln -s "$repo/clients/typescript/node_modules" "$tmp/clients/typescript/node_modules"
-# make's npm stamp (node_modules/.installed) must stay newer than the copied
-# package files, so that make never runs npm ci through the link.
+# make must never run npm ci through the link: its stamp is taken as up to
+# date (make -o below) and as newer than the copied package files.
 touch -d '2000-01-01' "$tmp"/clients/typescript/package{,-lock}.json "$tmp"/testdata/mint/package{,-lock}.json
 cd "$tmp"
 
@@ -102,7 +106,7 @@ insert_after openapi.yaml '^      oneOf:$' "        - \$ref: '#/components/schem
 # Step 3: add its name to the discriminator's mapping.
 insert_after openapi.yaml '^        mapping:$' "          test/recipe.checked: '#/components/schemas/RecipeCheckedEvent'"
 # Step 4: make generate.
-make --no-print-directory generate
+make --no-print-directory -o clients/typescript/node_modules/.installed generate
 # ---------------------------------------------------------------------------
 
 echo "recipe-test: the Go server compiles with the new event"
@@ -110,6 +114,11 @@ $GO build ./...
 $GO vet ./api ./gen
 grep -q 'RecipeCheckedEvent' gen/api.gen.go || { echo "recipe-test: gen/api.gen.go has no RecipeCheckedEvent" >&2; exit 1; }
 grep -q 'test/recipe.checked' clients/typescript/src/schema.ts || { echo "recipe-test: schema.ts has no test/recipe.checked" >&2; exit 1; }
+
+echo "recipe-test: the api handler's catalogue-driven test (TestCatalogueExamples) takes the new event from the contract"
+out=$($GO test -count=1 -v -run '^TestCatalogueExamples$' ./api 2>&1) || { echo "$out" >&2; exit 1; }
+grep -q -- '--- PASS: TestCatalogueExamples/test/recipe.checked ' <<<"$out" ||
+  { echo "recipe-test: TestCatalogueExamples did not test test/recipe.checked:" >&2; echo "$out" >&2; exit 1; }
 
 echo "recipe-test: the built binary publishes it to the real Inngest dev server, and refuses it when it breaks its schema"
 make --no-print-directory build
