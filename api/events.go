@@ -103,7 +103,6 @@ func (s *Server) buildEvents(ctx context.Context, set settings.Settings, id iden
 	limit := set.Inngest.EventLimit()
 	evs := make([]events.Event, len(sent))
 	var tooLarge []gen.FieldError
-	var sizes []int
 	for i, se := range sent {
 		ev, err := events.Build(se.Name, set.Public, id.user, events.Request{Data: se.Data, RequestID: reqID, PrincipalKind: id.kind}, now)
 		if err != nil {
@@ -114,7 +113,6 @@ func (s *Server) buildEvents(ctx context.Context, set settings.Settings, id iden
 			return nil, fmt.Errorf("size of event %d: %w", i, err)
 		}
 		if int64(size) > limit {
-			sizes = append(sizes, size)
 			tooLarge = append(tooLarge, gen.FieldError{Pointer: fmt.Sprintf("/events/%d", i),
 				Detail: fmt.Sprintf("this event would be %d bytes, more than the %d bytes Inngest accepts", size, limit)})
 		}
@@ -126,7 +124,7 @@ func (s *Server) buildEvents(ctx context.Context, set settings.Settings, id iden
 			tooLarge = tooLarge[:maxFieldErrors]
 		}
 		return nil, &problemError{kind: kindTooLarge, fields: tooLarge,
-			detail: fmt.Sprintf("%d of the events would be larger (the first %d bytes, with the user, the public settings and the event's envelope) than the %d bytes Inngest accepts (inngest.maxEventBytes). Send less data in each; nothing was published.", n, sizes[0], limit),
+			detail: fmt.Sprintf("%d of the %d events would be larger, with the user, the public settings and the event's envelope, than the %d bytes Inngest accepts (inngest.maxEventBytes); errors[] gives each one's size. Send less data in each; nothing was published.", n, len(sent), limit),
 			err:    fmt.Errorf("%d events over inngest.maxEventBytes %d", n, limit)}
 	}
 	return evs, nil

@@ -394,6 +394,7 @@ func TestSendEventsFieldErrorDetails(t *testing.T) {
 		batch("shop/order.cancelled", order):                         `unknown event name "shop/order.cancelled"; the catalogue has ` + list,
 		`{"events":[{"data":{}}]}`:                                   "the event name is missing; the catalogue has " + list,
 		`{"events":[{"name":true,"data":{}}]}`:                       "the event name must be a string; the catalogue has " + list,
+		`{"events":[{"name":null,"data":{}}]}`:                       "the event name must be a string; the catalogue has " + list,
 		batch(feedbackName, `{"rating":0,"page":{"path":"/"}}`):      "number must be at least 1",
 		batch(feedbackName, feedbackWith(`,"email":"secret-value"`)): `string doesn't match the format "email"`,
 	} {
@@ -464,8 +465,9 @@ func TestSendEventsTooLarge(t *testing.T) {
 	if got := pointers(t, rec); rec.Code != 413 || !slices.Equal(got, []string{"/events/1", "/events/3"}) {
 		t.Fatalf("%d %q: %s", rec.Code, got, rec.Body)
 	}
-	if p := decodeProblem(t, rec); p.Type != "urn:routeapi:problem:payload-too-large" {
-		t.Errorf("type %s", p.Type)
+	if p := decodeProblem(t, rec); p.Type != "urn:routeapi:problem:payload-too-large" || p.Detail == nil || !strings.Contains(*p.Detail, "2 of the 4 events") ||
+		!strings.Contains((*p.Errors)[0].Detail, "more than the 1500 bytes") {
+		t.Errorf("problem %s", rec.Body)
 	}
 	if len(h.pub.events) != 0 {
 		t.Errorf("published %d events", len(h.pub.events))

@@ -273,10 +273,10 @@ func schemaErrors(err error) []*openapi3.SchemaError {
 // offending member, and the validator's reason (which never shows the value).
 func schemaField(se *openapi3.SchemaError) gen.FieldError {
 	path := se.JSONPointer()
-	switch {
-	case se.SchemaField == "discriminator":
+	switch se.SchemaField {
+	case "discriminator":
 		return discriminatorField(se, path)
-	case se.SchemaField == "uniqueItems":
+	case "uniqueItems":
 		// kin-openapi reports the array; point at the first item equal to an earlier one.
 		if i := firstDuplicate(se.Value); i >= 0 {
 			path = append(path, strconv.Itoa(i))
@@ -297,17 +297,18 @@ func schemaField(se *openapi3.SchemaError) gen.FieldError {
 // it points at the member, and its detail lists the names the mapping has
 // (for sendEvents, the catalogue's event names).
 func discriminatorField(se *openapi3.SchemaError, path []string) gen.FieldError {
-	d := se.Schema.Discriminator
-	if d == nil { // kin-openapi sets it for this field; keep its reason otherwise
+	if se.Schema == nil || se.Schema.Discriminator == nil { // kin-openapi sets both for this field; keep its reason otherwise
 		return gen.FieldError{Pointer: pointer(path), Detail: se.Reason}
 	}
+	d := se.Schema.Discriminator
 	names := slices.Sorted(maps.Keys(d.Mapping))
 	known := strings.Join(names, ", ")
 	detail := fmt.Sprintf("the event %s must be a string; the catalogue has %s", d.PropertyName, known)
-	switch v := se.Value.(type) {
-	case nil:
+	v, isString := se.Value.(string)
+	switch {
+	case strings.HasPrefix(se.Reason, "input does not contain"): // kin-openapi's reason for a missing member
 		detail = fmt.Sprintf("the event %s is missing; the catalogue has %s", d.PropertyName, known)
-	case string:
+	case isString:
 		if len(v) > maxEchoedName {
 			v = strings.ToValidUTF8(v[:maxEchoedName], "") + "…"
 		}

@@ -269,35 +269,68 @@ func TestPublishAllAccepted(t *testing.T) {
 // A batch is one request whatever MaxEvents and MaxBytes (which bound the
 // coalescing of separate publishes), and never shares it with a publish.
 func TestPublishAllIsOneRequest(t *testing.T) {
-	one := len(enc("e00"))
-	h := newPubHarness(t, pubOpts{batcher: delivery.BatcherConfig{Linger: 10 * time.Millisecond, MaxEvents: 2, MaxBytes: one, MaxInFlight: 4, Timeout: 5 * time.Second}})
+	// MaxEvents 3 and MaxBytes of about two events; MaxInFlight 1, held by a
+	// first publish while singles and the batch queue up behind it.
+	two := 2*len(enc("s0")) + 1
+	h := newPubHarness(t, pubOpts{batcher: delivery.BatcherConfig{Linger: 10 * time.Millisecond, MaxEvents: 3, MaxBytes: two, MaxInFlight: 1, Timeout: 5 * time.Second}})
+	gate := make(chan struct{})
+	h.api.answer = func(_ context.Context, ids []string) error {
+		if slices.Contains(ids, "first") {
+			<-gate
+		}
+		return nil
+	}
 	ids := make([]string, 100)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("e%02d", i)
 	}
 	var wg sync.WaitGroup
-	var single delivery.Receipt
-	var singleErr error
-	wg.Go(func() { single, singleErr = h.pub.Publish(context.Background(), event("lone")) })
-	r, err := h.pub.PublishAll(context.Background(), batch(ids...))
+	errs := make(chan error, 10)
+	publish := func(id string) {
+		r, err := h.pub.Publish(context.Background(), event(id))
+		if err == nil && (len(r.IDs) != 1 || r.IDs[0] != "inngest-"+id) {
+			err = fmt.Errorf("Publish(%s) = %+v", id, r)
+		}
+		errs <- err
+	}
+	wg.Go(func() { publish("first") })
+	for deadline := time.Now().Add(5 * time.Second); len(h.api.requests()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 3 {
+		wg.Go(func() { publish(fmt.Sprint("s", i)) })
+	}
+	var r delivery.Receipt
+	var err error
+	wg.Go(func() { r, err = h.pub.PublishAll(context.Background(), batch(ids...)) })
+	for i := 3; i < 6; i++ {
+		wg.Go(func() { publish(fmt.Sprint("s", i)) })
+	}
+	time.Sleep(20 * time.Millisecond) // let them queue behind the held request
+	close(gate)
 	wg.Wait()
-	if err != nil || r.Queued || len(r.IDs) != 100 || r.IDs[99] != "inngest-e99" {
+	close(errs)
+	for e := range errs {
+		if e != nil {
+			t.Error(e)
+		}
+	}
+	if err != nil || r.Queued || len(r.IDs) != 100 || r.IDs[0] != "inngest-e00" || r.IDs[99] != "inngest-e99" {
 		t.Fatalf("PublishAll = %d ids, queued %t, %v", len(r.IDs), r.Queued, err)
 	}
-	if singleErr != nil || len(single.IDs) != 1 || single.IDs[0] != "inngest-lone" {
-		t.Fatalf("Publish beside it = %+v, %v", single, singleErr)
-	}
-	var found bool
+	found := 0
 	for _, req := range h.api.requests() {
 		if slices.Contains(req, "e00") {
-			found = true
+			found++
 			if !slices.Equal(req, ids) {
 				t.Errorf("the batch went as %v, want its 100 events alone in one request", req)
 			}
+		} else if len(req) > 2 {
+			t.Errorf("request %v: more than MaxBytes allows for separate publishes", req)
 		}
 	}
-	if !found {
-		t.Fatal("the batch was not sent")
+	if found != 1 {
+		t.Fatalf("the batch went in %d requests, want 1", found)
 	}
 }
 
@@ -401,6 +434,9 @@ func TestPublishAllOneRefused(t *testing.T) {
 	if h.brk.State() != delivery.Closed {
 		t.Errorf("breaker %v after refusals, want closed", h.brk.State())
 	}
+	if want := `"msg":"Inngest refused an event of a batch; it is in the dead letters (routeapi spool replay sends it again)","request_id":"req-batch","event_id":"bad1"`; !strings.Contains(h.log.String(), want) {
+		t.Errorf("log %s\nwant a line with %s", h.log.String(), want)
+	}
 }
 
 // Refused and unavailable in one batch: the refused are buried (one Bury
@@ -416,6 +452,14 @@ func TestPublishAllRefusedAndDown(t *testing.T) {
 	}
 	if h.metrics.spooled["unavailable"] != 2 || h.metrics.dead != 2 {
 		t.Errorf("spooled %v, dead %d", h.metrics.spooled, h.metrics.dead)
+	}
+	for _, want := range []string{
+		`"level":"ERROR","msg":"Inngest refused 2 events (each sent alone); they are in the dead letters (routeapi spool replay sends them again)","request_id":"req-batch","event_ids":["bad1","bad3"]`,
+		`"level":"WARN","msg":"events not published at once; spooling them","request_id":"req-batch","event_ids":["down2","down4"],"reason":"unavailable"`,
+	} {
+		if !strings.Contains(h.log.String(), want) {
+			t.Errorf("log %s\nwant a line with %s", h.log.String(), want)
+		}
 	}
 	h.api.answer = nil
 	h.brk.Success()

@@ -82,7 +82,9 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error
 //     eventstream.ParseStream with consts.MaxEvents). A batch of one event
 //     goes as Publish's, which may share its request. If Inngest refuses
 //     the request, the Sender sends each event alone to find the ones it
-//     refuses.
+//     refuses. (Inngest's Event API handles a request's events in order and
+//     answers 400 at the first it refuses, having taken those before it:
+//     sent again alone under their ids, Inngest deduplicates them.)
 //   - Inngest accepted every event: Receipt{IDs: Inngest's ids in order}
 //     (empty when Inngest did not name an id for every event).
 //   - Otherwise the events Inngest refused alone (inngest.Rejected) go to the
