@@ -82,7 +82,7 @@ bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bound
 bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB bodies from 64, 512 and 1,500 connections, 10 s each, against an instant Event API stand-in
 	$(GO) run ./scripts/overload -routeapi $(ROUTEAPI) -steps 64,512,1500 -duration 10s
 
-test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
+test-bench-smoke: build $(HEY) $(MINT_STAMP) ## Three short scenarios of make bench's load test: the no-op, POST /api/route and /api/events (the harness works; no figures asserted)
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
 
 sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new tokens from the real libraries), then its verdicts
