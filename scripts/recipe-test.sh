@@ -10,6 +10,8 @@
 # README's steps word for word (step 1: the two schemas, step 2: the oneOf
 # entry, step 3: the mapping entry, step 4: make generate), then proves:
 #   - go build ./... and go vet ./api ./gen compile the generated server;
+#   - Redocly lint (make lint-spec) passes, and the contract gate
+#     (scripts/contract.sh) finds the change additive;
 #   - api's TestCatalogueExamples, driven by the contract, sends the new
 #     event's example (200) and refuses it without each required member and
 #     with an unknown one, at that member's pointer;
@@ -114,6 +116,10 @@ $GO build ./...
 $GO vet ./api ./gen
 grep -q 'RecipeCheckedEvent' gen/api.gen.go || { echo "recipe-test: gen/api.gen.go has no RecipeCheckedEvent" >&2; exit 1; }
 grep -q 'test/recipe.checked' clients/typescript/src/schema.ts || { echo "recipe-test: schema.ts has no test/recipe.checked" >&2; exit 1; }
+
+echo "recipe-test: the spec passes Redocly lint, and the change is additive (the contract gate against the tree's openapi.yaml)"
+make --no-print-directory lint-spec
+GO=$GO scripts/contract.sh --base "$repo/openapi.yaml" openapi.yaml
 
 echo "recipe-test: the api handler's catalogue-driven test (TestCatalogueExamples) takes the new event from the contract"
 out=$($GO test -count=1 -v -run '^TestCatalogueExamples$' ./api 2>&1) || { echo "$out" >&2; exit 1; }
