@@ -309,10 +309,12 @@ func TestSendEventsIdempotent(t *testing.T) {
 	}
 }
 
-// TestSendEventsInngestDown: with Inngest unreachable (the gate in front of
-// the dev server closed: connection refused, as for a stopped server) a
-// batch is answered 202 queued with its eventIds; once Inngest is back every
-// event of the batch is delivered once, with its id, data and user.
+// TestSendEventsInngestDown: with the dev server stopped (and the gate in
+// front of it closed: connection refused) a batch is answered 202 queued
+// with its eventIds; once a new dev server runs behind the gate, every event
+// of the batch is delivered to it once, with its id, data and user (the dev
+// server v1.0.0 keeps events in memory, so the new one holds only what
+// routeapi delivered after the restart).
 func TestSendEventsInngestDown(t *testing.T) {
 	inngest := startInngest(t)
 	g := newGate(t, inngest.URL)
@@ -323,6 +325,7 @@ func TestSendEventsInngestDown(t *testing.T) {
 	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
 
 	g.down(t)
+	inngest.proc.stop(t)
 	batch := catalogueBatch()
 	h := cookieHeader(v)
 	h.Set("X-Request-Id", "e2e-queued-batch")
@@ -335,12 +338,11 @@ func TestSendEventsInngestDown(t *testing.T) {
 	if !answer.Queued || len(answer.IDs) != 0 || len(answer.EventIDs) != len(batch) {
 		t.Fatalf("with Inngest down: %s, want queued with %d eventIds", resp.Body, len(batch))
 	}
-	if n := len(inngest.events(t, orderPlaced)) + len(inngest.events(t, feedbackSubmitted)); n != 0 {
-		t.Fatalf("the dev server holds %d events while the gate is down", n)
-	}
 
+	restarted := startInngest(t)
+	g.retarget(t, restarted.URL)
 	g.up(t)
-	checkDelivered(t, inngest, batch, answer.EventIDs, nil, "e2e-queued-batch")
+	checkDelivered(t, restarted, batch, answer.EventIDs, nil, "e2e-queued-batch")
 }
 
 // TestEventsBatchArrivesInInngest: a batch of catalogue events sent with a
