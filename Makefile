@@ -30,7 +30,7 @@ REDOCLY       := npx --yes @redocly/cli@2.77.0
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export REDOCLY_TELEMETRY := off
 
-.PHONY: check-tidy sessions-corpus sessions-verdicts help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
+.PHONY: check-tidy sessions-corpus sessions-verdicts help generate build run run-deps check-ports inngest-stop inngest-start image test-image test test-deps test-unit test-e2e test-client test-recipe test-browser test-nextjs test-bench-smoke bench bench-overload contract test-contract check-generated lint lint-spec lint-go clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,7 +64,7 @@ inngest-stop: ## Stop the Inngest dev server make run started, while routeapi ke
 inngest-start: $(INNGEST) ## Start the Inngest dev server again for make run (--no-discovery: never probes routeapi's port)
 	@INNGEST=$(INNGEST) scripts/run-dev.sh inngest-start
 
-test: test-deps check-tidy check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
+test: test-deps check-tidy check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-recipe test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
 test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
@@ -82,7 +82,7 @@ bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bound
 bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB bodies from 64, 512 and 1,500 connections, 10 s each, against an instant Event API stand-in
 	$(GO) run ./scripts/overload -routeapi $(ROUTEAPI) -steps 64,512,1500 -duration 10s
 
-test-bench-smoke: build $(HEY) $(MINT_STAMP) ## One short scenario of make bench's load test (the harness works; no figures asserted)
+test-bench-smoke: build $(HEY) $(MINT_STAMP) ## Three short scenarios of make bench's load test: the no-op, POST /api/route and /api/events (the harness works; no figures asserted)
 	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
 
 sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new tokens from the real libraries), then its verdicts
@@ -148,6 +148,10 @@ $(INNGEST): tools/inngestdev/go.mod tools/inngestdev/go.sum
 test-client: build $(INNGEST) $(CLIENT_STAMP) ## TS client: build it, run it against routeapi + Inngest dev (node --test), type tests (tsc)
 	cd $(CLIENT_DIR) && node_modules/.bin/tsc -p tsconfig.json
 	cd $(CLIENT_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=180000 test/client.test.mjs test/unexpected.test.mjs test/inngest-function.test.mjs test/types.test.mjs
+
+# A copy of the tree in a temporary directory (removed after), so nothing here changes.
+test-recipe: $(INNGEST) $(MINT_STAMP) $(CLIENT_STAMP) ## Prove the README's "Adding an event" recipe on a throwaway event in a copy of the tree: make generate, go build, the binary with real Inngest and next-auth, tsc
+	GO=$(GO) INNGEST=$(CURDIR)/$(INNGEST) scripts/recipe-test.sh
 
 test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromium (playwright-core): Try it out gets a 200; screenshots in test-output/browser
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium (apt-get install chromium; .ci/run does it)"; exit 1; }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,15 +66,16 @@ func benchSettings() settings.Settings {
 }
 
 // BenchmarkSendEvents measures one POST /api/events through the whole
-// handler (as BenchmarkPostRoute) with one and with ten catalogue events of
-// about 1 KiB each (app/feedback.submitted with a comment), validated as
-// sent against their schema; the publisher answers at once.
+// handler (as BenchmarkPostRoute: request id, logs, cross-origin check, body
+// limit, the validator with each event's catalogue schema, the acceptance
+// rules, session, one event built per catalogue event) with a publisher that
+// answers at once, for a batch of one and of ten events whose data is 1 KiB
+// each (orders and feedback alternating, every constraint exercised).
 func BenchmarkSendEvents(b *testing.B) {
-	one := `{"rating":4,"comment":"` + strings.Repeat("x", 960) + `","email":"ada@example.com","page":{"path":"/checkout","title":"Checkout"},"tags":["praise"]}`
 	for _, n := range []int{1, 10} {
-		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("events=%d/data=1KiB", n), func(b *testing.B) {
 			h := newHarness(b, options{discardLogs: true, settings: fakeSettings{s: benchSettings()}})
-			body := batch(slices.Repeat([]string{feedbackName, one}, n)...)
+			body := sendEventsBenchBody(n, 1<<10)
 			cookie := cookieFor(b, adaClaims)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
@@ -88,8 +88,42 @@ func BenchmarkSendEvents(b *testing.B) {
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
+				h.pub.mu.Lock()
 				h.pub.events = h.pub.events[:0]
+				h.pub.mu.Unlock()
 			}
 		})
 	}
+}
+
+// sendEventsBenchBody is a SendEventsRequest of n catalogue events whose
+// data are each exactly size bytes: shop/order.placed (order lines) at even
+// indexes, app/feedback.submitted (a comment) at odd ones.
+func sendEventsBenchBody(n, size int) string {
+	order := func() string {
+		head := `{"orderId":"ord_8f2k1","currency":"EUR","total":59.8,"placedAt":"2026-11-30T21:04:05Z","items":[`
+		line := func(sku string) string { return `{"sku":"` + sku + `","quantity":2,"unitPrice":29.9}` }
+		// Lines of 13-letter SKUs while one more still leaves room for a
+		// last line whose SKU (1 to 64 letters) makes the size exact.
+		var lines []string
+		used := func() int { return len(head) + len(strings.Join(lines, ",")) + len(`,]}`) + len(line("")) }
+		for used()+len(line("mug-blue-0000"))+1+13 <= size {
+			lines = append(lines, line(fmt.Sprintf("mug-blue-%04d", len(lines))))
+		}
+		lines = append(lines, line(strings.Repeat("s", size-used())))
+		return head + strings.Join(lines, ",") + `]}`
+	}()
+	feedback := func() string {
+		head, tail := `{"rating":4,"email":"ada@example.com","page":{"path":"/checkout","title":"Checkout"},"tags":["praise"],"comment":"`, `"}`
+		return head + strings.Repeat("c", size-len(head)-len(tail)) + tail
+	}()
+	events := make([]string, n)
+	for i := range events {
+		if i%2 == 0 {
+			events[i] = `{"name":"shop/order.placed","data":` + order + `}`
+		} else {
+			events[i] = `{"name":"app/feedback.submitted","data":` + feedback + `}`
+		}
+	}
+	return `{"events":[` + strings.Join(events, ",") + `]}`
 }

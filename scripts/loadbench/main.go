@@ -2,8 +2,10 @@
 // routeapi (publishing to an instant Event API stand-in) and a no-op Go
 // handler under the same load from hey, with a session cookie minted by
 // next-auth itself, and prints req/s, p50, p99, peak RSS, CPU per request
-// and the ratio to the no-op. It checks that every 2xx produced exactly one
-// event at the stand-in.
+// and the ratio to the no-op. It checks that every event of every 2xx
+// arrived exactly once at the stand-in. POST /api/route is measured by payload and
+// connections; POST /api/events (sendEvents) with one and with ten
+// catalogue events of 1 KiB each.
 //
 //	go run ./scripts/loadbench -routeapi bin/routeapi -hey bin/hey
 package main
@@ -65,7 +67,10 @@ func noop() {
 type scenario struct {
 	target  string // "routeapi" or "no-op"
 	conns   int
-	payload int
+	payload int // bytes: the body of POST /api/route, each event's data of POST /api/events
+	// events is the number of catalogue events of a POST /api/events body
+	// (sendEvents); 0 is POST /api/route.
+	events int
 }
 
 type result struct {
@@ -86,7 +91,7 @@ var (
 	flagRouteAPI = flag.String("routeapi", "bin/routeapi", "the routeapi binary")
 	flagHey      = flag.String("hey", "bin/hey", "the hey binary (github.com/rakyll/hey)")
 	flagDuration = flag.Duration("duration", 5*time.Second, "how long each scenario runs")
-	flagQuick    = flag.Bool("quick", false, "only the 64-connection, 1 KiB scenario (a smoke test)")
+	flagQuick    = flag.Bool("quick", false, "only the 64-connection scenarios of the no-op, POST /api/route (1 KiB) and POST /api/events (10 × 1 KiB) (a smoke test)")
 )
 
 func run() error {
@@ -100,13 +105,15 @@ func run() error {
 	}
 	defer rig.Close()
 
-	scenarios := []scenario{{"no-op", 64, 1 << 10}, {"routeapi", 64, 1 << 10}}
+	scenarios := []scenario{{"no-op", 64, 1 << 10, 0}, {"routeapi", 64, 1 << 10, 0}}
 	if !*flagQuick {
 		scenarios = append(scenarios,
-			scenario{"routeapi", 1, 1 << 10}, scenario{"routeapi", 256, 1 << 10},
-			scenario{"routeapi", 64, 64 << 10}, scenario{"routeapi", 64, 256 << 10},
-			scenario{"no-op", 64, 256 << 10})
+			scenario{"routeapi", 1, 1 << 10, 0}, scenario{"routeapi", 256, 1 << 10, 0},
+			scenario{"routeapi", 64, 64 << 10, 0}, scenario{"routeapi", 64, 256 << 10, 0},
+			scenario{"no-op", 64, 256 << 10, 0},
+			scenario{"routeapi", 64, 1 << 10, 1})
 	}
+	scenarios = append(scenarios, scenario{"routeapi", 64, 1 << 10, 10})
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -141,8 +148,12 @@ func measure(sc scenario, addr string, rig *loadrig.Rig, pid int) (result, error
 	if err := loadrig.WaitReady(base); err != nil {
 		return r, err
 	}
-	body := filepath.Join(rig.Dir, "body.json")
-	if err := os.WriteFile(body, []byte(loadrig.Body(sc.payload)), 0o600); err != nil {
+	body, path := filepath.Join(rig.Dir, "body.json"), "/api/route"
+	text := loadrig.Body(sc.payload)
+	if sc.events > 0 {
+		path, text = "/api/events", eventsBody(sc.events, sc.payload)
+	}
+	if err := os.WriteFile(body, []byte(text), 0o600); err != nil {
 		return r, err
 	}
 	api.Take()
@@ -152,7 +163,7 @@ func measure(sc scenario, addr string, rig *loadrig.Rig, pid int) (result, error
 	}
 	out, err := exec.CommandContext(context.Background(), *flagHey, //nolint:gosec // G204: the load generator, from the command line
 		"-z", flagDuration.String(), "-c", strconv.Itoa(sc.conns), "-m", "POST",
-		"-T", "application/json", "-H", "Cookie: "+rig.Cookie, "-D", body, base+"/api/route").CombinedOutput()
+		"-T", "application/json", "-H", "Cookie: "+rig.Cookie, "-D", body, base+path).CombinedOutput()
 	if err != nil {
 		return r, fmt.Errorf("hey: %w\n%s", err, out)
 	}
@@ -171,14 +182,16 @@ func measure(sc scenario, addr string, rig *loadrig.Rig, pid int) (result, error
 		return r, err
 	}
 	if sc.target == "routeapi" {
-		// Every 2xx must have produced exactly one event (202s arrive once the spool drains).
-		api.WaitFor(r.ok2xx, 10*time.Second)
+		// Every 2xx must have produced exactly one event per event sent
+		// (202s arrive once the spool drains).
+		want := r.ok2xx * max(sc.events, 1)
+		api.WaitFor(want, 10*time.Second)
 		r.events, r.dups = api.Take()
 		switch {
-		case r.events == r.ok2xx && r.dups == 0:
+		case r.events == want && r.dups == 0:
 			r.eventsCheck = "ok"
 		default:
-			r.eventsCheck = fmt.Sprintf("MISMATCH: %d events (%d duplicated) for %d 2xx", r.events, r.dups, r.ok2xx)
+			r.eventsCheck = fmt.Sprintf("MISMATCH: %d events (%d duplicated) for %d 2xx of %d events", r.events, r.dups, r.ok2xx, max(sc.events, 1))
 		}
 	} else {
 		r.eventsCheck = "n/a"
@@ -236,20 +249,27 @@ func report(results []result) error {
 		}
 	}
 	fmt.Printf("\nload: hey, %s per scenario, GOMAXPROCS %d, %d CPUs, %s\n\n", *flagDuration, runtime.GOMAXPROCS(0), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	fmt.Println("| target | conns | payload | req/s | p50 | p99 | peak RSS | CPU/req | vs no-op | non-2xx | events |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| target | endpoint | conns | payload | req/s | p50 | p99 | peak RSS | CPU/req | vs no-op | non-2xx | events |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	failed := false
 	for _, r := range results {
 		ratio := "-"
-		if n, ok := noop[r.payload]; ok && r.target == "routeapi" && r.conns == 64 {
+		if n, ok := noop[r.payload]; ok && r.target == "routeapi" && r.conns == 64 && r.scenario.events == 0 {
 			ratio = fmt.Sprintf("%.0f%%", 100*r.rps/n)
 		}
 		other := r.other
 		if other == "" {
 			other = "0"
 		}
-		fmt.Printf("| %s | %d | %s | %.0f | %s | %s | %.1f MiB | %s | %s | %s | %s |\n",
-			r.target, r.conns, size(r.payload), r.rps, ms(r.p50), ms(r.p99), float64(r.peakRSS)/(1<<20),
+		endpoint, payload := "/api/route", size(r.payload)
+		if r.scenario.events > 0 {
+			endpoint, payload = fmt.Sprintf("/api/events ×%d", r.scenario.events), fmt.Sprintf("%d × %s", r.scenario.events, size(r.payload))
+		}
+		if r.target == "no-op" {
+			endpoint = "-"
+		}
+		fmt.Printf("| %s | %s | %d | %s | %.0f | %s | %s | %.1f MiB | %s | %s | %s | %s |\n",
+			r.target, endpoint, r.conns, payload, r.rps, ms(r.p50), ms(r.p99), float64(r.peakRSS)/(1<<20),
 			us(r.cpuPerReq), ratio, other, r.eventsCheck)
 		if r.eventsCheck != "ok" && r.eventsCheck != "n/a" || r.other != "" {
 			failed = true
@@ -270,3 +290,17 @@ func size(n int) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// eventsBody is a POST /api/events body of n app/feedback.submitted events
+// (the catalogue's, openapi.yaml) whose data are each size bytes (at least
+// the fixed members; a comment of c's makes up the rest, within its
+// maxLength of 2000 for size up to 2 KiB).
+func eventsBody(n, size int) string {
+	head, tail := `{"rating":4,"email":"ada@example.com","page":{"path":"/checkout","title":"Checkout"},"tags":["praise"],"comment":"`, `"}`
+	data := head + strings.Repeat("c", max(size-len(head)-len(tail), 0)) + tail
+	events := make([]string, n)
+	for i := range events {
+		events[i] = `{"name":"app/feedback.submitted","data":` + data + `}`
+	}
+	return `{"events":[` + strings.Join(events, ",") + `]}`
+}
