@@ -31,10 +31,91 @@ func catalogueNames(spec *openapi3.T) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if item.Discriminator == nil || len(item.Discriminator.Mapping) == 0 {
-		return nil, errors.New("catalogue names: the events' schema has no discriminator mapping")
+	if err := checkCatalogue(item); err != nil {
+		return nil, fmt.Errorf("catalogue names: %w", err)
 	}
 	return slices.Sorted(maps.Keys(item.Discriminator.Mapping)), nil
+}
+
+// checkCatalogue reports the first way the catalogue's schema (item, the
+// events' CatalogueEvent) breaks what POST /api/events relies on, so that a
+// contract edit that breaks it fails `make test` and the start, never a
+// request:
+//
+//   - a oneOf of $refs, each once, and a discriminator on "name" whose
+//     mapping names each of them exactly once and nothing else (kin-openapi
+//     chooses the schema by the mapping; openapi-typescript and
+//     oapi-codegen generate the union from the oneOf: a member missing from
+//     either side is an event one end takes and the other refuses);
+//   - each event schema requires name and data, its name has exactly one
+//     enum value, the mapping's key (a different value would make the event
+//     impossible to send; two schemas with the same value would make one
+//     name mean two schemas);
+//   - each event schema allows no other member (additionalProperties:
+//     false): sentEvents reads name and data with encoding/json, which also
+//     matches "Name" or "DATA", so only members spelled as the schema's may
+//     reach it.
+func checkCatalogue(item *openapi3.Schema) error {
+	d := item.Discriminator
+	if d == nil || len(d.Mapping) == 0 {
+		return errors.New("the events' schema has no discriminator mapping")
+	}
+	if d.PropertyName != "name" {
+		return fmt.Errorf("the discriminator is on %q, not name", d.PropertyName)
+	}
+	if len(item.OneOf) == 0 {
+		return errors.New("the events' schema has no oneOf")
+	}
+	members := make(map[string]*openapi3.Schema, len(item.OneOf))
+	for i, one := range item.OneOf {
+		switch {
+		case one == nil || one.Ref == "" || one.Value == nil:
+			return fmt.Errorf("oneOf[%d] is not a $ref to a schema", i)
+		case members[one.Ref] != nil:
+			return fmt.Errorf("oneOf lists %s twice", one.Ref)
+		}
+		members[one.Ref] = one.Value
+	}
+	mapped := make(map[string]string, len(d.Mapping))
+	for _, name := range slices.Sorted(maps.Keys(d.Mapping)) {
+		ref := d.Mapping[name].Ref
+		ev, ok := members[ref]
+		switch {
+		case !ok:
+			return fmt.Errorf("the mapping's %s is %s, which is not in the oneOf", name, ref)
+		case mapped[ref] != "":
+			return fmt.Errorf("the mapping gives %s two names, %s and %s", ref, mapped[ref], name)
+		}
+		mapped[ref] = name
+		if err := checkCatalogueEvent(name, ev); err != nil {
+			return fmt.Errorf("%s (%s): %w", name, ref, err)
+		}
+	}
+	for _, one := range item.OneOf {
+		if mapped[one.Ref] == "" {
+			return fmt.Errorf("oneOf's %s has no name in the discriminator's mapping", one.Ref)
+		}
+	}
+	return nil
+}
+
+// checkCatalogueEvent checks one event schema of the catalogue, mapped
+// from name (see checkCatalogue).
+func checkCatalogueEvent(name string, ev *openapi3.Schema) error {
+	if !slices.Contains(ev.Required, "name") || !slices.Contains(ev.Required, "data") {
+		return errors.New("name and data must be required")
+	}
+	if ap := ev.AdditionalProperties.Has; ap == nil || *ap {
+		return errors.New("additionalProperties must be false")
+	}
+	n := ev.Properties["name"]
+	if n == nil || n.Value == nil || len(n.Value.Enum) != 1 || n.Value.Enum[0] != name {
+		return fmt.Errorf("name must have exactly one enum value, %q", name)
+	}
+	if d := ev.Properties["data"]; d == nil || d.Value == nil {
+		return errors.New("no data schema")
+	}
+	return nil
 }
 
 // catalogueSchema is the schema of one event of POST /api/events' body

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -164,5 +165,92 @@ func TestStringFormats(t *testing.T) {
 		if err := stringFormats[tc.format].Validate(tc.value); (err == nil) != tc.ok {
 			t.Errorf("%s %q: %v, want ok=%v", tc.format, tc.value, err, tc.ok)
 		}
+	}
+}
+
+// TestCatalogueConsistent: the embedded contract's catalogue is consistent
+// (checkCatalogue), and each way an edit of openapi.yaml can break it is
+// caught: by this test at `make test` time, and by CatalogueNames at the
+// start, never by a request.
+func TestCatalogueConsistent(t *testing.T) {
+	load := func(t *testing.T) (*openapi3.T, *openapi3.Schema) {
+		t.Helper()
+		spec, err := gen.GetSpec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		item, err := catalogueSchema(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spec, item
+	}
+	_, item := load(t)
+	if err := checkCatalogue(item); err != nil {
+		t.Fatalf("the contract's catalogue: %v", err)
+	}
+	const (
+		order    = "#/components/schemas/OrderPlacedEvent"
+		feedback = "#/components/schemas/FeedbackSubmittedEvent"
+	)
+	schema := func(spec *openapi3.T, name string) *openapi3.Schema { return spec.Components.Schemas[name].Value }
+	for _, tc := range []struct {
+		name   string
+		mutate func(spec *openapi3.T, item *openapi3.Schema)
+		want   string
+	}{
+		{"a oneOf member without a name in the mapping", func(_ *openapi3.T, item *openapi3.Schema) {
+			delete(item.Discriminator.Mapping, "app/feedback.submitted")
+		}, "has no name in the discriminator's mapping"},
+		{"a mapping name whose schema is not in the oneOf", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.Discriminator.Mapping["app/page.viewed"] = openapi3.MappingRef{Ref: "#/components/schemas/PageViewedEvent"}
+		}, "not in the oneOf"},
+		{"a mapping name that is not the schema's name", func(_ *openapi3.T, item *openapi3.Schema) {
+			delete(item.Discriminator.Mapping, "app/feedback.submitted")
+			item.Discriminator.Mapping["app/feedback.sent"] = openapi3.MappingRef{Ref: feedback}
+		}, `exactly one enum value, "app/feedback.sent"`},
+		{"two schemas with the same name", func(spec *openapi3.T, _ *openapi3.Schema) {
+			schema(spec, "FeedbackSubmittedEvent").Properties["name"].Value.Enum = []any{"shop/order.placed"}
+		}, `exactly one enum value, "app/feedback.submitted"`},
+		{"a name with two enum values", func(spec *openapi3.T, _ *openapi3.Schema) {
+			schema(spec, "OrderPlacedEvent").Properties["name"].Value.Enum = []any{"shop/order.placed", "shop/order.made"}
+		}, "exactly one enum value"},
+		{"one schema under two names", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.Discriminator.Mapping["shop/order.made"] = openapi3.MappingRef{Ref: order}
+		}, "shop/order.made"},
+		{"a oneOf member twice", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.OneOf = append(item.OneOf, item.OneOf[0])
+		}, "twice"},
+		{"an inline oneOf member", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.OneOf = append(item.OneOf, openapi3.NewSchemaRef("", openapi3.NewObjectSchema()))
+		}, "not a $ref"},
+		{"an event that allows other members", func(spec *openapi3.T, _ *openapi3.Schema) {
+			yes := true
+			schema(spec, "OrderPlacedEvent").AdditionalProperties = openapi3.AdditionalProperties{Has: &yes}
+		}, "additionalProperties must be false"},
+		{"an event that does not require data", func(spec *openapi3.T, _ *openapi3.Schema) {
+			schema(spec, "FeedbackSubmittedEvent").Required = []string{"name"}
+		}, "name and data must be required"},
+		{"an event without a data schema", func(spec *openapi3.T, _ *openapi3.Schema) {
+			delete(schema(spec, "FeedbackSubmittedEvent").Properties, "data")
+		}, "no data schema"},
+		{"a discriminator on another member", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.Discriminator.PropertyName = "type"
+		}, `on "type"`},
+		{"no mapping", func(_ *openapi3.T, item *openapi3.Schema) {
+			item.Discriminator.Mapping = nil
+		}, "no discriminator mapping"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, item := load(t)
+			tc.mutate(spec, item)
+			err := checkCatalogue(item)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("checkCatalogue = %v, want an error with %q", err, tc.want)
+			}
+			if _, err := catalogueNames(spec); err == nil {
+				t.Error("catalogueNames takes the broken catalogue")
+			}
+		})
 	}
 }
