@@ -153,6 +153,16 @@ func TestStringFormats(t *testing.T) {
 		{"email", "@example.com", false},
 		{"email", "ada@", false},
 		{"email", "", false},
+		// ASCII only (JSON Schema's email; idn-email is another format):
+		// invisible and look-alike characters never pass as an address.
+		{"email", "ada\u00a0@example.com", false},
+		{"email", "ada@exa\u200bmple.com", false},
+		{"email", "ad\u0430@example.com", false}, // Cyrillic а
+		{"email", "ä@ö.de", false},
+		{"email", "ada@xn--bcher-kva.ch", true},
+		{"email", "ada@[192.0.2.1]", true},
+		{"email", "\"a b\"@example.com", false}, // quoted local part: refused, as documented
+		{"email", "~ada!#$%&'*/=?^_`{|}@example.com", true},
 		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d11", true},
 		{"uuid", "5D0E6A2C-0F55-4B1E-9A5C-3C7F2F1F0D11", true},
 		{"uuid", "00000000-0000-0000-0000-000000000000", true},

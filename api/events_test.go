@@ -337,6 +337,7 @@ func TestSendEventsConstraints(t *testing.T) {
 		{"feedback: required rating", batch(feedbackName, `{"page":{"path":"/"}}`), []string{"/events/0/data/rating"}},
 		{"feedback: comment maxLength", batch(feedbackName, feedbackWith(`,"comment":`+long(2001))), []string{"/events/0/data/comment"}},
 		{"feedback: email format", batch(feedbackName, feedbackWith(`,"email":"ada.example.com"`)), []string{"/events/0/data/email"}},
+		{"feedback: email with a no-break space", batch(feedbackName, feedbackWith(`,"email":"ada\u00a0@example.com"`)), []string{"/events/0/data/email"}},
 		{"feedback: email with a display name", batch(feedbackName, feedbackWith(`,"email":"Ada <ada@example.com>"`)), []string{"/events/0/data/email"}},
 		{"feedback: required page", batch(feedbackName, `{"rating":4}`), []string{"/events/0/data/page"}},
 		{"feedback: nested required path", batch(feedbackName, `{"rating":4,"page":{"title":"t"}}`), []string{"/events/0/data/page/path"}},

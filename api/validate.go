@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -64,19 +65,36 @@ func schemaOptions() []openapi3.SchemaValidationOption {
 // kin-openapi's global map. A string format in the contract's request
 // bodies with no validator fails TestRequestFormatsChecked.
 var stringFormats = map[string]openapi3.StringFormatValidator{
-	// email: an addr-spec (RFC 5322 §3.4.1) and nothing else: net/mail
-	// parses it, and the address it finds must be the whole string (no
-	// display name, no angle brackets, no comments).
+	// email: an addr-spec (RFC 5322 §3.4.1) in ASCII and nothing else:
+	// net/mail parses it, and the address it finds must be the whole string
+	// (no display name, no angle brackets, no comments, no white space).
+	// ASCII, as JSON Schema's "email" (RFC 5321's Mailbox; "idn-email" is
+	// the format for RFC 6531 addresses): net/mail also takes RFC 6532's
+	// UTF-8, which would let "ada\u00a0@example.com" (a no-break space) or a
+	// zero-width space in the domain pass as an address. Narrower than the
+	// RFC, as net/mail is: a quoted local part ("a b"@example.com) and an
+	// IPv6 domain literal are refused; an IPv4 literal (ada@[192.0.2.1]) and
+	// a domain without a dot (ada@localhost) are taken.
 	"email": openapi3.NewCallbackValidator(func(v string) error {
 		a, err := mail.ParseAddress(v)
-		if err != nil || a.Address != v {
-			return errors.New("not an email address (local-part@domain)")
+		if err != nil || a.Address != v || !isASCII(v) {
+			return errors.New("not an email address (local-part@domain, ASCII)")
 		}
 		return nil
 	}),
 	// uuid: the string form of RFC 9562 §4 (8-4-4-4-12 hexadecimal
 	// digits), whatever the version, as JSON Schema's "uuid" format.
 	"uuid": openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`),
+}
+
+// isASCII reports whether s holds only ASCII characters.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // checksStringFormat reports whether the validator checks the string format name.
