@@ -649,3 +649,44 @@ func TestSendEventsKeyInFlight(t *testing.T) {
 		t.Errorf("%d events published, want 1", n)
 	}
 }
+
+// TestSendEventsAcceptanceBeforeSchema: a value Inngest would refuse or
+// change is reported as that, even where the schema constrains the same
+// member: the validator sees the body decoded (the last of two members, a
+// number it cannot convert), so its own finding there would be about a
+// value the caller did not send or would not say why.
+func TestSendEventsAcceptanceBeforeSchema(t *testing.T) {
+	order := func(total string) string {
+		return `{"orderId":"ord_1","currency":"EUR","total":` + total + `,"items":[{"sku":"mug","quantity":1,"unitPrice":10}]}`
+	}
+	for _, tc := range []struct {
+		name, body, pointer, detail string
+	}{
+		{"a member twice, the last out of bounds", batch(feedbackName, `{"rating":4,"rating":9,"page":{"path":"/"}}`), "/events/0/data/rating", `"rating" appears twice`},
+		{"a member twice, the first out of bounds", batch(feedbackName, `{"rating":9,"rating":4,"page":{"path":"/"}}`), "/events/0/data/rating", `"rating" appears twice`},
+		{"a number beyond float64 with a maximum", batch(orderName, order("1e400")), "/events/0/data/total", "1e400"},
+		{"a number beyond float64 below a minimum", batch(orderName, order("-1e400")), "/events/0/data/total", "-1e400"},
+		{"events twice, the last empty", `{"events":[{"name":"app/feedback.submitted","data":` + feedback + `}],"events":[]}`, "/events", `"events" appears twice`},
+		{"name twice, the last unknown", `{"events":[{"name":"app/feedback.submitted","name":"nope","data":` + feedback + `}]}`, "/events/0/name", `"name" appears twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, options{settings: fakeSettings{s: eventsSettings()}})
+			rec := h.serve(t, postEvents(t, tc.body))
+			p := decodeProblem(t, rec)
+			if rec.Code != 400 || p.Errors == nil || len(*p.Errors) != 1 || (*p.Errors)[0].Pointer != tc.pointer || !strings.Contains((*p.Errors)[0].Detail, tc.detail) {
+				t.Errorf("%d %s, want 400 at %s saying %q", rec.Code, rec.Body, tc.pointer, tc.detail)
+			}
+			if len(h.pub.events) != 0 {
+				t.Errorf("published %d events", len(h.pub.events))
+			}
+		})
+	}
+	// A malformed header is still reported as such.
+	h := newHarness(t, options{settings: fakeSettings{s: eventsSettings()}})
+	r := postEvents(t, batch(orderName, order("1e400")))
+	r.headers = map[string]string{"Idempotency-Key": "é"}
+	rec := h.serve(t, r)
+	if p := decodeProblem(t, rec); rec.Code != 400 || p.Detail == nil || !strings.Contains(*p.Detail, "Idempotency-Key") {
+		t.Errorf("bad key and bad number: %d %s, want the header's 400", rec.Code, rec.Body)
+	}
+}

@@ -43,7 +43,7 @@ func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.H
 			SchemaValidationOptions: schemaOptions(),
 		},
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
-			writeProblem(w, r, validationProblem(err))
+			writeProblem(w, r, validationProblem(r.Context(), err))
 		},
 	})
 }
@@ -132,12 +132,28 @@ func credentialPresent(in *openapi3filter.AuthenticationInput, cookieNames []str
 // validationProblem turns the validator's error into one problem: 401 when no
 // credential was sent, 415 for a body that is not JSON by its content type,
 // 400 with field errors otherwise.
-func validationProblem(err error) *problemError {
+//
+// A body that fenceBody found breaking a rule of what Inngest keeps
+// unchanged gets that rule's 400 instead of the validator's findings about
+// the body: the validator sees the body as encoding/json decodes it, which
+// is what such a body is not. Of a member sent twice it sees the last value
+// only (`"rating":4,"rating":9` would be "at most 5", not the duplicate); a
+// number beyond float64 is "cannot convert json.Number to float64"; a byte
+// that is not UTF-8 makes the body "not JSON". A 401, a 415 and a parameter
+// error stay as the validator says.
+func validationProblem(ctx context.Context, err error) *problemError {
 	var f validationFindings
 	for _, e := range flatten(err) {
 		f.add(e)
 	}
-	return f.problem(err)
+	p := f.problem(err)
+	if st := stateFrom(ctx); st != nil && st.route != nil && st.route.problem != nil &&
+		p.kind == kindInvalid && len(f.params) == 0 {
+		fenced := acceptanceProblem(st.route.problem, "")
+		fenced.err = fmt.Errorf("%w (validator: %w)", fenced.err, err)
+		return fenced
+	}
+	return p
 }
 
 // validationFindings sorts the single errors of one validation failure by
