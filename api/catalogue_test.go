@@ -163,6 +163,23 @@ func TestStringFormats(t *testing.T) {
 		{"email", "ada@[192.0.2.1]", true},
 		{"email", "\"a b\"@example.com", false}, // quoted local part: refused, as documented
 		{"email", "~ada!#$%&'*/=?^_`{|}@example.com", true},
+		// date-time: RFC 3339; a leap second only at 23:59 UTC.
+		{"date-time", "2026-11-30T21:04:05Z", true},
+		{"date-time", "2026-11-30T21:04:05.123456789+05:30", true},
+		{"date-time", "2026-11-30T21:04:05-00:00", true},
+		{"date-time", "2016-12-31T23:59:60Z", true},
+		{"date-time", "2016-12-31T23:59:60.5Z", true},
+		{"date-time", "2016-12-31T18:59:60-05:00", true},
+		{"date-time", "2017-01-01T00:59:60+01:00", true},
+		{"date-time", "2016-12-31T23:59:60+00:00", true},
+		{"date-time", "2026-11-30T21:04:60Z", false},
+		{"date-time", "2016-12-31T23:58:60Z", false},
+		{"date-time", "2016-12-31T23:59:60+01:00", false},
+		{"date-time", "2016-12-31T22:59:60Z", false},
+		{"date-time", "2026-02-30T10:00:00Z", false},
+		{"date-time", "2026-11-30T21:04:61Z", false},
+		{"date-time", "2026-11-30 21:04:05Z", false},
+		{"date-time", "2026-11-30T21:04:05", false},
 		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d11", true},
 		{"uuid", "5D0E6A2C-0F55-4B1E-9A5C-3C7F2F1F0D11", true},
 		{"uuid", "00000000-0000-0000-0000-000000000000", true},
@@ -172,7 +189,11 @@ func TestStringFormats(t *testing.T) {
 		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d1g", false},
 		{"uuid", "5d0e6a2c-0f55-4b1e-9a5c-3c7f2f1f0d1", false},
 	} {
-		if err := stringFormats[tc.format].Validate(tc.value); (err == nil) != tc.ok {
+		v, ok := stringFormats[tc.format]
+		if !ok {
+			v = openapi3.SchemaStringFormats[tc.format]
+		}
+		if err := v.Validate(tc.value); (err == nil) != tc.ok {
 			t.Errorf("%s %q: %v, want ok=%v", tc.format, tc.value, err, tc.ok)
 		}
 	}

@@ -315,6 +315,7 @@ func TestSendEventsConstraints(t *testing.T) {
 		{"order: total type", batch(orderName, orderWith("total", `"10"`)), []string{"/events/0/data/total"}},
 		{"order: placedAt date-time", batch(orderName, orderWith("placedAt", `"yesterday"`)), []string{"/events/0/data/placedAt"}},
 		{"order: placedAt no such day", batch(orderName, orderWith("placedAt", `"2026-02-30T10:00:00Z"`)), []string{"/events/0/data/placedAt"}},
+		{"order: placedAt leap second not at the end of a UTC day", batch(orderName, orderWith("placedAt", `"2026-11-30T21:04:60Z"`)), []string{"/events/0/data/placedAt"}},
 		{"order: items minItems", batch(orderName, orderWith("items", `[]`)), []string{"/events/0/data/items"}},
 		{"order: items maxItems", batch(orderName, orderWith("items", lines(51))), []string{"/events/0/data/items"}},
 		{"order: item quantity minimum", batch(orderName, orderWith("items", `[{"sku":"a","quantity":1,"unitPrice":1},{"sku":"b","quantity":0,"unitPrice":1}]`)), []string{"/events/0/data/items/1/quantity"}},

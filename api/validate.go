@@ -60,7 +60,8 @@ func schemaOptions() []openapi3.SchemaValidationOption {
 
 // stringFormats are the string formats routeapi checks beyond kin-openapi's
 // own (openapi3.SchemaStringFormats: date, date-time, byte), which knows
-// the rest of the formats of OpenAPI and JSON Schema but checks none. They
+// the rest of the formats of OpenAPI and JSON Schema but checks none, and
+// date-time, which kin-openapi checks too loosely. They
 // are given per validator (openapi3.WithStringFormatValidator), not put in
 // kin-openapi's global map. A string format in the contract's request
 // bodies with no validator fails TestRequestFormatsChecked.
@@ -82,9 +83,47 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		}
 		return nil
 	}),
+	// date-time: kin-openapi's check (RFC 3339 §5.6's date-time, upper-case
+	// T and Z, a real calendar day), and a leap second (second 60) only at
+	// 23:59 UTC, the end of a UTC day (RFC 3339 §5.7; ajv-formats' rule):
+	// kin-openapi takes :60 in any minute, which is no instant at all.
+	"date-time": openapi3.NewCallbackValidator(func(v string) error {
+		if err := kinDateTime.Validate(v); err != nil {
+			return err
+		}
+		if !leapSecondAtDayEnd(v) {
+			return errors.New("a leap second (second 60) is only at 23:59 UTC")
+		}
+		return nil
+	}),
 	// uuid: the string form of RFC 9562 §4 (8-4-4-4-12 hexadecimal
 	// digits), whatever the version, as JSON Schema's "uuid" format.
 	"uuid": openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`),
+}
+
+// kinDateTime is kin-openapi's own date-time check, which stringFormats'
+// date-time extends.
+var kinDateTime = openapi3.SchemaStringFormats["date-time"]
+
+// leapSecondAtDayEnd reports whether v, a date-time kin-openapi's pattern
+// took ("2016-12-31T23:59:60Z", "…T18:59:60-05:00"), is not a leap second
+// or is one at 23:59 UTC. The pattern fixes the positions: hour, minute and
+// second at 11, 14 and 17; the offset is Z or its last six bytes (±hh:mm).
+func leapSecondAtDayEnd(v string) bool {
+	if len(v) < 20 || v[17:19] != "60" {
+		return true
+	}
+	num := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	minute := num(v[11:13])*60 + num(v[14:16])
+	if z := v[len(v)-1]; z != 'Z' {
+		off := v[len(v)-6:]
+		shift := num(off[1:3])*60 + num(off[4:6])
+		if off[0] == '+' {
+			shift = -shift
+		}
+		minute += shift
+	}
+	return (minute%1440+1440)%1440 == 23*60+59
 }
 
 // isASCII reports whether s holds only ASCII characters.
