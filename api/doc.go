@@ -33,6 +33,9 @@
 //   - fenceBody, the bodies of POST /api/route and POST /api/events only
 //     (routebody.go);
 //   - the validator, with HEAD shown as GET (validate.go, httpsem.go);
+//     a body the fence found breaking a rule of what Inngest keeps gets
+//     that rule's 400 rather than the validator's findings about it
+//     (validationProblem);
 //   - oneJSONValue (onejson.go).
 //
 // Then the strict handler: withCredential (credential.go: the credential
