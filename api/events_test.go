@@ -691,3 +691,38 @@ func TestSendEventsAcceptanceBeforeSchema(t *testing.T) {
 		t.Errorf("bad key and bad number: %d %s, want the header's 400", rec.Code, rec.Body)
 	}
 }
+
+// TestSendEventsMaxLengthCountsCodePoints: maxLength and minLength count
+// Unicode code points, as JSON Schema says and kin-openapi does: not bytes,
+// not UTF-16 code units (JavaScript's length: 400 for 200 emoji), not what a
+// reader sees as one character (e and a combining accent are two). An
+// escaped surrogate pair is one code point.
+func TestSendEventsMaxLengthCountsCodePoints(t *testing.T) {
+	title := func(s string) string { return batch(feedbackName, `{"rating":4,"page":{"path":"/","title":"`+s+`"}}`) }
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"200 emoji (800 bytes, 400 UTF-16 units)", title(strings.Repeat("😀", 200)), 200},
+		{"201 emoji", title(strings.Repeat("😀", 201)), 400},
+		{"200 escaped surrogate pairs", title(strings.Repeat(`\ud83d\ude00`, 200)), 200},
+		{"201 escaped surrogate pairs", title(strings.Repeat(`\ud83d\ude00`, 201)), 400},
+		{"100 e with a combining accent (200 code points)", title(strings.Repeat("e\u0301", 100)), 200},
+		{"100 e with a combining accent and one more", title(strings.Repeat("e\u0301", 100) + "x"), 400},
+		{"200 escaped A", title(strings.Repeat(`\u0041`, 200)), 200},
+		{"201 escaped A", title(strings.Repeat(`\u0041`, 201)), 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, options{settings: fakeSettings{s: eventsSettings()}})
+			rec := h.serve(t, postEvents(t, tc.body))
+			if rec.Code != tc.want {
+				t.Fatalf("%d, want %d: %s", rec.Code, tc.want, rec.Body)
+			}
+			if tc.want == 400 {
+				if got := pointers(t, rec); !slices.Equal(got, []string{"/events/0/data/page/title"}) {
+					t.Errorf("pointers %q", got)
+				}
+			}
+		})
+	}
+}
