@@ -682,6 +682,22 @@ func TestSendEventsAcceptanceBeforeSchema(t *testing.T) {
 			}
 		})
 	}
+	// The schema's findings elsewhere in the body are still listed, in
+	// document order.
+	h0 := newHarness(t, options{settings: fakeSettings{s: eventsSettings()}})
+	rec0 := h0.serve(t, postEvents(t, batch(feedbackName, `{"rating":9,"page":{"path":"/"}}`, feedbackName, `{"rating":4,"rating":9,"page":{"path":"x"}}`, orderName, order("-1"))))
+	got := pointers(t, rec0)
+	if want := []string{"/events/0/data/rating", "/events/1/data/page/path", "/events/1/data/rating", "/events/2/data/total"}; rec0.Code != 400 || !slices.Equal(got, want) {
+		t.Errorf("%d %q, want 400 at %q: %s", rec0.Code, got, want, rec0.Body)
+	}
+	if p := decodeProblem(t, rec0); p.Detail == nil || !strings.Contains(*p.Detail, "appears twice") || !strings.Contains(*p.Detail, "3 other places") {
+		t.Errorf("detail %v", p.Detail)
+	}
+	for _, fe := range *decodeProblem(t, rec0).Errors {
+		if fe.Pointer == "/events/1/data/rating" && !strings.Contains(fe.Detail, "appears twice") {
+			t.Errorf("the duplicate's field error says %q", fe.Detail)
+		}
+	}
 	// A malformed header is still reported as such.
 	h := newHarness(t, options{settings: fakeSettings{s: eventsSettings()}})
 	r := postEvents(t, batch(orderName, order("1e400")))

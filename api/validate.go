@@ -173,26 +173,40 @@ func credentialPresent(in *openapi3filter.AuthenticationInput, cookieNames []str
 // 400 with field errors otherwise.
 //
 // A body that fenceBody found breaking a rule of what Inngest keeps
-// unchanged gets that rule's 400 instead of the validator's findings about
-// the body: the validator sees the body as encoding/json decodes it, which
-// is what such a body is not. Of a member sent twice it sees the last value
-// only (`"rating":4,"rating":9` would be "at most 5", not the duplicate); a
-// number beyond float64 is "cannot convert json.Number to float64"; a byte
-// that is not UTF-8 makes the body "not JSON". A 401, a 415 and a parameter
-// error stay as the validator says.
+// unchanged gets that rule's 400, and the validator's findings about the
+// body only where they are not about the offending member: the validator
+// sees the body as encoding/json decodes it, which is what such a body is
+// not there. Of a member sent twice it sees the last value only
+// (`"rating":4,"rating":9` would be "at most 5", not the duplicate); a
+// number beyond float64 is "cannot convert json.Number to float64". A 401,
+// a 415 and a parameter error stay as the validator says.
 func validationProblem(ctx context.Context, err error) *problemError {
 	var f validationFindings
 	for _, e := range flatten(err) {
 		f.add(e)
 	}
 	p := f.problem(err)
-	if st := stateFrom(ctx); st != nil && st.route != nil && st.route.problem != nil &&
-		p.kind == kindInvalid && len(f.params) == 0 {
-		fenced := acceptanceProblem(st.route.problem, "")
-		fenced.err = fmt.Errorf("%w (validator: %w)", fenced.err, err)
-		return fenced
+	st := stateFrom(ctx)
+	if st == nil || st.route == nil || st.route.problem == nil || p.kind != kindInvalid || len(f.params) > 0 {
+		return p
 	}
-	return p
+	fenced := acceptanceProblem(st.route.problem, "")
+	fenced.err = fmt.Errorf("%w (validator: %w)", fenced.err, err)
+	at := fenced.fields[0].Pointer
+	others := 0
+	for _, fe := range f.fields {
+		if fe.Pointer == at || strings.HasPrefix(fe.Pointer, at+"/") {
+			continue
+		}
+		fenced.fields = append(fenced.fields, fe)
+		others++
+	}
+	if others > 0 {
+		sort.SliceStable(fenced.fields, func(i, j int) bool { return pointerLess(fenced.fields[i].Pointer, fenced.fields[j].Pointer) })
+		fenced.fields = fenced.fields[:min(len(fenced.fields), maxFieldErrors)]
+		fenced.detail += fmt.Sprintf(" The body also does not match the schema in %d other places; errors[] lists them (at most %d in all).", others, maxFieldErrors)
+	}
+	return fenced
 }
 
 // validationFindings sorts the single errors of one validation failure by
