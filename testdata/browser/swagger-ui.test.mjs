@@ -1,6 +1,8 @@
 // Swagger UI (/docs/) of the built routeapi in Debian's Chromium, driven by
 // playwright-core: the page shows POST /api/route, "Try it out" + "Execute"
 // get a 200 from the real route (publishing to a real Inngest dev server),
+// POST /api/events shows the event catalogue with its examples and Try it
+// out publishes the mixed example,
 // and the page loads nothing from outside localhost. The page works under
 // its Content-Security-Policy with no violation reported, and another site
 // cannot frame it. Run by `make test-browser`.
@@ -157,6 +159,53 @@ test("Swagger UI: Authorize with the token as bearerAuth, then Try it out gets a
     assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
     const [event] = await inngest.waitEvent(EVENT, JSON.parse(responseBody).eventId);
     assert.equal(event.data.user.id, "browser-bearer-user");
+  });
+});
+
+test("Swagger UI: POST /api/events shows the event catalogue with its examples, and Try it out publishes a mixed batch", async () => {
+  await withBrowser(async ({ context, page, requests }) => {
+    const token = api.token({ sub: "browser-events-user", email: "events@example.com" });
+    await context.addCookies([{ name: "next-auth.session-token", value: token, url: api.url, httpOnly: true, sameSite: "Lax" }]);
+    await page.goto(`${api.url}/docs/`);
+    const op = page.locator(".opblock.opblock-post").filter({ hasText: "/api/events" });
+    const summary = op.locator(".opblock-summary").first();
+    assert.match(await summary.innerText(), /POST\s+\/api\/events\s+Publish a batch of typed events/);
+    await summary.click();
+    // The request body's named examples: one per catalogue event, and a mixed batch.
+    const examples = op.locator(".opblock-section-request-body .examples-select select").first();
+    await examples.waitFor();
+    const options = (await examples.locator("option").allInnerTexts()).map((t) => t.trim());
+    for (const summaryText of ["One order placed", "Feedback submitted", "Two kinds of events in one batch"]) {
+      assert.ok(options.includes(summaryText), `the examples offer ${JSON.stringify(options)}, not ${summaryText}`);
+    }
+    // Each event's example shows that event, as the contract writes it.
+    for (const [label, name] of [["One order placed", "shop/order.placed"], ["Feedback submitted", "app/feedback.submitted"]]) {
+      await examples.selectOption({ label });
+      const shown = op.locator(".opblock-section-request-body .highlight-code, .opblock-section-request-body pre").first();
+      await shown.waitFor();
+      assert.match(await shown.innerText(), new RegExp(`"name":\\s*"${name.replace(".", "\\.")}"`), `the ${label} example does not show ${name}`);
+    }
+    await examples.selectOption({ label: "Two kinds of events in one batch" });
+    await op.getByRole("button", { name: "Try it out" }).click();
+    const sent = page.waitForRequest((r) => r.url() === `${api.url}/api/events` && r.method() === "POST");
+    await op.getByRole("button", { name: "Execute" }).click();
+    const request = await sent;
+    const status = op.locator(".live-responses-table .response .response-col_status").first();
+    await status.waitFor();
+    const shown = (await status.innerText()).trim();
+    const responseBody = (await op.locator(".live-responses-table .response-col_description pre").first().innerText()).trim();
+    await page.screenshot({ path: join(OUT, "swagger-ui-events.png"), fullPage: true });
+    assertOnlyLocal(requests);
+    assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
+    const sentBody = JSON.parse(request.postData());
+    assert.deepEqual(sentBody.events.map((e) => e.name), ["shop/order.placed", "app/feedback.submitted"]);
+    const answer = JSON.parse(responseBody);
+    assert.equal(answer.eventIds.length, 2);
+    for (const [i, ev] of sentBody.events.entries()) {
+      const [event] = await inngest.waitEvent(ev.name, answer.eventIds[i]);
+      assert.deepEqual(event.data.data, ev.data);
+      assert.equal(event.data.user.id, "browser-events-user");
+    }
   });
 });
 

@@ -31,6 +31,8 @@ test("usage.ts, events-usage.ts and the README's snippets compile", async () => 
     "test/types/events-usage.ts",
     "test/types/send-events.ts",
     "test/types/catalogue-functions.ts",
+    "test/types/readme-typed-events-send.ts",
+    "test/types/readme-typed-events-function.ts",
   );
   assert.equal(code, 0, out);
 });
@@ -47,6 +49,26 @@ for (const [heading, file] of [
     const text = await readFile(join(root, "test", "types", file), "utf8");
     const section = readme.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
     assert.ok(section, `README.md has no '## ${heading}' section`);
+    const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    assert.equal(blocks.length, 1, `expected exactly one \`\`\`ts block in '${heading}'`);
+    assert.equal(blocks[0], text, `copy test/types/${file} into the README's snippet (or the other way round)`);
+  });
+}
+
+// The repository README's "Typed events" section: each of its two ```ts
+// blocks is a file tsc checks above.
+for (const [heading, file] of [
+  ["In the front end", "readme-typed-events-send.ts"],
+  ["In Inngest functions", "readme-typed-events-function.ts"],
+]) {
+  test(`the repository README's 'Typed events: ${heading}' snippet is test/types/${file}`, async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(join(root, "..", "..", "README.md"), "utf8");
+    const text = await readFile(join(root, "test", "types", file), "utf8");
+    const typed = readme.split(/^## /m).find((s) => s.startsWith("Typed events\n"));
+    assert.ok(typed, "README.md has no '## Typed events' section");
+    const section = typed.split(/^### /m).find((s) => s.startsWith(`${heading}\n`));
+    assert.ok(section, `README.md's 'Typed events' has no '### ${heading}'`);
     const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
     assert.equal(blocks.length, 1, `expected exactly one \`\`\`ts block in '${heading}'`);
     assert.equal(blocks[0], text, `copy test/types/${file} into the README's snippet (or the other way round)`);
