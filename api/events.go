@@ -30,15 +30,7 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
-	cred, err := credentialFrom(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read credential: %w", err)
-	}
-	id, err := s.identify(ctx, set, cred)
-	if err != nil {
-		return nil, err
-	}
-	rl, err := s.rateLimit(ctx, set, id.key)
+	id, rl, err := s.caller(ctx, set)
 	if err != nil {
 		return nil, err
 	}

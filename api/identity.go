@@ -44,3 +44,25 @@ func (s *Server) identify(ctx context.Context, set settings.Settings, cred sessi
 	}
 	return identity{user: u, key: "user:" + u.ID, kind: events.KindUser}, nil
 }
+
+// caller says who is calling and applies set's rate limit to them, once
+// for the request: the credential the strict middleware read off the
+// request (withCredential), the identity it names (identify: 401 or 503
+// when the session cannot be resolved) and the RateLimit-* headers of the
+// success answer (rateLimit: 429 over the limit). Every authenticated
+// operation starts here, after reading the settings.
+func (s *Server) caller(ctx context.Context, set settings.Settings) (identity, rateHeaders, error) {
+	cred, err := credentialFrom(ctx)
+	if err != nil {
+		return identity{}, rateHeaders{}, fmt.Errorf("read credential: %w", err)
+	}
+	id, err := s.identify(ctx, set, cred)
+	if err != nil {
+		return identity{}, rateHeaders{}, err
+	}
+	rl, err := s.rateLimit(ctx, set, id.key)
+	if err != nil {
+		return identity{}, rateHeaders{}, err
+	}
+	return id, rl, nil
+}

@@ -25,15 +25,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if !set.Route.Enabled {
 		return nil, errRouteDisabled
 	}
-	cred, err := credentialFrom(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read credential: %w", err)
-	}
-	id, err := s.identify(ctx, set, cred)
-	if err != nil {
-		return nil, err
-	}
-	rl, err := s.rateLimit(ctx, set, id.key)
+	id, rl, err := s.caller(ctx, set)
 	if err != nil {
 		return nil, err
 	}

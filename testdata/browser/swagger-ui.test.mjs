@@ -100,14 +100,30 @@ async function assertDocsHeaders(requests) {
 // tryItOut opens POST /api/route on the loaded docs page, executes it and
 // returns the request the browser sent and the status Swagger UI shows.
 async function tryItOut(page, requests, screenshot) {
-  const op = page.locator(".opblock.opblock-post").filter({ hasText: "/api/route" });
-  const summary = op.locator(".opblock-summary").first();
-  assert.match(await summary.innerText(), /POST\s+\/api\/route\s+Publish an event for the signed-in user/);
-  await summary.click();
+  const op = await openOperation(page, "/api/route", /POST\s+\/api\/route\s+Publish an event for the signed-in user/);
   await op.getByRole("button", { name: "Try it out" }).click();
   const body = op.locator("textarea.body-param__text");
   await body.fill('{\n  "data": {"from": "swagger-ui"}\n}');
-  const sent = page.waitForRequest((r) => r.url() === `${api.url}/api/route` && r.method() === "POST");
+  const res = await execute(page, op, "/api/route", requests, screenshot);
+  await assertDocsHeaders(requests);
+  return res;
+}
+
+// openOperation expands the POST operation at path on the loaded docs page,
+// after checking its summary line, and returns its block.
+async function openOperation(page, path, summaryLine) {
+  const op = page.locator(".opblock.opblock-post").filter({ hasText: path });
+  const summary = op.locator(".opblock-summary").first();
+  assert.match(await summary.innerText(), summaryLine);
+  await summary.click();
+  return op;
+}
+
+// execute clicks Execute in op (Try it out already open) and returns the
+// request the browser sent to path and the status and body Swagger UI shows,
+// after a screenshot and the check that the page loaded only local things.
+async function execute(page, op, path, requests, screenshot) {
+  const sent = page.waitForRequest((r) => r.url() === `${api.url}${path}` && r.method() === "POST");
   await op.getByRole("button", { name: "Execute" }).click();
   const request = await sent;
   const status = op.locator(".live-responses-table .response .response-col_status").first();
@@ -116,7 +132,6 @@ async function tryItOut(page, requests, screenshot) {
   const responseBody = (await op.locator(".live-responses-table .response-col_description pre").first().innerText()).trim();
   await page.screenshot({ path: join(OUT, screenshot), fullPage: true });
   assertOnlyLocal(requests);
-  await assertDocsHeaders(requests);
   return { request, shown, responseBody };
 }
 
@@ -167,10 +182,7 @@ test("Swagger UI: POST /api/events shows the event catalogue with its examples, 
     const token = api.token({ sub: "browser-events-user", email: "events@example.com" });
     await context.addCookies([{ name: "next-auth.session-token", value: token, url: api.url, httpOnly: true, sameSite: "Lax" }]);
     await page.goto(`${api.url}/docs/`);
-    const op = page.locator(".opblock.opblock-post").filter({ hasText: "/api/events" });
-    const summary = op.locator(".opblock-summary").first();
-    assert.match(await summary.innerText(), /POST\s+\/api\/events\s+Publish a batch of typed events/);
-    await summary.click();
+    const op = await openOperation(page, "/api/events", /POST\s+\/api\/events\s+Publish a batch of typed events/);
     // The request body's named examples: one per catalogue event, and a mixed batch.
     const examples = op.locator(".opblock-section-request-body .examples-select select").first();
     await examples.waitFor();
@@ -187,15 +199,7 @@ test("Swagger UI: POST /api/events shows the event catalogue with its examples, 
     }
     await examples.selectOption({ label: "Two kinds of events in one batch" });
     await op.getByRole("button", { name: "Try it out" }).click();
-    const sent = page.waitForRequest((r) => r.url() === `${api.url}/api/events` && r.method() === "POST");
-    await op.getByRole("button", { name: "Execute" }).click();
-    const request = await sent;
-    const status = op.locator(".live-responses-table .response .response-col_status").first();
-    await status.waitFor();
-    const shown = (await status.innerText()).trim();
-    const responseBody = (await op.locator(".live-responses-table .response-col_description pre").first().innerText()).trim();
-    await page.screenshot({ path: join(OUT, "swagger-ui-events.png"), fullPage: true });
-    assertOnlyLocal(requests);
+    const { request, shown, responseBody } = await execute(page, op, "/api/events", requests, "swagger-ui-events.png");
     assert.equal(shown, "200", `Swagger UI shows ${shown}: ${responseBody}`);
     const sentBody = JSON.parse(request.postData());
     assert.deepEqual(sentBody.events.map((e) => e.name), ["shop/order.placed", "app/feedback.submitted"]);
