@@ -151,7 +151,14 @@ func TestRunDevStopsOnSignal(t *testing.T) {
 func TestRunDevRestartInngest(t *testing.T) {
 	d := startDevRun(t, true)
 	inngest := &inngestDev{URL: "http://127.0.0.1:" + d.inngestP}
-	if out := d.script(t, "inngest-stop"); !strings.Contains(out, "Stopped the Inngest dev server") {
+	// The commands make run prints act on this dev server: its port goes with them.
+	portArg := " INNGEST_PORT=" + d.inngestP
+	for _, want := range []string{"make inngest-stop" + portArg + "\n", "make inngest-start" + portArg + "\n"} {
+		if !strings.Contains(d.proc.logs.String(), want) {
+			t.Errorf("make run's banner does not say %q:\n%s", want, d.proc.logs.String())
+		}
+	}
+	if out := d.script(t, "inngest-stop"); !strings.Contains(out, "Stopped the Inngest dev server") || !strings.Contains(out, "make inngest-start"+portArg+"\n") {
 		t.Fatalf("inngest-stop: %s", out)
 	}
 	waitFor(t, 10*time.Second, "the dev server to stop", func() bool {

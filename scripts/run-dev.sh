@@ -21,6 +21,11 @@ INNGEST_URL="http://127.0.0.1:${INNGEST_PORT}"
 # inngest.* config files upwards from its directory and writes
 # ~/.config/inngest/state. One per dev server port.
 WORKDIR="${TMPDIR:-/tmp}/routeapi-inngest-dev-${INNGEST_PORT}"
+# The make commands that act on this dev server: inngest-stop and
+# inngest-start find it by INNGEST_PORT, so a port other than the default
+# goes with them (a bare `make inngest-stop` would stop the one on 8288).
+INNGEST_PORT_ARG=""
+[ "$INNGEST_PORT" = 8288 ] || INNGEST_PORT_ARG=" INNGEST_PORT=$INNGEST_PORT"
 PIDFILE="$WORKDIR/inngest.pid"
 LOG="$WORKDIR/inngest.log"
 
@@ -147,8 +152,8 @@ case "${1:-}" in
     if pid=$(owned_pid); then
       stop_pid "$pid"
       rm -f "$PIDFILE"
-      echo "Stopped the Inngest dev server at $INNGEST_URL. routeapi keeps answering: with the circuit open, requests get 202 and wait in the spool."
-      echo "Start it again with: make inngest-start"
+      echo "Stopped the Inngest dev server at $INNGEST_URL. routeapi keeps answering: requests get 202 and wait in the spool."
+      echo "Start it again with: make inngest-start$INNGEST_PORT_ARG"
     elif inngest_up; then
       echo "The Inngest dev server at $INNGEST_URL was not started by make run; stop it where it runs." >&2
       exit 1
@@ -229,8 +234,8 @@ cat <<MSG
   In Swagger UI, click Authorize and paste the token into bearerAuth:
     $token
 
-  Stop the Inngest dev server (routeapi keeps running and spools): make inngest-stop
-  Start it again (the spool is delivered):                         make inngest-start
+  Stop the Inngest dev server (routeapi keeps running and spools): make inngest-stop$INNGEST_PORT_ARG
+  Start it again (the spool is delivered):                         make inngest-start$INNGEST_PORT_ARG
   Stop everything: Ctrl-C
 
 MSG
