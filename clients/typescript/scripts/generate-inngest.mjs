@@ -9,7 +9,8 @@
 // `components["schemas"]["CatalogueEvent"]` (the spec's oneOf, in its order)
 // and, for each, the one string literal of its `name` (its enum). Anything
 // else (a member that is not a `components["schemas"][…]` reference, a name
-// that is not one string literal, two members with one name) stops the
+// that is not one string literal, a name equal to its schema's name: the
+// member is not in the discriminator's mapping, two members with one name) stops the
 // script with an error: the catalogue's rules are in openapi.yaml's
 // CatalogueEvent description. The output depends on schema.ts only.
 //
@@ -52,6 +53,12 @@ export function catalogue(schemaPath) {
     const nameType = nameProp && checker.getTypeOfSymbol(nameProp);
     if (!nameType || !nameType.isStringLiteral()) {
       throw new Error(`${schemaPath}: ${schema}.name is not one string literal (give it an enum with exactly one event name)`);
+    }
+    // openapi-typescript types a oneOf member that the discriminator's
+    // mapping does not list by OpenAPI's implicit discriminator value, the
+    // schema's own name, whatever its enum says.
+    if (nameType.value === schema) {
+      throw new Error(`${schemaPath}: ${schema}.name is typed as "${schema}", its schema's own name: ${schema} is missing from CatalogueEvent's discriminator.mapping in openapi.yaml (add \`<its name enum value>: '#/components/schemas/${schema}'\`, then make generate)`);
     }
     if (!checker.getPropertyOfType(type, "data")) throw new Error(`${schemaPath}: ${schema} has no "data"`);
     const description = ts.getJSDocTags(decl).find((t) => t.tagName.text === "description");

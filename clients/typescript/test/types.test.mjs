@@ -148,6 +148,7 @@ test("the generator refuses a catalogue it cannot type", async () => {
       ["a member that is not a schema reference", schema(`{ name: "a/b"; data: {} }`, ""), /is not a components\["schemas"\]\[…\] reference/],
       ["a name that is not one literal", schema(`components["schemas"]["AEvent"]`, `    AEvent: { name: "a/b" | "a/c"; data: {} };\n`), /AEvent\.name is not one string literal/],
       ["a name that is a string", schema(`components["schemas"]["AEvent"]`, `    AEvent: { name: string; data: {} };\n`), /AEvent\.name is not one string literal/],
+      ["a member the discriminator's mapping does not list (typed by its schema's name)", schema(`components["schemas"]["AEvent"]`, `    AEvent: { name: "AEvent"; data: {} };\n`), /AEvent is missing from CatalogueEvent's discriminator\.mapping/],
       ["no data", schema(`components["schemas"]["AEvent"]`, `    AEvent: { name: "a/b" };\n`), /AEvent has no "data"/],
       ["one name twice", schema(`components["schemas"]["AEvent"] | components["schemas"]["BEvent"]`, `    AEvent: { name: "a/b"; data: {} };\n    BEvent: { name: "a/b"; data: {} };\n`), /"a\/b" is in both AEvent and BEvent/],
       ["two schemas making one export", schema(`components["schemas"]["AEvent"] | components["schemas"]["A"]`, `    AEvent: { name: "a/b"; data: {} };\n    A: { name: "a/c"; data: {} };\n`), /both make the export a/],
