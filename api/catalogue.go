@@ -10,6 +10,7 @@ import (
 
 	"github.com/routeapi/routeapi/gen"
 	"github.com/routeapi/routeapi/internal/idempotency"
+	"github.com/routeapi/routeapi/internal/settings"
 )
 
 // CatalogueNames are the event names POST /api/events takes, sorted: the
@@ -51,6 +52,8 @@ func catalogueNames(spec *openapi3.T) ([]string, error) {
 //     enum value, the mapping's key (a different value would make the event
 //     impossible to send; two schemas with the same value would make one
 //     name mean two schemas);
+//   - each name is one Inngest takes (settings.CheckEventName: not empty,
+//     at most 255 characters, not inngest/…);
 //   - each event schema allows no other member (additionalProperties:
 //     false): sentEvents reads name and data with encoding/json, which also
 //     matches "Name" or "DATA", so only members spelled as the schema's may
@@ -111,6 +114,11 @@ func checkCatalogueEvent(name string, ev *openapi3.Schema) error {
 	n := ev.Properties["name"]
 	if n == nil || n.Value == nil || len(n.Value.Enum) != 1 || n.Value.Enum[0] != name {
 		return fmt.Errorf("name must have exactly one enum value, %q", name)
+	}
+	// A name Inngest's Event API refuses (inngest/…: 400 "event name is
+	// reserved for internal use") would be answered 202 and dead-lettered.
+	if err := settings.CheckEventName(name); err != nil {
+		return fmt.Errorf("the event name %q: %w", name, err)
 	}
 	if d := ev.Properties["data"]; d == nil || d.Value == nil {
 		return errors.New("no data schema")

@@ -225,6 +225,12 @@ func TestCatalogueConsistent(t *testing.T) {
 		feedback = "#/components/schemas/FeedbackSubmittedEvent"
 	)
 	schema := func(spec *openapi3.T, name string) *openapi3.Schema { return spec.Components.Schemas[name].Value }
+	// rename gives the event schema s the name to instead of from, in its enum and the mapping.
+	rename := func(spec *openapi3.T, item *openapi3.Schema, s, from, to string) {
+		schema(spec, s).Properties["name"].Value.Enum = []any{to}
+		item.Discriminator.Mapping[to] = item.Discriminator.Mapping[from]
+		delete(item.Discriminator.Mapping, from)
+	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(spec *openapi3.T, item *openapi3.Schema)
@@ -268,6 +274,15 @@ func TestCatalogueConsistent(t *testing.T) {
 		{"a discriminator on another member", func(_ *openapi3.T, item *openapi3.Schema) {
 			item.Discriminator.PropertyName = "type"
 		}, `on "type"`},
+		{"a name Inngest reserves (inngest/…)", func(spec *openapi3.T, item *openapi3.Schema) {
+			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "inngest/order.placed")
+		}, `the event name "inngest/order.placed": names starting with inngest/ are reserved by Inngest`},
+		{"an empty name", func(spec *openapi3.T, item *openapi3.Schema) {
+			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "")
+		}, `the event name "": must not be empty`},
+		{"a name longer than Inngest takes", func(spec *openapi3.T, item *openapi3.Schema) {
+			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "shop/"+strings.Repeat("x", 251))
+		}, "longer than 255 characters"},
 		{"no mapping", func(_ *openapi3.T, item *openapi3.Schema) {
 			item.Discriminator.Mapping = nil
 		}, "no discriminator mapping"},
