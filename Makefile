@@ -118,8 +118,10 @@ check-tidy: ## Fail if go.mod or go.sum of any module is not what `go mod tidy` 
 	  (cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod/go.sum are not tidy: run 'cd $$m && go mod tidy' and commit"; exit 1; }; \
 	done
 
-check-generated: ## Fail if `make generate` changes gen/ or the TS client's generated files, or leaves untracked files there
-	$(MAKE) --no-print-directory generate
+# generate is a prerequisite, not a recursive $(MAKE): GNU make passes no -o
+# to a sub-make, so `make -o <npm stamp> check-generated` (node_modules
+# shared through a symlink) would run npm ci there all the same.
+check-generated: generate ## Fail if `make generate` changes gen/ or the TS client's generated files, or leaves untracked files there
 	@git diff --exit-code --stat -- gen $(CLIENT_DIR)/src/schema.ts $(CLIENT_DIR)/src/inngest.ts || { echo "generated code is out of date: run 'make generate' and commit it"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- gen $(CLIENT_DIR)/src/schema.ts $(CLIENT_DIR)/src/inngest.ts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
