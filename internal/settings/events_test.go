@@ -99,6 +99,12 @@ func TestCheckEventName(t *testing.T) {
 		"app/route.requested":     true,
 		"":                        false,
 		"inngest/function.failed": false,
+		"Inngest/x":               false,
+		"INNGEST/x":               false,
+		"inngestx/y":              true,
+		"inngest":                 true,
+		"app/inngest/x":           true,
+		"Inngeſt/x":               true, // U+017F ſ is not s for strings.ToLower, which Inngest uses
 		strings.Repeat("a", 255):  true,
 		strings.Repeat("a", 256):  false,
 	} {

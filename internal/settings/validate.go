@@ -38,19 +38,25 @@ func (s Settings) validateEvent() error {
 }
 
 // CheckEventName checks an event name against Inngest's rules: not empty,
-// at most 255 characters, not starting with inngest/ (reserved for
-// Inngest's own events).
+// at most 255 bytes, not starting with inngest/ in any letter case
+// (reserved for Inngest's own events). The Inngest dev server v1.0.0
+// compares the prefix case-sensitively (it takes Inngest/x); newer Inngest
+// lowercases the name first, so routeapi refuses every case, the stricter
+// of the two.
 func CheckEventName(name string) error {
 	switch {
 	case name == "":
 		return errors.New("must not be empty")
 	case len(name) > maxEventNameLen:
-		return fmt.Errorf("longer than %d characters", maxEventNameLen)
-	case strings.HasPrefix(name, "inngest/"):
-		return errors.New("names starting with inngest/ are reserved by Inngest")
+		return fmt.Errorf("longer than %d bytes", maxEventNameLen)
+	case len(name) >= len(reservedPrefix) && strings.EqualFold(name[:len(reservedPrefix)], reservedPrefix):
+		return errors.New("names starting with inngest/ (in any letter case) are reserved by Inngest")
 	}
 	return nil
 }
+
+// reservedPrefix starts the names of Inngest's own events.
+const reservedPrefix = "inngest/"
 
 // validateDisabled checks that each name of events.disabled is an event
 // name, once.
