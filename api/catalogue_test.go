@@ -276,13 +276,13 @@ func TestCatalogueConsistent(t *testing.T) {
 		}, `on "type"`},
 		{"a name Inngest reserves (inngest/…)", func(spec *openapi3.T, item *openapi3.Schema) {
 			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "inngest/order.placed")
-		}, `the event name "inngest/order.placed": names starting with inngest/ are reserved by Inngest`},
+		}, `the event name "inngest/order.placed": names starting with inngest/ (in any letter case) are reserved by Inngest`},
 		{"an empty name", func(spec *openapi3.T, item *openapi3.Schema) {
 			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "")
 		}, `the event name "": must not be empty`},
 		{"a name longer than Inngest takes", func(spec *openapi3.T, item *openapi3.Schema) {
 			rename(spec, item, "OrderPlacedEvent", "shop/order.placed", "shop/"+strings.Repeat("x", 251))
-		}, "longer than 255 characters"},
+		}, "longer than 255 bytes"},
 		{"no mapping", func(_ *openapi3.T, item *openapi3.Schema) {
 			item.Discriminator.Mapping = nil
 		}, "no discriminator mapping"},
