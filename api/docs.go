@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,13 +13,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/swaggest/swgui/v5emb"
+	"go.yaml.in/yaml/v3"
 
 	routeapi "github.com/routeapi/routeapi"
-	"github.com/routeapi/routeapi/gen"
 )
 
-// mountDocs serves the contract (/openapi.yaml as written, /openapi.json as
-// generated) and Swagger UI (/docs) from assets embedded in the binary: the
+// mountDocs serves the contract (/openapi.yaml as written, /openapi.json the
+// same document in JSON, contractJSON) and Swagger UI (/docs) from assets embedded in the binary: the
 // docs load nothing from the network. The console's answers carry a
 // Content-Security-Policy (docsCSP) and X-Frame-Options: DENY, so no other
 // site can frame it.
@@ -27,14 +28,13 @@ func mountDocs(r chi.Router) error {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(routeapi.OpenAPIYAML)
 	})
-	r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		spec, err := gen.GetSpecJSON()
-		if err != nil {
-			writeProblem(w, r, err)
-			return
-		}
+	specJSON, err := contractJSON(routeapi.OpenAPIYAML)
+	if err != nil {
+		return err
+	}
+	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(spec)
+		_, _ = w.Write(specJSON)
 	})
 	r.Get("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently).ServeHTTP)
 	ui := v5emb.New("routeapi", "/openapi.json", "/docs/")
@@ -121,4 +121,21 @@ func docsCSP(ui http.Handler) (string, error) {
 		"form-action 'none'",
 		"frame-ancestors 'none'",
 	}, "; "), nil
+}
+
+// contractJSON is the contract written as YAML (openapi.yaml) in JSON: the
+// same document, member for member (object members sorted by name), with
+// the operationIds as written. gen's embedded spec is not served: oapi-codegen
+// renames the operationIds it holds to Go names (postRoute → PostRoute), so
+// Swagger UI's deep links and the JSON would not be the contract's.
+func contractJSON(yamlDoc []byte) ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(yamlDoc, &doc); err != nil {
+		return nil, fmt.Errorf("read openapi.yaml: %w", err)
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml as JSON: %w", err)
+	}
+	return out, nil
 }
