@@ -48,25 +48,12 @@ type gatePublisher struct {
 	queued  bool
 }
 
-func (p *gatePublisher) Publish(_ context.Context, e events.Event) (delivery.Receipt, error) {
-	p.mu.Lock()
-	p.events = append(p.events, e)
-	gate, err, queued := p.gate, p.err, p.queued
-	p.mu.Unlock()
-	if gate != nil {
-		p.entered <- struct{}{}
-		<-gate
-	}
-	switch {
-	case err != nil:
-		return delivery.Receipt{}, err
-	case queued:
-		return delivery.Receipt{Queued: true}, nil
-	}
-	return delivery.Receipt{IDs: []string{"01INNGEST" + e.ID[:6]}}, nil
+func (p *gatePublisher) Publish(ctx context.Context, e events.Event) (delivery.Receipt, error) {
+	return p.PublishAll(ctx, []events.Event{e})
 }
 
-// PublishAll is Publish for a batch: one pass through the gate.
+// PublishAll records evs, waits at the gate (one pass for the batch), and
+// answers err, queued, or an Inngest id per event.
 func (p *gatePublisher) PublishAll(_ context.Context, evs []events.Event) (delivery.Receipt, error) {
 	p.mu.Lock()
 	p.events = append(p.events, evs...)

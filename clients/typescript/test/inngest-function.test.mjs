@@ -127,18 +127,7 @@ test("routeapi's event runs the README's function to completion on the dev serve
   const res = await client.postRoute(data);
   assert.equal(res.ok, true, JSON.stringify(res.problem));
   const [event] = await inngest.waitEvent(EVENT, res.data.eventId);
-
-  let runs = [];
-  await waitFor(`a completed run of ${event.internal_id}`, 60_000, async () => {
-    const r = await fetch(`${inngest.url}/v1/events/${event.internal_id}/runs`);
-    runs = (await r.json()).data ?? [];
-    return runs.length > 0 && runs.every((run) => ["Completed", "Failed", "Cancelled"].includes(run.status));
-  }).catch((err) => {
-    throw new Error(`${err.message}; runs: ${JSON.stringify(runs)}`);
-  });
-  assert.equal(runs.length, 1, JSON.stringify(runs));
-  assert.equal(runs[0].status, "Completed", JSON.stringify(runs));
-  assert.deepEqual(runs[0].output, {
+  assert.deepEqual((await completedRun(event)).output, {
     userId: "fn-user",
     payload: data,
     requestId: res.requestId,
