@@ -160,7 +160,7 @@ test-browser: build $(INNGEST) $(BROWSER_STAMP) ## Swagger UI in Debian's Chromi
 	cd $(BROWSER_DIR) && $(NODE_TEST_ENV) TEST_OUTPUT_DIR=$(CURDIR)/test-output/browser \
 	  node --test --test-concurrency=1 --test-timeout=180000 swagger-ui.test.mjs
 
-test-nextjs: build $(INNGEST) $(NEXTJS_STAMP) ## A real Next.js 16 app (next build + start): which rewrites of /api/route reach routeapi, and an Auth.js v5 secret rotation (next-auth 5.0.0-beta.32)
+test-nextjs: build $(INNGEST) $(NEXTJS_STAMP) ## A real Next.js 16 app (next build + start): which rewrites of /api/route reach routeapi, /api/events through its rewrite, and an Auth.js v5 secret rotation (next-auth 5.0.0-beta.32)
 	cd $(NEXTJS_DIR) && $(NODE_TEST_ENV) node --test --test-concurrency=1 --test-timeout=900000 app.test.mjs
 
 $(NEXTJS_STAMP): $(NEXTJS_DIR)/package.json $(NEXTJS_DIR)/package-lock.json

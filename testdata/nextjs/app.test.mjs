@@ -3,7 +3,9 @@
 // (testdata/harness). Run by `make test-nextjs`. It checks two things the
 // README says about apps:
 // - which rewrites of /api/route reach routeapi while the app's old route
-//   file still exists ("For front-end teams"; the client README);
+//   file still exists ("For front-end teams"; the client README), and that
+//   the second beforeFiles entry "Typed events" asks for brings a typed
+//   batch to POST /api/events;
 // - an Auth.js v5 secret rotation: next-auth 5 reads AUTH_SECRET but not
 //   AUTH_SECRET_1, so the app needs `secret: [new, old]` ("Sessions").
 import { test, before, after } from "node:test";
@@ -132,6 +134,32 @@ test("an afterFiles (plain array) rewrite over an existing route file: the old r
 
 test("an afterFiles (plain array) rewrite of a path without a route file reaches routeapi", async () => {
   await assertRouteAPI(await post("/api/gone"), "/api/gone");
+});
+
+test("a beforeFiles rewrite of /api/events reaches routeapi: a typed batch from the app's page is published for its user", async () => {
+  const events = [
+    { name: "shop/order.placed", data: { orderId: "ord_next1", currency: "EUR", total: 1.5, items: [{ sku: "mug", quantity: 1, unitPrice: 1.5 }] } },
+    { name: "app/feedback.submitted", data: { rating: 4, page: { path: "/checkout" } } },
+  ];
+  const res = await fetch(`${appURL}/api/events`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      origin: appURL,
+      "sec-fetch-site": "same-origin",
+      cookie: `next-auth.session-token=${api.token({ sub: "next-events-user" })}`,
+    },
+    body: JSON.stringify({ events }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.match(res.headers.get("x-request-id") ?? "", /^[\x21-\x7e]{1,128}$/);
+  assert.equal(body.eventIds.length, 2);
+  for (const [i, ev] of events.entries()) {
+    const [event] = await inngest.waitEvent(ev.name, body.eventIds[i]);
+    assert.deepEqual(event.data.data, ev.data);
+    assert.equal(event.data.user.id, "next-events-user");
+  }
 });
 
 // authjsCookie is an Auth.js v5 session cookie encrypted with secret, as

@@ -9,7 +9,11 @@ export default {
   async rewrites() {
     return {
       // Checked before the app's own routes: wins over app/api/route/route.js.
-      beforeFiles: [{ source: "/api/route", destination }],
+      beforeFiles: [
+        { source: "/api/route", destination },
+        // POST /api/events (typed events), as the README's "Typed events" says.
+        { source: "/api/events", destination: `${process.env.ROUTEAPI_URL}/api/events` },
+      ],
       afterFiles: [
         // app/api/after/route.js exists: the file route wins, routeapi never sees it.
         { source: "/api/after", destination },
