@@ -45,17 +45,23 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 	if err := checkSentData(ctx, sent); err != nil {
 		return nil, err
 	}
-	if err := checkDisabled(set, sent); err != nil {
-		return nil, err
-	}
-	evs, err := s.buildEvents(ctx, set, id, sent)
-	if err != nil {
-		return nil, err
-	}
-
 	var key string
 	if req.Params.IdempotencyKey != nil {
 		key = *req.Params.IdempotencyKey
+	}
+	refused := checkDisabled(set, sent)
+	var evs []events.Event
+	if refused == nil {
+		evs, refused = s.buildEvents(ctx, set, id, sent)
+	}
+	if refused != nil {
+		// A retry of a batch published before a reload switched an event
+		// off or made events too large gets its first answer, as any retry
+		// after a reload does: the refusal would say nothing was published.
+		if resp, ok := s.recordedEvents(ctx, id, key, req.Body.Events, rl); ok {
+			return resp, nil
+		}
+		return nil, refused
 	}
 	switch {
 	case key != "" && s.idem != nil:
@@ -84,6 +90,37 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 		return nil, err
 	}
 	return ans.resp, nil
+}
+
+// recordedEvents is the recorded answer of a batch sent earlier under key
+// by id with the same events (the idempotency store's Recorded: a
+// completed request within the key's window), for a retry that the
+// settings now refuse. ok is false without a key or a store, when nothing
+// is recorded, or when the store cannot be read (logged: the refusal
+// stands).
+func (s *Server) recordedEvents(ctx context.Context, id identity, key string, sent []gen.CatalogueEvent, rl rateHeaders) (gen.SendEventsResponseObject, bool) {
+	if key == "" || s.idem == nil {
+		return nil, false
+	}
+	payload, err := eventsAsSent(ctx, sent)
+	if err != nil {
+		return nil, false
+	}
+	fp, err := idempotency.FingerprintOf(payload)
+	if err != nil {
+		return nil, false
+	}
+	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: key, Operation: idempotency.OperationSendEvents}.Digest()
+	a, ok, err := s.idem.Recorded(ctx, digest, fp, s.now())
+	if err != nil {
+		loggerFrom(ctx).Error("look up idempotent answer", "err", err.Error())
+		return nil, false
+	}
+	if !ok {
+		return nil, false
+	}
+	loggerFrom(ctx).Info("idempotent replay", idsAttr(true, recordedIDs(a)), "status", a.Status, "user_id", id.user.ID)
+	return replayEvents(a, rl), true
 }
 
 // buildEvents builds the event of each sent event, refusing with 413 (a

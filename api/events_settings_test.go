@@ -41,3 +41,46 @@ func TestSendEventsSettingsReadOnce(t *testing.T) {
 		t.Errorf("%d events published, want the first batch's 3", len(h.pub.events))
 	}
 }
+
+// TestSendEventsRetryAfterReload: a keyed batch published before a reload
+// that switches one of its events off (events.disabled) or makes its events
+// too large for inngest.maxEventBytes (a larger public map, a smaller
+// limit) is replayed to a retry with the same key, as any retry after a
+// reload is: the first answer, not a 403 or 413 saying nothing was
+// published. A new batch under those settings is still refused, and so is
+// the same batch under a new key.
+func TestSendEventsRetryAfterReload(t *testing.T) {
+	for name, reload := range map[string]func(*settings.Settings){
+		"event disabled":      func(s *settings.Settings) { s.Events = settings.Events{Disabled: []string{orderName}} },
+		"event now too large": func(s *settings.Settings) { s.Inngest.MaxEventBytes = 200 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, st := boltStore(t)
+			pub := &gatePublisher{}
+			on, off := eventsSettings(), eventsSettings()
+			reload(&off)
+			src := &sequenceSettings{seq: []settings.Settings{on, off}}
+			h := newHarness(t, options{store: src, idem: st, publisher: pub})
+			req := postEvents(t, batch(feedbackName, feedback, orderName, order))
+			req.headers = map[string]string{"Idempotency-Key": "before-reload"}
+			first := h.serve(t, req)
+			if first.Code != http.StatusOK {
+				t.Fatalf("first: %d %s", first.Code, first.Body)
+			}
+			again := h.serve(t, req)
+			if again.Code != http.StatusOK || again.Body.String() != first.Body.String() {
+				t.Errorf("retry after the reload: %d %s, want the first answer %s", again.Code, again.Body, first.Body)
+			}
+			if n := pub.count(); n != 2 {
+				t.Errorf("%d events published, want the first batch's 2", n)
+			}
+			req.headers["Idempotency-Key"] = "after-reload"
+			if rec := h.serve(t, req); rec.Code != http.StatusForbidden && rec.Code != http.StatusRequestEntityTooLarge {
+				t.Errorf("the batch under a new key: %d %s, want refused", rec.Code, rec.Body)
+			}
+			if n := pub.count(); n != 2 {
+				t.Errorf("%d events published, want still 2", n)
+			}
+		})
+	}
+}

@@ -64,3 +64,62 @@ func TestWindowEndKeptPostgres(t *testing.T) {
 	}
 	sameWindow(t, st)
 }
+
+// recordedRule: Recorded answers only a completed key with the same
+// payload inside its window, and writes nothing (a key looked up stays
+// free for a first request).
+func recordedRule(t *testing.T, s idempotency.Store) {
+	t.Helper()
+	ctx := context.Background()
+	k, a, b := key("user", "u1", "recorded"), fp(t, `[1]`), fp(t, `[2]`)
+	look := func(f idempotency.Fingerprint, now time.Time) bool {
+		t.Helper()
+		_, ok, err := s.Recorded(ctx, k, f, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if look(a, t0) {
+		t.Fatal("a key never used has an answer")
+	}
+	want(t, begin(t, s, k, a, t0), idempotency.Proceed, "first request after a lookup")
+	if look(a, t0) {
+		t.Fatal("a key in flight has an answer")
+	}
+	ans := idempotency.Answer{Status: 200, EventIDs: []string{"e0", "e1"}, IDs: []string{"01A", "01B"}}
+	if err := s.Complete(ctx, k, a, ans); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Recorded(ctx, k, a, t0.Add(time.Hour))
+	if err != nil || !ok || got.Status != 200 || len(got.EventIDs) != 2 || got.EventIDs[1] != "e1" {
+		t.Fatalf("recorded: %+v %v %v", got, ok, err)
+	}
+	if look(b, t0.Add(time.Hour)) {
+		t.Error("another payload has the answer")
+	}
+	if look(a, t0.Add(idempotency.Window)) {
+		t.Error("an answer after the window ended")
+	}
+}
+
+func TestRecordedBolt(t *testing.T) {
+	sp, st := openBolt(t, t.TempDir())
+	t.Cleanup(func() { _ = sp.Close() })
+	recordedRule(t, st)
+}
+
+func TestRecordedPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	ctx := context.Background()
+	sp, err := spool.OpenPostgres(ctx, srv.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sp.Pool().Close)
+	st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordedRule(t, st)
+}
