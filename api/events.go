@@ -92,12 +92,8 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 	return ans.resp, nil
 }
 
-// recordedEvents is the recorded answer of a batch sent earlier under key
-// by id with the same events (the idempotency store's Recorded: a
-// completed request within the key's window), for a retry that the
-// settings now refuse. ok is false without a key or a store, when nothing
-// is recorded, or when the store cannot be read (logged: the refusal
-// stands).
+// recordedEvents is the answer recorded for a batch sent earlier under
+// key by id with the same events (recordedAnswer), as the response.
 func (s *Server) recordedEvents(ctx context.Context, id identity, key string, sent []gen.CatalogueEvent, rl rateHeaders) (gen.SendEventsResponseObject, bool) {
 	if key == "" || s.idem == nil {
 		return nil, false
@@ -106,20 +102,10 @@ func (s *Server) recordedEvents(ctx context.Context, id identity, key string, se
 	if err != nil {
 		return nil, false
 	}
-	fp, err := idempotency.FingerprintOf(payload)
-	if err != nil {
-		return nil, false
-	}
-	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: key, Operation: idempotency.OperationSendEvents}.Digest()
-	a, ok, err := s.idem.Recorded(ctx, digest, fp, s.now())
-	if err != nil {
-		loggerFrom(ctx).Error("look up idempotent answer", "err", err.Error())
-		return nil, false
-	}
+	a, ok := s.recordedAnswer(ctx, id, idempotency.OperationSendEvents, key, payload, true)
 	if !ok {
 		return nil, false
 	}
-	loggerFrom(ctx).Info("idempotent replay", idsAttr(true, recordedIDs(a)), "status", a.Status, "user_id", id.user.ID)
 	return replayEvents(a, rl), true
 }
 

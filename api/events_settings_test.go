@@ -84,3 +84,28 @@ func TestSendEventsRetryAfterReload(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteRetryAfterReload: the route's keyed request published before a
+// reload that makes its event too large (inngest.maxEventBytes) is replayed
+// to a retry, like a batch's; a new key gets the 413.
+func TestRouteRetryAfterReload(t *testing.T) {
+	_, st := boltStore(t)
+	pub := &gatePublisher{}
+	on, off := goodSettings(), goodSettings()
+	off.Inngest.MaxEventBytes = 200
+	src := &sequenceSettings{seq: []settings.Settings{on, off}}
+	h := newHarness(t, options{store: src, idem: st, publisher: pub})
+	ada := cookieFor(t, adaClaims)
+	first := h.serve(t, keyed(ada, "route-before-reload", `{"data":{"amount":10}}`))
+	if first.Code != http.StatusOK {
+		t.Fatalf("first: %d %s", first.Code, first.Body)
+	}
+	if again := h.serve(t, keyed(ada, "route-before-reload", `{"data":{"amount":10}}`)); again.Code != http.StatusOK || again.Body.String() != first.Body.String() {
+		t.Errorf("retry after the reload: %d %s, want the first answer %s", again.Code, again.Body, first.Body)
+	}
+	rec := h.serve(t, keyed(ada, "route-after-reload", `{"data":{"amount":10}}`))
+	wantProblem(t, rec, rec.Body.Bytes(), 413, "payload-too-large")
+	if n := pub.count(); n != 1 {
+		t.Errorf("%d events published, want 1", n)
+	}
+}
