@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 )
@@ -50,4 +51,47 @@ func TestSendEventsLargestBatch(t *testing.T) {
 		t.Errorf("routeapi sent %d events in %d Event API requests, want 100 in one", len(onWire), sends)
 	}
 	checkDelivered(t, inngest, batch, got.EventIDs, got.IDs, "e2e-largest-batch")
+}
+
+// TestSendEventsAdmissionBudget: with ROUTEAPI_MAX_INFLIGHT_BYTES at its
+// least (3 MiB), a 2.7 MB batch in flight (its Event API request held for
+// a while) holds its bytes until Inngest answers: a second such batch
+// arriving meanwhile is 503 overloaded with Retry-After, its body unread
+// and nothing sent; once the first has answered, the second is accepted.
+func TestSendEventsAdmissionBudget(t *testing.T) {
+	inngest := startInngest(t)
+	w := newWire(t, slowInngest(t, inngest.URL, 2*time.Second))
+	const emoji = `\ud83d\ude00`
+	big := func(tag string) []sentEvent {
+		var b []sentEvent
+		for i := range 100 {
+			b = append(b, sentEvent{feedbackSubmitted, fmt.Sprintf(`{"rating":%d,"comment":"%s","page":{"path":"/%s/%d","title":"%s"}}`,
+				1+i%5, strings.Repeat(emoji, 2000), tag, i, strings.Repeat(emoji, 200))})
+		}
+		return b
+	}
+	first, second := big("one"), big("two")
+	srv := startRouteAPI(t, settingsYAML("e2e/route."+randomSuffix(), true, len(eventsBody(first))),
+		map[string]string{"INNGEST_BASE_URL": w.URL, "ROUTEAPI_MAX_INFLIGHT_BYTES": "3145728", "ROUTEAPI_ADMISSION_WAIT": "0s", "ROUTEAPI_PUBLISH_TIMEOUT": "10s"})
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+
+	done := make(chan response, 1)
+	go func() { done <- srv.sendEvents(t, eventsBody(first), cookieHeader(v)) }()
+	waitFor(t, 30*time.Second, "the first batch to reach the Event API", func() bool {
+		_, sends := w.sent()
+		return sends == 1
+	})
+	resp := srv.sendEvents(t, eventsBody(second), cookieHeader(v))
+	if resp.Status != http.StatusServiceUnavailable || resp.problemType() != "overloaded" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a second batch while the first holds the budget: %d %.300s, want 503 overloaded with Retry-After", resp.Status, resp.Body)
+	}
+	if r := <-done; r.Status != http.StatusOK {
+		t.Fatalf("first batch: %d %.300s", r.Status, r.Body)
+	}
+	if r := srv.sendEvents(t, eventsBody(second), cookieHeader(v)); r.Status != http.StatusOK {
+		t.Errorf("second batch after the first answered: %d %.300s", r.Status, r.Body)
+	}
+	if onWire, sends := w.sent(); len(onWire) != 200 || sends != 2 {
+		t.Errorf("routeapi sent %d events in %d requests, want 200 in 2", len(onWire), sends)
+	}
 }
