@@ -157,3 +157,61 @@ func TestSendEventsReloadWhileSending(t *testing.T) {
 		t.Logf("the reloads did not interleave with both outcomes; the check above still holds for what ran")
 	}
 }
+
+// TestSendEventsRetryAfterReload: a keyed batch published, then the
+// settings file switches one of its events off (SIGHUP): a retry with the
+// key gets the first answer (the batch was published), the same batch
+// under a new key 403 event-disabled; the dev server holds the batch once.
+func TestSendEventsRetryAfterReload(t *testing.T) {
+	inngest := startInngest(t)
+	settings := settingsYAML("e2e/route."+randomSuffix(), true, 262144)
+	srv := startRouteAPI(t, settings, map[string]string{"INNGEST_BASE_URL": inngest.URL})
+	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
+	batch := catalogueBatch()
+	h := cookieHeader(v)
+	h.Set("Idempotency-Key", "before-reload-"+randomSuffix())
+	h.Set("X-Request-Id", "e2e-retry-after-reload")
+	first := srv.sendEvents(t, eventsBody(batch), h)
+	if first.Status != http.StatusOK {
+		t.Fatalf("first: %d %s", first.Status, first.Body)
+	}
+	if err := os.WriteFile(srv.SettingsPath, []byte(settings+"events:\n  disabled: [shop/order.placed]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	fresh := cookieHeader(v)
+	waitFor(t, 10*time.Second, "the reload to switch shop/order.placed off", func() bool {
+		fresh.Set("Idempotency-Key", "after-reload-"+randomSuffix())
+		return srv.sendEvents(t, eventsBody(batch), fresh).problemType() == "event-disabled"
+	})
+	again := srv.sendEvents(t, eventsBody(batch), h)
+	if again.Status != http.StatusOK || string(again.Body) != string(first.Body) {
+		t.Errorf("retry after the reload: %d %s, want the first answer %s", again.Status, again.Body, first.Body)
+	}
+	var got sendEventsResponse
+	first.decode(t, &got)
+	// The probes above may have published batches before the reload took
+	// effect: count this batch's ids only.
+	counts := map[string]int{}
+	waitFor(t, 30*time.Second, "the batch's events", func() bool {
+		counts = map[string]int{}
+		for _, name := range []string{feedbackSubmitted, orderPlaced} {
+			for _, e := range inngest.allEvents(t, name) {
+				counts[e.ID]++
+			}
+		}
+		for _, id := range got.EventIDs {
+			if counts[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, id := range got.EventIDs {
+		if counts[id] != 1 {
+			t.Errorf("event %d (%s) is in the dev server %d times, want once", i, id, counts[id])
+		}
+	}
+}
