@@ -45,17 +45,23 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 	if err := checkSentData(ctx, sent); err != nil {
 		return nil, err
 	}
-	if err := checkDisabled(set, sent); err != nil {
-		return nil, err
-	}
-	evs, err := s.buildEvents(ctx, set, id, sent)
-	if err != nil {
-		return nil, err
-	}
-
 	var key string
 	if req.Params.IdempotencyKey != nil {
 		key = *req.Params.IdempotencyKey
+	}
+	refused := checkDisabled(set, sent)
+	var evs []events.Event
+	if refused == nil {
+		evs, refused = s.buildEvents(ctx, set, id, sent)
+	}
+	if refused != nil {
+		// A retry of a batch published before a reload switched an event
+		// off or made events too large gets its first answer, as any retry
+		// after a reload does: the refusal would say nothing was published.
+		if resp, ok := s.recordedEvents(ctx, id, key, req.Body.Events, rl); ok {
+			return resp, nil
+		}
+		return nil, refused
 	}
 	switch {
 	case key != "" && s.idem != nil:
@@ -84,6 +90,23 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 		return nil, err
 	}
 	return ans.resp, nil
+}
+
+// recordedEvents is the answer recorded for a batch sent earlier under
+// key by id with the same events (recordedAnswer), as the response.
+func (s *Server) recordedEvents(ctx context.Context, id identity, key string, sent []gen.CatalogueEvent, rl rateHeaders) (gen.SendEventsResponseObject, bool) {
+	if key == "" || s.idem == nil {
+		return nil, false
+	}
+	payload, err := eventsAsSent(ctx, sent)
+	if err != nil {
+		return nil, false
+	}
+	a, ok := s.recordedAnswer(ctx, id, idempotency.OperationSendEvents, key, payload, true)
+	if !ok {
+		return nil, false
+	}
+	return replayEvents(a, rl), true
 }
 
 // buildEvents builds the event of each sent event, refusing with 413 (a

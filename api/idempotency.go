@@ -111,6 +111,33 @@ func publishOnce[R any](ctx context.Context, s *Server, id identity, k keyed[R])
 	return publishKeyed(ctx, s, digest, fp, k, k.ids(res.ExpiresAt))
 }
 
+// recordedAnswer is the answer recorded under key for operation by id
+// with payload (the idempotency store's Recorded: a request completed
+// within the key's window), for a retry that the settings reloaded since
+// now refuse: the refusal would say nothing was published, while the
+// first request was. ok is false without a key or a store, when nothing is
+// recorded, or when the store cannot be read (logged: the refusal stands).
+// Only reads the store.
+func (s *Server) recordedAnswer(ctx context.Context, id identity, operation, key string, payload json.RawMessage, batch bool) (idempotency.Answer, bool) {
+	if key == "" || s.idem == nil {
+		return idempotency.Answer{}, false
+	}
+	fp, err := idempotency.FingerprintOf(payload)
+	if err != nil {
+		return idempotency.Answer{}, false
+	}
+	digest := idempotency.Key{Principal: idempotency.Principal{Kind: id.kind, ID: id.user.ID}, Key: key, Operation: operation}.Digest()
+	a, ok, err := s.idem.Recorded(ctx, digest, fp, s.now())
+	if err != nil {
+		loggerFrom(ctx).Error("look up idempotent answer", "err", err.Error())
+		return idempotency.Answer{}, false
+	}
+	if ok {
+		loggerFrom(ctx).Info("idempotent replay", idsAttr(batch, recordedIDs(a)), "status", a.Status, "user_id", id.user.ID)
+	}
+	return a, ok
+}
+
 // refusal is the error for a Begin outcome other than Proceed and Replay:
 // the key in flight (409), reused with other data (422), or an outcome this
 // code does not know. Nil for Proceed.

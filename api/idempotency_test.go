@@ -319,6 +319,10 @@ func (brokenStore) Begin(context.Context, idempotency.Digest, idempotency.Finger
 	return idempotency.Result{}, errors.New("dial tcp 10.0.0.5:5432: connection refused (password=hunter2)")
 }
 
+func (brokenStore) Recorded(context.Context, idempotency.Digest, idempotency.Fingerprint, time.Time) (idempotency.Answer, bool, error) {
+	return idempotency.Answer{}, false, errors.New("dial tcp 10.0.0.5:5432: connection refused (password=hunter2)")
+}
+
 // A store that cannot be read answers 503 spool-unavailable with
 // Retry-After, publishes nothing and leaks nothing; requests without a key
 // do not need the store.

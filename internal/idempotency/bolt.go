@@ -164,6 +164,24 @@ func (s *Bolt) Complete(_ context.Context, key Digest, fp Fingerprint, a Answer)
 	return nil
 }
 
+// Recorded returns the answer recorded for key with fp within its window.
+func (s *Bolt) Recorded(_ context.Context, key Digest, fp Fingerprint, now time.Time) (Answer, bool, error) {
+	var a Answer
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cur, err := getRecord(tx, key)
+		if err != nil {
+			return err
+		}
+		a, ok = recorded(cur, fp, now)
+		return nil
+	})
+	if err != nil {
+		return Answer{}, false, fmt.Errorf("idempotency recorded: %w", err)
+	}
+	return a, ok, nil
+}
+
 // Release frees the key for a retry with the same payload.
 func (s *Bolt) Release(_ context.Context, key Digest, fp Fingerprint) error {
 	if err := s.update(key, func(cur *record) (*record, error) { return release(cur, fp) }); err != nil {

@@ -192,6 +192,12 @@ type Store interface {
 	// the same payload proceeds, one with another payload still gets
 	// Mismatch (the failed request may have reached Inngest).
 	Release(ctx context.Context, key Digest, fp Fingerprint) error
+	// Recorded returns the answer recorded for key with fp when its window
+	// has not ended at now (ok false otherwise: no key, another payload, a
+	// request still in flight or released). It only reads: a request that
+	// settings refuse looks here for the answer a retry of an earlier
+	// request must get, without reserving the key.
+	Recorded(ctx context.Context, key Digest, fp Fingerprint, now time.Time) (a Answer, ok bool, err error)
 	// Cleanup deletes up to max keys whose window ended at now; it returns
 	// how many it deleted.
 	Cleanup(ctx context.Context, now time.Time, max int) (int, error)
@@ -206,6 +212,15 @@ type record struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// LeaseUntil ends an InFlight reservation.
 	LeaseUntil time.Time `json:"leaseUntil"`
+}
+
+// recorded is Recorded's rule, shared by both stores: cur's answer when it
+// is done with fp and its window has not ended at now.
+func recorded(cur *record, fp Fingerprint, now time.Time) (Answer, bool) {
+	if cur == nil || !now.Before(cur.ExpiresAt) || cur.State != Done || cur.Fingerprint != fp {
+		return Answer{}, false
+	}
+	return cur.Answer, true
 }
 
 // decide is Begin's rule, shared by both stores: given the stored record (nil

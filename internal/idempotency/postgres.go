@@ -182,6 +182,26 @@ func (s *Postgres) Complete(ctx context.Context, key Digest, fp Fingerprint, a A
 	return nil
 }
 
+// Recorded returns the answer recorded for key with fp within its window.
+// It reads the row in a transaction of its own (locking it briefly, as
+// the other operations do).
+func (s *Postgres) Recorded(ctx context.Context, key Digest, fp Fingerprint, now time.Time) (Answer, bool, error) {
+	var a Answer
+	var ok bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := s.selectForUpdate(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		a, ok = recorded(cur, fp, pgTime(now))
+		return nil
+	})
+	if err != nil {
+		return Answer{}, false, fmt.Errorf("idempotency recorded: %w", err)
+	}
+	return a, ok, nil
+}
+
 // Release frees the key for a retry with the same payload.
 func (s *Postgres) Release(ctx context.Context, key Digest, fp Fingerprint) error {
 	if err := s.update(ctx, key, func(cur *record) (*record, error) { return release(cur, fp) }); err != nil {

@@ -93,8 +93,10 @@ export interface paths {
          *
          *     An `Idempotency-Key` covers the whole batch (24 hours, per user or
          *     API token, apart from the keys of `POST /api/route`): a retry with the
-         *     same events gets the first answer back and publishes nothing again;
-         *     with other events it gets 422; while the first is in flight, 409.
+         *     same events gets the first answer back and publishes nothing again,
+         *     also after a settings reload that would now refuse the batch (403
+         *     `event-disabled`, 413); with other events it gets 422; while the
+         *     first is in flight, 409.
          *     Each event's id is derived from the key and the event's index, so
          *     Inngest deduplicates whatever a retry sends.
          *
