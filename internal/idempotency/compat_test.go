@@ -11,7 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
@@ -60,17 +59,8 @@ func TestBoltReadsOldRecords(t *testing.T) {
 
 // TestPostgresReadsOldRecords: the same for the PostgreSQL store's answer column.
 func TestPostgresReadsOldRecords(t *testing.T) {
-	srv := pgtest.Start(t)
 	ctx := context.Background()
-	sp, err := spool.OpenPostgres(ctx, srv.URL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sp.Close() })
-	st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp, st := openPostgres(t, pgtest.Start(t).URL)
 	k, f := key("user", "u1", "old"), fp(t, `1`)
 	if _, err := sp.Pool().Exec(ctx, `INSERT INTO routeapi_idempotency (key, fingerprint, state, answer, expires_at) VALUES ($1, $2, 2, $3, $4)`,
 		k[:], f[:], oldAnswer, t0.Add(idempotency.Window)); err != nil {

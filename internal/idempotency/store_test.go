@@ -212,6 +212,23 @@ func openBolt(t *testing.T, dir string, opts ...spool.BoltOption) (*spool.Bolt, 
 	return sp, st
 }
 
+// openPostgres opens a PostgreSQL spool at url and the idempotency store
+// beside it, closed when t ends.
+func openPostgres(t *testing.T, url string) (*spool.Postgres, *idempotency.Postgres) {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := spool.OpenPostgres(ctx, url, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sp.Close() })
+	st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp, st
+}
+
 func TestBolt(t *testing.T) {
 	dir := t.TempDir()
 	var cur *spool.Bolt

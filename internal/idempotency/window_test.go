@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/routeapi/routeapi/internal/idempotency"
-	"github.com/routeapi/routeapi/internal/spool"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
 
@@ -51,17 +50,7 @@ func TestWindowEndKeptBolt(t *testing.T) {
 }
 
 func TestWindowEndKeptPostgres(t *testing.T) {
-	srv := pgtest.Start(t)
-	ctx := context.Background()
-	sp, err := spool.OpenPostgres(ctx, srv.URL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sp.Pool().Close)
-	st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openPostgres(t, pgtest.Start(t).URL)
 	sameWindow(t, st)
 }
 
@@ -110,16 +99,6 @@ func TestRecordedBolt(t *testing.T) {
 }
 
 func TestRecordedPostgres(t *testing.T) {
-	srv := pgtest.Start(t)
-	ctx := context.Background()
-	sp, err := spool.OpenPostgres(ctx, srv.URL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sp.Pool().Close)
-	st, err := idempotency.NewPostgres(ctx, sp.Pool(), sp.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openPostgres(t, pgtest.Start(t).URL)
 	recordedRule(t, st)
 }
