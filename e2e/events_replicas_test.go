@@ -4,62 +4,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/routeapi/routeapi/internal/testkit/nextauthmint"
 	"github.com/routeapi/routeapi/internal/testkit/pgtest"
 )
-
-// keyedBatches sends n identical batches with one key at once, spread over
-// srvs, and returns the answers.
-func keyedBatches(t *testing.T, srvs []*routeAPI, n int, key, body string, v nextauthmint.Vector) []response {
-	t.Helper()
-	out := make([]response, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			h := cookieHeader(v)
-			h.Set("Idempotency-Key", key)
-			h.Set("X-Request-Id", "e2e-batch-replicas")
-			out[i] = srvs[i%len(srvs)].sendEvents(t, body, h)
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-// oneBatch checks concurrent answers for one key: every 2xx is the same
-// answer (returned decoded), the rest 409 with Retry-After.
-func oneBatch(t *testing.T, answers []response) sendEventsResponse {
-	t.Helper()
-	var first string
-	var got sendEventsResponse
-	ok, busy := 0, 0
-	for _, a := range answers {
-		switch a.Status {
-		case http.StatusOK:
-			if first != "" && string(a.Body) != first {
-				t.Errorf("two 200 answers differ: %s, %s", first, a.Body)
-			}
-			first = string(a.Body)
-			a.decode(t, &got)
-			ok++
-		case http.StatusConflict:
-			if a.problemType() != "idempotency-key-in-flight" || a.Header.Get("Retry-After") == "" {
-				t.Errorf("409 %s without Retry-After %q", a.Body, a.Header.Get("Retry-After"))
-			}
-			busy++
-		default:
-			t.Errorf("status %d: %s", a.Status, a.Body)
-		}
-	}
-	if ok == 0 || busy == 0 {
-		t.Fatalf("%d answers 200 and %d 409, want both (the Event API is held for a while)", ok, busy)
-	}
-	return got
-}
 
 // TestSendEventsKeyAcrossReplicas: two replicas sharing a PostgreSQL
 // idempotency store and spool get the same batch under one
@@ -78,7 +28,9 @@ func TestSendEventsKeyAcrossReplicas(t *testing.T) {
 	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: a.Secret, Claims: ada, MaxAge: 3600})[0]
 
 	batch := catalogueBatch()
-	got := oneBatch(t, keyedBatches(t, []*routeAPI{a, b}, 8, "replicas-batch-"+randomSuffix(), eventsBody(batch), v))
+	var got sendEventsResponse
+	oneAnswer(t, keyedAnswers(t, []*routeAPI{a, b}, (*routeAPI).sendEvents, 8, "replicas-batch-"+randomSuffix(), eventsBody(batch), v,
+		http.Header{"X-Request-Id": {"e2e-batch-replicas"}})).decode(t, &got)
 	if len(got.EventIDs) != len(batch) || len(got.IDs) != len(batch) {
 		t.Fatalf("answer %+v, want %d ids of each kind", got, len(batch))
 	}

@@ -36,37 +36,46 @@ func slowInngest(t *testing.T, target string, delay time.Duration) string {
 	return srv.URL
 }
 
-// keyedAnswers sends n identical requests with one key at once and returns
-// the answers.
-func keyedAnswers(t *testing.T, srvs []*routeAPI, n int, key, body string, v nextauthmint.Vector) []response {
+// keyedAnswers sends n identical requests with one key at once, spread
+// over srvs, and returns the answers. send is the operation
+// ((*routeAPI).post for POST /api/route, (*routeAPI).sendEvents); each
+// request carries the session of v, the key and the fields of extra.
+func keyedAnswers(t *testing.T, srvs []*routeAPI, send func(*routeAPI, *testing.T, string, http.Header) response,
+	n int, key, body string, v nextauthmint.Vector, extra http.Header) []response {
 	t.Helper()
 	out := make([]response, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			h := cookieHeader(v)
+			for name, values := range extra {
+				h[name] = values
+			}
 			h.Set("Idempotency-Key", key)
-			out[i] = srvs[i%len(srvs)].post(t, body, h)
+			out[i] = send(srvs[i%len(srvs)], t, body, h)
 		})
 	}
 	wg.Wait()
 	return out
 }
 
-// checkOneEvent checks concurrent answers for one key: every 2xx carries the
-// same eventId (returned), the rest are 409 with Retry-After.
-func checkOneEvent(t *testing.T, answers []response) string {
+// oneAnswer checks concurrent answers for one key: every 200 is the same
+// answer, byte for byte (the first is returned), the rest are 409 with
+// Retry-After; there must be both (fatal otherwise: the caller's checks
+// need the answer).
+func oneAnswer(t *testing.T, answers []response) response {
 	t.Helper()
-	id, ok, busy := "", 0, 0
-	for _, a := range answers {
+	var first *response
+	ok, busy := 0, 0
+	for i, a := range answers {
 		switch a.Status {
 		case http.StatusOK:
-			var r routeResponse
-			a.decode(t, &r)
-			if id != "" && r.EventID != id {
-				t.Errorf("two 2xx answers with different event ids: %s, %s", id, r.EventID)
+			if first != nil && string(a.Body) != string(first.Body) {
+				t.Errorf("two 200 answers differ: %s, %s", first.Body, a.Body)
 			}
-			id = r.EventID
+			if first == nil {
+				first = &answers[i]
+			}
 			ok++
 		case http.StatusConflict:
 			if a.problemType() != "idempotency-key-in-flight" || a.Header.Get("Retry-After") == "" {
@@ -78,9 +87,17 @@ func checkOneEvent(t *testing.T, answers []response) string {
 		}
 	}
 	if ok == 0 || busy == 0 {
-		t.Errorf("%d answers 200 and %d 409, want both (the Event API is held for a while)", ok, busy)
+		t.Fatalf("%d answers 200 and %d 409, want both (the Event API is held for a while)", ok, busy)
 	}
-	return id
+	return *first
+}
+
+// checkOneEvent is oneAnswer for POST /api/route: the one event id.
+func checkOneEvent(t *testing.T, answers []response) string {
+	t.Helper()
+	var r routeResponse
+	oneAnswer(t, answers).decode(t, &r)
+	return r.EventID
 }
 
 // countIDs counts events per id once a sentinel sent after the others, and
@@ -126,7 +143,7 @@ func TestIdempotencyKeyAcrossRestart(t *testing.T) {
 	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: srv.Secret, Claims: ada, MaxAge: 3600})[0]
 	const key = "2b7e1516-28ae-4d2a-a6d2-8a1f5e2c9b01"
 
-	id := checkOneEvent(t, keyedAnswers(t, []*routeAPI{srv}, 8, key, `{"data":{"amount":10}}`, v))
+	id := checkOneEvent(t, keyedAnswers(t, []*routeAPI{srv}, (*routeAPI).post, 8, key, `{"data":{"amount":10}}`, v, nil))
 	reused := func(srv *routeAPI) {
 		h := cookieHeader(v)
 		h.Set("Idempotency-Key", key)
@@ -175,7 +192,7 @@ func TestIdempotencyKeyAcrossReplicas(t *testing.T) {
 	b := startRouteAPI(t, settingsYAML(event, true, 262144), env)
 	v := nextauthmint.Mint(t, nextauthmint.Case{Name: "ada", Secret: a.Secret, Claims: ada, MaxAge: 3600})[0]
 
-	id := checkOneEvent(t, keyedAnswers(t, []*routeAPI{a, b}, 8, "replicas-key-1", `{"data":[1,2]}`, v))
+	id := checkOneEvent(t, keyedAnswers(t, []*routeAPI{a, b}, (*routeAPI).post, 8, "replicas-key-1", `{"data":[1,2]}`, v, nil))
 
 	h := cookieHeader(v)
 	h.Set("Idempotency-Key", "replicas-key-2")
