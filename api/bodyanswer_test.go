@@ -297,7 +297,7 @@ type gatedPublisher struct {
 	gate    chan struct{}
 }
 
-func (p *gatedPublisher) Publish(ctx context.Context, e events.Event) (delivery.Receipt, error) {
+func (p *gatedPublisher) Publish(ctx context.Context, e events.Encoded) (delivery.Receipt, error) {
 	p.started <- struct{}{}
 	<-p.gate
 	return delivery.Receipt{IDs: []string{"01TESTINNGESTID"}}, nil

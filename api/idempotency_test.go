@@ -48,8 +48,8 @@ type gatePublisher struct {
 	queued  bool
 }
 
-func (p *gatePublisher) Publish(ctx context.Context, e events.Event) (delivery.Receipt, error) {
-	return p.PublishAll(ctx, []events.Event{e})
+func (p *gatePublisher) Publish(ctx context.Context, e events.Encoded) (delivery.Receipt, error) {
+	return p.PublishAll(ctx, []events.Event{e.Event})
 }
 
 // PublishAll records evs, waits at the gate (one pass for the batch), and

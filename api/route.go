@@ -42,7 +42,8 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("build event: %w", err)
 	}
-	if err := checkEventSize(set, ev); err != nil {
+	enc, err := encodeEvent(set, ev)
+	if err != nil {
 		// A retry of a request published before a reload made its event
 		// too large gets its first answer.
 		if a, ok := s.recordedAnswer(ctx, id, "", in.IdempotencyKey, in.Data, false); ok {
@@ -58,13 +59,19 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 				return []string{events.KeyedEventID(id.kind, id.user.ID, in.IdempotencyKey, windowEnd)}
 			},
 			publish: func(ctx context.Context, ids []string) (answer[gen.PostRouteResponseObject], error) {
+				// The id comes from the key's window: the event is encoded
+				// again with it (the same size: every id is 32 hex digits).
 				ev.ID = ids[0]
-				return s.publish(ctx, id, ev, rl)
+				enc, err := events.EncodeEvent(ev)
+				if err != nil {
+					return answer[gen.PostRouteResponseObject]{}, fmt.Errorf("encode event: %w", err)
+				}
+				return s.publish(ctx, id, enc, rl)
 			},
 			replay: func(a idempotency.Answer) gen.PostRouteResponseObject { return replayRoute(a, rl) },
 		})
 	}
-	ans, err := s.publish(ctx, id, ev, rl)
+	ans, err := s.publish(ctx, id, enc, rl)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +80,7 @@ func (s *Server) PostRoute(ctx context.Context, req gen.PostRouteRequestObject) 
 
 // publish publishes ev and makes the success answer: 200 when Inngest
 // accepted it, 202 when it is queued.
-func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl rateHeaders) (answer[gen.PostRouteResponseObject], error) {
+func (s *Server) publish(ctx context.Context, id identity, ev events.Encoded, rl rateHeaders) (answer[gen.PostRouteResponseObject], error) {
 	rcpt, err := s.publisher.Publish(ctx, ev)
 	if err != nil {
 		return answer[gen.PostRouteResponseObject]{}, fmt.Errorf("publish: %w", err)
@@ -93,17 +100,18 @@ func (s *Server) publish(ctx context.Context, id identity, ev events.Event, rl r
 	}, nil
 }
 
-// checkEventSize refuses with 413 an event larger than the settings'
+// encodeEvent encodes ev once, for its size check and its publish, and
+// refuses with 413 an event larger than the settings'
 // inngest.maxEventBytes: Inngest would refuse it ("Event is over the max
 // size"), after routeapi had acknowledged it.
-func checkEventSize(set settings.Settings, ev events.Event) error {
-	size, err := events.Size(ev)
+func encodeEvent(set settings.Settings, ev events.Event) (events.Encoded, error) {
+	enc, err := events.EncodeEvent(ev)
 	if err != nil {
-		return fmt.Errorf("size of event: %w", err)
+		return events.Encoded{}, fmt.Errorf("encode event: %w", err)
 	}
-	if limit := set.Inngest.EventLimit(); int64(size) > limit {
-		return &problemError{kind: kindTooLarge,
+	if size, limit := len(enc.JSON), set.Inngest.EventLimit(); int64(size) > limit {
+		return events.Encoded{}, &problemError{kind: kindTooLarge,
 			detail: fmt.Sprintf("The event for this request would be %d bytes (data with the user, the public settings and the event's envelope), more than the %d bytes Inngest accepts (inngest.maxEventBytes). Send less data.", size, limit)}
 	}
-	return nil
+	return enc, nil
 }

@@ -43,7 +43,7 @@ type UserResolver interface {
 // their ids, in order) or those it did not accept are durably queued
 // together (Receipt.Queued).
 type Publisher interface {
-	Publish(ctx context.Context, e events.Event) (delivery.Receipt, error)
+	Publish(ctx context.Context, e events.Encoded) (delivery.Receipt, error)
 	PublishAll(ctx context.Context, evs []events.Event) (delivery.Receipt, error)
 }
 

@@ -77,13 +77,13 @@ func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Event) (deliv
 	return delivery.Receipt{IDs: ids}, nil
 }
 
-func (p *fakePublisher) Publish(_ context.Context, e events.Event) (delivery.Receipt, error) {
+func (p *fakePublisher) Publish(_ context.Context, e events.Encoded) (delivery.Receipt, error) {
 	if p.panic {
 		panic("publisher exploded")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.events = append(p.events, e)
+	p.events = append(p.events, e.Event)
 	if p.err != nil {
 		return delivery.Receipt{}, p.err
 	}

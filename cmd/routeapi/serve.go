@@ -9,6 +9,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/oapi-codegen/runtime"
+
+	"github.com/routeapi/routeapi/api"
 	"github.com/routeapi/routeapi/internal/config"
 )
 
@@ -25,6 +28,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	defer stop()
 	warnDevDefaults(cfg, log)
 
+	// The generated server decodes request bodies with routeapi's codec
+	// (api.JSONCodec: the same values, without a streaming decoder).
+	runtime.SetJSONCodec(api.JSONCodec)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

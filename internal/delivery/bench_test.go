@@ -51,7 +51,7 @@ func BenchmarkPublish(b *testing.B) {
 	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
 	defer bat.Close()
 	p := &delivery.Publisher{Batcher: bat, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second, Now: time.Now}
-	ev := event("e")
+	ev := encoded(event("e"))
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

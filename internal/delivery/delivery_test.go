@@ -250,12 +250,21 @@ func event(id string) events.Event {
 	return events.Event{ID: id, Name: "test/e", Timestamp: 1, Data: events.Data{Data: json.RawMessage(`1`), Settings: map[string]any{}}}
 }
 
+// encoded is e with its encoding, as the handler hands an event to Publish.
+func encoded(e events.Event) events.Encoded {
+	enc, err := events.EncodeEvent(e)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
 // Inngest down: the event is spooled (202), the breaker opens, the next
 // publish skips Inngest; once it is back the deliverer sends both with their ids.
 func TestPublishSpoolsAndDelivers(t *testing.T) {
 	h := newHarness(t)
 	h.api.status.Store(503)
-	r, err := h.pub.Publish(context.Background(), event("a"))
+	r, err := h.pub.Publish(context.Background(), encoded(event("a")))
 	if err != nil || !r.Queued {
 		t.Fatalf("Publish = %+v, %v; want queued", r, err)
 	}
@@ -263,7 +272,7 @@ func TestPublishSpoolsAndDelivers(t *testing.T) {
 		t.Fatalf("breaker %v after a 503, want open", h.brk.State())
 	}
 	before := len(h.api.requests())
-	if r, err := h.pub.Publish(context.Background(), event("b")); err != nil || !r.Queued {
+	if r, err := h.pub.Publish(context.Background(), encoded(event("b"))); err != nil || !r.Queued {
 		t.Fatalf("Publish = %+v, %v", r, err)
 	}
 	if len(h.api.requests()) != before {
@@ -297,7 +306,7 @@ func TestPublishSpoolsAndDelivers(t *testing.T) {
 	if fmt.Sprint(last) != "[a b]" {
 		t.Errorf("delivered %v, want [a b] with their ids", last)
 	}
-	r, err = h.pub.Publish(context.Background(), event("c"))
+	r, err = h.pub.Publish(context.Background(), encoded(event("c")))
 	if err != nil || r.Queued || len(r.IDs) != 1 || r.IDs[0] != "inngest-c" {
 		t.Fatalf("Publish with Inngest up = %+v, %v", r, err)
 	}
@@ -307,7 +316,7 @@ func TestPublishSpoolsAndDelivers(t *testing.T) {
 func TestPublishRejectedIsDeadLettered(t *testing.T) {
 	h := newHarness(t)
 	h.api.status.Store(400)
-	r, err := h.pub.Publish(context.Background(), event("bad"))
+	r, err := h.pub.Publish(context.Background(), encoded(event("bad")))
 	if err != nil || !r.Queued {
 		t.Fatalf("Publish = %+v, %v", r, err)
 	}
@@ -341,7 +350,7 @@ func TestPublishRejectedNotBuried(t *testing.T) {
 	h := newHarness(t)
 	h.api.status.Store(400)
 	h.pub.Spool = buryFails{h.sp}
-	r, err := h.pub.Publish(context.Background(), event("bad"))
+	r, err := h.pub.Publish(context.Background(), encoded(event("bad")))
 	if !errors.Is(err, delivery.ErrNotQueued) || r.Queued {
 		t.Fatalf("Publish = %+v, %v; want ErrNotQueued and nothing queued", r, err)
 	}
@@ -371,7 +380,7 @@ func TestPublishSpoolFull(t *testing.T) {
 	h.api.status.Store(503)
 	var err error
 	for i := 0; i <= 100 && err == nil; i++ {
-		_, err = h.pub.Publish(context.Background(), event(fmt.Sprint(i)))
+		_, err = h.pub.Publish(context.Background(), encoded(event(fmt.Sprint(i))))
 	}
 	if !errors.Is(err, spool.ErrFull) {
 		t.Fatalf("err = %v, want ErrFull once 100 events wait", err)

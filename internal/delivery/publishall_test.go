@@ -287,7 +287,7 @@ func TestPublishAllIsOneRequest(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
 	publish := func(id string) {
-		r, err := h.pub.Publish(context.Background(), event(id))
+		r, err := h.pub.Publish(context.Background(), encoded(event(id)))
 		if err == nil && (len(r.IDs) != 1 || r.IDs[0] != "inngest-"+id) {
 			err = fmt.Errorf("Publish(%s) = %+v", id, r)
 		}
@@ -534,7 +534,7 @@ func TestPublishAllMaxInFlight(t *testing.T) {
 	wg.Go(func() { got[0], _ = h.pub.PublishAll(context.Background(), batch("a0", "a1")) })
 	<-started
 	wg.Go(func() { got[1], _ = h.pub.PublishAll(context.Background(), batch("b0", "b1")) })
-	wg.Go(func() { got[2], _ = h.pub.Publish(context.Background(), event("c")) })
+	wg.Go(func() { got[2], _ = h.pub.Publish(context.Background(), encoded(event("c"))) })
 	time.Sleep(20 * time.Millisecond)
 	if n := len(h.api.requests()); n != 1 {
 		t.Fatalf("%d requests while MaxInFlight 1 is taken, want 1", n)

@@ -54,16 +54,13 @@ type Publisher struct {
 	Now     func() time.Time
 }
 
-// Publish publishes e. Errors: spool.ErrFull (the spool has no room),
-// ErrNotQueued (the spool failed), or an encoding error. It is PublishAll
-// of one event, except that the event may share its Event API request with
-// other publishes (the Batcher coalesces single events).
-func (p *Publisher) Publish(ctx context.Context, e events.Event) (Receipt, error) {
-	enc, err := events.Encode(e)
-	if err != nil {
-		return Receipt{}, err
-	}
-	return p.publish(ctx, []events.Event{e}, []json.RawMessage{enc})
+// Publish publishes e, encoded by its caller (events.EncodeEvent, whose
+// encoding the caller has sized). Errors: spool.ErrFull (the spool has no
+// room) or ErrNotQueued (the spool failed). It is PublishAll of one event,
+// except that the event may share its Event API request with other
+// publishes (the Batcher coalesces single events).
+func (p *Publisher) Publish(ctx context.Context, e events.Encoded) (Receipt, error) {
+	return p.publish(ctx, []events.Event{e.Event}, []json.RawMessage{e.JSON})
 }
 
 // PublishAll publishes evs, the events of one sendEvents batch (POST

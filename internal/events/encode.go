@@ -32,6 +32,26 @@ func Encode(e Event) (json.RawMessage, error) {
 	return append(res, out[at+1:]...), nil
 }
 
+// Encoded is an event with its encoding, made once (EncodeEvent): the
+// size check (len(JSON) is what Inngest compares with its event size
+// limit) and the publish share it instead of encoding the event twice. The
+// encoding is of the event as it was: an event changed afterwards (a new
+// ID) must be encoded again.
+type Encoded struct {
+	Event
+	// JSON is Encode(Event).
+	JSON json.RawMessage
+}
+
+// EncodeEvent returns e with its encoding (Encode; the same errors).
+func EncodeEvent(e Event) (Encoded, error) {
+	enc, err := Encode(e)
+	if err != nil {
+		return Encoded{}, err
+	}
+	return Encoded{Event: e, JSON: enc}, nil
+}
+
 // Size is len(Encode(e)) without building the encoded event: what Inngest
 // compares with its event size limit (consts.AbsoluteMaxEventSize, checked
 // on each event's bytes as sent).
