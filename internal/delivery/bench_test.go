@@ -85,3 +85,19 @@ func BenchmarkPublishAll10(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBatcherSubmitAlone measures one publish at a time through the
+// batcher and the sender to an Event API that answers at once: the latency
+// the batcher adds to a lone request (no batch to join).
+func BenchmarkBatcherSubmitAlone(b *testing.B) {
+	s := delivery.NewSender(instantAPI{}, delivery.NewBreaker(5, time.Second, nil), nopMetrics{})
+	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
+	defer bat.Close()
+	ev := enc("e")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bat.Submit(context.Background(), ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
