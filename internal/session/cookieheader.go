@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -64,37 +65,69 @@ func cookieHeader(r *http.Request) string {
 }
 
 // jar is a reader's view of the cookies: one value per name, names in the
-// order they first appear (a JavaScript object's or Map's key order).
+// order they first appear (a JavaScript object's or Map's key order). A
+// jar holds the session cookies only (the reader's keep), a handful at
+// most: names are found by a linear search until there are more than
+// jarLinear of them, then through an index, so a header of many cookies
+// costs no more than a map would.
 type jar struct {
-	names  []string
-	values map[string]string
+	pairs []cookiePair   // one per name, with the value the duplicate rule keeps
+	index map[string]int // name -> position in pairs; nil while len(pairs) <= jarLinear
 }
 
-// read applies rd's parser (with keep) and duplicate rule to header.
+// jarLinear is the most names a jar searches one by one.
+const jarLinear = 8
+
+// read applies rd's parser (with keep) and duplicate rule to header. The
+// jar's pairs reuse the parsed pairs' array (each kept pair moves to or
+// before its own position).
 func (rd reader) read(header string, keep func(string) bool) jar {
-	j := jar{values: map[string]string{}}
-	for _, p := range rd.parse(header, keep) {
-		if _, seen := j.values[p.name]; seen {
+	parsed := rd.parse(header, keep)
+	j := jar{pairs: parsed[:0]}
+	for _, p := range parsed {
+		if i, seen := j.find(p.name); seen {
 			if rd.keepLast {
-				j.values[p.name] = p.value
+				j.pairs[i].value = p.value
 			}
 			continue
 		}
-		j.names = append(j.names, p.name)
-		j.values[p.name] = p.value
+		j.pairs = append(j.pairs, p)
+		switch {
+		case j.index != nil:
+			j.index[p.name] = len(j.pairs) - 1
+		case len(j.pairs) > jarLinear:
+			j.index = make(map[string]int, 2*len(j.pairs))
+			for i, q := range j.pairs {
+				j.index[q.name] = i
+			}
+		}
 	}
 	return j
 }
 
-// equal reports whether j and o hold the same cookies in the same order.
-func (j jar) equal(o jar) bool {
-	if len(j.names) != len(o.names) {
-		return false
+// find returns the position of name in j.pairs.
+func (j jar) find(name string) (int, bool) {
+	if j.index != nil {
+		i, ok := j.index[name]
+		return i, ok
 	}
-	for i, n := range j.names {
-		if o.names[i] != n || o.values[n] != j.values[n] {
-			return false
+	for i := range j.pairs {
+		if j.pairs[i].name == name {
+			return i, true
 		}
 	}
-	return true
+	return 0, false
+}
+
+// value is the value of name ("" when j has no such cookie).
+func (j jar) value(name string) string {
+	if i, ok := j.find(name); ok {
+		return j.pairs[i].value
+	}
+	return ""
+}
+
+// equal reports whether j and o hold the same cookies in the same order.
+func (j jar) equal(o jar) bool {
+	return slices.Equal(j.pairs, o.pairs)
 }

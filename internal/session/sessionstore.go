@@ -48,11 +48,12 @@ func storeValue(j jar, name string) (string, bool, error) {
 // order, and counts those with a value. v5 (Auth.js) drops empty cookies;
 // v4 keeps them.
 func storeKeys(j jar, name string, v5 bool) (keys []string, values int) {
-	for _, n := range j.names {
+	for _, p := range j.pairs {
+		n := p.name
 		if !strings.HasPrefix(n, name) {
 			continue
 		}
-		if j.values[n] != "" {
+		if p.value != "" {
 			values++
 		} else if v5 {
 			continue
@@ -66,7 +67,7 @@ func storeKeys(j jar, name string, v5 bool) (keys []string, values int) {
 // its name's suffix.
 func singleValue(j jar, keys []string) (string, bool, error) {
 	for _, n := range keys {
-		if v := j.values[n]; v != "" {
+		if v := j.value(n); v != "" {
 			if len(v) > maxTokenBytes {
 				return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
 			}
@@ -86,7 +87,7 @@ func joinChunks(j jar, keys []string, values int, v5 bool) (string, bool, error)
 	n := 0
 	for i, k := range keys {
 		order[i] = chunkKey(k, v5)
-		n += len(j.values[k])
+		n += len(j.value(k))
 	}
 	if n > maxTokenBytes {
 		return "", true, fmt.Errorf("token too large: %w", ErrMalformed)
@@ -97,7 +98,7 @@ func joinChunks(j jar, keys []string, values int, v5 bool) (string, bool, error)
 	var b strings.Builder
 	b.Grow(n)
 	for _, k := range keys {
-		b.WriteString(j.values[k])
+		b.WriteString(j.value(k))
 	}
 	return b.String(), true, nil
 }
