@@ -114,10 +114,10 @@ func (b *bench) closedOne(sc scenario) (closedResult, error) {
 	}
 	load := func() (int, error) {
 		var err error
-		r.wrk, _, err = wrkRun{wrk: *flagWrk, url: t.base + sc.path(), script: script, conns: sc.conns, duration: *flagDuration}.run()
+		r.wrk, err = wrkRun{wrk: *flagWrk, url: t.base + sc.path(), script: script, conns: sc.conns, duration: *flagDuration}.run()
 		return r.wrk.ok(), err
 	}
-	m, err := b.measure(t, load)
+	m, err := measure(t, load)
 	if err != nil {
 		return r, err
 	}
@@ -137,7 +137,7 @@ type measured struct {
 // time around it, its peak RSS after it, and then waits (10 s at most) until
 // the server holds no open connection: every request sent has been answered
 // (and counted, by routeapi).
-func (b *bench) measure(t *running, load func() (ok int, err error)) (measured, error) {
+func measure(t *running, load func() (ok int, err error)) (measured, error) {
 	var m measured
 	cpu0, err := loadrig.TreeCPUTime(t.pid)
 	if err != nil {

@@ -57,7 +57,7 @@ func (b *bench) openOne(target string, rate int) (openResult, error) {
 			cookie: b.rig.Cookie, rate: rate, duration: *flagOpenDuration}.run()
 		return r.vegeta.ok(), err
 	}
-	m, err := b.measure(t, load)
+	m, err := measure(t, load)
 	if err != nil {
 		return r, err
 	}

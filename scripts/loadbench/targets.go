@@ -136,9 +136,10 @@ func (r *running) ready(target string) error {
 // seedCommand is `next start` of the original app on 127.0.0.1, on a port
 // the kernel picks (-p 0; StartGroup reads it back from the process tree),
 // with the rig's session secret (so the rig's cookie is a session to it)
-// and the inngest SDK in dev mode sending to the stand-in
-// (INNGEST_EVENT_API_BASE_URL, which its lib/inngest.ts reads). Its
-// output goes to out; its environment is PATH, HOME and those variables.
+// and the inngest SDK in dev mode sending to the stand-in (INNGEST_DEV,
+// INNGEST_EVENT_API_BASE_URL: the app's lib/inngest.ts leaves the SDK to
+// the environment). Its output goes to out; its environment is PATH, HOME
+// and those variables.
 func (s *starter) seedCommand(out io.Writer) *exec.Cmd {
 	next := filepath.Join(s.seed, "node_modules", "next", "dist", "bin", "next")
 	cmd := exec.CommandContext(context.Background(), "node", next, "start", "-H", "127.0.0.1", "-p", "0") //nolint:gosec // G204: the app under test

@@ -79,7 +79,7 @@ func TestWrkRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := wrkRun{wrk: wrk, url: srv.URL + "/api/route", script: script, conns: 2, duration: time.Second}.run()
+	s, err := wrkRun{wrk: wrk, url: srv.URL + "/api/route", script: script, conns: 2, duration: time.Second}.run()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,11 +92,11 @@ type wrkRun struct {
 	duration time.Duration
 }
 
-// run runs wrk (at most duration plus 30 s) and returns its summary and its
-// whole output. Threads: 2 (wrk's default), at most one per connection; the
+// run runs wrk (at most duration plus 30 s) and returns its summary (an
+// error holds wrk's whole output). Threads: 2 (wrk's default), at most one per connection; the
 // request timeout is 10 s, so that a slow server's answers count as
 // latencies rather than timeouts.
-func (w wrkRun) run() (wrkSummary, string, error) {
+func (w wrkRun) run() (wrkSummary, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.duration+30*time.Second)
 	defer cancel()
 	threads := min(2, w.conns)
@@ -105,13 +105,13 @@ func (w wrkRun) run() (wrkSummary, string, error) {
 		"-t", strconv.Itoa(threads), "-c", strconv.Itoa(w.conns), "-d", strconv.Itoa(secs)+"s",
 		"--timeout", "10s", "--latency", "-s", w.script, w.url).CombinedOutput()
 	if err != nil {
-		return wrkSummary{}, string(out), fmt.Errorf("wrk: %w\n%s", err, out)
+		return wrkSummary{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
 	s, err := parseWrk(string(out))
 	if err != nil {
-		return s, string(out), fmt.Errorf("%w\n%s", err, out)
+		return s, fmt.Errorf("%w\n%s", err, out)
 	}
-	return s, string(out), nil
+	return s, nil
 }
 
 // parseWrk reads the summary line the script's done() printed in wrk's

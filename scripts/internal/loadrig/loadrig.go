@@ -218,7 +218,8 @@ func (r *Rig) Close() {
 // back the port the kernel picked), publishing to the stand-in
 // (INNGEST_DEV=1), with the rig's secret, settings and log level and its
 // spool in a directory of its own (spool<n> in the rig's directory); its
-// environment is PATH plus those variables. The caller may add to cmd.Env
+// environment is PATH plus those variables, and GOMAXPROCS, GOGC and
+// GOMEMLIMIT when set. The caller may add to cmd.Env
 // and set its output before StartServer.
 func (r *Rig) Command(n int) *exec.Cmd {
 	cmd := exec.CommandContext(context.Background(), r.bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
@@ -227,6 +228,13 @@ func (r *Rig) Command(n int) *exec.Cmd {
 		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPI.URL(),
 		"ROUTEAPI_SETTINGS=" + r.settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(r.Dir, fmt.Sprintf("spool%d", n)),
 		"ROUTEAPI_LOG_LEVEL=" + r.logLevel,
+	}
+	// The Go runtime's knobs, when the caller set them, reach routeapi as
+	// they reach the harness (whose GOMAXPROCS loadbench prints).
+	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 	}
 	return cmd
 }
