@@ -9,10 +9,22 @@ ROUTEAPI      := $(BIN)/routeapi
 # The Inngest dev server, built from the Go module proxy (tools/inngestdev) and cached here.
 INNGEST_VERSION := v1.0.0
 INNGEST       := $(BIN)/inngest-$(INNGEST_VERSION)
-# The load generator for make bench, installed from the Go module proxy (not in go.mod).
-HEY           := $(BIN)/hey
-HEY_VERSION   := v0.1.5
+# make bench's load test (scripts/loadbench): the closed loop with Debian's
+# wrk (.ci/run installs it), the open loop with vegeta, installed from the Go
+# module proxy (a pinned tool, not in go.mod), and the original Next.js
+# route (testdata/nextjs-seed) beside routeapi: its npm packages pinned by its
+# lockfile, its `next build` cached in its .next/ (git-ignored).
+WRK           ?= wrk
+VEGETA        := $(BIN)/vegeta
+VEGETA_VERSION := v12.13.0
+SEED_DIR      := testdata/nextjs-seed
+SEED_STAMP    := $(SEED_DIR)/node_modules/.installed
+SEED_BUILD    := $(SEED_DIR)/.next/BUILD_ID
+SEED_SOURCES  := $(shell find $(SEED_DIR)/app $(SEED_DIR)/lib -type f) $(addprefix $(SEED_DIR)/,next.config.mjs tsconfig.json package.json package-lock.json)
 BENCH_DURATION ?= 5s
+BENCH_OPEN_DURATION ?= 8s
+BENCH_RATES   ?= 1000,2000,4000
+LOADBENCH     := $(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -wrk $(WRK) -vegeta $(VEGETA) -seed $(SEED_DIR)
 MINT_DIR      := testdata/mint
 MINT_STAMP    := $(MINT_DIR)/node_modules/.installed
 # The TypeScript client (clients/typescript) and the browser test (testdata/browser):
@@ -67,7 +79,7 @@ inngest-start: $(INNGEST) ## Start the Inngest dev server again for make run (--
 test: test-deps check-tidy check-generated lint-spec contract test-contract lint-go test-unit test-e2e test-client test-recipe test-browser test-nextjs test-bench-smoke test-image ## Run every test and gate (what CI runs)
 	@echo "make test: all passed"
 
-test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
+test-deps: $(MINT_STAMP) $(CLIENT_STAMP) $(BROWSER_STAMP) $(NEXTJS_STAMP) $(SEED_STAMP) $(INNGEST) ## Install what the tests need (npm packages, Inngest dev server)
 
 test-unit: ## Go unit and handler tests
 	$(GO) test -race -count=1 ./...
@@ -75,15 +87,15 @@ test-unit: ## Go unit and handler tests
 test-e2e: build $(INNGEST) $(MINT_STAMP) ## End-to-end tests: built binary, real Inngest dev server, real next-auth tokens
 	cd e2e && ROUTEAPI_BIN=$(CURDIR)/$(ROUTEAPI) INNGEST_BIN=$(CURDIR)/$(INNGEST) $(GO) test -count=1 -timeout 10m ./...
 
-bench: build $(HEY) $(MINT_STAMP) ## Go benchmarks of the hot path, then a bounded load test: routeapi vs a no-op handler (BENCH_DURATION per scenario)
+bench: build $(VEGETA) $(MINT_STAMP) $(SEED_BUILD) ## Go benchmarks of the hot path, then the load test: routeapi, a no-op handler and the original Next.js route, closed loop (wrk, BENCH_DURATION) and open loop (vegeta, BENCH_RATES, BENCH_OPEN_DURATION)
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/session ./internal/sessioncache ./internal/rawjson ./internal/events ./internal/inngest ./api
-	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration $(BENCH_DURATION)
+	$(LOADBENCH) -duration $(BENCH_DURATION) -open-duration $(BENCH_OPEN_DURATION) -rates $(BENCH_RATES)
 
 bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB bodies from 64, 512 and 1,500 connections, 10 s each, against an instant Event API stand-in
 	$(GO) run ./scripts/overload -routeapi $(ROUTEAPI) -steps 64,512,1500 -duration 10s
 
-test-bench-smoke: build $(HEY) $(MINT_STAMP) ## Three short scenarios of make bench's load test: the no-op, POST /api/route and /api/events (the harness works; no figures asserted)
-	$(GO) run ./scripts/loadbench -routeapi $(ROUTEAPI) -hey $(HEY) -duration 1s -quick
+test-bench-smoke: build $(VEGETA) $(MINT_STAMP) $(SEED_BUILD) ## make bench's load test in short (1 s each): closed loop of the no-op, /api/route, /api/events ×10 and the original route, open loop at one rate (the harness works; no figures asserted)
+	$(LOADBENCH) -duration 1s -open-duration 1s -rates 1000 -quick
 
 sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new tokens from the real libraries), then its verdicts
 	cd $(MINT_DIR) && node differential.mjs generate > ../sessions/corpus.json
@@ -106,9 +118,19 @@ test-image: image $(INNGEST) $(MINT_STAMP) ## Run the image (read-only root, spo
 	cd e2e && ROUTEAPI_IMAGE=$(IMAGE) PODMAN=$(PODMAN) PODMAN_FLAGS="$(PODMAN_FLAGS)" INNGEST_BIN=$(CURDIR)/$(INNGEST) \
 	  $(GO) test -tags image -count=1 -timeout 5m -run '^TestImage$$' ./...
 
-$(HEY):
+$(VEGETA):
 	@mkdir -p $(BIN)
-	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/rakyll/hey@$(HEY_VERSION)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+
+# next build is slow: cached in .next/ until a source or the packages change.
+$(SEED_BUILD): $(SEED_STAMP) $(SEED_SOURCES)
+	rm -f $@
+	cd $(SEED_DIR) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next build
+	@test -s $@ && touch $@
+
+$(SEED_STAMP): $(SEED_DIR)/package.json $(SEED_DIR)/package-lock.json
+	cd $(SEED_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 # The three modules: the service, the e2e tests, the Inngest dev server's build.
 TIDY_MODULES  := . e2e tools/inngestdev
@@ -180,4 +202,4 @@ $(MINT_STAMP): $(MINT_DIR)/package.json $(MINT_DIR)/package-lock.json
 	@touch $@
 
 clean: ## Remove build output and installed test dependencies
-	rm -rf $(BIN) $(MINT_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist $(BROWSER_DIR)/node_modules $(NEXTJS_DIR)/node_modules $(NEXTJS_DIR)/.next test-output
+	rm -rf $(BIN) $(MINT_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist $(BROWSER_DIR)/node_modules $(NEXTJS_DIR)/node_modules $(NEXTJS_DIR)/.next $(SEED_DIR)/node_modules $(SEED_DIR)/.next test-output

@@ -31,16 +31,25 @@ import (
 )
 
 // EventAPI is an Inngest Event API stand-in on 127.0.0.1 that accepts every
-// batch at once (200, one id per event) and counts the event ids it received,
-// so that a script can check that every 2xx of routeapi produced exactly one
-// event.
+// batch at once (200, one id per event) and counts the events it received,
+// by id, so that a script can check that every 2xx of routeapi produced
+// exactly one event. Events without an id (the inngest SDK's inngest.send
+// gives none unless asked to) are counted apart.
 type EventAPI struct {
 	idPrefix string
 	ln       net.Listener
 	srv      *http.Server
 
-	mu  sync.Mutex
-	ids map[string]int // event id -> times received
+	mu   sync.Mutex
+	ids  map[string]int // event id -> times received
+	noID int            // events received without an id
+}
+
+// Tally is what the stand-in received between two Takes.
+type Tally struct {
+	Events     int // events: distinct ids plus the events without an id
+	Duplicated int // ids received more than once
+	WithoutID  int // events without an id (no duplicate can be told among them)
 }
 
 // startEventAPI starts the stand-in on a free loopback port. idPrefix starts
@@ -75,7 +84,11 @@ func (a *EventAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`{"ids":[`)
 	a.mu.Lock()
 	for i, e := range evs {
-		a.ids[e.ID]++
+		if e.ID == "" {
+			a.noID++
+		} else {
+			a.ids[e.ID]++
+		}
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -87,14 +100,16 @@ func (a *EventAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b.Bytes())
 }
 
-// count is the number of distinct event ids received since the last Take.
+// count is the number of events (distinct ids and events without one)
+// received since the last Take.
 func (a *EventAPI) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.ids)
+	return len(a.ids) + a.noID
 }
 
-// WaitFor waits until at least n distinct events have arrived or within has
+// WaitFor waits until at least n events (distinct ids and events without
+// one) have arrived or within has
 // passed, whichever comes first (events answered 202 arrive once routeapi's
 // spool drains).
 func (a *EventAPI) WaitFor(n int, within time.Duration) {
@@ -104,19 +119,27 @@ func (a *EventAPI) WaitFor(n int, within time.Duration) {
 	}
 }
 
-// Take returns the distinct events received since the last Take and how many
-// of them arrived more than once, and starts counting afresh.
+// Take returns the events received since the last Take (distinct ids and
+// events without an id) and how many ids arrived more than once, and starts
+// counting afresh (TakeTally).
 func (a *EventAPI) Take() (events, dups int) {
+	t := a.TakeTally()
+	return t.Events, t.Duplicated
+}
+
+// TakeTally returns what the stand-in received since the last Take or
+// TakeTally and starts counting afresh.
+func (a *EventAPI) TakeTally() Tally {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	t := Tally{Events: len(a.ids) + a.noID, WithoutID: a.noID}
 	for _, n := range a.ids {
-		events++
 		if n > 1 {
-			dups++
+			t.Duplicated++
 		}
 	}
-	a.ids = map[string]int{}
-	return events, dups
+	a.ids, a.noID = map[string]int{}, 0
+	return t
 }
 
 // mintCookie mints a next-auth v4 session for user_42 (Ada Lovelace), signed
@@ -152,6 +175,10 @@ type Rig struct {
 
 	bin, secret, settingsPath, logLevel string
 }
+
+// Secret is the session secret the Cookie was signed with (NEXTAUTH_SECRET
+// of every server the rig starts).
+func (r *Rig) Secret() string { return r.secret }
 
 // Start sets up a Rig: the directory, the stand-in, the session (minted within
 // 2 minutes) and the settings file.
@@ -191,7 +218,8 @@ func (r *Rig) Close() {
 // back the port the kernel picked), publishing to the stand-in
 // (INNGEST_DEV=1), with the rig's secret, settings and log level and its
 // spool in a directory of its own (spool<n> in the rig's directory); its
-// environment is PATH plus those variables. The caller may add to cmd.Env
+// environment is PATH plus those variables, and GOMAXPROCS, GOGC and
+// GOMEMLIMIT when set. The caller may add to cmd.Env
 // and set its output before StartServer.
 func (r *Rig) Command(n int) *exec.Cmd {
 	cmd := exec.CommandContext(context.Background(), r.bin, "serve") //nolint:gosec // G204: the binary under test, from the command line
@@ -200,6 +228,13 @@ func (r *Rig) Command(n int) *exec.Cmd {
 		"INNGEST_DEV=1", "INNGEST_BASE_URL=" + r.EventAPI.URL(),
 		"ROUTEAPI_SETTINGS=" + r.settingsPath, "ROUTEAPI_SPOOL_DIR=" + filepath.Join(r.Dir, fmt.Sprintf("spool%d", n)),
 		"ROUTEAPI_LOG_LEVEL=" + r.logLevel,
+	}
+	// The Go runtime's knobs, when the caller set them, reach routeapi as
+	// they reach the harness (whose GOMAXPROCS loadbench prints).
+	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 	}
 	return cmd
 }
@@ -210,7 +245,8 @@ type Server struct {
 	Cmd  *exec.Cmd
 	Addr string // host:port, as the server bound it
 
-	done chan struct{}
+	done  chan struct{}
+	group bool // the server leads a process group of its own (StartGroup): Stop signals the group
 }
 
 // StartServer starts cmd, a server told to listen on port 0, and waits up to
@@ -250,12 +286,47 @@ func (s *Server) exited() bool {
 	}
 }
 
-// Stop sends the process SIGTERM and waits for it to end.
-func (s *Server) Stop() {
-	if !s.exited() {
-		_ = s.Cmd.Process.Signal(syscall.SIGTERM)
+// StartGroup starts cmd, a server told to listen on port 0 that may fork
+// (`next start`), in a process group of its own, and waits up to within for
+// the one address it or a descendant listens on (WaitListeningTree). Stop
+// then ends the whole group. On error the group is stopped.
+func StartGroup(cmd *exec.Cmd, within time.Duration) (*Server, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
-	<-s.done
+	s := &Server{Cmd: cmd, done: make(chan struct{}), group: true}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	addr, err := WaitListeningTree(ctx, cmd.Process.Pid, s.exited)
+	if err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%s's address: %w", cmd.Path, err)
+	}
+	s.Addr = addr
+	return s, nil
+}
+
+// Stop sends the process SIGTERM (the whole group's processes, for
+// StartGroup) and waits for it to end; after 10 s it sends SIGKILL.
+func (s *Server) Stop() {
+	pid := s.Cmd.Process.Pid
+	if s.group {
+		pid = -pid // the group the server leads
+	}
+	if !s.exited() || s.group {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		<-s.done
+	}
+	if s.group {
+		_ = syscall.Kill(pid, syscall.SIGKILL) // any child left behind
+	}
 }
 
 // WaitReady waits up to 20 s for base's /healthz to answer below 500. Each
@@ -284,16 +355,18 @@ func Body(size int) string {
 	return `{"data":"` + strings.Repeat("x", max(size-len(`{"data":""}`), 1)) + `"}`
 }
 
-// CPUTime is the process's user+system CPU time (/proc/<pid>/stat).
+// CPUTime is the process's user+system CPU time (/proc/<pid>/stat, in
+// USER_HZ ticks of 10 ms).
 func CPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := statFields(pid)
 	if err != nil {
 		return 0, fmt.Errorf("read the CPU time: %w", err)
 	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("read the CPU time of %d: %w", pid, err)
+	}
 	const clkTck = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / clkTck, nil
 }

@@ -50,6 +50,34 @@ func TestEventAPI(t *testing.T) {
 	}
 }
 
+// TestEventAPIWithoutID: events without an id (inngest.send gives none) are
+// counted apart, beside the ids; Take starts both afresh.
+func TestEventAPIWithoutID(t *testing.T) {
+	a, err := startEventAPI("01T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	for _, body := range []string{`[{"name":"x","data":{}},{"name":"x","data":{}}]`, `[{"id":"a"},{"name":"x"}]`} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, a.URL()+"/e/key", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", body, resp.StatusCode)
+		}
+	}
+	a.WaitFor(4, time.Second)
+	if got := a.TakeTally(); got != (Tally{Events: 4, WithoutID: 3}) {
+		t.Errorf("TakeTally = %+v, want 4 events, 3 without an id", got)
+	}
+	if got := a.TakeTally(); got != (Tally{}) {
+		t.Errorf("TakeTally after TakeTally = %+v", got)
+	}
+}
+
 func TestBody(t *testing.T) {
 	for _, size := range []int{1, 12, 1 << 10, 250_000} {
 		b := Body(size)
