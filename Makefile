@@ -95,7 +95,7 @@ bench-overload: build $(MINT_STAMP) ## Memory and answers under overload: 250 KB
 	$(GO) run ./scripts/overload -routeapi $(ROUTEAPI) -steps 64,512,1500 -duration 10s
 
 test-bench-smoke: build $(VEGETA) $(MINT_STAMP) $(SEED_BUILD) ## make bench's load test in short (1 s each): closed loop of the no-op, /api/route, /api/events ×10 and the original route, open loop at one rate (the harness works; no figures asserted)
-	$(LOADBENCH) -duration 1s -open-duration 1s -rates 1000 -quick
+	$(LOADBENCH) -duration 1s -open-duration 1s -warmup 1s -rates 1000 -quick
 
 sessions-corpus: $(MINT_STAMP) ## Regenerate testdata/sessions/corpus.json (new tokens from the real libraries), then its verdicts
 	cd $(MINT_DIR) && node differential.mjs generate > ../sessions/corpus.json

@@ -108,13 +108,19 @@ func (b *bench) closedOne(sc scenario) (closedResult, error) {
 	if err != nil {
 		return r, err
 	}
+	run := func(d time.Duration) (wrkSummary, error) {
+		return wrkRun{wrk: *flagWrk, url: t.base + sc.path(), script: script, conns: sc.conns, duration: d}.run()
+	}
+	if err := b.warmUp(t, func(d time.Duration) error { _, err := run(d); return err }); err != nil {
+		return r, fmt.Errorf("warm-up: %w%s", err, t.output.tail())
+	}
 	counter, err := b.prepare(t, sc)
 	if err != nil {
 		return r, fmt.Errorf("%w%s", err, t.output.tail())
 	}
 	load := func() (int, error) {
 		var err error
-		r.wrk, err = wrkRun{wrk: *flagWrk, url: t.base + sc.path(), script: script, conns: sc.conns, duration: *flagDuration}.run()
+		r.wrk, err = run(*flagDuration)
 		return r.wrk.ok(), err
 	}
 	m, err := measure(t, load)
@@ -160,4 +166,22 @@ func measure(t *running, load func() (ok int, err error)) (measured, error) {
 		return m, fmt.Errorf("after the load: %w", err)
 	}
 	return m, nil
+}
+
+// warmUp loads the fresh target t for -warmup with load (nothing of it is
+// measured), waits until it has answered every request, and forgets the
+// events the stand-in received meanwhile, so that prepare and the check
+// after the measured run start from nothing.
+func (b *bench) warmUp(t *running, load func(time.Duration) error) error {
+	if *flagWarmup <= 0 {
+		return nil
+	}
+	if err := load(*flagWarmup); err != nil {
+		return err
+	}
+	if err := loadrig.WaitIdle(t.pid, t.port, 10*time.Second); err != nil {
+		return err
+	}
+	b.rig.EventAPI.TakeTally()
+	return nil
 }

@@ -53,6 +53,7 @@ var (
 	flagDuration     = flag.Duration("duration", 5*time.Second, "how long each closed-loop scenario runs (whole seconds)")
 	flagOpenDuration = flag.Duration("open-duration", 8*time.Second, "how long each open-loop scenario runs")
 	flagRates        = flag.String("rates", "1000,2000,4000", "the open loop's arrival rates, requests per second, comma-separated")
+	flagWarmup       = flag.Duration("warmup", 2*time.Second, "load each fresh target takes before it is measured (not counted: the original route's lazy route loading and JIT, connection pools, caches); 0 for none")
 	flagQuick        = flag.Bool("quick", false, "a smoke test: the closed loop of the no-op, POST /api/route (1 KiB), POST /api/events (10 × 1 KiB) and the original route at 64 connections, and the open loop at the first rate only")
 )
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // openResult is one open-loop scenario's figures: POST /api/route, 1 KiB,
@@ -47,14 +48,20 @@ func (b *bench) openOne(target string, rate int) (openResult, error) {
 	if err := os.WriteFile(bodyPath, []byte(sc.body()), 0o600); err != nil {
 		return r, fmt.Errorf("write the body: %w", err)
 	}
+	run := func(d time.Duration) (vegetaReport, error) {
+		return vegetaRun{vegeta: *flagVegeta, dir: b.rig.Dir, url: t.base + sc.path(), bodyPath: bodyPath,
+			cookie: b.rig.Cookie, rate: rate, duration: d}.run()
+	}
+	if err := b.warmUp(t, func(d time.Duration) error { _, err := run(d); return err }); err != nil {
+		return r, fmt.Errorf("warm-up: %w", err)
+	}
 	before, err := b.prepare(t, sc)
 	if err != nil {
 		return r, err
 	}
 	load := func() (int, error) {
 		var err error
-		r.vegeta, err = vegetaRun{vegeta: *flagVegeta, dir: b.rig.Dir, url: t.base + sc.path(), bodyPath: bodyPath,
-			cookie: b.rig.Cookie, rate: rate, duration: *flagOpenDuration}.run()
+		r.vegeta, err = run(*flagOpenDuration)
 		return r.vegeta.ok(), err
 	}
 	m, err := measure(t, load)
