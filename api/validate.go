@@ -26,26 +26,51 @@ import (
 // validator returns the kin-openapi request validator for spec. It checks
 // content type, parameters, body schema and the presence of a credential
 // before any of our code runs; the session itself is resolved later, in the
-// handler.
+// handler. A request that quickValidation finds valid goes through
+// without the full validation, which would take it too; every other one
+// gets the full validation and its answer.
 func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.Handler {
+	full, opts := fullValidator(spec, cookieNames)
+	quick, err := newQuickValidation(spec, opts)
+	if err != nil {
+		// The full validator built its router from the same spec: never here.
+		return full
+	}
+	return func(next http.Handler) http.Handler {
+		validated := full(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if quick.valid(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			validated.ServeHTTP(w, r)
+		})
+	}
+}
+
+// fullValidator is kin-openapi's request validator for spec
+// (nethttpmiddleware), every error an answer (validationProblem), and its
+// options.
+func fullValidator(spec *openapi3.T, cookieNames []string) (func(http.Handler) http.Handler, openapi3filter.Options) {
+	opts := openapi3filter.Options{
+		MultiError:          true,
+		SkipSettingDefaults: true,
+		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			return credentialPresent(in, cookieNames)
+		},
+		SchemaValidationOptions: schemaOptions(),
+	}
 	return nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
 		// The spec's servers entry is documentation; match on paths only.
 		DoNotValidateServers:  true,
 		SilenceServersWarning: true,
 		// Keep the body exactly as sent (json.RawMessage data reaches the event unchanged).
 		DiscardValidatedValue: true,
-		Options: openapi3filter.Options{
-			MultiError:          true,
-			SkipSettingDefaults: true,
-			AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-				return credentialPresent(in, cookieNames)
-			},
-			SchemaValidationOptions: schemaOptions(),
-		},
+		Options:               opts,
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(r.Context(), err))
 		},
-	})
+	}), opts
 }
 
 // schemaOptions are the validator's schema options: no schema or value in
