@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -39,8 +37,8 @@ import (
 //
 // Parameters and the security requirement are validated by
 // openapi3filter.ValidateRequest itself (with ExcludeRequestBody), and the
-// body is decoded as kin-openapi's JSONBodyDecoder decodes it (json.Decoder
-// with UseNumber), from the bytes kin-openapi would read.
+// body, the bytes kin-openapi would read, is decoded into the value
+// kin-openapi's JSONBodyDecoder makes of it (decodeFenced).
 type quickValidation struct {
 	router routers.Router
 	// opts are the validator's options without the body.
@@ -150,21 +148,9 @@ func (q *quickValidation) valid(r *http.Request) bool {
 	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 		return false
 	}
-	value, err := decodeJSONBody(st.body)
+	value, err := decodeFenced(st.body)
 	if err != nil {
 		return false
 	}
 	return media.Schema.Value.VisitJSON(value, q.schemaOpts...) == nil
-}
-
-// decodeJSONBody decodes a JSON body as kin-openapi's JSONBodyDecoder does
-// (encoding/json's Decoder with UseNumber: the first JSON value).
-func decodeJSONBody(data []byte) (any, error) {
-	var value any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&value); err != nil {
-		return nil, fmt.Errorf("decode body: %w", err)
-	}
-	return value, nil
 }

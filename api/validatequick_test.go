@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/routeapi/routeapi/gen"
+	"github.com/routeapi/routeapi/internal/rawjson"
 	"github.com/routeapi/routeapi/internal/session"
+	"github.com/routeapi/routeapi/internal/settings"
 )
 
 // validationChains are POST /api/events' body middlewares as NewServer
@@ -290,5 +293,34 @@ func FuzzSendEventsSameAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, how uint8) {
 		ct := quickContentTypes[int(how>>1)%len(quickContentTypes)]
 		c.sameAnswer(t, body, ct, how&1 == 0)
+	})
+}
+
+// FuzzDecodeFenced: decodeFenced decodes every body the fence takes
+// (rawjson.Check with POST /api/events' depth) into exactly the value
+// kin-openapi's JSONBodyDecoder makes of it (encoding/json's Decoder with
+// UseNumber), and never decodes any other bytes into a different value.
+func FuzzDecodeFenced(f *testing.F) {
+	for _, body := range quickSeeds(f) {
+		f.Add(body)
+	}
+	for _, s := range []string{`1`, `-0.5e+3`, `"\u0000\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"`, `[]`, `{}`, ` [ 1 , {"a" : [ true , false , null ] } ] `, `01`, `1.`, `"a` + "\x01" + `"`, `{"a":1,}`, `[1 2]`, `"` + "\xe9" + `"`, "[" + strings.Repeat("[", 600) + strings.Repeat("]", 601)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var want any
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		wantErr := dec.Decode(&want)
+		got, err := decodeFenced([]byte(body))
+		_, fenceErr := rawjson.Check([]byte(body), settings.MaxDataDepth+fencedBodies[eventsPath].dataDepth)
+		switch {
+		case fenceErr == nil && (err != nil || wantErr != nil):
+			t.Fatalf("%q: the fence takes it; decodeFenced: %v, encoding/json: %v", body, err, wantErr)
+		case err == nil && wantErr != nil:
+			t.Fatalf("%q: decodeFenced decodes what encoding/json refuses (%v)", body, wantErr)
+		case err == nil && !reflect.DeepEqual(got, want):
+			t.Fatalf("%q: decodeFenced %#v, encoding/json %#v", body, got, want)
+		}
 	})
 }
