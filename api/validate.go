@@ -74,13 +74,16 @@ func fullValidator(spec *openapi3.T, cookieNames []string) (func(http.Handler) h
 }
 
 // schemaOptions are the validator's schema options: no schema or value in
-// error messages, and the string formats of stringFormats.
+// error messages, and the string formats of stringFormats. The formats go
+// in as one map (WithStringFormatValidators, a copy of stringFormats that
+// nothing else holds), which kin-openapi uses as it is: one
+// WithStringFormatValidator per format made it build a new map at every
+// validation of a value.
 func schemaOptions() []openapi3.SchemaValidationOption {
-	opts := []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
-	for name, v := range stringFormats {
-		opts = append(opts, openapi3.WithStringFormatValidator(name, v))
+	return []openapi3.SchemaValidationOption{
+		openapi3.DisableSchemaErrorDetails(),
+		openapi3.WithStringFormatValidators(maps.Clone(stringFormats)),
 	}
-	return opts
 }
 
 // stringFormats are the string formats routeapi checks beyond kin-openapi's
