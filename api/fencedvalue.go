@@ -17,12 +17,13 @@ var errFencedValue = errors.New("not one JSON value")
 // objects as map[string]any, arrays as []any, numbers as json.Number with
 // the text as sent, strings, bools and nil. It reads the bytes once,
 // where encoding/json scans them twice (validity, then values) through a
-// state machine. A string with an escape is unescaped by encoding/json
+// state machine, and the names, strings and numbers share one copy of
+// data. A string with an escape is unescaped by encoding/json
 // itself. On bytes that are not such a body it returns errFencedValue
 // (never a different value): FuzzDecodeFenced compares it with
 // encoding/json.
 func decodeFenced(data []byte) (any, error) {
-	d := fencedDecoder{data: data}
+	d := fencedDecoder{data: data, text: string(data)}
 	v, err := d.value()
 	if err != nil {
 		return nil, err
@@ -36,7 +37,10 @@ func decodeFenced(data []byte) (any, error) {
 
 // fencedDecoder is decodeFenced's position in its bytes.
 type fencedDecoder struct {
-	data  []byte
+	data []byte
+	// text is data as one string: the names, strings and numbers without
+	// an escape are slices of it, not one allocation each.
+	text  string
 	i     int
 	depth int // arrays and objects open at the position
 }
@@ -83,7 +87,7 @@ func (d *fencedDecoder) value() (any, error) {
 		if !validNumber(d.data[start:d.i]) {
 			return nil, errFencedValue
 		}
-		return json.Number(d.data[start:d.i]), nil
+		return json.Number(d.text[start:d.i]), nil
 	case d.literal("true"):
 		return true, nil
 	case d.literal("false"):
@@ -157,7 +161,7 @@ func (d *fencedDecoder) str() (string, error) {
 		case c == '"':
 			d.i++
 			if raw := d.data[start+1 : d.i-1]; !escaped && utf8.Valid(raw) {
-				return string(raw), nil
+				return d.text[start+1 : d.i-1], nil
 			}
 			var s string
 			if err := json.Unmarshal(d.data[start:d.i], &s); err != nil {
