@@ -27,31 +27,23 @@ import (
 // content type, parameters, body schema and the presence of a credential
 // before any of our code runs; the session itself is resolved later, in the
 // handler. A request that quickValidation finds valid goes through
-// without the full validation, which would take it too; every other one
-// gets the full validation and its answer.
+// without the full validation, which would take it too (the middleware's
+// Skipper); every other one gets the full validation and its answer.
 func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.Handler {
-	full, opts := fullValidator(spec, cookieNames)
-	quick, err := newQuickValidation(spec, opts)
-	if err != nil {
-		// The full validator built its router from the same spec: never here.
-		return full
+	var quick *quickValidation // nil (no request skips) until built below
+	full, opts := fullValidator(spec, cookieNames, func(r *http.Request) bool { return quick.valid(r) })
+	// Built after fullValidator, which drops spec's servers (DoNotValidateServers):
+	// both routers match on paths only.
+	if q, err := newQuickValidation(spec, opts); err == nil {
+		quick = q
 	}
-	return func(next http.Handler) http.Handler {
-		validated := full(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if quick.valid(r) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			validated.ServeHTTP(w, r)
-		})
-	}
+	return full
 }
 
 // fullValidator is kin-openapi's request validator for spec
 // (nethttpmiddleware), every error an answer (validationProblem), and its
-// options.
-func fullValidator(spec *openapi3.T, cookieNames []string) (func(http.Handler) http.Handler, openapi3filter.Options) {
+// options. A request for which skip (if not nil) is true is not validated.
+func fullValidator(spec *openapi3.T, cookieNames []string, skip nethttpmiddleware.Skipper) (func(http.Handler) http.Handler, openapi3filter.Options) {
 	opts := openapi3filter.Options{
 		MultiError:          true,
 		SkipSettingDefaults: true,
@@ -67,6 +59,7 @@ func fullValidator(spec *openapi3.T, cookieNames []string) (func(http.Handler) h
 		// Keep the body exactly as sent (json.RawMessage data reaches the event unchanged).
 		DiscardValidatedValue: true,
 		Options:               opts,
+		Skipper:               skip,
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(r.Context(), err))
 		},

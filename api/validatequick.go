@@ -48,6 +48,9 @@ type quickValidation struct {
 	schemaOpts []openapi3.SchemaValidationOption
 	// ops are the operations whose body quickValidation validates, with their JSON media type.
 	ops map[*openapi3.Operation]*openapi3.MediaType
+	// paths are the paths of ops: a request for another path (or the same
+	// path written another way) is not looked up.
+	paths map[string]bool
 }
 
 // newQuickValidation returns the quick validation of spec's operations
@@ -64,6 +67,12 @@ func newQuickValidation(spec *openapi3.T, opts openapi3filter.Options) (*quickVa
 		opts:       &noBody,
 		schemaOpts: append([]openapi3.SchemaValidationOption{openapi3.FailFast()}, opts.SchemaValidationOptions...),
 		ops:        quickOperations(spec, opts),
+		paths:      map[string]bool{},
+	}
+	for path, item := range spec.Paths.Map() {
+		if q.ops[item.Post] != nil {
+			q.paths[path] = true
+		}
 	}
 	return q, nil
 }
@@ -127,6 +136,9 @@ func readOrWriteOnly(s *openapi3.Schema, seen map[*openapi3.Schema]bool) bool {
 func (q *quickValidation) valid(r *http.Request) bool {
 	st := stateFrom(r.Context())
 	if q == nil || len(q.ops) == 0 || st == nil || !st.hasBody || st.route == nil || st.route.problem != nil || len(st.body) == 0 {
+		return false
+	}
+	if r.Method != http.MethodPost || !q.paths[r.URL.Path] {
 		return false
 	}
 	route, pathParams, err := q.router.FindRoute(r)

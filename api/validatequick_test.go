@@ -40,7 +40,7 @@ func newValidationChains(t testing.TB) *validationChains {
 		t.Fatal(err)
 	}
 	names := session.CookieNames(false)
-	full, opts := fullValidator(spec, names)
+	full, opts := fullValidator(spec, names, nil)
 	q, err := newQuickValidation(spec, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +248,7 @@ func TestQuickOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, opts := fullValidator(spec, session.CookieNames(false))
+	_, opts := fullValidator(spec, session.CookieNames(false), nil)
 	ops := quickOperations(spec, opts)
 	var ids []string
 	for op := range ops {
