@@ -71,12 +71,20 @@ func (d *fencedDecoder) value() (any, error) {
 		return nil, errFencedValue
 	case c == '{':
 		d.depth++
-		defer func() { d.depth-- }()
-		return d.object()
+		m, err := d.object()
+		d.depth--
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	case c == '[':
 		d.depth++
-		defer func() { d.depth-- }()
-		return d.array()
+		a, err := d.array()
+		d.depth--
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	case c == '"':
 		return d.str()
 	case c == '-' || (c >= '0' && c <= '9'):
