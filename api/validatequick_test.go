@@ -209,6 +209,13 @@ func quickSeeds(t testing.TB) []string {
 		`{"events":[`,
 		``,
 		`null`,
+		// More of the broken bodies of TestSendEventsSchema.
+		eventsBody([2]string{"app/feedback.submitted", order}),
+		eventsBody([2]string{"shop/order.placed", `{"orderId":"ord_1","currency":"EUR","total":10,"coupon":"","items":[{"sku":"mug","quantity":1,"unitPrice":10}]}`}),
+		eventsBody([2]string{"shop/order.placed", `{"orderId":"ord_1","currency":"EUR","total":10,"placedAt":"2026-02-30T00:00:00Z","items":[{"sku":"mug","quantity":1000,"unitPrice":10}]}`}),
+		eventsBody(slices.Repeat([][2]string{{"app/feedback.submitted", `{"rating":4,"page":{"path":"/"}}`}}, 101)...),
+		eventsBody(slices.Repeat([][2]string{{"app/feedback.submitted", `{"rating":0,"page":{"path":"/"}}`}}, 30)...),
+		eventsBody(evs[0], [2]string{"nope", "{}"}, [2]string{"app/feedback.submitted", `{"page":{"path":"/"},"rating":1,"tags":["x"]}`}),
 	}
 	return seeds
 }
