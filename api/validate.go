@@ -71,7 +71,9 @@ func fullValidator(spec *openapi3.T, cookieNames []string, skip nethttpmiddlewar
 // in as one map (WithStringFormatValidators, a copy of stringFormats that
 // nothing else holds), which kin-openapi uses as it is: one
 // WithStringFormatValidator per format made it build a new map at every
-// validation of a value.
+// validation of a value. Every validation shares that map, which
+// kin-openapi only reads: no option after these may add a format with
+// WithStringFormatValidator, which would write into it.
 func schemaOptions() []openapi3.SchemaValidationOption {
 	return []openapi3.SchemaValidationOption{
 		openapi3.DisableSchemaErrorDetails(),
