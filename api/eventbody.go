@@ -31,11 +31,53 @@ func sentEvents(in []gen.CatalogueEvent) ([]sentEvent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
+		if se, ok := scanSentEvent(raw); ok {
+			out[i] = se
+			continue
+		}
 		if err := json.Unmarshal(raw, &out[i]); err != nil {
 			return nil, &problemError{kind: kindInvalid, detail: detailNotJSON, err: fmt.Errorf("event %d: %w", i, err)}
 		}
 	}
 	return out, nil
+}
+
+// scanSentEvent is what json.Unmarshal makes of raw as a sentEvent, taken
+// in one pass of rawjson.Check, which is several times faster than
+// encoding/json's two; ok is false when it cannot tell, and then the
+// caller unmarshals raw: raw is not one object the rules take, or it has a
+// member other than name and data spelled so (encoding/json would also
+// match "NAME" or "Data"; the contract's additionalProperties: false
+// refuses them before here, see checkCatalogue), or its name is not a
+// string. A name with an escape is unescaped by encoding/json.
+// TestScanSentEvent and FuzzScanSentEvent compare it with json.Unmarshal.
+func scanSentEvent(raw []byte) (sentEvent, bool) {
+	members, err := rawjson.Check(raw, settings.MaxDataDepth+1)
+	if err != nil || len(raw) == 0 || raw[0] != '{' {
+		return sentEvent{}, false
+	}
+	var se sentEvent
+	for _, m := range members {
+		switch m.Name {
+		case "name":
+			v := m.Value
+			if len(v) < 2 || v[0] != '"' {
+				return sentEvent{}, false
+			}
+			if bytes.IndexByte(v, '\\') >= 0 {
+				if err := json.Unmarshal(v, &se.Name); err != nil {
+					return sentEvent{}, false
+				}
+				continue
+			}
+			se.Name = string(v[1 : len(v)-1])
+		case "data":
+			se.Data = m.Value
+		default:
+			return sentEvent{}, false
+		}
+	}
+	return se, true
 }
 
 // checkSentData refuses with 400 a batch that breaks a rule of what

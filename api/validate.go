@@ -26,36 +26,59 @@ import (
 // validator returns the kin-openapi request validator for spec. It checks
 // content type, parameters, body schema and the presence of a credential
 // before any of our code runs; the session itself is resolved later, in the
-// handler.
+// handler. A request that quickValidation finds valid goes through
+// without the full validation, which would take it too (the middleware's
+// Skipper); every other one gets the full validation and its answer.
 func validator(spec *openapi3.T, cookieNames []string) func(http.Handler) http.Handler {
+	var quick *quickValidation // nil (no request skips) until built below
+	full, opts := fullValidator(spec, cookieNames, func(r *http.Request) bool { return quick.valid(r) })
+	// Built after fullValidator, which drops spec's servers (DoNotValidateServers):
+	// both routers match on paths only.
+	if q, err := newQuickValidation(spec, opts); err == nil {
+		quick = q
+	}
+	return full
+}
+
+// fullValidator is kin-openapi's request validator for spec
+// (nethttpmiddleware), every error an answer (validationProblem), and its
+// options. A request for which skip (if not nil) is true is not validated.
+func fullValidator(spec *openapi3.T, cookieNames []string, skip nethttpmiddleware.Skipper) (func(http.Handler) http.Handler, openapi3filter.Options) {
+	opts := openapi3filter.Options{
+		MultiError:          true,
+		SkipSettingDefaults: true,
+		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			return credentialPresent(in, cookieNames)
+		},
+		SchemaValidationOptions: schemaOptions(),
+	}
 	return nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
 		// The spec's servers entry is documentation; match on paths only.
 		DoNotValidateServers:  true,
 		SilenceServersWarning: true,
 		// Keep the body exactly as sent (json.RawMessage data reaches the event unchanged).
 		DiscardValidatedValue: true,
-		Options: openapi3filter.Options{
-			MultiError:          true,
-			SkipSettingDefaults: true,
-			AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-				return credentialPresent(in, cookieNames)
-			},
-			SchemaValidationOptions: schemaOptions(),
-		},
+		Options:               opts,
+		Skipper:               skip,
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(r.Context(), err))
 		},
-	})
+	}), opts
 }
 
 // schemaOptions are the validator's schema options: no schema or value in
-// error messages, and the string formats of stringFormats.
+// error messages, and the string formats of stringFormats. The formats go
+// in as one map (WithStringFormatValidators, a copy of stringFormats that
+// nothing else holds), which kin-openapi uses as it is: one
+// WithStringFormatValidator per format made it build a new map at every
+// validation of a value. Every validation shares that map, which
+// kin-openapi only reads: no option after these may add a format with
+// WithStringFormatValidator, which would write into it.
 func schemaOptions() []openapi3.SchemaValidationOption {
-	opts := []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
-	for name, v := range stringFormats {
-		opts = append(opts, openapi3.WithStringFormatValidator(name, v))
+	return []openapi3.SchemaValidationOption{
+		openapi3.DisableSchemaErrorDetails(),
+		openapi3.WithStringFormatValidators(maps.Clone(stringFormats)),
 	}
-	return opts
 }
 
 // stringFormats are the string formats routeapi checks beyond kin-openapi's
