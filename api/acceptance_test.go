@@ -125,14 +125,11 @@ func TestEventSizeLimit(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("status %d: %s", code, body)
 	}
-	size, err := events.Size(h.pub.events[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	size := encodedSize(t, h.pub.events[0])
 	fits := `"` + strings.Repeat("x", limit-size) + `"`
 	if code, h, body := send(fits); code != 200 || len(h.pub.events) != 1 {
 		t.Fatalf("event of exactly %d bytes: status %d: %s", limit, code, body)
-	} else if n, _ := events.Size(h.pub.events[0]); n != limit {
+	} else if n := encodedSize(t, h.pub.events[0]); n != limit {
 		t.Fatalf("event of %d bytes, want %d", n, limit)
 	}
 	code, h, body = send(`"` + strings.Repeat("x", limit-size+1) + `"`)
@@ -184,4 +181,14 @@ func TestContentTypeAmbiguous(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodedSize is the size of e as the publisher sends it.
+func encodedSize(t *testing.T, e events.Event) int {
+	t.Helper()
+	enc, err := events.Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(enc)
 }

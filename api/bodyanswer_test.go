@@ -303,7 +303,7 @@ func (p *gatedPublisher) Publish(ctx context.Context, e events.Encoded) (deliver
 	return delivery.Receipt{IDs: []string{"01TESTINNGESTID"}}, nil
 }
 
-func (p *gatedPublisher) PublishAll(ctx context.Context, evs []events.Event) (delivery.Receipt, error) {
+func (p *gatedPublisher) PublishAll(ctx context.Context, evs []events.Encoded) (delivery.Receipt, error) {
 	p.started <- struct{}{}
 	<-p.gate
 	return delivery.Receipt{IDs: make([]string, len(evs))}, nil

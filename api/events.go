@@ -50,7 +50,7 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 		key = *req.Params.IdempotencyKey
 	}
 	refused := checkDisabled(set, sent)
-	var evs []events.Event
+	var evs []events.Encoded
 	if refused == nil {
 		evs, refused = s.buildEvents(ctx, set, id, sent)
 	}
@@ -76,14 +76,20 @@ func (s *Server) SendEvents(ctx context.Context, req gen.SendEventsRequestObject
 			batch:     true,
 			ids:       func(windowEnd time.Time) []string { return batchIDs(id, key, windowEnd, len(evs)) },
 			publish: func(ctx context.Context, ids []string) (answer[gen.SendEventsResponseObject], error) {
-				return s.publishAll(ctx, id, withIDs(evs, ids), rl)
+				keyed, err := withIDs(evs, ids)
+				if err != nil {
+					return answer[gen.SendEventsResponseObject]{}, err
+				}
+				return s.publishAll(ctx, id, keyed, rl)
 			},
 			replay: func(a idempotency.Answer) gen.SendEventsResponseObject { return replayEvents(a, rl) },
 		})
 	case key != "":
 		// No store: the ids still derive from the key (the window's end is
 		// zero), so Inngest deduplicates a retry of the same batch.
-		evs = withIDs(evs, batchIDs(id, key, time.Time{}, len(evs)))
+		if evs, err = withIDs(evs, batchIDs(id, key, time.Time{}, len(evs))); err != nil {
+			return nil, err
+		}
 	}
 	ans, err := s.publishAll(ctx, id, evs, rl)
 	if err != nil {
@@ -109,29 +115,30 @@ func (s *Server) recordedEvents(ctx context.Context, id identity, key string, se
 	return replayEvents(a, rl), true
 }
 
-// buildEvents builds the event of each sent event, refusing with 413 (a
-// field error at each /events/<i>) the events larger than the settings'
+// buildEvents builds and encodes the event of each sent event (encoded
+// once, for its size check and its publish), refusing with 413 (a field
+// error at each /events/<i>) the events larger than the settings'
 // inngest.maxEventBytes. Each has a random id; withIDs replaces them for a
 // request with an Idempotency-Key.
-func (s *Server) buildEvents(ctx context.Context, set settings.Settings, id identity, sent []sentEvent) ([]events.Event, error) {
+func (s *Server) buildEvents(ctx context.Context, set settings.Settings, id identity, sent []sentEvent) ([]events.Encoded, error) {
 	now, reqID := s.now(), requestIDFrom(ctx)
 	limit := set.Inngest.EventLimit()
-	evs := make([]events.Event, len(sent))
+	evs := make([]events.Encoded, len(sent))
 	var tooLarge []gen.FieldError
 	for i, se := range sent {
 		ev, err := events.Build(se.Name, set.Public, id.user, events.Request{Data: se.Data, RequestID: reqID, PrincipalKind: id.kind}, now)
 		if err != nil {
 			return nil, fmt.Errorf("build event %d: %w", i, err)
 		}
-		size, err := events.Size(ev)
+		enc, err := events.EncodeEvent(ev)
 		if err != nil {
-			return nil, fmt.Errorf("size of event %d: %w", i, err)
+			return nil, fmt.Errorf("encode event %d: %w", i, err)
 		}
-		if int64(size) > limit {
+		if size := len(enc.JSON); int64(size) > limit {
 			tooLarge = append(tooLarge, gen.FieldError{Pointer: fmt.Sprintf("/events/%d", i),
 				Detail: fmt.Sprintf("this event would be %d bytes, more than the %d bytes Inngest accepts", size, limit)})
 		}
-		evs[i] = ev
+		evs[i] = enc
 	}
 	if len(tooLarge) > 0 {
 		n := len(tooLarge)
@@ -173,7 +180,7 @@ func checkDisabled(set settings.Settings, sent []sentEvent) error {
 
 // publishAll publishes the batch and makes the success answer: 200 when
 // Inngest accepted every event, 202 when they are queued.
-func (s *Server) publishAll(ctx context.Context, id identity, evs []events.Event, rl rateHeaders) (answer[gen.SendEventsResponseObject], error) {
+func (s *Server) publishAll(ctx context.Context, id identity, evs []events.Encoded, rl rateHeaders) (answer[gen.SendEventsResponseObject], error) {
 	rcpt, err := s.publisher.PublishAll(ctx, evs)
 	if err != nil {
 		return answer[gen.SendEventsResponseObject]{}, fmt.Errorf("publish %d events: %w", len(evs), err)
@@ -232,12 +239,19 @@ func batchIDs(id identity, key string, windowEnd time.Time, n int) []string {
 	return ids
 }
 
-// withIDs is evs with event i's id ids[i] (a copy: a retry builds its own).
-func withIDs(evs []events.Event, ids []string) []events.Event {
-	out := make([]events.Event, len(evs))
+// withIDs is evs with event i's id ids[i], encoded again (a copy: a retry
+// builds its own). Every id is 32 hexadecimal digits, so each encoding
+// keeps the size buildEvents checked.
+func withIDs(evs []events.Encoded, ids []string) ([]events.Encoded, error) {
+	out := make([]events.Encoded, len(evs))
 	for i, ev := range evs {
-		ev.ID = ids[i]
-		out[i] = ev
+		e := ev.Event
+		e.ID = ids[i]
+		enc, err := events.EncodeEvent(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode event %d: %w", i, err)
+		}
+		out[i] = enc
 	}
-	return out
+	return out, nil
 }

@@ -49,14 +49,16 @@ type gatePublisher struct {
 }
 
 func (p *gatePublisher) Publish(ctx context.Context, e events.Encoded) (delivery.Receipt, error) {
-	return p.PublishAll(ctx, []events.Event{e.Event})
+	return p.PublishAll(ctx, []events.Encoded{e})
 }
 
 // PublishAll records evs, waits at the gate (one pass for the batch), and
 // answers err, queued, or an Inngest id per event.
-func (p *gatePublisher) PublishAll(_ context.Context, evs []events.Event) (delivery.Receipt, error) {
+func (p *gatePublisher) PublishAll(_ context.Context, evs []events.Encoded) (delivery.Receipt, error) {
 	p.mu.Lock()
-	p.events = append(p.events, evs...)
+	for _, e := range evs {
+		p.events = append(p.events, e.Event)
+	}
 	gate, err, queued := p.gate, p.err, p.queued
 	p.mu.Unlock()
 	if gate != nil {

@@ -44,7 +44,7 @@ type UserResolver interface {
 // together (Receipt.Queued).
 type Publisher interface {
 	Publish(ctx context.Context, e events.Encoded) (delivery.Receipt, error)
-	PublishAll(ctx context.Context, evs []events.Event) (delivery.Receipt, error)
+	PublishAll(ctx context.Context, evs []events.Encoded) (delivery.Receipt, error)
 }
 
 // DeliveryState reports the spool and the circuit breaker for /readyz.

@@ -56,14 +56,16 @@ type fakePublisher struct {
 }
 
 // PublishAll records the batch and answers for all of it at once, as Publish does for one.
-func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Event) (delivery.Receipt, error) {
+func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Encoded) (delivery.Receipt, error) {
 	if p.panic {
 		panic("publisher exploded")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.batches++
-	p.events = append(p.events, evs...)
+	for _, e := range evs {
+		p.events = append(p.events, e.Event)
+	}
 	if p.err != nil {
 		return delivery.Receipt{}, p.err
 	}

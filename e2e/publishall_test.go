@@ -50,8 +50,8 @@ func TestPublishAllDevServer(t *testing.T) {
 	u := user.User{ID: "user_42", Email: "ada@example.com"}
 	end := time.Now().Add(24 * time.Hour)
 	key := "batch-" + randomSuffix()
-	build := func(names []string, data []string) []events.Event {
-		evs := make([]events.Event, len(names))
+	build := func(names []string, data []string) []events.Encoded {
+		evs := make([]events.Encoded, len(names))
 		for i := range names {
 			e, err := events.Build(names[i], map[string]any{"appName": "e2e"}, u,
 				events.Request{Data: json.RawMessage(data[i]), RequestID: "req-" + key, PrincipalKind: events.KindUser}, time.Now())
@@ -59,7 +59,9 @@ func TestPublishAllDevServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.ID = events.BatchEventID(events.KindUser, u.ID, key, end, i)
-			evs[i] = e
+			if evs[i], err = events.EncodeEvent(e); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return evs
 	}

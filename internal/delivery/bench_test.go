@@ -71,9 +71,9 @@ func BenchmarkPublishAll10(b *testing.B) {
 	bat := delivery.NewBatcher(delivery.BatcherConfig{Linger: time.Millisecond, MaxEvents: 100, MaxBytes: 1 << 20, MaxInFlight: 64, Timeout: 5 * time.Second}, s)
 	defer bat.Close()
 	p := &delivery.Publisher{Batcher: bat, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second, Now: time.Now}
-	evs := make([]events.Event, 10)
+	evs := make([]events.Encoded, 10)
 	for i := range evs {
-		evs[i] = event(fmt.Sprint("e", i))
+		evs[i] = encoded(event(fmt.Sprint("e", i)))
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -209,11 +209,12 @@ func newPubHarness(t *testing.T, o pubOpts) *pubHarness {
 }
 
 // batch is a sendEvents batch of events with these ids, one request id.
-func batch(ids ...string) []events.Event {
-	evs := make([]events.Event, len(ids))
+func batch(ids ...string) []events.Encoded {
+	evs := make([]events.Encoded, len(ids))
 	for i, id := range ids {
-		evs[i] = event(id)
-		evs[i].Data.RequestID = "req-batch"
+		e := event(id)
+		e.Data.RequestID = "req-batch"
+		evs[i] = encoded(e)
 	}
 	return evs
 }
@@ -564,13 +565,15 @@ func TestPublishAllAfterClose(t *testing.T) {
 	}
 }
 
-// An event that cannot be encoded refuses the batch before anything is sent.
+// An event that cannot be encoded never reaches PublishAll (its caller
+// encodes each event first, events.EncodeEvent, and refuses the batch),
+// and an empty batch is refused: nothing is sent either way.
 func TestPublishAllEncodingError(t *testing.T) {
 	h := newPubHarness(t, pubOpts{})
-	evs := batch("e0", "e1")
-	evs[1].Name = "" // inngestgo.GenericEvent.Validate: a name is required
-	if _, err := h.pub.PublishAll(context.Background(), evs); err == nil || !strings.Contains(err.Error(), "event 1") {
-		t.Fatalf("err = %v, want event 1's encoding error", err)
+	e := event("e1")
+	e.Name = "" // inngestgo.GenericEvent.Validate: a name is required
+	if _, err := events.EncodeEvent(e); err == nil || !strings.Contains(err.Error(), "e1") {
+		t.Fatalf("err = %v, want e1's encoding error", err)
 	}
 	if _, err := h.pub.PublishAll(context.Background(), nil); err == nil {
 		t.Fatal("an empty batch published")

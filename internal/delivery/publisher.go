@@ -64,7 +64,8 @@ func (p *Publisher) Publish(ctx context.Context, e events.Encoded) (Receipt, err
 }
 
 // PublishAll publishes evs, the events of one sendEvents batch (POST
-// /api/events), as one unit:
+// /api/events), each encoded by its caller (events.EncodeEvent), as one
+// unit:
 //
 //   - While the circuit is open, every event goes into the spool in one
 //     Spool.Put: Receipt{Queued: true}.
@@ -95,21 +96,17 @@ func (p *Publisher) Publish(ctx context.Context, e events.Encoded) (Receipt, err
 // the part it has. Errors: spool.ErrFull (the spool has no room for all the
 // events to queue: none is queued), ErrNotQueued (the spool failed: none is
 // queued; or the refused events could not be dead-lettered: then nothing
-// was queued either), or an encoding error (nothing was sent). evs must
-// hold at least one event.
-func (p *Publisher) PublishAll(ctx context.Context, evs []events.Event) (Receipt, error) {
+// was queued either). evs must hold at least one event.
+func (p *Publisher) PublishAll(ctx context.Context, evs []events.Encoded) (Receipt, error) {
 	if len(evs) == 0 {
 		return Receipt{}, errors.New("publish: no events")
 	}
+	plain := make([]events.Event, len(evs))
 	encs := make([]json.RawMessage, len(evs))
 	for i, e := range evs {
-		enc, err := events.Encode(e)
-		if err != nil {
-			return Receipt{}, fmt.Errorf("event %d: %w", i, err)
-		}
-		encs[i] = enc
+		plain[i], encs[i] = e.Event, e.JSON
 	}
-	return p.publish(ctx, evs, encs)
+	return p.publish(ctx, plain, encs)
 }
 
 // publish is Publish and PublishAll: evs and their encodings encs. One

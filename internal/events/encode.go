@@ -50,17 +50,6 @@ func EncodeEvent(e Event) (Encoded, error) {
 	return Encoded{Event: e, JSON: enc}, nil
 }
 
-// Size is len(Encode(e)) without building the encoded event: what Inngest
-// compares with its event size limit (consts.AbsoluteMaxEventSize, checked
-// on each event's bytes as sent).
-func Size(e Event) (int, error) {
-	out, _, raw, err := encodeParts(e)
-	if err != nil {
-		return 0, err
-	}
-	return len(out) - 1 + len(raw), nil
-}
-
 // encodeParts encodes e with data 0 (out, whose "0" is at out[at]) and
 // returns e's data compacted (raw), to be put in its place.
 func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
