@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/routeapi/routeapi/internal/rawjson"
 )
@@ -20,7 +21,9 @@ const dataSlot = `"data":{"data":0`
 // cost does not grow with its size beyond a copy (white space outside
 // strings is removed).
 func Encode(e Event) (json.RawMessage, error) {
-	out, at, raw, err := encodeParts(e)
+	buf := envelopes.Get().(*bytes.Buffer)
+	defer putEnvelope(buf)
+	out, at, raw, err := encodeParts(e, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -28,6 +31,20 @@ func Encode(e Event) (json.RawMessage, error) {
 	res = append(res, out[:at]...)
 	res = append(res, raw...)
 	return append(res, out[at+1:]...), nil
+}
+
+// envelopes are buffers for the event's envelope (encodeParts), which is
+// copied into the encoded event and then no longer needed.
+var envelopes = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putEnvelope returns buf to envelopes, unless a large public settings map
+// made it grow past what is worth keeping.
+func putEnvelope(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	envelopes.Put(buf)
 }
 
 // Encoded is an event with its encoding, made once (EncodeEvent): the
@@ -50,9 +67,11 @@ func EncodeEvent(e Event) (Encoded, error) {
 	return Encoded{Event: e, JSON: enc}, nil
 }
 
-// encodeParts encodes e with data 0 (out, whose "0" is at out[at]) and
-// returns e's data compacted (raw), to be put in its place.
-func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
+// encodeParts encodes e with data 0 into buf (out, buf's bytes, whose "0"
+// is at out[at]; encoding/json's Encoder writes what json.Marshal returns,
+// and a newline, which out leaves out) and returns e's data compacted
+// (raw), to be put in its place.
+func encodeParts(e Event, buf *bytes.Buffer) (out []byte, at int, raw []byte, err error) {
 	raw = []byte(e.Data.Data)
 	if len(raw) == 0 || !bytes.ContainsAny(raw[:1], `{["-0123456789tfn`) {
 		return nil, 0, nil, fmt.Errorf("encode event %s: data is not a JSON value", e.ID)
@@ -68,10 +87,10 @@ func encodeParts(e Event) (out []byte, at int, raw []byte, err error) {
 		return nil, 0, nil, fmt.Errorf("encode event %s: event name must be present", e.ID)
 	}
 	ge := wireEvent{ID: &id, Name: e.Name, Data: d, Timestamp: e.Timestamp}
-	out, err = json.Marshal(ge)
-	if err != nil {
+	if err := json.NewEncoder(buf).Encode(ge); err != nil {
 		return nil, 0, nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
+	out = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	at = bytes.Index(out, []byte(dataSlot))
 	if at < 0 {
 		return nil, 0, nil, fmt.Errorf("encode event %s: no data slot in %q", e.ID, out)
