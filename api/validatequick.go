@@ -13,13 +13,13 @@ import (
 
 // quickValidation answers, for the bodies fenceBody checked (POST
 // /api/route and POST /api/events), whether kin-openapi's request
-// validator takes the request, at a fraction of its cost: the same kin-openapi checks with
-// the same options, except two that change no verdict for these bodies
-// (see quickOperations), and without the errors' messages. Only a "yes"
-// is used: the validator then lets the request through without validating
-// it again. On a "no" (or a request it does not know) the full validator
-// runs as before and gives the answer, so a refused request gets exactly
-// the problem it always got.
+// validator takes the request, at a fraction of its cost: the same
+// kin-openapi checks with the same options, except two that change no
+// verdict for these bodies (see quickOperations), and without the errors'
+// messages. Only a "yes" is used: the validator then lets the request
+// through without validating it again. On a "no" (or a request it does not
+// know) the full validator runs as before and gives the answer, so a
+// refused request gets exactly the problem it always got.
 //
 // What openapi3filter.ValidateRequestBody does that quickValidation leaves
 // out, and why the verdict stays the same:
