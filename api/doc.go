@@ -33,9 +33,9 @@
 //   - fenceBody, the bodies of POST /api/route and POST /api/events only
 //     (routebody.go);
 //   - the validator, with HEAD shown as GET (validate.go, httpsem.go);
-//     a POST /api/events body the fence took is validated first by
-//     quickValidation (validatequick.go), and only one it does not take
-//     goes through the full validator;
+//     a POST /api/route or POST /api/events request whose body the fence
+//     took is validated first by quickValidation (validatequick.go), and
+//     only one it does not take goes through the full validator;
 //     a body the fence found breaking a rule of what Inngest keeps gets
 //     that rule's 400 rather than the validator's findings about it
 //     (validationProblem);

@@ -24,7 +24,8 @@ type reqState struct {
 	// body is the body as read by limitBody (valid once hasBody is set).
 	body    []byte
 	hasBody bool
-	// route is POST /api/route's body as fenceBody checked it.
+	// route is the body of POST /api/route or POST /api/events as
+	// fenceBody checked it, with the bytes the validator reads.
 	route *routeBody
 	// set and setErr are the settings in force as read once for this
 	// request (Server.settingsFor), valid once setRead is set.

@@ -54,13 +54,18 @@ type routeBody struct {
 	// problem is the first rule of what Inngest keeps unchanged that the body
 	// breaks (nil when none).
 	problem *rawjson.Problem
+	// validated is the body exactly as the validator reads it: the body as
+	// sent, or POST /api/route's body with data shrunk to 0 when fenceBody
+	// shrank it (nil with a problem). quickValidation decodes these bytes.
+	validated []byte
 }
 
 // fenceBody checks the body of the operations of fencedBodies (POST
 // /api/route and POST /api/events), and no other operation's, in one pass
 // (rawjson.Check: one JSON value, the rules of what Inngest keeps
 // unchanged, the top-level members) and keeps the result in the request
-// state (routeBody).
+// state (routeBody), with the bytes the validator will read
+// (routeBody.validated).
 //
 // With shrink set (shrinkSafe: the contract leaves data unconstrained) it
 // also shows the validator and the strict server POST /api/route's body with
@@ -92,6 +97,7 @@ func fenceBody(shrink bool) func(http.Handler) http.Handler {
 						rb.data, at = m.Value, m.Offset
 					}
 				}
+				rb.validated = st.body
 				st.route = rb
 				if shrink && fb.shrinkable && at >= 0 && string(rb.data) != "null" {
 					small := make([]byte, 0, len(st.body)-len(rb.data)+1)
@@ -99,6 +105,7 @@ func fenceBody(shrink bool) func(http.Handler) http.Handler {
 					small = append(small, '0')
 					small = append(small, st.body[at+len(rb.data):]...)
 					setBody(r, small)
+					rb.validated = small
 				}
 			}
 			next.ServeHTTP(w, r)

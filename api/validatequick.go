@@ -11,15 +11,15 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// quickValidation answers, for the bodies fenceBody checked and left as
-// sent (POST /api/events), whether kin-openapi's request validator takes
-// the request, at a fraction of its cost: the same kin-openapi checks with
-// the same options, except two that change no verdict for these bodies
-// (see quickOperations), and without the errors' messages. Only a "yes"
-// is used: the validator then lets the request through without validating
-// it again. On a "no" (or a request it does not know) the full validator
-// runs as before and gives the answer, so a refused request gets exactly
-// the problem it always got.
+// quickValidation answers, for the bodies fenceBody checked (POST
+// /api/route and POST /api/events), whether kin-openapi's request
+// validator takes the request, at a fraction of its cost: the same
+// kin-openapi checks with the same options, except two that change no
+// verdict for these bodies (see quickOperations), and without the errors'
+// messages. Only a "yes" is used: the validator then lets the request
+// through without validating it again. On a "no" (or a request it does not
+// know) the full validator runs as before and gives the answer, so a
+// refused request gets exactly the problem it always got.
 //
 // What openapi3filter.ValidateRequestBody does that quickValidation leaves
 // out, and why the verdict stays the same:
@@ -37,8 +37,10 @@ import (
 //
 // Parameters and the security requirement are validated by
 // openapi3filter.ValidateRequest itself (with ExcludeRequestBody), and the
-// body, the bytes kin-openapi would read, is decoded into the value
-// kin-openapi's JSONBodyDecoder makes of it (decodeFenced).
+// body, the bytes kin-openapi would read (routeBody.validated: the route's
+// body with data shrunk to 0 when fenceBody shrank it, the body as sent
+// otherwise), is decoded into the value kin-openapi's JSONBodyDecoder
+// makes of it (decodeFenced).
 type quickValidation struct {
 	router routers.Router
 	// opts are the validator's options without the body.
@@ -79,19 +81,20 @@ func newQuickValidation(spec *openapi3.T, opts openapi3filter.Options) (*quickVa
 
 // quickOperations are the operations of spec whose bodies quickValidation
 // may validate, with their application/json media type: the operations of
-// fencedBodies whose body the fence leaves as sent, under an OpenAPI 3.0
-// document (3.1 takes another validator), with a JSON body whose schemas,
-// all that the body's schema reaches, mark nothing readOnly or writeOnly,
-// and options that set no defaults, compile patterns as kin-openapi does
-// and customise no message. None when any of that does not hold.
+// fencedBodies (the fence records the bytes the validator reads of their
+// body), under an OpenAPI 3.0 document (3.1 takes another validator),
+// with a JSON body whose schemas, all that the body's schema reaches, mark
+// nothing readOnly or writeOnly, and options that set no defaults, compile
+// patterns as kin-openapi does and customise no message. None when any of
+// that does not hold.
 func quickOperations(spec *openapi3.T, opts openapi3filter.Options) map[*openapi3.Operation]*openapi3.MediaType {
 	ops := map[*openapi3.Operation]*openapi3.MediaType{}
 	if spec.IsOpenAPI31OrLater() || !opts.SkipSettingDefaults || opts.RegexCompiler != nil || opts.ExcludeRequestBody || opts.RejectWhenRequestBodyNotSpecified {
 		return ops
 	}
-	for path, fb := range fencedBodies {
+	for path := range fencedBodies {
 		item := spec.Paths.Find(path)
-		if fb.shrinkable || item == nil || item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Value == nil {
+		if item == nil || item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Value == nil {
 			continue
 		}
 		media := item.Post.RequestBody.Value.Content["application/json"]
@@ -135,7 +138,7 @@ func readOrWriteOnly(s *openapi3.Schema, seen map[*openapi3.Schema]bool) bool {
 // true only when it is sure; false sends r to the full validator.
 func (q *quickValidation) valid(r *http.Request) bool {
 	st := stateFrom(r.Context())
-	if q == nil || len(q.ops) == 0 || st == nil || !st.hasBody || st.route == nil || st.route.problem != nil || len(st.body) == 0 {
+	if q == nil || len(q.ops) == 0 || st == nil || !st.hasBody || st.route == nil || st.route.problem != nil || len(st.route.validated) == 0 {
 		return false
 	}
 	if r.Method != http.MethodPost || !q.paths[r.URL.Path] {
@@ -160,7 +163,7 @@ func (q *quickValidation) valid(r *http.Request) bool {
 	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 		return false
 	}
-	value, err := decodeFenced(st.body)
+	value, err := decodeFenced(st.route.validated)
 	if err != nil {
 		return false
 	}

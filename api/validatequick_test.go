@@ -21,9 +21,10 @@ import (
 	"github.com/routeapi/routeapi/internal/settings"
 )
 
-// validationChains are POST /api/events' body middlewares as NewServer
-// mounts them (body limit, fenceBody, the validator, oneJSONValue) in front
-// of a handler that answers 204 with the body it was given: plain with
+// validationChains are POST /api/route's and POST /api/events' body
+// middlewares as NewServer mounts them (content coding, body limit,
+// fenceBody shrinking the route's data, the validator, oneJSONValue) in
+// front of a handler that answers 204 with the body it was given: plain with
 // kin-openapi's full validator alone, quick with validator (quickValidation
 // first), and probe ending at quickValidation's verdict alone.
 type validationChains struct {
@@ -68,7 +69,9 @@ func newValidationChains(t testing.TB) *validationChains {
 	chain := func(validate func(http.Handler) http.Handler, last http.Handler) http.Handler {
 		r := chi.NewRouter()
 		limit := limitBody(func(*http.Request) int64 { return 1 << 20 })
-		r.With(contentCoding, limit, fenceBody(shrinkSafe(spec)), validate, oneJSONValue).Post(eventsPath, last.ServeHTTP)
+		mws := r.With(contentCoding, limit, fenceBody(shrinkSafe(spec)), validate, oneJSONValue)
+		mws.Post(eventsPath, last.ServeHTTP)
+		mws.Post(routePath, last.ServeHTTP)
 		return r
 	}
 	c.plain = chain(full, echo)
@@ -109,22 +112,42 @@ func recordedAnswer(h http.Handler, r *http.Request) string {
 	return b.String()
 }
 
-// sameAnswer fails t unless the quick chain answers body exactly as the
-// plain one does, and a body quickValidation takes is one the full
-// validator takes. It reports quickValidation's verdict.
+// sameAnswer fails t unless the quick chain answers POST /api/events with
+// body exactly as the plain one does, and a body quickValidation takes is
+// one the full validator takes. It reports quickValidation's verdict.
 func (c *validationChains) sameAnswer(t *testing.T, body, ct string, cookie bool) bool {
 	t.Helper()
-	plain := recordedAnswer(c.plain, eventsRequest(body, ct, cookie))
-	quick := recordedAnswer(c.quick, eventsRequest(body, ct, cookie))
+	return c.sameAnswerTo(t, func() *http.Request { return eventsRequest(body, ct, cookie) })
+}
+
+// sameAnswerTo is sameAnswer for any request: newReq makes a fresh copy of
+// it for each chain.
+func (c *validationChains) sameAnswerTo(t *testing.T, newReq func() *http.Request) bool {
+	t.Helper()
+	plain := recordedAnswer(c.plain, newReq())
+	quick := recordedAnswer(c.quick, newReq())
 	if plain != quick {
-		t.Fatalf("body %q (Content-Type %q, cookie %v):\nplain validator:\n%s\nquick validation first:\n%s", body, ct, cookie, plain, quick)
+		t.Fatalf("%s:\nplain validator:\n%s\nquick validation first:\n%s", describeRequest(newReq()), plain, quick)
 	}
 	c.verdict = false
-	recordedAnswer(c.probe, eventsRequest(body, ct, cookie))
+	recordedAnswer(c.probe, newReq())
 	if c.verdict && !strings.HasPrefix(plain, "204\n") {
-		t.Fatalf("quickValidation takes body %q (Content-Type %q, cookie %v), the validator answers:\n%s", body, ct, cookie, plain)
+		t.Fatalf("quickValidation takes %s, the validator answers:\n%s", describeRequest(newReq()), plain)
 	}
 	return c.verdict
+}
+
+// describeRequest is r's path, headers and body, for a failure message.
+func describeRequest(r *http.Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", r.Method, r.URL.Path)
+	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+		fmt.Fprintf(&b, ", %s: %q", k, r.Header[k])
+	}
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(r.Body)
+	fmt.Fprintf(&b, ", body %q", body.String())
+	return b.String()
 }
 
 // contractEvents are the catalogue's events built from the contract's own
@@ -247,22 +270,28 @@ func TestQuickValidationSameAnswer(t *testing.T) {
 	}
 }
 
-// TestQuickOperations: quickValidation validates POST /api/events' body
-// and no other (the route's body is shrunk for the validator), and none
-// of a contract whose body schemas mark a member readOnly.
+// TestQuickOperations: quickValidation validates the bodies of POST
+// /api/route and POST /api/events and no other operation's; an operation
+// whose body schemas mark a member readOnly is left to the full validator
+// (the other one stays), and setting defaults turns it off for both.
 func TestQuickOperations(t *testing.T) {
 	spec, err := gen.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, opts := fullValidator(spec, session.CookieNames(false), nil)
-	ops := quickOperations(spec, opts)
-	var ids []string
-	for op := range ops {
-		ids = append(ids, op.OperationID)
+	quickIDs := func() []string {
+		var ids []string
+		for op := range quickOperations(spec, opts) {
+			ids = append(ids, operationKey(op.OperationID))
+		}
+		slices.Sort(ids)
+		return ids
 	}
-	if len(ids) != 1 || operationKey(ids[0]) != operationKey("sendEvents") {
-		t.Fatalf("quick operations %q, want sendEvents only", ids)
+	both := []string{operationKey("postRoute"), operationKey("sendEvents")}
+	slices.Sort(both)
+	if ids := quickIDs(); !slices.Equal(ids, both) {
+		t.Fatalf("quick operations %q, want %q", ids, both)
 	}
 	item, err := catalogueSchema(spec)
 	if err != nil {
@@ -275,12 +304,32 @@ func TestQuickOperations(t *testing.T) {
 		item.OneOf[0].Value.Properties["data"].Value.Properties[name] = &openapi3.SchemaRef{Value: &ro}
 		break
 	}
-	if ops := quickOperations(spec, opts); len(ops) != 0 {
-		t.Fatalf("with a readOnly member: %d quick operations, want none", len(ops))
+	if ids := quickIDs(); !slices.Equal(ids, []string{operationKey("postRoute")}) {
+		t.Fatalf("with a readOnly member in an event: quick operations %q, want postRoute only", ids)
+	}
+	route := spec.Paths.Find(routePath).Post.RequestBody.Value.Content["application/json"].Schema.Value
+	route.Properties = maps.Clone(route.Properties)
+	wo := *route.Properties["data"].Value
+	wo.WriteOnly = true
+	route.Properties["data"] = &openapi3.SchemaRef{Value: &wo}
+	if ids := quickIDs(); len(ids) != 0 {
+		t.Fatalf("with a writeOnly data in the route too: quick operations %q, want none", ids)
+	}
+	spec, err = gen.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	route = spec.Paths.Find(routePath).Post.RequestBody.Value.Content["application/json"].Schema.Value
+	route.Properties = maps.Clone(route.Properties)
+	ro := *route.Properties["data"].Value
+	ro.ReadOnly = true
+	route.Properties["data"] = &openapi3.SchemaRef{Value: &ro}
+	if ids := quickIDs(); !slices.Equal(ids, []string{operationKey("sendEvents")}) {
+		t.Fatalf("with a readOnly data in the route: quick operations %q, want sendEvents only", ids)
 	}
 	opts.SkipSettingDefaults = false
-	if ops := quickOperations(spec, opts); len(ops) != 0 {
-		t.Fatalf("setting defaults: %d quick operations, want none", len(ops))
+	if ids := quickIDs(); len(ids) != 0 {
+		t.Fatalf("setting defaults: quick operations %q, want none", ids)
 	}
 }
 
