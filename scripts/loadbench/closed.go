@@ -111,25 +111,44 @@ func (b *bench) closedOne(sc scenario) (closedResult, error) {
 	run := func(d time.Duration) (wrkSummary, error) {
 		return wrkRun{wrk: *flagWrk, url: t.base + sc.path(), script: script, conns: sc.conns, duration: d}.run()
 	}
+	// wrk drops the requests in flight at its end: up to one per connection.
+	var m measured
+	r.wrk, m, r.events, err = runLoad(b, t, sc, run, *flagDuration, sc.conns)
+	r.cpu, r.wall, r.peakRSS = m.cpu, m.wall, m.peakRSS
+	return r, err
+}
+
+// loadReport is a load generator's report: ok is the 2xx answers it got.
+type loadReport interface{ ok() int }
+
+// runLoad is one scenario's load against the fresh target t: the warm-up,
+// the first request (prepare), the measured run of run for d (measure) and
+// the events check, where inFlight is how many requests the generator may
+// leave unanswered at its end. It returns the generator's report of the
+// measured run and what was measured around it.
+func runLoad[R loadReport](b *bench, t *running, sc scenario, run func(time.Duration) (R, error), d time.Duration, inFlight int) (R, measured, eventsCheck, error) {
+	var (
+		rep    R
+		m      measured
+		events eventsCheck
+	)
 	if err := b.warmUp(t, func(d time.Duration) error { _, err := run(d); return err }); err != nil {
-		return r, fmt.Errorf("warm-up: %w%s", err, t.output.tail())
+		return rep, m, events, fmt.Errorf("warm-up: %w%s", err, t.output.tail())
 	}
 	counter, err := b.prepare(t, sc)
 	if err != nil {
-		return r, fmt.Errorf("%w%s", err, t.output.tail())
+		return rep, m, events, fmt.Errorf("%w%s", err, t.output.tail())
 	}
-	load := func() (int, error) {
+	m, err = measure(t, func() (int, error) {
 		var err error
-		r.wrk, err = run(*flagDuration)
-		return r.wrk.ok(), err
-	}
-	m, err := measure(t, load)
+		rep, err = run(d)
+		return rep.ok(), err
+	})
 	if err != nil {
-		return r, err
+		return rep, m, events, err
 	}
-	r.cpu, r.wall, r.peakRSS = m.cpu, m.wall, m.peakRSS
-	r.events, err = b.checkEvents(t, sc, counter, m.clientOK, sc.conns)
-	return r, err
+	events, err = b.checkEvents(t, sc, counter, m.clientOK, inFlight)
+	return rep, m, events, err
 }
 
 // measured is what measure read around one load run.
