@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,7 +39,8 @@ func boltStore(t testing.TB, opts ...spool.BoltOption) (*spool.Bolt, *idempotenc
 }
 
 // gatePublisher counts publishes and, while gate is set, holds each until
-// the gate is closed.
+// the gate is closed. A publish whose encoding is not its event's
+// (encodingIsTheEvents) fails.
 type gatePublisher struct {
 	mu      sync.Mutex
 	events  []events.Event
@@ -64,6 +66,11 @@ func (p *gatePublisher) PublishAll(_ context.Context, evs []events.Encoded) (del
 	if gate != nil {
 		p.entered <- struct{}{}
 		<-gate
+	}
+	for i, e := range evs {
+		if encErr := encodingIsTheEvents(e); encErr != nil {
+			return delivery.Receipt{}, fmt.Errorf("event %d: %w", i, encErr)
+		}
 	}
 	switch {
 	case err != nil:

@@ -55,7 +55,9 @@ type fakePublisher struct {
 	panic   bool
 }
 
-// PublishAll records the batch and answers for all of it at once, as Publish does for one.
+// PublishAll records the batch and answers for all of it at once, as
+// Publish does for one. A publish whose encoding is not its event's
+// (encodingIsTheEvents) fails.
 func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Encoded) (delivery.Receipt, error) {
 	if p.panic {
 		panic("publisher exploded")
@@ -65,6 +67,11 @@ func (p *fakePublisher) PublishAll(_ context.Context, evs []events.Encoded) (del
 	p.batches++
 	for _, e := range evs {
 		p.events = append(p.events, e.Event)
+	}
+	for i, e := range evs {
+		if err := encodingIsTheEvents(e); err != nil {
+			return delivery.Receipt{}, fmt.Errorf("event %d: %w", i, err)
+		}
 	}
 	if p.err != nil {
 		return delivery.Receipt{}, p.err
@@ -86,6 +93,9 @@ func (p *fakePublisher) Publish(_ context.Context, e events.Encoded) (delivery.R
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.events = append(p.events, e.Event)
+	if err := encodingIsTheEvents(e); err != nil {
+		return delivery.Receipt{}, err
+	}
 	if p.err != nil {
 		return delivery.Receipt{}, p.err
 	}
@@ -93,6 +103,22 @@ func (p *fakePublisher) Publish(_ context.Context, e events.Encoded) (delivery.R
 		return delivery.Receipt{Queued: true}, nil
 	}
 	return delivery.Receipt{IDs: []string{"01TESTINNGESTID" + e.ID[:4]}}, nil
+}
+
+// encodingIsTheEvents fails unless e.JSON, the bytes the real publisher
+// sends, is the encoding of e.Event, the event the tests look at: a stale
+// encoding (an event changed after EncodeEvent, such as a keyed request's
+// new id) would reach Inngest unseen otherwise. The fake publisher answers
+// such a publish with this error, so the request fails.
+func encodingIsTheEvents(e events.Encoded) error {
+	want, err := events.Encode(e.Event)
+	if err != nil {
+		return fmt.Errorf("encode the published event: %w", err)
+	}
+	if !bytes.Equal(e.JSON, want) {
+		return fmt.Errorf("published encoding %.200s is not the event's %.200s", e.JSON, want)
+	}
+	return nil
 }
 
 func goodSettings() settings.Settings {

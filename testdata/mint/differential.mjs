@@ -437,6 +437,8 @@ async function generate() {
     }
   }
 
+  manyChunks(tokens, t, add);
+
   const ids = new Set();
   for (const e of entries) {
     if (ids.has(e.id)) fail(`duplicate id ${e.id}`);
@@ -448,7 +450,64 @@ async function generate() {
   }, entries));
 }
 
+// manyChunks adds the sets of a session token in twelve chunks, more
+// session cookies than routeapi's jar searches one by one (jarLinear, 8):
+// carol's and carol5's tokens cut into twelve pieces ({carol.m0} …
+// {carol.m11}), which getToken joins as it joins the library's own chunks.
+// Duplicates sit on both sides of the eighth and ninth names. It only uses
+// tokens already minted, so `node differential.mjs many` can add these sets
+// to a corpus without minting its tokens again.
+function manyChunks(tokens, t, add) {
+  const kv = (pairs) => pairs.map(([n, v]) => `${n}=${v}`).join("; ");
+  const pieces = (k, name) => {
+    const tok = tokens[k];
+    const size = Math.ceil(tok.length / 12);
+    return Array.from({ length: 12 }, (_, i) => {
+      tokens[`${k}.m${i}`] = tok.slice(i * size, (i + 1) * size);
+      return [`${name}.${i}`, `{${k}.m${i}}`];
+    });
+  };
+  const m4 = pieces("carol", N4);
+  const m5 = pieces("carol5", N5);
+  add("v4 twelve chunks", kv(m4));
+  add("v4 twelve chunks, reversed", kv([...m4].reverse()));
+  add("v5 twelve chunks", kv(m5));
+  add("v5 twelve chunks, reversed", kv([...m5].reverse()));
+  add("v4 twelve chunks, chunk 7 twice, same value", kv([...m4.slice(0, 8), m4[7], ...m4.slice(8)]));
+  add("v4 twelve chunks, chunk 8 twice, same value", kv([...m4.slice(0, 9), m4[8], ...m4.slice(9)]));
+  add("v4 twelve chunks, chunk 7 twice, different values", kv([...m4.slice(0, 8), [m4[7][0], "xyz"], ...m4.slice(8)]), undefined, { duplicates: [`${N4}.7`] });
+  add("v4 twelve chunks, chunk 8 twice, different values", kv([...m4.slice(0, 9), [m4[8][0], "xyz"], ...m4.slice(9)]), undefined, { duplicates: [`${N4}.8`] });
+  add("v4 twelve chunks, chunk 11 twice, different values, last", kv([...m4, [m4[11][0], "xyz"]]), undefined, { duplicates: [`${N4}.11`] });
+  add("v5 twelve chunks, chunk 9 twice, different values", kv([...m5.slice(0, 10), [m5[9][0], "xyz"], ...m5.slice(10)]), undefined, { duplicates: [`${N5}.9`] });
+  add("v4 twelve chunks + empty .12", kv([...m4, [`${N4}.12`, ""]]));
+  add("v5 twelve chunks, chunk 10 empty", kv(m5.map(([n, v], i) => [n, i === 10 ? "" : v])));
+  add("v4 twelve chunks + plain of another user", `${kv(m4)}; ${N4}=${t.ivan}`);
+  add("v4 twelve chunks over twelve Cookie lines", m4.map(([n, v]) => `${n}=${v}`));
+  add("v4 twelve chunks + bearer", kv(m4), `Bearer ${t.ivan}`);
+  add("v4 twelve chunks, chunk 9 missing", kv([...m4.slice(0, 9), ...m4.slice(10)]));
+}
+
+// many adds manyChunks' sets to the corpus on stdin (its tokens kept).
+async function many() {
+  let data = "";
+  for await (const chunk of process.stdin) data += chunk;
+  const corpus = JSON.parse(data);
+  const { tokens, entries } = corpus;
+  if (entries.some((e) => e.id === "v4 twelve chunks")) fail("the corpus has the twelve-chunk sets already");
+  const t = Object.fromEntries(Object.keys(tokens).map((k) => [k, `{${k}}`]));
+  const add = (id, cookie, authorization, extra = {}) => {
+    const e = { id, cookie: cookie == null ? [] : Array.isArray(cookie) ? cookie : [cookie] };
+    if (authorization !== undefined) e.authorization = authorization;
+    Object.assign(e, extra);
+    entries.push(e);
+  };
+  manyChunks(tokens, t, add);
+  delete corpus.entries;
+  process.stdout.write(lines(corpus, entries));
+}
+
 const mode = process.argv[2];
 if (mode === "generate") await generate().catch((e) => fail(e.stack));
 else if (mode === "verdicts") await verdicts().catch((e) => fail(e.stack));
-else fail("usage: node differential.mjs generate|verdicts");
+else if (mode === "many") await many().catch((e) => fail(e.stack));
+else fail("usage: node differential.mjs generate|verdicts|many");
