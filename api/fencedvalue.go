@@ -60,6 +60,21 @@ func (d *fencedDecoder) space() {
 	}
 }
 
+// nested decodes an object or an array with decode, one level deeper,
+// refusing one past maxFencedDepth; nil on error.
+func (d *fencedDecoder) nested(decode func() (any, error)) (any, error) {
+	if d.depth >= maxFencedDepth {
+		return nil, errFencedValue
+	}
+	d.depth++
+	v, err := decode()
+	d.depth--
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // value decodes the value at the position, after white space.
 func (d *fencedDecoder) value() (any, error) {
 	d.space()
@@ -67,24 +82,10 @@ func (d *fencedDecoder) value() (any, error) {
 		return nil, errFencedValue
 	}
 	switch c := d.data[d.i]; {
-	case (c == '{' || c == '[') && d.depth >= maxFencedDepth:
-		return nil, errFencedValue
 	case c == '{':
-		d.depth++
-		m, err := d.object()
-		d.depth--
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
+		return d.nested(func() (any, error) { return d.object() })
 	case c == '[':
-		d.depth++
-		a, err := d.array()
-		d.depth--
-		if err != nil {
-			return nil, err
-		}
-		return a, nil
+		return d.nested(func() (any, error) { return d.array() })
 	case c == '"':
 		return d.str()
 	case c == '-' || (c >= '0' && c <= '9'):

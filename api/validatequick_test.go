@@ -154,14 +154,7 @@ func describeRequest(r *http.Request) string {
 // examples of each event's data (name, data JSON).
 func contractEvents(t testing.TB) [][2]string {
 	t.Helper()
-	spec, err := gen.GetSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	item, err := catalogueSchema(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, item := loadCatalogue(t)
 	var out [][2]string
 	for _, name := range slices.Sorted(maps.Keys(item.Discriminator.Mapping)) {
 		ref := item.Discriminator.Mapping[name].Ref
